@@ -1,0 +1,1 @@
+"""lotline: lot traceability, recalls and inventory KPIs on PostgreSQL."""

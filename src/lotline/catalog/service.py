@@ -1,0 +1,100 @@
+"""Master data: items, locations, vendors, customers — and resolving the references users type.
+
+A reference is either a UUID or the record's natural key (SKU, location/vendor/customer code), so
+the CLI and API accept ``FLOUR-T55`` as readily as an id.
+
+Raises: NotFound (unknown reference), DuplicateKey (code already used, via the DB translation).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
+from lotline.errors import NotFound
+from lotline.models import Customer, Item, Location, Vendor
+
+M = TypeVar("M", Item, Location, Vendor, Customer)
+
+_NATURAL_KEY = {Item: "sku", Location: "code", Vendor: "code", Customer: "code"}
+_LABEL = {Item: "item", Location: "location", Vendor: "vendor", Customer: "customer"}
+
+
+def as_uuid(ref: str | uuid.UUID) -> uuid.UUID | None:
+    if isinstance(ref, uuid.UUID):
+        return ref
+    try:
+        return uuid.UUID(str(ref))
+    except ValueError:
+        return None
+
+
+def resolve(session: Session, model: type[M], ref: str | uuid.UUID, *, context: str = "") -> M:
+    """One record by UUID or natural key; NotFound names what was looked for."""
+    found = resolve_many(session, model, [ref], context=context)
+    return found[ref]
+
+
+def resolve_many(
+    session: Session, model: type[M], refs: Iterable[str | uuid.UUID], *, context: str = ""
+) -> dict[str | uuid.UUID, M]:
+    """Several records in one query, keyed by the reference as given."""
+    refs = list(dict.fromkeys(refs))
+    ids = {r: as_uuid(r) for r in refs}
+    key_col = getattr(model, _NATURAL_KEY[model])
+    wanted_ids = [i for i in ids.values() if i is not None]
+    wanted_keys = [str(r) for r, i in ids.items() if i is None]
+    rows = session.scalars(sa.select(model).where(sa.or_(model.id.in_(wanted_ids), key_col.in_(wanted_keys)))).all()
+    by_id = {row.id: row for row in rows}
+    by_key = {getattr(row, _NATURAL_KEY[model]): row for row in rows}
+    out: dict[str | uuid.UUID, M] = {}
+    for ref, rid in ids.items():
+        row = by_id.get(rid) if rid is not None else by_key.get(str(ref))
+        if row is None and rid is not None:
+            row = by_key.get(str(ref))  # a natural key that happens to look like a UUID
+        if row is None:
+            where = f" ({context})" if context else ""
+            raise NotFound(
+                f"unknown {_LABEL[model]} {str(ref)!r}{where}; list them with `lotline {_LABEL[model]} list`",
+                kind=_LABEL[model],
+                ref=str(ref),
+            )
+        out[ref] = row
+    return out
+
+
+def create_item(session: Session, data: ItemIn) -> Item:
+    item = Item(**data.model_dump())
+    session.add(item)
+    session.flush()
+    return item
+
+
+def create_location(session: Session, data: LocationIn) -> Location:
+    location = Location(**data.model_dump())
+    session.add(location)
+    session.flush()
+    return location
+
+
+def create_vendor(session: Session, data: PartyIn) -> Vendor:
+    vendor = Vendor(**data.model_dump())
+    session.add(vendor)
+    session.flush()
+    return vendor
+
+
+def create_customer(session: Session, data: PartyIn) -> Customer:
+    customer = Customer(**data.model_dump())
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def list_all(session: Session, model: type[M]) -> Sequence[M]:
+    return session.scalars(sa.select(model).order_by(getattr(model, _NATURAL_KEY[model]))).all()

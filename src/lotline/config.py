@@ -1,0 +1,54 @@
+"""Settings read from the environment.
+
+Everything configurable lives here so the rest of the code never reads os.environ directly.
+
+  LOTLINE_DATABASE_URL   any PostgreSQL >= 15 (postgresql://user@host:port/db); unset = embedded server
+  LOTLINE_DATA_DIR       where the embedded server keeps its data (default: the user's data dir)
+  LOTLINE_SMTP_*         outgoing mail for recall notices (HOST, PORT, SECURITY=none|starttls|tls,
+                         USERNAME, PASSWORD, FROM)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+
+def data_dir() -> Path:
+    """Directory for lotline's own files (embedded database, exports)."""
+    configured = os.environ.get("LOTLINE_DATA_DIR")
+    path = Path(configured) if configured else Path(platformdirs.user_data_dir("lotline"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str | None:
+    """The external database URL, or None to use the embedded server."""
+    url = os.environ.get("LOTLINE_DATABASE_URL", "").strip()
+    return url or None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str  # none | starttls | tls
+    username: str | None
+    password: str | None
+    sender: str
+
+
+def smtp_settings() -> SmtpSettings:
+    security = os.environ.get("LOTLINE_SMTP_SECURITY", "none").lower()
+    default_port = {"tls": 465, "starttls": 587}.get(security, 25)
+    return SmtpSettings(
+        host=os.environ.get("LOTLINE_SMTP_HOST", "localhost"),
+        port=int(os.environ.get("LOTLINE_SMTP_PORT", default_port)),
+        security=security,
+        username=os.environ.get("LOTLINE_SMTP_USERNAME") or None,
+        password=os.environ.get("LOTLINE_SMTP_PASSWORD") or None,
+        sender=os.environ.get("LOTLINE_SMTP_FROM", "recalls@lotline.invalid"),
+    )

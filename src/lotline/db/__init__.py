@@ -1,0 +1,11 @@
+"""Database access: engine, the one transaction boundary, error translation, SQL file loader.
+
+Entry points (API dependency, CLI command, web route) open ``transaction()`` or ``read_snapshot()``;
+services receive the session and never commit, roll back or close it.
+"""
+
+from lotline.db.engine import get_engine, reset_engine
+from lotline.db.session import configure_sessions, read_snapshot, transaction
+from lotline.db.sql import load_sql
+
+__all__ = ["get_engine", "reset_engine", "configure_sessions", "transaction", "read_snapshot", "load_sql"]

@@ -1,0 +1,50 @@
+"""Translation of database errors into domain errors — the one place SQLSTATEs are read."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from lotline import errors
+
+# Constraint name -> a human explanation. Unknown names fall back to the server's message.
+CONSTRAINT_MESSAGES = {
+    "items_sku_key": "an item with this SKU already exists",
+    "locations_code_key": "a location with this code already exists",
+    "vendors_code_key": "a vendor with this code already exists",
+    "customers_code_key": "a customer with this code already exists",
+    "idx_lots_item_code": "this item already has a lot with this code",
+    "recall_cases_recall_number_key": "a recall case with this number already exists",
+    "work_orders_number_key": "a work order with this number already exists",
+    "sales_orders_number_key": "a sales order with this number already exists",
+    "inventory_balances_lot_nonnegative": "a lot would go below zero at a location",
+}
+
+RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def translate(exc: sa.exc.DBAPIError) -> errors.LotlineError | None:
+    """The domain error for a database error, or None when it is a bug to let through."""
+    if isinstance(exc, sa.exc.OperationalError) and getattr(exc.orig, "sqlstate", None) is None:
+        return errors.Unavailable(f"database connection failed: {str(exc.orig).strip().splitlines()[0]}")
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    detail = getattr(diag, "message_detail", None) or ""
+    if sqlstate in RETRYABLE:
+        return errors.ConcurrencyConflict(
+            "the request collided with a concurrent one and was rolled back; retry it", sqlstate=sqlstate
+        )
+    if sqlstate == "23505":
+        msg = CONSTRAINT_MESSAGES.get(constraint, "duplicate value")
+        return errors.DuplicateKey(f"{msg} ({detail})" if detail else msg, constraint=constraint)
+    if sqlstate == "23503":
+        return errors.InvalidInput(f"reference to a record that does not exist ({detail})", constraint=constraint)
+    if sqlstate in ("23514", "23502"):
+        msg = CONSTRAINT_MESSAGES.get(constraint, f"value violates constraint {constraint}")
+        return errors.RuleViolation(msg, constraint=constraint)
+    if sqlstate in ("22003", "22P02", "22007", "22008", "22001"):
+        return errors.InvalidInput(f"invalid value: {str(orig).strip().splitlines()[0]}")
+    if sqlstate == "25006":
+        return errors.InvalidInput("this operation is read-only and cannot write")
+    return None

@@ -1,0 +1,56 @@
+"""Alembic migrations: ledger core, the 14 frozen Phase 7 revisions, then our additions.
+
+``upgrade(engine)`` / ``downgrade(engine, target)`` / ``current(engine)`` run Alembic without an
+alembic.ini so an installed lotline can migrate its own database.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+HERE = Path(__file__).parent
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    command.upgrade(alembic_config(engine), target)
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    command.downgrade(alembic_config(engine), target)
+
+
+def current(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head() -> str:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def sql_text(relative: str) -> str:
+    """Text of a migration SQL file, e.g. ``phase7/01_lots.sql``."""
+    return resources.files("lotline.db.migrations").joinpath("sql", relative).read_text(encoding="utf-8")
+
+
+def run_sql(relative: str) -> None:
+    """Execute a migration SQL file verbatim (driver-level: no ':' or '%' parameter parsing)."""
+    from alembic import op
+
+    op.get_bind().exec_driver_sql(sql_text(relative))

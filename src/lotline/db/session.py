@@ -1,0 +1,70 @@
+"""The one transaction boundary.
+
+``transaction()`` opens a session, commits when the block succeeds, rolls back on any exception and
+translates database errors into domain errors. ``read_snapshot()`` does the same for multi-query
+reads in one REPEATABLE READ, READ ONLY snapshot (trace, KPI, reports).
+
+Tests swap the session factory with ``configure_sessions`` to bind sessions to an outer
+transaction (savepoint mode) so the real boundary runs and is rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from lotline.db import errors as db_errors
+from lotline.db.engine import get_engine
+
+_factory: sessionmaker | None = None
+_snapshots = True  # False when sessions join an outer test transaction
+
+
+def configure_sessions(factory: sessionmaker | None, *, snapshots: bool = True) -> None:
+    global _factory, _snapshots
+    _factory = factory
+    _snapshots = snapshots
+
+
+def _new_session() -> Session:
+    if _factory is not None:
+        return _factory()
+    return Session(bind=get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def _boundary(readonly: bool) -> Iterator[Session]:
+    session = _new_session()
+    try:
+        if readonly and _snapshots:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            session.execute(sa.text("SET TRANSACTION READ ONLY"))
+        yield session
+        if readonly:
+            session.rollback()
+        else:
+            session.commit()
+    except sa.exc.DBAPIError as exc:
+        session.rollback()
+        translated = db_errors.translate(exc)
+        if translated is None:
+            raise
+        raise translated from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def transaction() -> contextmanager[Session]:
+    """One use case = one transaction: commit on success, roll back and translate on failure."""
+    return _boundary(readonly=False)
+
+
+def read_snapshot() -> contextmanager[Session]:
+    """A consistent read-only snapshot for multi-query reads."""
+    return _boundary(readonly=True)

@@ -1,0 +1,89 @@
+"""The one domain error tree.
+
+    LotlineError                      code            HTTP  CLI exit
+    ├── NotFound                      not_found        404     4
+    ├── InvalidInput                  invalid_input    422     2
+    ├── Conflict                      conflict         409     5
+    │   ├── DuplicateKey              duplicate_key
+    │   ├── InvalidStateTransition    invalid_state_transition
+    │   └── ConcurrencyConflict       concurrency_conflict   (safe to retry)
+    ├── RuleViolation                 rule_violation   422     6
+    │   ├── AllocationMismatch        allocation_mismatch
+    │   ├── InsufficientQuantity      insufficient_quantity
+    │   ├── LotNotReleased            lot_not_released
+    │   ├── WrongLotItem              wrong_lot_item
+    │   └── OverShipment              over_shipment
+    └── Unavailable                   unavailable      503     7   (database unreachable, SMTP down)
+
+Every error carries a stable machine ``code`` and a message naming the offending thing (movement
+line, lot code, SKU). HTTP (api/problems.py) and CLI (cli/__init__.py) map the classes in one table
+each; database errors are translated in db/errors.py. Bugs are not domain errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LotlineError(Exception):
+    code = "lotline_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(LotlineError):
+    code = "not_found"
+
+
+class InvalidInput(LotlineError):
+    code = "invalid_input"
+
+
+class Conflict(LotlineError):
+    code = "conflict"
+
+
+class DuplicateKey(Conflict):
+    code = "duplicate_key"
+
+
+class InvalidStateTransition(Conflict):
+    code = "invalid_state_transition"
+
+
+class ConcurrencyConflict(Conflict):
+    code = "concurrency_conflict"
+
+
+class RuleViolation(LotlineError):
+    code = "rule_violation"
+
+
+class AllocationMismatch(RuleViolation):
+    code = "allocation_mismatch"
+
+
+class InsufficientQuantity(RuleViolation):
+    code = "insufficient_quantity"
+
+
+class LotNotReleased(RuleViolation):
+    code = "lot_not_released"
+
+
+class WrongLotItem(RuleViolation):
+    code = "wrong_lot_item"
+
+
+class OverShipment(RuleViolation):
+    code = "over_shipment"
+
+
+class Unavailable(LotlineError):
+    code = "unavailable"

@@ -1,0 +1,24 @@
+"""Input schemas for lots."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from lotline.types import Code, Input, Text, Timestamp
+
+LotStatus = Literal["active", "quarantine", "blocked", "consumed", "expired"]
+
+
+class NewLot(Input):
+    """Attributes of a lot created on receipt or production output."""
+
+    lot_code: Code
+    vendor_lot_code: Code | None = None
+    manufactured_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
+    notes: Text | None = None
+
+
+class LotStatusChange(Input):
+    status: LotStatus
+    reason: Text | None = None

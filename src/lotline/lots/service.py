@@ -1,0 +1,209 @@
+"""Lot lifecycle: creation on receipt or production, lookup, status changes, on-hand by lot.
+
+Invariants kept here:
+- a lot belongs to exactly one item and its code is unique per item (spec invariant 1 is checked
+  by the posting service against this);
+- expiry defaults to (manufactured or received) + the item's shelf life;
+- status changes follow STATUS_TRANSITIONS; a consumed lot is final.
+
+Raises: NotFound, InvalidInput (lot code matching several items), InvalidStateTransition.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lotline.catalog import service as catalog
+from lotline.errors import DuplicateKey, InvalidInput, InvalidStateTransition, NotFound
+from lotline.lots.allocation import Candidate
+from lotline.lots.schemas import LotStatusChange, NewLot
+from lotline.models import InventoryBalance, Item, Location, Lot
+
+STATUS_TRANSITIONS: dict[str, set[str]] = {
+    "active": {"quarantine", "blocked", "expired", "consumed"},
+    "quarantine": {"active", "blocked", "expired", "consumed"},
+    "blocked": {"active", "quarantine", "expired", "consumed"},
+    "expired": {"quarantine", "blocked", "consumed"},
+    "consumed": set(),
+}
+
+# Statuses whose stock may be shipped or consumed by production.
+RELEASED = "active"
+
+
+def create_lot(session: Session, item: Item, data: NewLot, *, received_at: datetime | None = None) -> Lot:
+    """A new lot of ``item``; DuplicateKey if the item already has this lot code."""
+    exists = session.scalar(sa.select(Lot.id).where(Lot.item_id == item.id, Lot.lot_code == data.lot_code))
+    if exists:
+        raise DuplicateKey(
+            f"item {item.sku} already has a lot {data.lot_code!r}; use a new lot code",
+            lot_code=data.lot_code,
+            sku=item.sku,
+        )
+    expires_at = data.expires_at
+    base = data.manufactured_at or received_at
+    if expires_at is None and item.shelf_life_days and base is not None:
+        expires_at = base + timedelta(days=item.shelf_life_days)
+    lot = Lot(
+        item_id=item.id,
+        lot_code=data.lot_code,
+        status="active",
+        manufactured_at=data.manufactured_at,
+        received_at=received_at,
+        expires_at=expires_at,
+        vendor_lot_code=data.vendor_lot_code,
+        notes=data.notes,
+    )
+    session.add(lot)
+    session.flush()
+    return lot
+
+
+def find_lot(session: Session, ref: str | uuid.UUID, *, item_ref: str | None = None) -> Lot:
+    """A lot by UUID, or by code (plus the item's SKU or id when the code is used by several items)."""
+    lot_id = catalog.as_uuid(ref)
+    if lot_id is not None:
+        lot = session.get(Lot, lot_id)
+        if lot is not None:
+            return lot
+    query = sa.select(Lot).where(Lot.lot_code == str(ref))
+    if item_ref is not None:
+        item = catalog.resolve(session, Item, item_ref)
+        query = query.where(Lot.item_id == item.id)
+    lots = session.scalars(query).all()
+    if not lots:
+        suffix = f" of item {item_ref}" if item_ref else ""
+        raise NotFound(f"unknown lot {str(ref)!r}{suffix}", kind="lot", ref=str(ref))
+    if len(lots) > 1:
+        skus = session.scalars(sa.select(Item.sku).where(Item.id.in_([x.item_id for x in lots]))).all()
+        raise InvalidInput(
+            f"lot code {str(ref)!r} exists for several items ({', '.join(sorted(skus))}); name the item SKU too",
+            lot_code=str(ref),
+        )
+    return lots[0]
+
+
+def lots_of_item(session: Session, item: Item, codes: Sequence[str]) -> dict[str, Lot]:
+    """Lots of one item by code, in one query."""
+    rows = session.scalars(sa.select(Lot).where(Lot.item_id == item.id, Lot.lot_code.in_(list(codes)))).all()
+    return {lot.lot_code: lot for lot in rows}
+
+
+def change_status(session: Session, lot: Lot, change: LotStatusChange) -> Lot:
+    """Move a lot to a new status along STATUS_TRANSITIONS; InvalidStateTransition otherwise."""
+    # Lock the lot so a concurrent shipment that checked its status (FOR SHARE) finishes first.
+    session.execute(sa.select(Lot.id).where(Lot.id == lot.id).with_for_update())
+    session.refresh(lot)
+    if change.status == lot.status:
+        return lot
+    if change.status not in STATUS_TRANSITIONS[lot.status]:
+        allowed = ", ".join(sorted(STATUS_TRANSITIONS[lot.status])) or "none"
+        raise InvalidStateTransition(
+            f"lot {lot.lot_code} cannot go from {lot.status} to {change.status} (allowed: {allowed})",
+            lot_code=lot.lot_code,
+            status=lot.status,
+        )
+    lot.status = change.status
+    if change.reason:
+        lot.notes = f"{lot.notes}\n{change.reason}" if lot.notes else change.reason
+    lot.updated_at = sa.func.now()
+    session.flush()
+    return lot
+
+
+def released_candidates(
+    session: Session, item: Item, location: Location, at: datetime, *, lock: bool
+) -> list[Candidate]:
+    """Stock of ``item`` at ``location`` in lots that may ship or be consumed at ``at``."""
+    query = (
+        sa.select(InventoryBalance.lot_id, Lot.lot_code, InventoryBalance.quantity, Lot.expires_at, Lot.received_at)
+        .join(Lot, Lot.id == InventoryBalance.lot_id)
+        .where(
+            InventoryBalance.item_id == item.id,
+            InventoryBalance.location_id == location.id,
+            InventoryBalance.quantity > 0,
+            Lot.status == RELEASED,
+            sa.or_(Lot.expires_at.is_(None), Lot.expires_at > at),
+        )
+        .order_by(InventoryBalance.lot_id)
+    )
+    if lock:
+        # Lock balances in lot order, the same order the posting service uses.
+        query = query.with_for_update(of=InventoryBalance)
+    return [Candidate(r.lot_id, r.lot_code, r.quantity, r.expires_at, r.received_at) for r in session.execute(query)]
+
+
+def on_hand(
+    session: Session,
+    *,
+    item_id: uuid.UUID | None = None,
+    location_id: uuid.UUID | None = None,
+    lot_id: uuid.UUID | None = None,
+    include_zero: bool = False,
+) -> list[dict]:
+    """On-hand by item, location and lot (with lot status and expiry), from the balance table."""
+    query = (
+        sa.select(
+            Item.sku,
+            Item.name.label("item_name"),
+            Item.uom,
+            Location.code.label("location"),
+            Location.kind.label("location_kind"),
+            Lot.lot_code,
+            Lot.status.label("lot_status"),
+            Lot.expires_at,
+            InventoryBalance.quantity,
+            InventoryBalance.item_id,
+            InventoryBalance.location_id,
+            InventoryBalance.lot_id,
+        )
+        .join(Item, Item.id == InventoryBalance.item_id)
+        .join(Location, Location.id == InventoryBalance.location_id)
+        .outerjoin(Lot, Lot.id == InventoryBalance.lot_id)
+        .order_by(Item.sku, Lot.lot_code.nulls_first(), Location.code)
+    )
+    if not include_zero:
+        query = query.where(InventoryBalance.quantity != 0)
+    if item_id:
+        query = query.where(InventoryBalance.item_id == item_id)
+    if location_id:
+        query = query.where(InventoryBalance.location_id == location_id)
+    if lot_id:
+        query = query.where(InventoryBalance.lot_id == lot_id)
+    return [dict(r._mapping) for r in session.execute(query)]
+
+
+def lot_quantity(session: Session, lot_id: uuid.UUID) -> Decimal:
+    return session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(InventoryBalance.quantity), 0)).where(InventoryBalance.lot_id == lot_id)
+    )
+
+
+def list_lots(session: Session, *, item_id: uuid.UUID | None = None, status: str | None = None, limit: int = 500):
+    query = (
+        sa.select(Lot, Item.sku)
+        .join(Item, Item.id == Lot.item_id)
+        .order_by(Item.sku, Lot.lot_code)
+        .limit(limit)
+    )
+    if item_id:
+        query = query.where(Lot.item_id == item_id)
+    if status:
+        query = query.where(Lot.status == status)
+    return session.execute(query).all()
+
+
+def expire_due(session: Session, now: datetime) -> int:
+    """Mark active/quarantined lots whose expiry has passed as expired (one statement)."""
+    result = session.execute(
+        sa.update(Lot)
+        .where(Lot.status.in_(["active", "quarantine"]), Lot.expires_at <= now)
+        .values(status="expired", updated_at=sa.func.now())
+    )
+    return result.rowcount

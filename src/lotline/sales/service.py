@@ -1,0 +1,191 @@
+"""Sales orders and shipments.
+
+A shipment posts one shipment movement (each movement line fills one order line), records which
+order line each shipped quantity fills, and links every shipped lot row to the shipment
+(``shipment_lot_links``) — the edge from lots to customers that recalls follow. Shipping more than
+an order line's open quantity is refused; the order is locked so two shipments cannot both take
+the last open quantity. An order whose lines are all shipped in full is closed.
+
+Raises: NotFound, OverShipment, InvalidStateTransition, and everything the posting service raises.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lotline.catalog import service as catalog
+from lotline.errors import InvalidInput, InvalidStateTransition, NotFound, OverShipment
+from lotline.inventory import service as inventory
+from lotline.models import (
+    Customer,
+    Item,
+    Location,
+    SalesOrder,
+    SalesOrderLine,
+    SalesOrderShipment,
+    SalesOrderShipmentLine,
+    ShipmentLotLink,
+)
+from lotline.sales.schemas import SalesOrderIn, ShipmentIn
+from lotline.types import utcnow
+
+
+@dataclass
+class Shipped:
+    shipment: SalesOrderShipment
+    posted: inventory.Posted
+    replayed: bool = False
+
+
+def create_order(session: Session, data: SalesOrderIn) -> SalesOrder:
+    customer = catalog.resolve(session, Customer, data.customer)
+    items = catalog.resolve_many(session, Item, [x.item for x in data.lines], context="sales order")
+    order = SalesOrder(
+        number=data.number, customer_id=customer.id, ordered_at=data.ordered_at or utcnow(), notes=data.notes
+    )
+    session.add(order)
+    session.flush()
+    session.add_all(
+        [
+            SalesOrderLine(
+                sales_order_id=order.id,
+                line_no=n,
+                item_id=items[ln.item].id,
+                uom=items[ln.item].uom,
+                quantity_ordered=ln.quantity,
+                due_date=ln.due_date,
+                promised_date=ln.promised_date,
+                unit_price=ln.unit_price,
+            )
+            for n, ln in enumerate(data.lines, start=1)
+        ]
+    )
+    session.flush()
+    return order
+
+
+def find_order(session: Session, ref: str | uuid.UUID, *, lock: bool = False) -> SalesOrder:
+    order_id = catalog.as_uuid(ref)
+    query = sa.select(SalesOrder).where(SalesOrder.id == order_id if order_id else SalesOrder.number == str(ref))
+    order = session.scalar(query.with_for_update() if lock else query)
+    if order is None:
+        raise NotFound(f"unknown sales order {str(ref)!r}", kind="sales_order", ref=str(ref))
+    return order
+
+
+def order_lines(session: Session, order: SalesOrder) -> list[dict]:
+    """Order lines with shipped and open quantities."""
+    shipped = (
+        sa.select(SalesOrderShipmentLine.sales_order_line_id, sa.func.sum(SalesOrderShipmentLine.quantity).label("q"))
+        .group_by(SalesOrderShipmentLine.sales_order_line_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(SalesOrderLine, Item.sku, sa.func.coalesce(shipped.c.q, 0).label("shipped"))
+        .join(Item, Item.id == SalesOrderLine.item_id)
+        .outerjoin(shipped, shipped.c.sales_order_line_id == SalesOrderLine.id)
+        .where(SalesOrderLine.sales_order_id == order.id)
+        .order_by(SalesOrderLine.line_no)
+    ).all()
+    return [
+        {
+            "line": line,
+            "sku": sku,
+            "shipped": qty,
+            "open": line.quantity_ordered - qty,
+        }
+        for line, sku, qty in rows
+    ]
+
+
+def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Shipped:
+    """Ship order lines from locations, lots named or allocated FEFO; refuses over-shipping."""
+    if data.external_ref:
+        inventory.lock_external_ref(session, data.external_ref, kind="shipment")
+        existing = session.scalar(
+            sa.select(SalesOrderShipment).where(SalesOrderShipment.external_ref == data.external_ref)
+        )
+        if existing is not None:
+            posted = inventory.get_movement(session, existing.inventory_movement_id)
+            return Shipped(existing, posted, replayed=True)
+    # The order lock serialises shipments of one order: open quantities cannot be double-shipped.
+    order = find_order(session, order_ref, lock=True)
+    if order.status != "open":
+        raise InvalidStateTransition(f"sales order {order.number} is {order.status}; only open orders ship")
+    shipped_at = data.shipped_at or utcnow()
+    lines_by_no = {x["line"].line_no: x for x in order_lines(session, order)}
+    items = {x.id: x for x in session.scalars(sa.select(Item).where(Item.id.in_([x["line"].item_id for x in lines_by_no.values()])))}
+    locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="shipment")
+
+    wanted: dict[int, Decimal] = defaultdict(Decimal)
+    for ln in data.lines:
+        if ln.line_no not in lines_by_no:
+            raise InvalidInput(f"sales order {order.number} has no line {ln.line_no}")
+        wanted[ln.line_no] += ln.quantity
+    for line_no, qty in wanted.items():
+        info = lines_by_no[line_no]
+        if qty > info["open"]:
+            raise OverShipment(
+                f"sales order {order.number} line {line_no} ({info['sku']}): {qty} requested but only "
+                f"{info['open']} of {info['line'].quantity_ordered} remain to ship",
+                line_no=line_no,
+                requested=str(qty),
+                open=str(info["open"]),
+            )
+
+    lines = []
+    for n, ln in enumerate(data.lines, start=1):
+        order_line = lines_by_no[ln.line_no]["line"]
+        item, location = items[order_line.item_id], locations[ln.location]
+        taken = inventory.outbound_lots(
+            session, item, location, ln.quantity, ln.lots, shipped_at, context=f"shipment line {n}"
+        )
+        lines.append(inventory.Line(item, location, -ln.quantity, taken))
+    posted = inventory.post_movement(
+        session, "shipment", shipped_at, lines, customer_id=order.customer_id, notes=order.number
+    )
+    shipment = SalesOrderShipment(
+        sales_order_id=order.id,
+        customer_id=order.customer_id,
+        shipped_at=shipped_at,
+        inventory_movement_id=posted.movement.id,
+        external_ref=data.external_ref,
+    )
+    session.add(shipment)
+    session.flush()
+    session.add_all(
+        [
+            SalesOrderShipmentLine(
+                sales_order_shipment_id=shipment.id,
+                sales_order_line_id=lines_by_no[ln.line_no]["line"].id,
+                inventory_movement_line_id=db_line.id,
+                quantity=ln.quantity,
+            )
+            for ln, db_line in zip(data.lines, posted.lines, strict=True)
+        ]
+        + [
+            ShipmentLotLink(sales_order_shipment_id=shipment.id, inventory_movement_lot_id=r.id)
+            for rows in posted.lot_rows
+            for r in rows
+        ]
+    )
+    if all(info["open"] - wanted.get(no, 0) == 0 for no, info in lines_by_no.items()):
+        order.status = "closed"
+        order.updated_at = sa.func.now()
+    session.flush()
+    return Shipped(shipment, posted)
+
+
+def list_orders(session: Session, *, limit: int = 200):
+    return session.execute(
+        sa.select(SalesOrder, Customer.code)
+        .join(Customer, Customer.id == SalesOrder.customer_id)
+        .order_by(SalesOrder.ordered_at.desc())
+        .limit(limit)
+    ).all()
