@@ -4,6 +4,7 @@ Everything configurable lives here so the rest of the code never reads os.enviro
 
   LOTLINE_DATABASE_URL   any PostgreSQL >= 15 (postgresql://user@host:port/db); unset = embedded server
   LOTLINE_DATA_DIR       where the embedded server keeps its data (default: the user's data dir)
+  LOTLINE_DATABASE       database name on the embedded server (default: lotline)
   LOTLINE_SMTP_*         outgoing mail for recall notices (HOST, PORT, SECURITY=none|starttls|tls,
                          USERNAME, PASSWORD, FROM)
 """
@@ -29,6 +30,11 @@ def database_url() -> str | None:
     """The external database URL, or None to use the embedded server."""
     url = os.environ.get("LOTLINE_DATABASE_URL", "").strip()
     return url or None
+
+
+def embedded_database() -> str:
+    """Name of the database lotline uses on the embedded server."""
+    return os.environ.get("LOTLINE_DATABASE", "").strip() or "lotline"
 
 
 @dataclass(frozen=True)

@@ -57,5 +57,11 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def fmt_qty(value: Decimal) -> str:
+    """A quantity for messages: 480.000000 -> '480', 0.500000 -> '0.5'."""
+    text = f"{Decimal(value).normalize():f}"
+    return text
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -32,6 +32,9 @@ class PartyIn(Input):
 
     code: Code
     name: Name
-    contact_email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    contact_email: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+        | None
+    ) = None
     contact_phone: Name | None = None
     address: Text | None = None

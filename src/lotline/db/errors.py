@@ -39,7 +39,9 @@ def translate(exc: sa.exc.DBAPIError) -> errors.LotlineError | None:
         msg = CONSTRAINT_MESSAGES.get(constraint, "duplicate value")
         return errors.DuplicateKey(f"{msg} ({detail})" if detail else msg, constraint=constraint)
     if sqlstate == "23503":
-        return errors.InvalidInput(f"reference to a record that does not exist ({detail})", constraint=constraint)
+        return errors.InvalidInput(
+            f"reference to a record that does not exist ({detail})", constraint=constraint
+        )
     if sqlstate in ("23514", "23502"):
         msg = CONSTRAINT_MESSAGES.get(constraint, f"value violates constraint {constraint}")
         return errors.RuleViolation(msg, constraint=constraint)

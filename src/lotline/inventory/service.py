@@ -64,7 +64,7 @@ from lotline.models import (
     Lot,
     Vendor,
 )
-from lotline.types import utcnow
+from lotline.types import fmt_qty, utcnow
 
 # +1: every line adds stock; -1: every line removes stock; 0: either (checked elsewhere).
 SIGN = {
@@ -118,7 +118,9 @@ def _label(n: int, line: Line) -> str:
 
 def _check_occurred_at(occurred_at: datetime) -> None:
     if occurred_at > utcnow() + FUTURE_TOLERANCE:
-        raise InvalidInput(f"occurred_at {occurred_at.isoformat()} is in the future; post movements when they happen")
+        raise InvalidInput(
+            f"occurred_at {occurred_at.isoformat()} is in the future; post movements when they happen"
+        )
 
 
 def _replay(session: Session, movement: InventoryMovement) -> Posted:
@@ -140,13 +142,17 @@ def _replay(session: Session, movement: InventoryMovement) -> Posted:
 
 def lock_external_ref(session: Session, external_ref: str, *, kind: str) -> None:
     """Serialise postings that share an external reference (advisory lock held until commit)."""
-    session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{kind}:{external_ref}", 0))))
+    session.execute(
+        sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{kind}:{external_ref}", 0)))
+    )
 
 
 def already_posted(session: Session, external_ref: str, movement_type: str) -> Posted | None:
     """The movement posted earlier under ``external_ref`` (idempotent replay), or None."""
     lock_external_ref(session, external_ref, kind="movement")
-    existing = session.scalar(sa.select(InventoryMovement).where(InventoryMovement.external_ref == external_ref))
+    existing = session.scalar(
+        sa.select(InventoryMovement).where(InventoryMovement.external_ref == external_ref)
+    )
     if existing is None:
         return None
     if existing.movement_type != movement_type:
@@ -168,13 +174,17 @@ def _validate(movement_type: str, lines: Sequence[Line]) -> None:
         if q == 0:
             raise InvalidInput(f"{label}: quantity must not be zero")
         if line.uom is not None and line.uom != line.item.uom:
-            raise InvalidInput(f"{label}: uom {line.uom!r} differs from the item's stocking uom {line.item.uom!r}")
+            raise InvalidInput(
+                f"{label}: uom {line.uom!r} differs from the item's stocking uom {line.item.uom!r}"
+            )
         if sign and (q > 0) != (sign > 0):
             verb = "add" if sign > 0 else "remove"
             raise InvalidInput(f"{label}: every {movement_type} line must {verb} stock, got {q}")
         if not line.item.lot_tracked:
             if line.lots:
-                raise AllocationMismatch(f"{label}: item {line.item.sku} is not lot-tracked and takes no lots")
+                raise AllocationMismatch(
+                    f"{label}: item {line.item.sku} is not lot-tracked and takes no lots"
+                )
             transfer_net[(line.item.id, None)] += q
             continue
         if not line.lots:
@@ -200,14 +210,16 @@ def _validate(movement_type: str, lines: Sequence[Line]) -> None:
             transfer_net[(line.item.id, lot.id)] += ld.quantity_delta
         if total != q:
             raise AllocationMismatch(
-                f"{label}: lot quantities sum to {total}, the line's quantity is {q}",
+                f"{label}: lot quantities sum to {fmt_qty(total)}, the line's quantity is {fmt_qty(q)}",
                 lots_total=str(total),
                 line_quantity=str(q),
             )
     if movement_type == "transfer":
         for (_item, _lot), net in transfer_net.items():
             if net != 0:
-                raise InvalidInput("a transfer must take from one place exactly what it puts in another (per item and lot)")
+                raise InvalidInput(
+                    "a transfer must take from one place exactly what it puts in another (per item and lot)"
+                )
 
 
 def _lock_and_check_lots(
@@ -220,7 +232,10 @@ def _lock_and_check_lots(
     current = {
         r.id: r
         for r in session.execute(
-            sa.select(Lot.id, Lot.status, Lot.expires_at).where(Lot.id.in_(lot_ids)).order_by(Lot.id).with_for_update(read=True)
+            sa.select(Lot.id, Lot.status, Lot.expires_at)
+            .where(Lot.id.in_(lot_ids))
+            .order_by(Lot.id)
+            .with_for_update(read=True)
         )
     }
     if not check_release:
@@ -274,7 +289,21 @@ _LOCK_BALANCES = sa.text(
     """
 )
 
-_UPSERT_BALANCES = sa.text(
+_UPDATE_BALANCES = sa.text(
+    """
+    UPDATE inventory_balances b
+       SET quantity = b.quantity + k.quantity, updated_at = now()
+      FROM unnest(CAST(:items AS uuid[]), CAST(:locations AS uuid[]), CAST(:lots AS uuid[]),
+                  CAST(:quantities AS numeric[])) AS k(item_id, location_id, lot_id, quantity)
+     WHERE b.item_id = k.item_id AND b.location_id = k.location_id
+       AND b.lot_id IS NOT DISTINCT FROM k.lot_id
+    """
+)
+
+# Keys that had no balance row when locked. ON CONFLICT covers a row a concurrent posting inserted
+# meanwhile. (A CHECK is evaluated on the proposed row before arbitration, so rows already locked
+# and possibly going down are updated by _UPDATE_BALANCES instead.)
+_INSERT_BALANCES = sa.text(
     """
     INSERT INTO inventory_balances (item_id, location_id, lot_id, quantity, updated_at)
     SELECT k.item_id, k.location_id, k.lot_id, k.quantity, now()
@@ -313,15 +342,28 @@ def _apply_balances(session: Session, lines: Sequence[Line]) -> None:
         if have + delta < 0:
             n, line, lot = first_line[key]
             raise InsufficientQuantity(
-                f"{_label(n, line)}: lot {lot.lot_code} of {line.item.sku} has {have} {line.item.uom} "
-                f"at {line.location.code}, {-delta} requested",
+                f"{_label(n, line)}: lot {lot.lot_code} of {line.item.sku} has {fmt_qty(have)} {line.item.uom} "
+                f"at {line.location.code}, {fmt_qty(-delta)} requested",
                 lot_code=lot.lot_code,
                 sku=line.item.sku,
                 location=line.location.code,
                 available=str(have),
                 requested=str(-delta),
             )
-    session.execute(_UPSERT_BALANCES, {**params, "quantities": [deltas[k] for k in keys]})
+    for statement, subset in (
+        (_UPDATE_BALANCES, [k for k in keys if k in current]),
+        (_INSERT_BALANCES, [k for k in keys if k not in current]),
+    ):
+        if subset:
+            session.execute(
+                statement,
+                {
+                    "items": [k[0] for k in subset],
+                    "locations": [k[1] for k in subset],
+                    "lots": [k[2] for k in subset],
+                    "quantities": [deltas[k] for k in subset],
+                },
+            )
 
 
 def post_movement(
@@ -440,7 +482,9 @@ def outbound_lots(
         return [LotDelta(found[x.lot], -x.quantity) for x in lots]
     candidates = lots_service.released_candidates(session, item, location, at, lock=True)
     chosen = allocate(quantity, candidates, what=f"{item.sku} at {location.code} ({context})")
-    lot_by_id = {x.id: x for x in session.scalars(sa.select(Lot).where(Lot.id.in_([a.lot_id for a in chosen])))}
+    lot_by_id = {
+        x.id: x for x in session.scalars(sa.select(Lot).where(Lot.id.in_([a.lot_id for a in chosen])))
+    }
     return [LotDelta(lot_by_id[a.lot_id], -a.quantity) for a in chosen]
 
 
@@ -459,7 +503,9 @@ def receive(session: Session, data: ReceiptIn) -> Posted:
         if ln.lots and not item.lot_tracked:
             raise AllocationMismatch(f"line {n} ({item.sku}): item is not lot-tracked and takes no lots")
         if item.lot_tracked and not ln.lots:
-            raise AllocationMismatch(f"line {n} ({item.sku}): item is lot-tracked; give the lot code(s) received")
+            raise AllocationMismatch(
+                f"line {n} ({item.sku}): item is lot-tracked; give the lot code(s) received"
+            )
         lot_deltas = [
             LotDelta(
                 lots_service.create_lot(session, item, lot_in, received_at=occurred_at),
@@ -469,7 +515,13 @@ def receive(session: Session, data: ReceiptIn) -> Posted:
         ]
         lines.append(Line(item, location, ln.quantity, lot_deltas, unit_cost=ln.unit_cost))
     return post_movement(
-        session, "receipt", occurred_at, lines, vendor_id=vendor.id, external_ref=data.external_ref, notes=data.notes
+        session,
+        "receipt",
+        occurred_at,
+        lines,
+        vendor_id=vendor.id,
+        external_ref=data.external_ref,
+        notes=data.notes,
     )
 
 
@@ -486,20 +538,36 @@ def transfer(session: Session, data: TransferIn) -> Posted:
         Line(item, src, -data.quantity, taken),
         Line(item, dst, data.quantity, [LotDelta(x.lot, -x.quantity_delta) for x in taken]),
     ]
-    return post_movement(session, "transfer", occurred_at, lines, external_ref=data.external_ref, notes=data.notes)
+    return post_movement(
+        session, "transfer", occurred_at, lines, external_ref=data.external_ref, notes=data.notes
+    )
 
 
 def adjust(session: Session, data: AdjustmentIn) -> Posted:
     """Count correction: signed quantities into or out of existing lots."""
     items = catalog.resolve_many(session, Item, [x.item for x in data.lines], context="adjustment")
-    locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="adjustment")
+    locations = catalog.resolve_many(
+        session, Location, [x.location for x in data.lines], context="adjustment"
+    )
     lines = []
     for n, ln in enumerate(data.lines, start=1):
         item = items[ln.item]
         found = resolve_lot_refs(session, item, [x.lot for x in ln.lots], context=f"adjustment line {n}")
-        lines.append(Line(item, locations[ln.location], ln.quantity, [LotDelta(found[x.lot], x.quantity) for x in ln.lots]))
+        lines.append(
+            Line(
+                item,
+                locations[ln.location],
+                ln.quantity,
+                [LotDelta(found[x.lot], x.quantity) for x in ln.lots],
+            )
+        )
     return post_movement(
-        session, "adjustment", data.occurred_at or utcnow(), lines, external_ref=data.external_ref, notes=data.reason
+        session,
+        "adjustment",
+        data.occurred_at or utcnow(),
+        lines,
+        external_ref=data.external_ref,
+        notes=data.reason,
     )
 
 
@@ -530,7 +598,14 @@ def return_goods(session: Session, data: ReturnIn) -> Posted:
     for n, ln in enumerate(data.lines, start=1):
         item = items[ln.item]
         found = resolve_lot_refs(session, item, [x.lot for x in ln.lots], context=f"return line {n}")
-        lines.append(Line(item, locations[ln.location], ln.quantity, [LotDelta(found[x.lot], x.quantity) for x in ln.lots]))
+        lines.append(
+            Line(
+                item,
+                locations[ln.location],
+                ln.quantity,
+                [LotDelta(found[x.lot], x.quantity) for x in ln.lots],
+            )
+        )
     return post_movement(
         session,
         "return",
@@ -554,15 +629,25 @@ def reverse(session: Session, movement_id: uuid.UUID, data: ReversalIn) -> Poste
             f"a {original.movement_type} movement cannot be reversed; post a return or a new execution instead"
         )
     if original.status != "posted" or original.reverses_movement_id is not None:
-        raise InvalidStateTransition(f"movement {movement_id} is {original.status} and cannot be reversed again")
+        raise InvalidStateTransition(
+            f"movement {movement_id} is {original.status} and cannot be reversed again"
+        )
     posted = _replay(session, original)
-    items = {i.id: i for i in session.scalars(sa.select(Item).where(Item.id.in_([x.item_id for x in posted.lines])))}
+    items = {
+        i.id: i
+        for i in session.scalars(sa.select(Item).where(Item.id.in_([x.item_id for x in posted.lines])))
+    }
     locs = {
-        x.id: x for x in session.scalars(sa.select(Location).where(Location.id.in_([x.location_id for x in posted.lines])))
+        x.id: x
+        for x in session.scalars(
+            sa.select(Location).where(Location.id.in_([x.location_id for x in posted.lines]))
+        )
     }
     lots = {
         x.id: x
-        for x in session.scalars(sa.select(Lot).where(Lot.id.in_([r.lot_id for rows in posted.lot_rows for r in rows])))
+        for x in session.scalars(
+            sa.select(Lot).where(Lot.id.in_([r.lot_id for rows in posted.lot_rows for r in rows]))
+        )
     }
     lines = [
         Line(
@@ -600,7 +685,11 @@ def get_movement(session: Session, movement_id: uuid.UUID) -> Posted:
 
 
 def list_movements(session: Session, *, limit: int = 100, movement_type: str | None = None):
-    query = sa.select(InventoryMovement).order_by(InventoryMovement.occurred_at.desc(), InventoryMovement.id).limit(limit)
+    query = (
+        sa.select(InventoryMovement)
+        .order_by(InventoryMovement.occurred_at.desc(), InventoryMovement.id)
+        .limit(limit)
+    )
     if movement_type:
         query = query.where(InventoryMovement.movement_type == movement_type)
     return session.scalars(query).all()

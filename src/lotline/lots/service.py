@@ -122,7 +122,9 @@ def released_candidates(
 ) -> list[Candidate]:
     """Stock of ``item`` at ``location`` in lots that may ship or be consumed at ``at``."""
     query = (
-        sa.select(InventoryBalance.lot_id, Lot.lot_code, InventoryBalance.quantity, Lot.expires_at, Lot.received_at)
+        sa.select(
+            InventoryBalance.lot_id, Lot.lot_code, InventoryBalance.quantity, Lot.expires_at, Lot.received_at
+        )
         .join(Lot, Lot.id == InventoryBalance.lot_id)
         .where(
             InventoryBalance.item_id == item.id,
@@ -136,7 +138,10 @@ def released_candidates(
     if lock:
         # Lock balances in lot order, the same order the posting service uses.
         query = query.with_for_update(of=InventoryBalance)
-    return [Candidate(r.lot_id, r.lot_code, r.quantity, r.expires_at, r.received_at) for r in session.execute(query)]
+    return [
+        Candidate(r.lot_id, r.lot_code, r.quantity, r.expires_at, r.received_at)
+        for r in session.execute(query)
+    ]
 
 
 def on_hand(
@@ -181,11 +186,15 @@ def on_hand(
 
 def lot_quantity(session: Session, lot_id: uuid.UUID) -> Decimal:
     return session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(InventoryBalance.quantity), 0)).where(InventoryBalance.lot_id == lot_id)
+        sa.select(sa.func.coalesce(sa.func.sum(InventoryBalance.quantity), 0)).where(
+            InventoryBalance.lot_id == lot_id
+        )
     )
 
 
-def list_lots(session: Session, *, item_id: uuid.UUID | None = None, status: str | None = None, limit: int = 500):
+def list_lots(
+    session: Session, *, item_id: uuid.UUID | None = None, status: str | None = None, limit: int = 500
+):
     query = (
         sa.select(Lot, Item.sku)
         .join(Item, Item.id == Lot.item_id)

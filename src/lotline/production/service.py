@@ -88,19 +88,31 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
         if existing is not None:
             return Executed(
                 existing,
-                inventory.get_movement(session, existing.consume_movement_id) if existing.consume_movement_id else None,
-                inventory.get_movement(session, existing.produce_movement_id) if existing.produce_movement_id else None,
+                inventory.get_movement(session, existing.consume_movement_id)
+                if existing.consume_movement_id
+                else None,
+                inventory.get_movement(session, existing.produce_movement_id)
+                if existing.produce_movement_id
+                else None,
                 replayed=True,
             )
     wo = find_work_order(session, work_order_ref, lock=True)
     if wo.status != "open":
-        raise InvalidStateTransition(f"work order {wo.number} is {wo.status}; only open work orders can be executed")
+        raise InvalidStateTransition(
+            f"work order {wo.number} is {wo.status}; only open work orders can be executed"
+        )
     occurred_at = data.occurred_at or utcnow()
     items = catalog.resolve_many(
-        session, Item, [x.item for x in data.consume] + [x.item or wo.item_id for x in data.produce], context="execution"
+        session,
+        Item,
+        [x.item for x in data.consume] + [x.item or wo.item_id for x in data.produce],
+        context="execution",
     )
     locations = catalog.resolve_many(
-        session, Location, [x.location for x in data.consume] + [x.location for x in data.produce], context="execution"
+        session,
+        Location,
+        [x.location for x in data.consume] + [x.location for x in data.produce],
+        context="execution",
     )
 
     consumed = None
@@ -124,7 +136,12 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
                 lot = lots_service.create_lot(
                     session,
                     item,
-                    NewLot(lot_code=ln.lot_code, manufactured_at=occurred_at, expires_at=ln.expires_at, notes=ln.notes),
+                    NewLot(
+                        lot_code=ln.lot_code,
+                        manufactured_at=occurred_at,
+                        expires_at=ln.expires_at,
+                        notes=ln.notes,
+                    ),
                 )
             lots = [inventory.LotDelta(lot, ln.quantity)]
         lines.append(inventory.Line(item, location, ln.quantity, lots))
@@ -153,8 +170,18 @@ def _link_lots(
     consume_rows = [r for rows in consumed.lot_rows for r in rows] if consumed else []
     produce_rows = [r for rows in produced.lot_rows for r in rows]
     session.add_all(
-        [WorkOrderLotLink(work_order_execution_id=execution.id, inventory_movement_lot_id=r.id, role="consume") for r in consume_rows]
-        + [WorkOrderLotLink(work_order_execution_id=execution.id, inventory_movement_lot_id=r.id, role="produce") for r in produce_rows]
+        [
+            WorkOrderLotLink(
+                work_order_execution_id=execution.id, inventory_movement_lot_id=r.id, role="consume"
+            )
+            for r in consume_rows
+        ]
+        + [
+            WorkOrderLotLink(
+                work_order_execution_id=execution.id, inventory_movement_lot_id=r.id, role="produce"
+            )
+            for r in produce_rows
+        ]
     )
     used: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
     made: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
@@ -181,5 +208,8 @@ def _link_lots(
 
 def list_work_orders(session: Session, *, limit: int = 200):
     return session.execute(
-        sa.select(WorkOrder, Item.sku).join(Item, Item.id == WorkOrder.item_id).order_by(WorkOrder.number).limit(limit)
+        sa.select(WorkOrder, Item.sku)
+        .join(Item, Item.id == WorkOrder.item_id)
+        .order_by(WorkOrder.number)
+        .limit(limit)
     ).all()

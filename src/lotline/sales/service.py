@@ -33,7 +33,7 @@ from lotline.models import (
     ShipmentLotLink,
 )
 from lotline.sales.schemas import SalesOrderIn, ShipmentIn
-from lotline.types import utcnow
+from lotline.types import fmt_qty, utcnow
 
 
 @dataclass
@@ -72,7 +72,9 @@ def create_order(session: Session, data: SalesOrderIn) -> SalesOrder:
 
 def find_order(session: Session, ref: str | uuid.UUID, *, lock: bool = False) -> SalesOrder:
     order_id = catalog.as_uuid(ref)
-    query = sa.select(SalesOrder).where(SalesOrder.id == order_id if order_id else SalesOrder.number == str(ref))
+    query = sa.select(SalesOrder).where(
+        SalesOrder.id == order_id if order_id else SalesOrder.number == str(ref)
+    )
     order = session.scalar(query.with_for_update() if lock else query)
     if order is None:
         raise NotFound(f"unknown sales order {str(ref)!r}", kind="sales_order", ref=str(ref))
@@ -82,7 +84,10 @@ def find_order(session: Session, ref: str | uuid.UUID, *, lock: bool = False) ->
 def order_lines(session: Session, order: SalesOrder) -> list[dict]:
     """Order lines with shipped and open quantities."""
     shipped = (
-        sa.select(SalesOrderShipmentLine.sales_order_line_id, sa.func.sum(SalesOrderShipmentLine.quantity).label("q"))
+        sa.select(
+            SalesOrderShipmentLine.sales_order_line_id,
+            sa.func.sum(SalesOrderShipmentLine.quantity).label("q"),
+        )
         .group_by(SalesOrderShipmentLine.sales_order_line_id)
         .subquery()
     )
@@ -120,7 +125,12 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         raise InvalidStateTransition(f"sales order {order.number} is {order.status}; only open orders ship")
     shipped_at = data.shipped_at or utcnow()
     lines_by_no = {x["line"].line_no: x for x in order_lines(session, order)}
-    items = {x.id: x for x in session.scalars(sa.select(Item).where(Item.id.in_([x["line"].item_id for x in lines_by_no.values()])))}
+    items = {
+        x.id: x
+        for x in session.scalars(
+            sa.select(Item).where(Item.id.in_([x["line"].item_id for x in lines_by_no.values()]))
+        )
+    }
     locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="shipment")
 
     wanted: dict[int, Decimal] = defaultdict(Decimal)
@@ -132,8 +142,8 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         info = lines_by_no[line_no]
         if qty > info["open"]:
             raise OverShipment(
-                f"sales order {order.number} line {line_no} ({info['sku']}): {qty} requested but only "
-                f"{info['open']} of {info['line'].quantity_ordered} remain to ship",
+                f"sales order {order.number} line {line_no} ({info['sku']}): {fmt_qty(qty)} requested but only "
+                f"{fmt_qty(info['open'])} of {fmt_qty(info['line'].quantity_ordered)} remain to ship",
                 line_no=line_no,
                 requested=str(qty),
                 open=str(info["open"]),

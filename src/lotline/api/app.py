@@ -1,0 +1,33 @@
+"""The FastAPI application: routers registered here, errors mapped in problems.py."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from lotline import errors
+from lotline.api import problems
+from lotline.api.routers import catalog, inventory, production, sales
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="lotline",
+        version="0.1.0",
+        description="Lot traceability, recalls and inventory KPIs. Errors are RFC 9457 problem+json.",
+        responses=problems.PROBLEM_RESPONSES,
+    )
+    app.add_exception_handler(errors.LotlineError, problems.lotline_error_handler)
+    app.add_exception_handler(RequestValidationError, problems.request_validation_handler)
+    app.add_exception_handler(ValidationError, problems.pydantic_validation_handler)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict:
+        return {"status": "ok"}
+
+    app.include_router(catalog.router)
+    app.include_router(inventory.router)
+    app.include_router(production.router)
+    app.include_router(sales.router)
+    return app

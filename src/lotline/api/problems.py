@@ -1,0 +1,65 @@
+"""RFC 9457 problem+json responses: the one table mapping domain errors to HTTP statuses."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from lotline import errors
+from lotline.serialize import to_jsonable
+
+STATUS: list[tuple[type[errors.LotlineError], int]] = [
+    (errors.NotFound, 404),
+    (errors.InvalidInput, 422),
+    (errors.Conflict, 409),
+    (errors.RuleViolation, 422),
+    (errors.Unavailable, 503),
+    (errors.LotlineError, 500),
+]
+
+MEDIA_TYPE = "application/problem+json"
+
+
+def status_for(exc: errors.LotlineError) -> int:
+    return next(status for cls, status in STATUS if isinstance(exc, cls))
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra) -> JSONResponse:
+    body = {"type": f"urn:lotline:problem:{code}", "title": title, "status": status, "detail": detail, "code": code}
+    body.update(to_jsonable(extra))
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+async def lotline_error_handler(_request: Request, exc: errors.LotlineError) -> JSONResponse:
+    status = status_for(exc)
+    title = type(exc).__name__
+    return problem(status, exc.code, title, exc.message, **({"details": exc.details} if exc.details else {}))
+
+
+def _validation_errors(errs) -> list[dict]:
+    out = []
+    for e in errs:
+        loc = [str(x) for x in e.get("loc", ())]
+        out.append({"loc": loc, "msg": str(e.get("msg", "")).removeprefix("Value error, "), "type": e.get("type")})
+    return out
+
+
+async def request_validation_handler(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errs = _validation_errors(exc.errors())
+    detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errs)
+    return problem(422, "invalid_input", "Invalid input", detail, errors=errs)
+
+
+async def pydantic_validation_handler(_request: Request, exc: ValidationError) -> JSONResponse:
+    errs = _validation_errors(exc.errors())
+    detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errs)
+    return problem(422, "invalid_input", "Invalid input", detail, errors=errs)
+
+
+PROBLEM_RESPONSES = {
+    404: {"description": "Unknown reference (problem+json)"},
+    409: {"description": "Conflict: duplicate, illegal state change, concurrent request (problem+json)"},
+    422: {"description": "Invalid input or a lot rule refused the request (problem+json)"},
+}

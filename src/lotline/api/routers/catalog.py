@@ -1,0 +1,66 @@
+"""Master data endpoints: /items, /locations, /vendors, /customers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from lotline.api.deps import ReadSession, WriteSession
+from lotline.catalog import service
+from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
+from lotline.models import Customer, Item, Location, Vendor
+from lotline.serialize import to_jsonable
+
+router = APIRouter(tags=["master data"])
+
+ITEM_FIELDS = ["id", "sku", "name", "uom", "lot_tracked", "shelf_life_days", "standard_cost", "active"]
+LOCATION_FIELDS = ["id", "code", "name", "kind", "active"]
+PARTY_FIELDS = ["id", "code", "name", "contact_email", "contact_phone", "address"]
+
+
+def _out(obj, fields) -> dict:
+    return to_jsonable({f: getattr(obj, f) for f in fields})
+
+
+@router.post("/items", status_code=status.HTTP_201_CREATED)
+def create_item(data: ItemIn, session: WriteSession) -> dict:
+    return _out(service.create_item(session, data), ITEM_FIELDS)
+
+
+@router.get("/items")
+def list_items(session: ReadSession) -> list[dict]:
+    return [_out(x, ITEM_FIELDS) for x in service.list_all(session, Item)]
+
+
+@router.get("/items/{ref}")
+def get_item(ref: str, session: ReadSession) -> dict:
+    return _out(service.resolve(session, Item, ref), ITEM_FIELDS)
+
+
+@router.post("/locations", status_code=status.HTTP_201_CREATED)
+def create_location(data: LocationIn, session: WriteSession) -> dict:
+    return _out(service.create_location(session, data), LOCATION_FIELDS)
+
+
+@router.get("/locations")
+def list_locations(session: ReadSession) -> list[dict]:
+    return [_out(x, LOCATION_FIELDS) for x in service.list_all(session, Location)]
+
+
+@router.post("/vendors", status_code=status.HTTP_201_CREATED)
+def create_vendor(data: PartyIn, session: WriteSession) -> dict:
+    return _out(service.create_vendor(session, data), PARTY_FIELDS)
+
+
+@router.get("/vendors")
+def list_vendors(session: ReadSession) -> list[dict]:
+    return [_out(x, PARTY_FIELDS) for x in service.list_all(session, Vendor)]
+
+
+@router.post("/customers", status_code=status.HTTP_201_CREATED)
+def create_customer(data: PartyIn, session: WriteSession) -> dict:
+    return _out(service.create_customer(session, data), PARTY_FIELDS)
+
+
+@router.get("/customers")
+def list_customers(session: ReadSession) -> list[dict]:
+    return [_out(x, PARTY_FIELDS) for x in service.list_all(session, Customer)]

@@ -1,0 +1,141 @@
+"""Stock endpoints: receipts, transfers, adjustments, scrap, returns, movements, lots, on-hand."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from lotline.api.deps import ReadSession, WriteSession
+from lotline.catalog import service as catalog
+from lotline.inventory import queries
+from lotline.inventory import service as inventory
+from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ReturnIn, ReversalIn, ScrapIn, TransferIn
+from lotline.lots import service as lots_service
+from lotline.lots.schemas import LotStatusChange
+from lotline.models import Item, Location
+from lotline.serialize import to_jsonable
+
+router = APIRouter(tags=["inventory"])
+
+
+def _posted(session, posted, response: Response) -> dict:
+    # A replayed external reference returns the original movement with 200 instead of 201.
+    if posted.replayed:
+        response.status_code = status.HTTP_200_OK
+    body = queries.movement_detail(session, posted.movement.id)
+    body["replayed"] = posted.replayed
+    return to_jsonable(body)
+
+
+@router.post("/receipts", status_code=status.HTTP_201_CREATED)
+def post_receipt(data: ReceiptIn, session: WriteSession, response: Response) -> dict:
+    """Receive goods from a vendor into new lots."""
+    return _posted(session, inventory.receive(session, data), response)
+
+
+@router.post("/transfers", status_code=status.HTTP_201_CREATED)
+def post_transfer(data: TransferIn, session: WriteSession, response: Response) -> dict:
+    """Move stock between locations; lots keep their identity (FEFO when lots are omitted)."""
+    return _posted(session, inventory.transfer(session, data), response)
+
+
+@router.post("/adjustments", status_code=status.HTTP_201_CREATED)
+def post_adjustment(data: AdjustmentIn, session: WriteSession, response: Response) -> dict:
+    """Count corrections (signed) in existing lots."""
+    return _posted(session, inventory.adjust(session, data), response)
+
+
+@router.post("/scraps", status_code=status.HTTP_201_CREATED)
+def post_scrap(data: ScrapIn, session: WriteSession, response: Response) -> dict:
+    """Write stock off."""
+    return _posted(session, inventory.scrap(session, data), response)
+
+
+@router.post("/returns", status_code=status.HTTP_201_CREATED)
+def post_return(data: ReturnIn, session: WriteSession, response: Response) -> dict:
+    """Goods back from a customer into their lots."""
+    return _posted(session, inventory.return_goods(session, data), response)
+
+
+@router.get("/movements")
+def list_movements(
+    session: ReadSession,
+    movement_type: Literal[
+        "receipt", "transfer", "adjustment", "production_consume", "production_produce", "shipment", "scrap", "return"
+    ]
+    | None = None,
+    limit: int = Query(100, ge=1, le=10_000),
+) -> list[dict]:
+    return to_jsonable(queries.list_movements(session, limit=limit, movement_type=movement_type))
+
+
+@router.get("/movements/{movement_id}")
+def get_movement(movement_id: uuid.UUID, session: ReadSession) -> dict:
+    return to_jsonable(queries.movement_detail(session, movement_id))
+
+
+@router.post("/movements/{movement_id}/reverse", status_code=status.HTTP_201_CREATED)
+def reverse_movement(movement_id: uuid.UUID, data: ReversalIn, session: WriteSession, response: Response) -> dict:
+    """Post the exact opposite of a movement and mark it reversed."""
+    return _posted(session, inventory.reverse(session, movement_id, data), response)
+
+
+@router.get("/stock")
+def on_hand(
+    session: ReadSession,
+    item: str | None = Query(None, max_length=200, description="SKU or id"),
+    location: str | None = Query(None, max_length=200, description="Location code or id"),
+    lot: str | None = Query(None, max_length=200, description="Lot code (with item when codes repeat) or id"),
+) -> list[dict]:
+    """On-hand by item, lot and location."""
+    item_id = catalog.resolve(session, Item, item).id if item else None
+    location_id = catalog.resolve(session, Location, location).id if location else None
+    lot_id = lots_service.find_lot(session, lot, item_ref=item).id if lot else None
+    return to_jsonable(lots_service.on_hand(session, item_id=item_id, location_id=location_id, lot_id=lot_id))
+
+
+def _lot_out(lot, sku: str) -> dict:
+    return to_jsonable(
+        {
+            "id": lot.id,
+            "item_id": lot.item_id,
+            "sku": sku,
+            "lot_code": lot.lot_code,
+            "status": lot.status,
+            "vendor_lot_code": lot.vendor_lot_code,
+            "manufactured_at": lot.manufactured_at,
+            "received_at": lot.received_at,
+            "expires_at": lot.expires_at,
+            "notes": lot.notes,
+        }
+    )
+
+
+@router.get("/lots")
+def list_lots(
+    session: ReadSession,
+    item: str | None = Query(None, max_length=200),
+    status_: Literal["active", "quarantine", "blocked", "consumed", "expired"] | None = Query(None, alias="status"),
+    limit: int = Query(500, ge=1, le=100_000),
+) -> list[dict]:
+    item_id = catalog.resolve(session, Item, item).id if item else None
+    return [_lot_out(lot, sku) for lot, sku in lots_service.list_lots(session, item_id=item_id, status=status_, limit=limit)]
+
+
+@router.get("/lots/{ref}")
+def get_lot(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> dict:
+    lot = lots_service.find_lot(session, ref, item_ref=item)
+    body = _lot_out(lot, session.get(Item, lot.item_id).sku)
+    body["on_hand"] = to_jsonable(lots_service.on_hand(session, lot_id=lot.id))
+    return body
+
+
+@router.post("/lots/{ref}/status")
+def change_lot_status(
+    ref: str, data: LotStatusChange, session: WriteSession, item: str | None = Query(None, max_length=200)
+) -> dict:
+    """Quarantine, block, release (active), expire or consume a lot."""
+    lot = lots_service.change_status(session, lots_service.find_lot(session, ref, item_ref=item), data)
+    return _lot_out(lot, session.get(Item, lot.item_id).sku)

@@ -1,0 +1,20 @@
+"""The ``lotline`` command line: thin commands over the services, one transaction per command."""
+
+from __future__ import annotations
+
+import sys
+
+from pydantic import ValidationError
+
+from lotline import errors
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point; domain errors go to stderr with the exit code of cli.common.EXIT_CODES."""
+    from lotline.cli.common import report_error
+    from lotline.cli.main import app
+
+    try:
+        app(args=argv, prog_name="lotline")
+    except (errors.LotlineError, ValidationError) as exc:
+        sys.exit(report_error(exc))

@@ -1,0 +1,30 @@
+"""``lotline demo``: the main job of the Quick start."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.panel import Panel
+
+from lotline import demo as demo_mod
+from lotline.cli.common import JsonOpt, console, emit, print_json
+
+
+def demo(as_json: bool = JsonOpt) -> None:
+    """Build a fresh demo database, post a bakery's fortnight, show lots, stock and refused postings."""
+    started = time.perf_counter()
+    if as_json:
+        report = demo_mod.run()
+        print_json({"database_url": report.database_url, "steps": report.steps, "refused": report.refused, "lots": report.lots, "on_hand": report.on_hand})
+        return
+    with console.status("starting the database…"):
+        report = demo_mod.run(progress=lambda msg: console.print(f"[green]✓[/] {msg}"))
+    emit(report.lots, ["sku", "lot_code", "status", "vendor_lot_code", "expires_at", "on_hand"], as_json=False, title="Lots")
+    emit(report.on_hand, ["sku", "lot_code", "lot_status", "location", "location_kind", "quantity", "uom"], as_json=False, title="On hand by lot and location")
+    console.print(Panel.fit("\n\n".join(f"[bold]{a}[/]\n  → [red]{code}[/]: {msg}" for a, code, msg in report.refused), title="Refused postings"))
+    console.print(f"done in {time.perf_counter() - started:.1f} s · demo database: {report.database_url.split('@')[-1]}")
+    console.print("explore it: [bold]LOTLINE_DATABASE=lotline_demo .venv/bin/lotline stock[/] (embedded server), or see README")
+
+
+__all__ = ["demo", "typer"]

@@ -1,0 +1,22 @@
+"""Root Typer app; each domain registers its commands here with one line."""
+
+from __future__ import annotations
+
+import typer
+
+from lotline.cli import catalog, db, demo, inventory, production, sales, serve
+
+app = typer.Typer(
+    help="lotline — lot traceability, recalls and inventory KPIs on PostgreSQL.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+app.add_typer(db.app, name="db")
+catalog.register(app)
+inventory.register(app)
+app.add_typer(production.app, name="wo")
+app.add_typer(sales.app, name="so")
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)

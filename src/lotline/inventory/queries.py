@@ -1,0 +1,85 @@
+"""Read-side queries over the ledger for people: movements with codes instead of ids."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lotline.errors import NotFound
+from lotline.models import (
+    Customer,
+    InventoryMovement,
+    InventoryMovementLine,
+    InventoryMovementLot,
+    Item,
+    Location,
+    Lot,
+    Vendor,
+)
+
+
+def movement_detail(session: Session, movement_id: uuid.UUID) -> dict:
+    """A movement with its lines and lot rows, naming items, locations and lots by code."""
+    movement = session.get(InventoryMovement, movement_id)
+    if movement is None:
+        raise NotFound(f"unknown movement {movement_id}", kind="movement", ref=str(movement_id))
+    rows = session.execute(
+        sa.select(
+            InventoryMovementLine.line_no,
+            Item.sku,
+            Location.code.label("location"),
+            InventoryMovementLine.quantity_delta.label("line_quantity"),
+            InventoryMovementLine.uom,
+            Lot.lot_code,
+            InventoryMovementLot.quantity_delta.label("lot_quantity"),
+            InventoryMovementLot.lot_id,
+        )
+        .join(Item, Item.id == InventoryMovementLine.item_id)
+        .join(Location, Location.id == InventoryMovementLine.location_id)
+        .outerjoin(InventoryMovementLot, InventoryMovementLot.inventory_movement_line_id == InventoryMovementLine.id)
+        .outerjoin(Lot, Lot.id == InventoryMovementLot.lot_id)
+        .where(InventoryMovementLine.movement_id == movement_id)
+        .order_by(InventoryMovementLine.line_no, Lot.lot_code)
+    ).all()
+    party = None
+    if movement.vendor_id:
+        party = session.scalar(sa.select(Vendor.code).where(Vendor.id == movement.vendor_id))
+    elif movement.customer_id:
+        party = session.scalar(sa.select(Customer.code).where(Customer.id == movement.customer_id))
+    return {
+        "id": movement.id,
+        "movement_type": movement.movement_type,
+        "status": movement.status,
+        "occurred_at": movement.occurred_at,
+        "external_ref": movement.external_ref,
+        "party": party,
+        "reverses_movement_id": movement.reverses_movement_id,
+        "notes": movement.notes,
+        "lines": [dict(r._mapping) for r in rows],
+    }
+
+
+def list_movements(session: Session, *, limit: int = 100, movement_type: str | None = None) -> list[dict]:
+    counts = (
+        sa.select(InventoryMovementLine.movement_id, sa.func.count().label("lines"))
+        .group_by(InventoryMovementLine.movement_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            InventoryMovement.id,
+            InventoryMovement.movement_type,
+            InventoryMovement.status,
+            InventoryMovement.occurred_at,
+            InventoryMovement.external_ref,
+            counts.c.lines,
+        )
+        .join(counts, counts.c.movement_id == InventoryMovement.id)
+        .order_by(InventoryMovement.occurred_at.desc(), InventoryMovement.id)
+        .limit(limit)
+    )
+    if movement_type:
+        query = query.where(InventoryMovement.movement_type == movement_type)
+    return [dict(r._mapping) for r in session.execute(query)]

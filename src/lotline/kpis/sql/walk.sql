@@ -1,0 +1,43 @@
+-- Purpose: exact clamped on-hand integral, stock-out time and negative-stock time for the series
+--          that may reach zero or below in the window (kpi_series.may_touch_zero).
+-- Parameters: :ws, :we, :as_of (timestamptz).
+-- Output: TEMP TABLE kpi_walk(item_id, location_id, clamped_qty_seconds, negative_qty_seconds,
+--         stockout_seconds, negative_seconds).
+-- Invariants: on-hand is a step function: level after all movements at t holds until the next
+--   movement time (or :we). A synthetic zero event at :ws carries the opening level. Negative
+--   levels count 0 in the clamped integral and are reported separately (never hidden).
+CREATE TEMP TABLE kpi_walk ON COMMIT DROP AS
+WITH ev AS (
+    SELECT e.item_id, e.location_id, e.t, sum(e.q) AS q
+      FROM (
+            SELECT l.item_id, l.location_id, m.occurred_at AS t, l.quantity_delta AS q
+              FROM inventory_movement_lines l
+              JOIN inventory_movements m ON m.id = l.movement_id
+              JOIN kpi_series s
+                ON s.item_id = l.item_id AND s.location_id = l.location_id AND s.may_touch_zero
+             WHERE m.created_at <= CAST(:as_of AS timestamptz)
+               AND m.occurred_at >= CAST(:ws AS timestamptz)
+               AND m.occurred_at < CAST(:we AS timestamptz)
+            UNION ALL
+            SELECT s.item_id, s.location_id, CAST(:ws AS timestamptz), 0
+              FROM kpi_series s
+             WHERE s.may_touch_zero
+           ) e
+     GROUP BY e.item_id, e.location_id, e.t
+), levels AS (
+    SELECT ev.item_id,
+           ev.location_id,
+           s.opening + sum(ev.q) OVER w AS level,
+           extract(epoch FROM coalesce(lead(ev.t) OVER w, CAST(:we AS timestamptz)) - ev.t) AS secs
+      FROM ev
+      JOIN kpi_series s ON s.item_id = ev.item_id AND s.location_id = ev.location_id
+    WINDOW w AS (PARTITION BY ev.item_id, ev.location_id ORDER BY ev.t)
+)
+SELECT item_id,
+       location_id,
+       sum(greatest(level, 0) * secs) AS clamped_qty_seconds,
+       -sum(least(level, 0) * secs) AS negative_qty_seconds,
+       coalesce(sum(secs) FILTER (WHERE level <= 0), 0) AS stockout_seconds,
+       coalesce(sum(secs) FILTER (WHERE level < 0), 0) AS negative_seconds
+  FROM levels
+ GROUP BY item_id, location_id;

@@ -1,0 +1,103 @@
+"""Test database: real PostgreSQL only, schema built by running the migrations.
+
+- ``LOTLINE_TEST_DATABASE_URL`` (any PostgreSQL >= 15, e.g. postgresql://postgres@127.0.0.1:5432/postgres)
+  selects a server; otherwise the embedded server, with its data in ``.lotline-test/`` of the repo.
+  Either way a fresh database ``lotline_test_<pid>`` is created, migrated and dropped afterwards.
+- Each test runs inside an outer transaction that is rolled back; the real ``db.transaction()``
+  boundary joins it through savepoints, so commits and rollbacks in the code under test are real
+  but never leak between tests.
+- ``committed_engine`` is for concurrency tests: real commits on several connections, tables
+  truncated afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from lotline import db
+from lotline.db import engine as engine_mod
+from lotline.db import migrations
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _server_url() -> str:
+    url = os.environ.get("LOTLINE_TEST_DATABASE_URL")
+    if url:
+        return engine_mod.normalize_url(url)
+    os.environ["LOTLINE_DATA_DIR"] = str(REPO / ".lotline-test")
+    return engine_mod.embedded_url("postgres")
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    server = _server_url()
+    name = f"lotline_test_{os.getpid()}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    yield url
+    engine_mod.reset_engine(None)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    eng = engine_mod.create_engine(database_url)
+    migrations.upgrade(eng)
+    # CLI and API code paths call db.get_engine(); point it at the test database.
+    os.environ["LOTLINE_DATABASE_URL"] = database_url
+    engine_mod.reset_engine(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    conn = engine.connect()
+    outer = conn.begin()
+    factory = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    db.configure_sessions(factory, snapshots=False)
+    yield conn
+    db.configure_sessions(None)
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session(connection) -> Session:
+    """A session inside the test's outer transaction, for builders and assertions."""
+    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield s
+    s.close()
+
+
+def _truncate_all(eng) -> None:
+    with eng.begin() as conn:
+        tables = conn.execute(
+            sa.text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        if names:
+            conn.exec_driver_sql(f"TRUNCATE {names} CASCADE")
+
+
+@pytest.fixture
+def committed_engine(engine):
+    """Real commits on the test database (for concurrency tests); emptied afterwards."""
+    db.configure_sessions(None)
+    _truncate_all(engine)
+    yield engine
+    _truncate_all(engine)
