@@ -7,6 +7,7 @@ import time
 import typer
 from rich.panel import Panel
 
+from lotline import config
 from lotline import demo as demo_mod
 from lotline.cli.common import JsonOpt, console, emit, print_json
 
@@ -23,8 +24,12 @@ def demo(as_json: bool = JsonOpt) -> None:
     emit(report.lots, ["sku", "lot_code", "status", "vendor_lot_code", "expires_at", "on_hand"], as_json=False, title="Lots")
     emit(report.on_hand, ["sku", "lot_code", "lot_status", "location", "location_kind", "quantity", "uom"], as_json=False, title="On hand by lot and location")
     console.print(Panel.fit("\n\n".join(f"[bold]{a}[/]\n  → [red]{code}[/]: {msg}" for a, code, msg in report.refused), title="Refused postings"))
-    console.print(f"done in {time.perf_counter() - started:.1f} s · demo database: {report.database_url.split('@')[-1]}")
-    console.print("explore it: [bold]LOTLINE_DATABASE=lotline_demo .venv/bin/lotline stock[/] (embedded server), or see README")
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
+    if config.database_url():
+        hint = f"LOTLINE_DATABASE_URL='{report.database_url}'"
+    else:
+        hint = f"LOTLINE_DATABASE={demo_mod.DEMO_DATABASE}"
+    console.print(f"explore it:  [bold]{hint} .venv/bin/lotline stock[/]   (or lot list, movement list, serve)", soft_wrap=True)
 
 
 __all__ = ["demo", "typer"]

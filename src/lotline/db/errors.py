@@ -47,6 +47,10 @@ def translate(exc: sa.exc.DBAPIError) -> errors.LotlineError | None:
         return errors.RuleViolation(msg, constraint=constraint)
     if sqlstate in ("22003", "22P02", "22007", "22008", "22001"):
         return errors.InvalidInput(f"invalid value: {str(orig).strip().splitlines()[0]}")
+    if sqlstate == "42P01":
+        return errors.Unavailable(
+            f"the database has no lotline schema ({str(orig).strip().splitlines()[0]}); run `lotline db upgrade`"
+        )
     if sqlstate == "25006":
         return errors.InvalidInput("this operation is read-only and cannot write")
     return None
