@@ -12,15 +12,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotline import db
+from lotline.api.app import create_app
+from lotline.cli import main as cli_main
 from lotline.db import engine as engine_mod
 from lotline.db import migrations
 
@@ -101,3 +105,36 @@ def committed_engine(engine):
     _truncate_all(engine)
     yield engine
     _truncate_all(engine)
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(connection, capsys, monkeypatch):
+    """Run `lotline ARGS...` in-process inside the test transaction; returns code, stdout, stderr."""
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            cli_main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def client(connection):
+    """The HTTP API in-process; requests run inside the test's outer transaction."""
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
