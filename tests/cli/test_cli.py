@@ -96,3 +96,19 @@ def test_db_current_reports_head(cli):
     r = cli("db", "current")
     assert r.code == 0
     assert "up to date" in r.out
+
+
+def test_lot_history_lists_movements_with_a_running_total(cli, master):
+    cli("receive", "--vendor", "MILL", "--item", "FLOUR", "--location", "WH", "--qty", "10", "--lot", "F-1",
+        "--at", "2026-01-05T08:00:00+00:00")
+    cli("transfer", "--item", "FLOUR", "--from", "WH", "--to", "QA", "--qty", "4", "--lot", "F-1:4",
+        "--at", "2026-01-06T08:00:00+00:00")
+    cli("scrap", "--item", "FLOUR", "--location", "QA", "--qty", "4", "--lot", "F-1:4", "--at", "2026-01-07T08:00:00+00:00")
+    rows = cli("lot", "history", "F-1", "--json").json()
+    assert [(r["movement_type"], r["location"], r["quantity_delta"]) for r in rows] == [
+        ("receipt", "WH", "10.000000"),
+        ("transfer", "WH", "-4.000000"),
+        ("transfer", "QA", "4.000000"),
+        ("scrap", "QA", "-4.000000"),
+    ]
+    assert [r["running_total"] for r in rows] == ["10.000000", "6.000000", "10.000000", "6.000000"]

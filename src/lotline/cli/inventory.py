@@ -261,6 +261,21 @@ def lot_show(lot: str, item: str = typer.Option(None, help="Item SKU when the co
     emit(row["on_hand"], ["location", "location_kind", "quantity", "uom"], as_json=False, title="On hand")
 
 
+@lot_app.command("history")
+def lot_history(lot: str, item: str = typer.Option(None, help="Item SKU when the code repeats."), as_json: bool = JsonOpt) -> None:
+    """Every movement of a lot in time order, with its running total."""
+    with read_snapshot() as s:
+        found = lots_service.find_lot(s, lot, item_ref=item)
+        rows = queries.lot_history(s, found.id)
+        code = found.lot_code
+    emit(
+        rows,
+        ["occurred_at", "movement_type", "external_ref", "location", "quantity_delta", "running_total", "uom"],
+        as_json=as_json,
+        title=f"History of lot {code}",
+    )
+
+
 @lot_app.command("status")
 def lot_status(
     lot: str,

@@ -83,3 +83,30 @@ def list_movements(session: Session, *, limit: int = 100, movement_type: str | N
     if movement_type:
         query = query.where(InventoryMovement.movement_type == movement_type)
     return [dict(r._mapping) for r in session.execute(query)]
+
+
+def lot_history(session: Session, lot_id: uuid.UUID) -> list[dict]:
+    """Every movement of one lot in time order, with the lot's running total across locations."""
+    rows = session.execute(
+        sa.select(
+            InventoryMovement.occurred_at,
+            InventoryMovement.movement_type,
+            InventoryMovement.id.label("movement_id"),
+            InventoryMovement.external_ref,
+            InventoryMovementLine.line_no,
+            Location.code.label("location"),
+            InventoryMovementLot.quantity_delta,
+            InventoryMovementLot.uom,
+            sa.func.sum(InventoryMovementLot.quantity_delta)
+            .over(
+                order_by=(InventoryMovement.occurred_at, InventoryMovement.created_at, InventoryMovementLine.line_no, InventoryMovementLot.id)
+            )
+            .label("running_total"),
+        )
+        .join(InventoryMovementLine, InventoryMovementLine.id == InventoryMovementLot.inventory_movement_line_id)
+        .join(InventoryMovement, InventoryMovement.id == InventoryMovementLine.movement_id)
+        .join(Location, Location.id == InventoryMovementLine.location_id)
+        .where(InventoryMovementLot.lot_id == lot_id)
+        .order_by(InventoryMovement.occurred_at, InventoryMovement.created_at, InventoryMovementLine.line_no, InventoryMovementLot.id)
+    )
+    return [dict(r._mapping) for r in rows]

@@ -132,6 +132,12 @@ def get_lot(ref: str, session: ReadSession, item: str | None = Query(None, max_l
     return body
 
 
+@router.get("/lots/{ref}/history")
+def lot_history(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> list[dict]:
+    """Every movement of the lot in time order, with its running total."""
+    return to_jsonable(queries.lot_history(session, lots_service.find_lot(session, ref, item_ref=item).id))
+
+
 @router.post("/lots/{ref}/status")
 def change_lot_status(
     ref: str, data: LotStatusChange, session: WriteSession, item: str | None = Query(None, max_length=200)
