@@ -46,9 +46,8 @@ def refused_without_writes(session: Session, error: type[Exception], match: str 
     """``with refused_without_writes(session, WrongLotItem) as tx: service.f(tx, ...)``."""
     session.flush()
     before = database_state(session)
-    with pytest.raises(error, match=match):
-        with db.transaction() as tx:
-            yield tx
+    with pytest.raises(error, match=match), db.transaction() as tx:
+        yield tx
     after = database_state(session)
     changed = {t: (before[t], after.get(t)) for t in before if before[t] != after.get(t)}
     assert not changed, f"a refused posting left writes behind: {changed}"
@@ -79,7 +78,9 @@ def ledger_quantity(session: Session, item, location, lot) -> Decimal:
     """The same on-hand recomputed from the ledger's lot rows."""
     return session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(InventoryMovementLot.quantity_delta), 0))
-        .join(InventoryMovementLine, InventoryMovementLine.id == InventoryMovementLot.inventory_movement_line_id)
+        .join(
+            InventoryMovementLine, InventoryMovementLine.id == InventoryMovementLot.inventory_movement_line_id
+        )
         .where(
             InventoryMovementLine.item_id == item.id,
             InventoryMovementLine.location_id == location.id,

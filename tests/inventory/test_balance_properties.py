@@ -80,7 +80,14 @@ def test_balances_equal_the_ledger_and_never_go_negative(session, w):
                             ReceiptIn(
                                 vendor="MILL",
                                 occurred_at=at(),
-                                lines=[{"item": sku, "location": loc, "quantity": q, "lots": [{"lot_code": code, "quantity": q}]}],
+                                lines=[
+                                    {
+                                        "item": sku,
+                                        "location": loc,
+                                        "quantity": q,
+                                        "lots": [{"lot_code": code, "quantity": q}],
+                                    }
+                                ],
                             ),
                         )
                     model[(sku, loc, code)] += q
@@ -89,7 +96,11 @@ def test_balances_equal_the_ledger_and_never_go_negative(session, w):
                 named = None
                 if kind == "ship" and op[4] >= 0 and lots_of[sku]:
                     named = lots_of[sku][op[4] % len(lots_of[sku])]
-                have = model[(sku, loc, named)] if named else sum(v for k, v in model.items() if k[:2] == (sku, loc))
+                have = (
+                    model[(sku, loc, named)]
+                    if named
+                    else sum(v for k, v in model.items() if k[:2] == (sku, loc))
+                )
                 try:
                     with session.begin_nested():
                         if kind == "ship":
@@ -112,7 +123,13 @@ def test_balances_equal_the_ledger_and_never_go_negative(session, w):
                             other = LOCS[1 - LOCS.index(loc)]
                             posted = inventory.transfer(
                                 session,
-                                TransferIn(item=sku, from_location=loc, to_location=other, quantity=q, occurred_at=at(1)),
+                                TransferIn(
+                                    item=sku,
+                                    from_location=loc,
+                                    to_location=other,
+                                    quantity=q,
+                                    occurred_at=at(1),
+                                ),
                             )
                 except InsufficientQuantity:
                     assert have < q, f"{op} refused although {have} was there"
@@ -128,7 +145,9 @@ def test_balances_equal_the_ledger_and_never_go_negative(session, w):
                         model[key] += r.quantity_delta
 
             assert session.execute(MISMATCHES).all() == []
-            negative = session.scalar(sa.text("SELECT count(*) FROM inventory_balances WHERE lot_id IS NOT NULL AND quantity < 0"))
+            negative = session.scalar(
+                sa.text("SELECT count(*) FROM inventory_balances WHERE lot_id IS NOT NULL AND quantity < 0")
+            )
             assert negative == 0
             actual = {
                 (r.sku, r.code, r.lot_code): r.quantity

@@ -17,12 +17,14 @@ from lotline.errors import (
     DuplicateKey,
     InsufficientQuantity,
     InvalidInput,
+    NotFound,
     WrongLotItem,
 )
 from lotline.inventory import service as inventory
-from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ScrapIn, TransferIn
+from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ReturnIn, ScrapIn, TransferIn
 from lotline.lots import service as lots_service
 from lotline.models import InventoryBalance, InventoryMovementLine, InventoryMovementLot, Lot
+from lotline.types import utcnow
 from tests.builders import at, receive
 from tests.inventory.support import (
     balance,
@@ -66,10 +68,14 @@ def adjustment(item, location, qty, lots) -> AdjustmentIn:
 def test_receipt_lot_rows_sum_exactly_to_the_line_with_its_sign_and_uom(session, w):
     posted = inventory.receive(
         session,
-        receipt(w.milk, w.wh1, 10, [{"lot_code": "M-1", "quantity": D(6)}, {"lot_code": "M-2", "quantity": D(4)}]),
+        receipt(
+            w.milk, w.wh1, 10, [{"lot_code": "M-1", "quantity": D(6)}, {"lot_code": "M-2", "quantity": D(4)}]
+        ),
     )
     rows = lot_rows_of(session, posted.movement.id)
-    line = session.scalar(sa.select(InventoryMovementLine).where(InventoryMovementLine.movement_id == posted.movement.id))
+    line = session.scalar(
+        sa.select(InventoryMovementLine).where(InventoryMovementLine.movement_id == posted.movement.id)
+    )
     assert line.quantity_delta == D(10) and line.uom == "l"
     assert sorted(r.quantity_delta for r in rows) == [D(4), D(6)]
     assert sum(r.quantity_delta for r in rows) == line.quantity_delta
@@ -162,7 +168,9 @@ def test_transferring_with_a_lot_of_another_item_is_refused(session, w):
         lots=[{"lot": str(milk_lot.id), "quantity": D(1)}],
         occurred_at=at(1),
     )
-    with refused_without_writes(session, WrongLotItem, match="lot M-1 belongs to another item, not FLOUR") as tx:
+    with refused_without_writes(
+        session, WrongLotItem, match="lot M-1 belongs to another item, not FLOUR"
+    ) as tx:
         inventory.transfer(tx, data)
 
 
@@ -174,8 +182,6 @@ def test_adjusting_with_a_lot_of_another_item_is_refused(session, w):
 
 def test_a_lot_code_of_another_item_is_not_found_for_this_item(session, w):
     receive(session, w.milk, w.wh1, "M-1", 10)
-    from lotline.errors import NotFound
-
     with refused_without_writes(session, NotFound, match="unknown lot 'M-1' of item FLOUR") as tx:
         inventory.adjust(tx, adjustment(w.flour, w.wh1, 1, [("M-1", 1)]))
 
@@ -194,8 +200,18 @@ def test_a_receipt_repeating_a_lot_code_on_two_lines_is_refused_whole(session, w
         vendor="MILL",
         occurred_at=at(),
         lines=[
-            {"item": "FLOUR", "location": "WH1", "quantity": D(5), "lots": [{"lot_code": "F-9", "quantity": D(5)}]},
-            {"item": "FLOUR", "location": "WH2", "quantity": D(5), "lots": [{"lot_code": "F-9", "quantity": D(5)}]},
+            {
+                "item": "FLOUR",
+                "location": "WH1",
+                "quantity": D(5),
+                "lots": [{"lot_code": "F-9", "quantity": D(5)}],
+            },
+            {
+                "item": "FLOUR",
+                "location": "WH2",
+                "quantity": D(5),
+                "lots": [{"lot_code": "F-9", "quantity": D(5)}],
+            },
         ],
     )
     with refused_without_writes(session, DuplicateKey, match="F-9") as tx:
@@ -272,18 +288,26 @@ def test_two_lines_of_one_movement_together_cannot_overdraw_a_lot(session, w):
 
 def test_scrapping_more_than_a_lot_holds_is_refused(session, w):
     receive(session, w.flour, w.wh1, "F-1", 3)
-    data = ScrapIn(item="FLOUR", location="WH1", quantity=D(4), lots=[{"lot": "F-1", "quantity": D(4)}], occurred_at=at(1))
+    data = ScrapIn(
+        item="FLOUR",
+        location="WH1",
+        quantity=D(4),
+        lots=[{"lot": "F-1", "quantity": D(4)}],
+        occurred_at=at(1),
+    )
     with refused_without_writes(session, InsufficientQuantity) as tx:
         inventory.scrap(tx, data)
 
 
 def test_the_database_refuses_a_negative_lot_balance_as_a_last_line_of_defence(session, w):
     lot = receive(session, w.flour, w.wh1, "F-1", 3)
-    with pytest.raises(sa.exc.IntegrityError, match="inventory_balances_lot_nonnegative"):
-        with session.begin_nested():
-            session.execute(
-                sa.update(InventoryBalance).where(InventoryBalance.lot_id == lot.id).values(quantity=-1)
-            )
+    with (
+        pytest.raises(sa.exc.IntegrityError, match="inventory_balances_lot_nonnegative"),
+        session.begin_nested(),
+    ):
+        session.execute(
+            sa.update(InventoryBalance).where(InventoryBalance.lot_id == lot.id).values(quantity=-1)
+        )
 
 
 # --- transfers keep the lot ------------------------------------------------------------------------
@@ -324,7 +348,10 @@ def test_a_transfer_to_the_same_location_is_refused(session, w):
     receive(session, w.flour, w.wh1, "F-1", 10)
     with refused_without_writes(session, InvalidInput, match="WH1 to itself") as tx:
         inventory.transfer(
-            tx, TransferIn(item="FLOUR", from_location="WH1", to_location="WH1", quantity=D(1), occurred_at=at(1))
+            tx,
+            TransferIn(
+                item="FLOUR", from_location="WH1", to_location="WH1", quantity=D(1), occurred_at=at(1)
+            ),
         )
 
 
@@ -340,7 +367,9 @@ def test_a_transfer_without_named_lots_takes_the_first_expiring_lots_first(sessi
         session,
         TransferIn(item="MILK", from_location="WH1", to_location="WH2", quantity=D(7), occurred_at=at(1)),
     )
-    taken = {r.lot_id: r.quantity_delta for r in lot_rows_of(session, posted.movement.id) if r.quantity_delta < 0}
+    taken = {
+        r.lot_id: r.quantity_delta for r in lot_rows_of(session, posted.movement.id) if r.quantity_delta < 0
+    }
     assert taken == {early.id: D(-5), mid.id: D(-2)}
     assert late.id not in taken and never.id not in taken
 
@@ -361,7 +390,10 @@ def test_fefo_without_enough_released_stock_is_refused(session, w):
     receive(session, w.milk, w.wh2, "M-2", 50, expires_at=at(30))  # other location: not counted
     with refused_without_writes(session, InsufficientQuantity, match="only 5.* available.*MILK at WH1") as tx:
         inventory.transfer(
-            tx, TransferIn(item="MILK", from_location="WH1", to_location="QUAR", quantity=D(6), occurred_at=at(1))
+            tx,
+            TransferIn(
+                item="MILK", from_location="WH1", to_location="QUAR", quantity=D(6), occurred_at=at(1)
+            ),
         )
 
 
@@ -369,8 +401,6 @@ def test_fefo_without_enough_released_stock_is_refused(session, w):
 
 
 def test_a_movement_dated_in_the_future_is_refused(session, w):
-    from lotline.types import utcnow
-
     with refused_without_writes(session, InvalidInput, match="in the future") as tx:
         inventory.receive(
             tx,
@@ -385,6 +415,121 @@ def test_on_hand_reports_stock_by_item_location_and_lot(session, w):
         TransferIn(item="FLOUR", from_location="WH1", to_location="WH2", quantity=D(3), occurred_at=at(1)),
     )
     rows = lots_service.on_hand(session, item_id=w.flour.id)
-    assert [(r["location"], r["lot_code"], r["quantity"]) for r in rows] == [("WH1", "F-1", 7), ("WH2", "F-1", 3)]
+    assert [(r["location"], r["lot_code"], r["quantity"]) for r in rows] == [
+        ("WH1", "F-1", 7),
+        ("WH2", "F-1", 3),
+    ]
     assert lots_service.lot_quantity(session, lot.id) == 10
     assert count(session, InventoryMovementLot) == 3
+
+
+# --- other use cases -------------------------------------------------------------------------------
+
+
+def test_an_untracked_item_cannot_be_transferred_with_named_lots(session, w):
+    inventory.receive(session, receipt(w.salt, w.wh1, 5, []))
+    data = TransferIn(
+        item="SALT",
+        from_location="WH1",
+        to_location="WH2",
+        quantity=D(1),
+        lots=[{"lot": "S-1", "quantity": D(1)}],
+        occurred_at=at(1),
+    )
+    with refused_without_writes(session, AllocationMismatch, match="SALT is not lot-tracked") as tx:
+        inventory.transfer(tx, data)
+
+
+def test_scrapping_a_tracked_item_must_name_the_lots(session, w):
+    receive(session, w.flour, w.wh1, "F-1", 10)
+    with refused_without_writes(session, AllocationMismatch, match="say which lots are scrapped") as tx:
+        inventory.scrap(tx, ScrapIn(item="FLOUR", location="WH1", quantity=D(1), occurred_at=at(1)))
+
+
+def test_a_return_goes_back_into_the_lot_it_was_shipped_from(session, w):
+    lot = receive(session, w.flour, w.wh1, "F-1", 10)
+    line = inventory.Line(w.flour, w.wh1, D(-4), [inventory.LotDelta(lot, D(-4))])
+    inventory.post_movement(session, "shipment", at(1), [line], customer_id=w.customer.id)
+    posted = inventory.return_goods(
+        session,
+        ReturnIn(
+            customer="SHOP",
+            occurred_at=at(2),
+            lines=[
+                {
+                    "item": "FLOUR",
+                    "location": "QUAR",
+                    "quantity": D(1),
+                    "lots": [{"lot": "F-1", "quantity": D(1)}],
+                }
+            ],
+        ),
+    )
+    assert posted.movement.customer_id == w.customer.id
+    assert (balance(session, w.flour, w.wh1, lot), balance(session, w.flour, w.quar, lot)) == (6, 1)
+
+
+def test_a_return_into_a_lot_of_another_item_is_refused(session, w):
+    milk_lot = receive(session, w.milk, w.wh1, "M-1", 10)
+    data = ReturnIn(
+        customer="SHOP",
+        occurred_at=at(2),
+        lines=[
+            {
+                "item": "FLOUR",
+                "location": "QUAR",
+                "quantity": D(1),
+                "lots": [{"lot": str(milk_lot.id), "quantity": D(1)}],
+            }
+        ],
+    )
+    with refused_without_writes(session, WrongLotItem, match="M-1 belongs to another item, not FLOUR") as tx:
+        inventory.return_goods(tx, data)
+
+
+def test_an_unknown_item_or_location_is_not_found_and_nothing_is_written(session, w):
+    with refused_without_writes(session, NotFound, match="unknown location 'NOWHERE'") as tx:
+        inventory.receive(
+            tx,
+            ReceiptIn(
+                vendor="MILL",
+                occurred_at=at(),
+                lines=[
+                    {
+                        "item": "FLOUR",
+                        "location": "WH1",
+                        "quantity": D(1),
+                        "lots": [{"lot_code": "F-1", "quantity": D(1)}],
+                    },
+                    {
+                        "item": "FLOUR",
+                        "location": "NOWHERE",
+                        "quantity": D(1),
+                        "lots": [{"lot_code": "F-2", "quantity": D(1)}],
+                    },
+                ],
+            ),
+        )
+    with refused_without_writes(session, NotFound, match="unknown vendor 'GHOST'") as tx:
+        inventory.receive(
+            tx,
+            ReceiptIn(
+                vendor="GHOST",
+                occurred_at=at(),
+                lines=[{"item": "SALT", "location": "WH1", "quantity": D(1)}],
+            ),
+        )
+
+
+def test_a_transfer_whose_named_lots_do_not_cover_the_quantity_is_refused(session, w):
+    receive(session, w.flour, w.wh1, "F-1", 10)
+    data = TransferIn(
+        item="FLOUR",
+        from_location="WH1",
+        to_location="WH2",
+        quantity=D(5),
+        lots=[{"lot": "F-1", "quantity": D(3)}],
+        occurred_at=at(1),
+    )
+    with refused_without_writes(session, AllocationMismatch, match="sum to -3.*line's quantity is -5") as tx:
+        inventory.transfer(tx, data)

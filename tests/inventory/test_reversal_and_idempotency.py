@@ -23,14 +23,24 @@ def _receipt(ref=None, code="F-1", qty=10) -> ReceiptIn:
         occurred_at=at(),
         external_ref=ref,
         lines=[
-            {"item": "FLOUR", "location": "WH1", "quantity": D(qty), "lots": [{"lot_code": code, "quantity": D(qty)}]}
+            {
+                "item": "FLOUR",
+                "location": "WH1",
+                "quantity": D(qty),
+                "lots": [{"lot_code": code, "quantity": D(qty)}],
+            }
         ],
     )
 
 
 def _transfer(qty=4, ref=None) -> TransferIn:
     return TransferIn(
-        item="FLOUR", from_location="WH1", to_location="WH2", quantity=D(qty), occurred_at=at(1), external_ref=ref
+        item="FLOUR",
+        from_location="WH1",
+        to_location="WH2",
+        quantity=D(qty),
+        occurred_at=at(1),
+        external_ref=ref,
     )
 
 
@@ -40,7 +50,12 @@ def _transfer(qty=4, ref=None) -> TransferIn:
 def test_reversing_a_receipt_posts_the_opposite_and_marks_the_original_reversed(session, w):
     original = inventory.receive(session, _receipt())
     lot = session.get(Lot, original.lot_rows[0][0].lot_id)
-    rev = run(session, lambda tx: inventory.reverse(tx, original.movement.id, ReversalIn(reason="wrong PO", occurred_at=at(1))))
+    rev = run(
+        session,
+        lambda tx: inventory.reverse(
+            tx, original.movement.id, ReversalIn(reason="wrong PO", occurred_at=at(1))
+        ),
+    )
     assert rev.movement.reverses_movement_id == original.movement.id
     assert rev.movement.movement_type == "receipt"
     assert session.get(InventoryMovement, original.movement.id).status == "reversed"
@@ -62,7 +77,13 @@ def test_a_reversal_that_would_take_a_lot_below_zero_is_refused(session, w):
     original = inventory.receive(session, _receipt())
     inventory.scrap(
         session,
-        ScrapIn(item="FLOUR", location="WH1", quantity=D(3), lots=[{"lot": "F-1", "quantity": D(3)}], occurred_at=at(1)),
+        ScrapIn(
+            item="FLOUR",
+            location="WH1",
+            quantity=D(3),
+            lots=[{"lot": "F-1", "quantity": D(3)}],
+            occurred_at=at(1),
+        ),
     )
     with refused_without_writes(session, InsufficientQuantity, match="F-1.*has 7.*10.* requested") as tx:
         inventory.reverse(tx, original.movement.id, ReversalIn(reason="x", occurred_at=at(2)))
@@ -72,7 +93,9 @@ def test_a_reversal_that_would_take_a_lot_below_zero_is_refused(session, w):
 def test_a_movement_cannot_be_reversed_twice(session, w):
     original = inventory.receive(session, _receipt())
     rev = inventory.reverse(session, original.movement.id, ReversalIn(reason="x", occurred_at=at(1)))
-    with refused_without_writes(session, InvalidStateTransition, match="reversed and cannot be reversed again") as tx:
+    with refused_without_writes(
+        session, InvalidStateTransition, match="reversed and cannot be reversed again"
+    ) as tx:
         inventory.reverse(tx, original.movement.id, ReversalIn(reason="again", occurred_at=at(1)))
     # Nor can the reversal itself be reversed (that would re-post the original).
     with refused_without_writes(session, InvalidStateTransition) as tx:
@@ -83,7 +106,9 @@ def test_shipments_and_production_are_not_reversed_by_a_generic_reversal(session
     lot = receive(session, w.flour, w.wh1, "F-1", 10)
     line = inventory.Line(w.flour, w.wh1, D(-1), [inventory.LotDelta(lot, D(-1))])
     shipped = inventory.post_movement(session, "shipment", at(1), [line], customer_id=w.customer.id)
-    with refused_without_writes(session, InvalidStateTransition, match="shipment movement cannot be reversed") as tx:
+    with refused_without_writes(
+        session, InvalidStateTransition, match="shipment movement cannot be reversed"
+    ) as tx:
         inventory.reverse(tx, shipped.movement.id, ReversalIn(reason="x", occurred_at=at(2)))
 
 
@@ -128,8 +153,10 @@ def test_an_external_reference_used_by_another_movement_type_is_refused(session,
 def test_two_movements_can_never_share_an_external_reference(session, w):
     # The advisory lock makes the check-then-insert safe; the unique index backs it up.
     inventory.receive(session, _receipt("PO-9"))
-    with pytest.raises(sa.exc.IntegrityError, match="idx_inventory_movements_external_ref"):
-        with session.begin_nested():
-            session.add(InventoryMovement(movement_type="adjustment", occurred_at=at(), external_ref="PO-9"))
-            session.flush()
+    with (
+        pytest.raises(sa.exc.IntegrityError, match="idx_inventory_movements_external_ref"),
+        session.begin_nested(),
+    ):
+        session.add(InventoryMovement(movement_type="adjustment", occurred_at=at(), external_ref="PO-9"))
+        session.flush()
     assert count(session, InventoryMovementLot) == 1

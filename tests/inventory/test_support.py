@@ -10,18 +10,22 @@ from tests.inventory.support import database_state, refused_without_writes
 
 
 def test_refused_without_writes_detects_a_write_that_survived_the_refusal(session):
-    with pytest.raises(AssertionError, match="left writes behind.*locations"):
-        with refused_without_writes(session, InvalidInput) as _tx:
-            # Written outside the refused transaction, so it survives the rollback: must be flagged.
-            session.add(Location(code="LEAK", name="Leak", kind="storage"))
-            session.flush()
-            raise InvalidInput("refused")
+    with (
+        pytest.raises(AssertionError, match="left writes behind.*locations"),
+        refused_without_writes(session, InvalidInput),
+    ):
+        # Written outside the refused transaction, so it survives the rollback: must be flagged.
+        session.add(Location(code="LEAK", name="Leak", kind="storage"))
+        session.flush()
+        raise InvalidInput("refused")
 
 
 def test_refused_without_writes_fails_when_nothing_is_refused(session):
-    with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
-        with refused_without_writes(session, InvalidInput):
-            pass
+    with (
+        pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"),
+        refused_without_writes(session, InvalidInput),
+    ):
+        pass
 
 
 def test_database_state_sees_updates_not_only_inserts(session):

@@ -96,7 +96,9 @@ def test_allocation_follows_first_expiry_first_out(quantity, candidates):
 
 def test_fefo_puts_lots_without_expiry_last_and_breaks_ties_by_receipt_then_code():
     a = Candidate(uuid.uuid4(), "A", Decimal(1), expires_at=None, received_at=T0)
-    b = Candidate(uuid.uuid4(), "B", Decimal(1), expires_at=T0 + timedelta(days=3), received_at=T0 + timedelta(days=1))
+    b = Candidate(
+        uuid.uuid4(), "B", Decimal(1), expires_at=T0 + timedelta(days=3), received_at=T0 + timedelta(days=1)
+    )
     c = Candidate(uuid.uuid4(), "C", Decimal(1), expires_at=T0 + timedelta(days=3), received_at=T0)
     d = Candidate(uuid.uuid4(), "D", Decimal(1), expires_at=T0 + timedelta(days=3), received_at=T0)
     chosen = allocate(Decimal(4), [a, b, d, c])

@@ -47,7 +47,9 @@ def _move(session, to, qty=D(4), code="F-1", when=None):
 def test_shipping_a_lot_that_is_not_released_is_refused(session, w, status):
     _lot_in_status(session, w, status)
     order(session, "SO-1", w.customer, [(w.flour, 5, None)])
-    with refused_without_writes(session, LotNotReleased, match=f"lot F-1 of FLOUR is {status}.*cannot be shipped") as tx:
+    with refused_without_writes(
+        session, LotNotReleased, match=f"lot F-1 of FLOUR is {status}.*cannot be shipped"
+    ) as tx:
         ship(tx, "SO-1", [(1, w.wh1, 5, [("F-1", 5)])])
 
 
@@ -61,7 +63,9 @@ def test_consuming_a_lot_that_is_not_released_is_refused(session, w, status):
 @pytest.mark.parametrize("status", NOT_RELEASED)
 def test_a_lot_that_is_not_released_cannot_move_to_ordinary_storage(session, w, status):
     _lot_in_status(session, w, status)
-    with refused_without_writes(session, LotNotReleased, match="only move to a quarantine or scrap location") as tx:
+    with refused_without_writes(
+        session, LotNotReleased, match="only move to a quarantine or scrap location"
+    ) as tx:
         _move(tx, "WH2")
 
 
@@ -79,7 +83,13 @@ def test_a_lot_that_is_not_released_may_be_scrapped(session, w, status):
     lot = _lot_in_status(session, w, status)
     inventory.scrap(
         session,
-        ScrapIn(item="FLOUR", location="WH1", quantity=D(10), lots=[{"lot": "F-1", "quantity": D(10)}], occurred_at=at(1)),
+        ScrapIn(
+            item="FLOUR",
+            location="WH1",
+            quantity=D(10),
+            lots=[{"lot": "F-1", "quantity": D(10)}],
+            occurred_at=at(1),
+        ),
     )
     assert balance(session, w.flour, w.wh1, lot) == 0
 
@@ -89,7 +99,9 @@ def test_fefo_allocation_never_picks_a_lot_that_is_not_released(session, w, stat
     _lot_in_status(session, w, status, code="F-HELD", expires_at=at(3))
     receive(session, w.flour, w.wh1, "F-OK", 2, expires_at=at(90))
     order(session, "SO-1", w.customer, [(w.flour, 5, None)])
-    with refused_without_writes(session, InsufficientQuantity, match="only 2.* available in released lots") as tx:
+    with refused_without_writes(
+        session, InsufficientQuantity, match="only 2.* available in released lots"
+    ) as tx:
         ship(tx, "SO-1", [(1, w.wh1, 5, None)])
 
 
@@ -132,7 +144,13 @@ def test_an_expired_lot_may_still_be_moved_to_quarantine_and_scrapped(session, w
     _move(session, "QUAR", when=at(3))
     inventory.scrap(
         session,
-        ScrapIn(item="FLOUR", location="QUAR", quantity=D(4), lots=[{"lot": "F-1", "quantity": D(4)}], occurred_at=at(4)),
+        ScrapIn(
+            item="FLOUR",
+            location="QUAR",
+            quantity=D(4),
+            lots=[{"lot": "F-1", "quantity": D(4)}],
+            occurred_at=at(4),
+        ),
     )
     assert balance(session, w.flour, w.quar, lot) == 0
 
@@ -146,7 +164,9 @@ def test_production_cannot_add_new_stock_to_a_lot_that_is_not_released(session, 
     execute(session, "WO-1", w.bread, [(w.flour, w.wh1, 2, [("F-1", 2)])], [(w.wh1, 4, "B-1")])
     bread_lot = lots_service.find_lot(session, "B-1", item_ref="BREAD")
     lots_service.change_status(session, bread_lot, LotStatusChange(status=status))
-    with refused_without_writes(session, LotNotReleased, match="B-1 of BREAD is .*new stock cannot be added") as tx:
+    with refused_without_writes(
+        session, LotNotReleased, match="B-1 of BREAD is .*new stock cannot be added"
+    ) as tx:
         execute(tx, "WO-1", w.bread, [(w.flour, w.wh1, 2, [("F-1", 2)])], [(w.wh1, 4, "B-1")], create=False)
 
 
@@ -155,7 +175,9 @@ def test_production_cannot_add_new_stock_to_a_lot_that_is_not_released(session, 
 
 def test_a_consumed_lot_is_final(session, w):
     lot = _lot_in_status(session, w, "consumed")
-    with refused_without_writes(session, InvalidStateTransition, match="F-1 cannot go from consumed to active") as tx:
+    with refused_without_writes(
+        session, InvalidStateTransition, match="F-1 cannot go from consumed to active"
+    ) as tx:
         lots_service.change_status(tx, tx.get(Lot, lot.id), LotStatusChange(status="active"))
 
 
@@ -177,7 +199,11 @@ def test_expire_due_marks_lots_past_their_expiry(session, w):
     blocked = _lot_in_status(session, w, "blocked", item=w.milk, code="M-3", qty=1, expires_at=at(2))
     assert lots_service.expire_due(session, at(3)) == 1
     session.expire_all()
-    assert [session.get(Lot, x.id).status for x in (past, future, blocked)] == ["expired", "active", "blocked"]
+    assert [session.get(Lot, x.id).status for x in (past, future, blocked)] == [
+        "expired",
+        "active",
+        "blocked",
+    ]
 
 
 def test_a_lot_code_shared_by_two_items_needs_the_item_to_be_found(session, w):

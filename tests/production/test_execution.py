@@ -7,6 +7,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from lotline.errors import InsufficientQuantity, InvalidStateTransition, NotFound, WrongLotItem
+from lotline.inventory import service as inventory
+from lotline.inventory.schemas import ReceiptIn
 from lotline.lots import service as lots_service
 from lotline.models import (
     InventoryMovement,
@@ -39,12 +41,12 @@ def _mixing(session, w):
     receive(session, w.flour, w.wh1, "F-2", 10)
     receive(session, w.milk, w.wh1, "M-1", 3, expires_at=at(8))
     receive(session, w.milk, w.wh1, "M-2", 10, expires_at=at(9))
-    run(session, lambda tx: __import__("lotline.inventory.service", fromlist=["x"]).receive(
-        tx,
-        __import__("lotline.inventory.schemas", fromlist=["x"]).ReceiptIn(
+    inventory.receive(
+        session,
+        ReceiptIn(
             vendor="MILL", occurred_at=at(), lines=[{"item": "SALT", "location": "WH1", "quantity": D(5)}]
         ),
-    ))
+    )
     return execute(
         session,
         "WO-1",
@@ -76,7 +78,12 @@ def test_execution_posts_consume_and_produce_movements_together(session, w):
     assert (consume.movement_type, produce.movement_type) == ("production_consume", "production_produce")
     assert consume.occurred_at == produce.occurred_at == ex.occurred_at == at(1)
     f1, f2, m1, m2 = (lots_service.find_lot(session, c) for c in ("F-1", "F-2", "M-1", "M-2"))
-    assert [balance(session, w.flour if x in (f1, f2) else w.milk, w.wh1, x) for x in (f1, f2, m1, m2)] == [3, 5, 0, 8]
+    assert [balance(session, w.flour if x in (f1, f2) else w.milk, w.wh1, x) for x in (f1, f2, m1, m2)] == [
+        3,
+        5,
+        0,
+        8,
+    ]
     assert balance(session, w.salt, w.wh1) == 4
 
 
@@ -84,8 +91,14 @@ def test_execution_writes_a_genealogy_edge_from_every_consumed_lot_to_every_prod
     ex = _mixing(session, w).execution
     code = {x.id: x.lot_code for x in session.scalars(sa.select(Lot))}
     edges = {
-        (code[e.parent_lot_id], code[e.child_lot_id]): (e.consumed_quantity, e.produced_quantity, e.occurred_at)
-        for e in session.scalars(sa.select(LotGenealogyEdge).where(LotGenealogyEdge.work_order_execution_id == ex.id))
+        (code[e.parent_lot_id], code[e.child_lot_id]): (
+            e.consumed_quantity,
+            e.produced_quantity,
+            e.occurred_at,
+        )
+        for e in session.scalars(
+            sa.select(LotGenealogyEdge).where(LotGenealogyEdge.work_order_execution_id == ex.id)
+        )
     }
     used = {"F-1": D(7), "F-2": D(5), "M-1": D(3), "M-2": D(2)}
     made = {"B-1": D(20), "B-2": D(4)}
@@ -98,11 +111,19 @@ def test_output_lots_are_created_with_a_default_expiry_and_topped_up_later(sessi
     lot = lots_service.find_lot(session, "B-1", item_ref="BREAD")
     assert (lot.manufactured_at, lot.expires_at, lot.status) == (at(1), at(1 + 5), "active")
     second = execute(
-        session, "WO-1", w.bread, [(w.flour, w.wh1, 2, [("F-1", 2)])], [(w.wh1, 6, "B-1")], when=at(2), create=False
+        session,
+        "WO-1",
+        w.bread,
+        [(w.flour, w.wh1, 2, [("F-1", 2)])],
+        [(w.wh1, 6, "B-1")],
+        when=at(2),
+        create=False,
     )
     assert count(session, Lot, Lot.item_id == w.bread.id) == 1
     assert balance(session, w.bread, w.wh1, lot) == 10
-    assert count(session, LotGenealogyEdge, LotGenealogyEdge.work_order_execution_id == second.execution.id) == 1
+    assert (
+        count(session, LotGenealogyEdge, LotGenealogyEdge.work_order_execution_id == second.execution.id) == 1
+    )
 
 
 def test_a_refused_execution_leaves_nothing_behind(session, w):
@@ -125,13 +146,17 @@ def test_a_refused_execution_leaves_nothing_behind(session, w):
 def test_consuming_a_lot_of_another_item_is_refused(session, w):
     receive(session, w.flour, w.wh1, "F-1", 10)
     milk_lot = receive(session, w.milk, w.wh1, "M-1", 10)
-    with refused_without_writes(session, WrongLotItem, match="lot M-1 belongs to another item, not FLOUR") as tx:
+    with refused_without_writes(
+        session, WrongLotItem, match="lot M-1 belongs to another item, not FLOUR"
+    ) as tx:
         execute(tx, "WO-1", w.bread, [(w.flour, w.wh1, 2, [(str(milk_lot.id), 2)])], [(w.wh1, 4, "B-1")])
 
 
 def test_consuming_more_of_a_lot_than_it_holds_is_refused(session, w):
     receive(session, w.flour, w.wh1, "F-1", 10)
-    with refused_without_writes(session, InsufficientQuantity, match="F-1 of FLOUR has 10.*11.* requested") as tx:
+    with refused_without_writes(
+        session, InsufficientQuantity, match="F-1 of FLOUR has 10.*11.* requested"
+    ) as tx:
         execute(tx, "WO-1", w.bread, [(w.flour, w.wh1, 11, [("F-1", 11)])], [(w.wh1, 4, "B-1")])
 
 
@@ -156,7 +181,9 @@ def test_a_replayed_execution_returns_the_original(session, w):
 
 def test_a_closed_work_order_cannot_be_executed(session, w):
     receive(session, w.flour, w.wh1, "F-1", 10)
-    wo = production.create_work_order(session, WorkOrderIn(number="WO-1", item="BREAD", planned_quantity=D(10)))
+    wo = production.create_work_order(
+        session, WorkOrderIn(number="WO-1", item="BREAD", planned_quantity=D(10))
+    )
     production.set_status(session, wo, "closed")
     with refused_without_writes(session, InvalidStateTransition, match="WO-1 is closed") as tx:
         execute(tx, "WO-1", w.bread, [(w.flour, w.wh1, 2, [("F-1", 2)])], [(w.wh1, 4, "B-1")], create=False)

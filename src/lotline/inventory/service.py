@@ -459,6 +459,29 @@ def resolve_lot_refs(session: Session, item: Item, refs: Sequence[str], *, conte
     return out
 
 
+_LOCK_STOCK = sa.text(
+    """
+    SELECT 1
+      FROM inventory_balances b
+      JOIN unnest(CAST(:items AS uuid[]), CAST(:locations AS uuid[])) AS k(item_id, location_id)
+        ON b.item_id = k.item_id AND b.location_id = k.location_id
+     ORDER BY b.item_id, b.location_id, b.lot_id
+       FOR UPDATE OF b
+    """
+)
+
+
+def lock_stock(session: Session, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Lock the balance rows of several (item, location) pairs up front, in the posting order.
+
+    Multi-line postings that allocate line by line (``outbound_lots``) would otherwise lock each
+    line's stock in line order, and two postings listing the same items in opposite orders deadlock.
+    """
+    keys = sorted(set(pairs))
+    if keys:
+        session.execute(_LOCK_STOCK, {"items": [k[0] for k in keys], "locations": [k[1] for k in keys]})
+
+
 def outbound_lots(
     session: Session,
     item: Item,

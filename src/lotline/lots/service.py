@@ -39,6 +39,8 @@ RELEASED = "active"
 
 def create_lot(session: Session, item: Item, data: NewLot, *, received_at: datetime | None = None) -> Lot:
     """A new lot of ``item``; DuplicateKey if the item already has this lot code."""
+    if not item.lot_tracked:
+        raise InvalidInput(f"item {item.sku} is not lot-tracked; it has no lots", sku=item.sku)
     exists = session.scalar(sa.select(Lot.id).where(Lot.item_id == item.id, Lot.lot_code == data.lot_code))
     if exists:
         raise DuplicateKey(

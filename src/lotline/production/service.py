@@ -117,6 +117,7 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
 
     consumed = None
     if data.consume:
+        inventory.lock_stock(session, [(items[ln.item].id, locations[ln.location].id) for ln in data.consume])
         lines = []
         for n, ln in enumerate(data.consume, start=1):
             item, location = items[ln.item], locations[ln.location]

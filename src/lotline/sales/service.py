@@ -149,6 +149,10 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
                 open=str(info["open"]),
             )
 
+    inventory.lock_stock(
+        session,
+        [(lines_by_no[ln.line_no]["line"].item_id, locations[ln.location].id) for ln in data.lines],
+    )
     lines = []
     for n, ln in enumerate(data.lines, start=1):
         order_line = lines_by_no[ln.line_no]["line"]

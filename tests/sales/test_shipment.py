@@ -1,0 +1,170 @@
+"""A shipment posts the shipment movement, fills order lines and links every shipped lot row."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from lotline.errors import (
+    AllocationMismatch,
+    InsufficientQuantity,
+    InvalidInput,
+    InvalidStateTransition,
+    OverShipment,
+    WrongLotItem,
+)
+from lotline.lots.service import find_lot
+from lotline.models import (
+    InventoryMovement,
+    SalesOrder,
+    SalesOrderShipment,
+    SalesOrderShipmentLine,
+    ShipmentLotLink,
+)
+from lotline.sales import service as sales
+from tests.builders import at, order, receive, ship
+from tests.inventory.support import balance, count, database_state, lot_rows_of, refused_without_writes, run
+
+D = Decimal
+
+
+def _stock(session, w):
+    receive(session, w.milk, w.wh1, "M-1", 4, expires_at=at(8))
+    receive(session, w.milk, w.wh1, "M-2", 10, expires_at=at(9))
+    receive(session, w.flour, w.wh1, "F-1", 10)
+
+
+def test_a_shipment_links_every_shipped_lot_row(session, w):
+    _stock(session, w)
+    order(session, "SO-1", w.customer, [(w.milk, 6, None), (w.flour, 3, None)])
+    done = ship(session, "SO-1", [(1, w.wh1, 6, None), (2, w.wh1, 3, [("F-1", 3)])])
+    rows = lot_rows_of(session, done.shipment.inventory_movement_id)
+    assert len(rows) == 3  # M-1 4, M-2 2 (FEFO), F-1 3
+    linked = set(
+        session.scalars(
+            sa.select(ShipmentLotLink.inventory_movement_lot_id).where(
+                ShipmentLotLink.sales_order_shipment_id == done.shipment.id
+            )
+        )
+    )
+    assert linked == {r.id for r in rows}
+
+
+def test_a_shipment_records_customer_movement_and_the_order_line_each_line_fills(session, w):
+    _stock(session, w)
+    so = order(session, "SO-1", w.customer, [(w.milk, 6, None), (w.flour, 3, None)])
+    done = ship(session, "SO-1", [(2, w.wh1, 3, [("F-1", 3)]), (1, w.wh1, 6, None)], when=at(2))
+    shipment = session.get(SalesOrderShipment, done.shipment.id)
+    movement = session.get(InventoryMovement, shipment.inventory_movement_id)
+    assert (shipment.sales_order_id, shipment.customer_id, shipment.shipped_at) == (
+        so.id,
+        w.customer.id,
+        at(2),
+    )
+    assert (movement.movement_type, movement.customer_id, movement.occurred_at) == (
+        "shipment",
+        w.customer.id,
+        at(2),
+    )
+    filled = {
+        (ln["line"].line_no, ln["shipped"], ln["open"])
+        for ln in sales.order_lines(session, session.get(SalesOrder, so.id))
+    }
+    assert filled == {(1, D(6), D(0)), (2, D(3), D(0))}
+    per_line = session.execute(
+        sa.select(SalesOrderShipmentLine.quantity, SalesOrderShipmentLine.inventory_movement_line_id).where(
+            SalesOrderShipmentLine.sales_order_shipment_id == shipment.id
+        )
+    ).all()
+    assert sorted(q for q, _ in per_line) == [D(3), D(6)]
+    assert {m for _, m in per_line} == {ln.id for ln in done.posted.lines}
+
+
+def test_a_shipment_without_named_lots_ships_the_first_expiring_first(session, w):
+    _stock(session, w)
+    order(session, "SO-1", w.customer, [(w.milk, 6, None)])
+    ship(session, "SO-1", [(1, w.wh1, 6, None)])
+    assert balance(session, w.milk, w.wh1, find_lot(session, "M-1")) == 0
+    assert balance(session, w.milk, w.wh1, find_lot(session, "M-2")) == 8
+
+
+def test_shipping_more_than_ordered_is_refused(session, w):
+    _stock(session, w)
+    order(session, "SO-1", w.customer, [(w.flour, 3, None)])
+    with refused_without_writes(
+        session, OverShipment, match=r"SO-1 line 1 \(FLOUR\): 4.* requested but only 3"
+    ) as tx:
+        ship(tx, "SO-1", [(1, w.wh1, 4, [("F-1", 4)])])
+
+
+def test_shipping_more_than_ordered_across_two_shipments_is_refused(session, w):
+    _stock(session, w)
+    order(session, "SO-1", w.customer, [(w.flour, 5, None), (w.milk, 1, None)])
+    ship(session, "SO-1", [(1, w.wh1, 3, [("F-1", 3)])])
+    with refused_without_writes(session, OverShipment, match="only 2.* of 5.* remain") as tx:
+        ship(tx, "SO-1", [(1, w.wh1, 3, [("F-1", 3)])])
+    ship(session, "SO-1", [(1, w.wh1, 2, [("F-1", 2)])])
+
+
+def test_two_lines_of_one_shipment_together_cannot_overship_an_order_line(session, w):
+    _stock(session, w)
+    order(session, "SO-1", w.customer, [(w.milk, 5, None)])
+    with refused_without_writes(session, OverShipment, match="6.* requested") as tx:
+        ship(tx, "SO-1", [(1, w.wh1, 3, [("M-1", 3)]), (1, w.wh1, 3, [("M-2", 3)])])
+
+
+def test_a_fully_shipped_order_is_closed_and_ships_no_more(session, w):
+    _stock(session, w)
+    so = order(session, "SO-1", w.customer, [(w.flour, 5, None), (w.milk, 2, None)])
+    ship(session, "SO-1", [(1, w.wh1, 5, [("F-1", 5)])])
+    assert session.get(SalesOrder, so.id).status == "open"
+    ship(session, "SO-1", [(2, w.wh1, 2, None)])
+    session.expire_all()
+    assert session.get(SalesOrder, so.id).status == "closed"
+    with refused_without_writes(session, InvalidStateTransition, match="SO-1 is closed") as tx:
+        ship(tx, "SO-1", [(1, w.wh1, 1, [("F-1", 1)])])
+
+
+def test_shipping_a_lot_of_another_item_is_refused(session, w):
+    _stock(session, w)
+    milk_lot = receive(session, w.milk, w.wh1, "M-9", 5)
+    order(session, "SO-1", w.customer, [(w.flour, 5, None)])
+    with refused_without_writes(
+        session, WrongLotItem, match="lot M-9 belongs to another item, not FLOUR"
+    ) as tx:
+        ship(tx, "SO-1", [(1, w.wh1, 2, [(str(milk_lot.id), 2)])])
+
+
+def test_shipping_a_lot_from_a_location_that_does_not_hold_it_is_refused(session, w):
+    _stock(session, w)
+    order(session, "SO-1", w.customer, [(w.flour, 5, None)])
+    with refused_without_writes(session, InsufficientQuantity, match="F-1 of FLOUR has 0 kg at WH2") as tx:
+        ship(tx, "SO-1", [(1, w.wh2, 2, [("F-1", 2)])])
+
+
+def test_shipping_an_order_line_that_does_not_exist_is_refused(session, w):
+    _stock(session, w)
+    order(session, "SO-1", w.customer, [(w.flour, 5, None)])
+    with refused_without_writes(session, InvalidInput, match="SO-1 has no line 2") as tx:
+        ship(tx, "SO-1", [(2, w.wh1, 2, None)])
+
+
+def test_a_replayed_shipment_returns_the_original(session, w):
+    _stock(session, w)
+    order(session, "SO-1", w.customer, [(w.flour, 5, None)])
+    first = run(session, lambda tx: ship(tx, "SO-1", [(1, w.wh1, 2, None)], external_ref="ASN-1"))
+    state = database_state(session)
+    again = run(session, lambda tx: ship(tx, "SO-1", [(1, w.wh1, 2, None)], external_ref="ASN-1"))
+    assert again.replayed and not first.replayed
+    assert again.shipment.id == first.shipment.id
+    assert again.posted.movement.id == first.posted.movement.id
+    assert database_state(session) == state
+    assert count(session, SalesOrderShipment) == 1
+
+
+def test_named_lots_must_cover_exactly_the_shipped_quantity(session, w):
+    _stock(session, w)
+    order(session, "SO-1", w.customer, [(w.milk, 6, None)])
+    with refused_without_writes(session, AllocationMismatch, match="sum to -5.*line's quantity is -6") as tx:
+        ship(tx, "SO-1", [(1, w.wh1, 6, [("M-1", 3), ("M-2", 2)])])
