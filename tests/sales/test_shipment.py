@@ -168,3 +168,25 @@ def test_named_lots_must_cover_exactly_the_shipped_quantity(session, w):
     order(session, "SO-1", w.customer, [(w.milk, 6, None)])
     with refused_without_writes(session, AllocationMismatch, match="sum to -5.*line's quantity is -6") as tx:
         ship(tx, "SO-1", [(1, w.wh1, 6, [("M-1", 3), ("M-2", 2)])])
+
+
+def test_a_shipment_writes_one_lot_shipments_row_per_lot_with_the_summed_quantity(session):
+    """The derived lot -> shipment table the trace reads agrees with shipment_lot_links."""
+    import sqlalchemy as sa
+
+    from lotline.models import LotShipment
+    from tests.builders import make_customer, make_item, make_location, make_vendor, order, receive, ship
+
+    bread = make_item(session, "BREAD-LS", uom="ea")
+    wh, wh2 = make_location(session, "LS-WH1"), make_location(session, "LS-WH2")
+    make_vendor(session, "LS-MILL")
+    shop = make_customer(session, "LS-SHOP")
+    receive(session, bread, wh, "L1", 10, vendor="LS-MILL")
+    receive(session, bread, wh2, "L1B", 10, vendor="LS-MILL")
+    order(session, "SO-LS", shop, [(bread, 12, None), (bread, 5, None)])
+    shipped = ship(session, "SO-LS", [(1, wh, 7, [("L1", 7)]), (2, wh, 2, [("L1", 2)]), (1, wh2, 4, [("L1B", 4)])])
+    rows = session.scalars(
+        sa.select(LotShipment).where(LotShipment.sales_order_shipment_id == shipped.shipment.id)
+    ).all()
+    got = sorted((r.quantity, r.sales_order_number, r.customer_id) for r in rows)
+    assert got == [(4, "SO-LS", shop.id), (9, "SO-LS", shop.id)]

@@ -218,6 +218,19 @@ class LotGenealogyEdge(Base):
     occurred_at: Mapped[datetime]
 
 
+class LotShipment(Base):
+    """Derived lot -> shipment edge (quantity of the lot in the shipment); written by the shipping service."""
+
+    __tablename__ = "lot_shipments"
+    lot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lots.id"), primary_key=True)
+    sales_order_shipment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales_order_shipments.id"), primary_key=True)
+    sales_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales_orders.id"))
+    sales_order_number: Mapped[str]
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    shipped_at: Mapped[datetime]
+    quantity: Mapped[Decimal]
+
+
 # --- Phase 7 (frozen) --------------------------------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 A shipment posts one shipment movement (each movement line fills one order line), records which
 order line each shipped quantity fills, and links every shipped lot row to the shipment
-(``shipment_lot_links``) — the edge from lots to customers that recalls follow. Shipping more than
+(``shipment_lot_links``) — the edge from lots to customers that recalls follow — plus the derived
+``lot_shipments`` row per (lot, shipment) that traces read. Shipping more than
 an order line's open quantity is refused; the order is locked so two shipments cannot both take
 the last open quantity. An order whose lines are all shipped in full is closed.
 
@@ -26,6 +27,7 @@ from lotline.models import (
     Customer,
     Item,
     Location,
+    LotShipment,
     SalesOrder,
     SalesOrderLine,
     SalesOrderShipment,
@@ -187,6 +189,24 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
             ShipmentLotLink(sales_order_shipment_id=shipment.id, inventory_movement_lot_id=r.id)
             for rows in posted.lot_rows
             for r in rows
+        ]
+    )
+    shipped_per_lot: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
+    for rows in posted.lot_rows:
+        for r in rows:
+            shipped_per_lot[r.lot_id] -= r.quantity_delta
+    session.add_all(
+        [
+            LotShipment(
+                lot_id=lot_id,
+                sales_order_shipment_id=shipment.id,
+                sales_order_id=order.id,
+                sales_order_number=order.number,
+                customer_id=order.customer_id,
+                shipped_at=shipped_at,
+                quantity=qty,
+            )
+            for lot_id, qty in shipped_per_lot.items()
         ]
     )
     if all(info["open"] - wanted.get(no, 0) == 0 for no, info in lines_by_no.items()):

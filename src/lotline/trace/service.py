@@ -1,18 +1,26 @@
 """Lot genealogy traces: where a lot came from (backward), where it went (forward), as of a time.
 
-``trace(session, start_lot_ids, direction, as_of, max_depth)`` answers in a bounded number of
-statements whatever the size of the genealogy (at most nine, see ``_STATEMENTS``):
+``trace(session, start_lot_ids, direction, as_of, max_depth)`` answers in at most seven statements
+whatever the size of the genealogy — never one per lot or per hop:
 
 1. the start lots (NotFound for unknown ids);
-2. the forward and/or backward closure as recursive CTEs over the derived ``lot_genealogy_edges``
-   table (sql/forward_edges.sql, sql/backward_edges.sql). The recursive UNION's key is the lot id
-   alone, so each lot is expanded once however many paths or cycles reach it; the closure comes
-   back as its edges, and the minimum depth of each lot is a breadth-first pass over those rows in
-   Python (no query per lot or per hop). With ``max_depth`` a bounded variant keeps the depth in
-   the recursion so it stops at the limit;
-3. the lots' item details, shipments (target and downstream lots only — never the other uses of an
-   upstream component), receipts and returns, on-hand by location and the ledger split by movement
-   type for the mass balance.
+2. transaction-local planner settings (sql/planner_set.sql: no JIT, no parallel or merge joins,
+   more work_mem — a trace is a chain of index probes from a known set of lots), put back by the
+   last statement (sql/planner_restore.sql);
+3. the forward and backward closures in one statement (sql/closure.sql): recursive CTEs over the
+   derived ``lot_genealogy_edges`` table whose UNION key is the lot id alone, so each lot is
+   expanded once however many paths or cycles reach it. The closure comes back as its edges and
+   the minimum depth of each lot is a breadth-first pass over those rows in Python. With
+   ``max_depth`` a bounded variant keeps the depth in the recursion so it stops at the limit;
+4. the reached lots' item details;
+5. shipments of the targets and of downstream lots (never the other uses of an upstream
+   component), with order and customer;
+6. the ledger of every reached lot as of the time, read once: the mass balance split by movement
+   type, receipts and returns, and (as of now) the balance-table on-hand (sql/stock.sql).
+
+Rows are fetched with the session's own psycopg cursor (same connection, transaction and snapshot)
+as named tuples: a big trace returns tens of thousands of rows and SQLAlchemy Row wrapping cost
+more than the queries.
 
 Semantics:
 - an edge is one execution's consumed lot -> produced lot; transfers keep a lot's identity so they
@@ -38,6 +46,7 @@ as_of in the future, negative or absurd max_depth).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
@@ -46,6 +55,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+import psycopg
+import sqlalchemy as sa
+from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy.orm import Session
 
 from lotline.db import load_sql
@@ -71,7 +83,7 @@ def _json(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return _decimal_str(value)
+        return format_quantity(value)
     if isinstance(value, (list, tuple)):
         return [_json(v) for v in value]
     if isinstance(value, dict):
@@ -81,7 +93,7 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _decimal_str(value: Decimal) -> str:
+def format_quantity(value: Decimal) -> str:
     """'12.500000' -> '12.5', '40.000000' -> '40' (no exponent notation)."""
     text = format(value, "f")
     if "." in text:
@@ -294,7 +306,9 @@ def validate_max_depth(max_depth: int | None) -> int | None:
     if max_depth < 0:
         raise InvalidInput(f"max_depth must be 0 or more, got {max_depth}")
     if max_depth > MAX_DEPTH_LIMIT:
-        raise InvalidInput(f"max_depth must be at most {MAX_DEPTH_LIMIT}, got {max_depth}; omit it for no limit")
+        raise InvalidInput(
+            f"max_depth must be at most {MAX_DEPTH_LIMIT}, got {max_depth}; omit it for no limit"
+        )
     return max_depth
 
 
@@ -315,29 +329,56 @@ def _validate_lot_ids(start_lot_ids: Sequence[uuid.UUID] | uuid.UUID) -> tuple[u
     return tuple(dict.fromkeys(out))
 
 
+def resolve_lot(session: Session, ref: str | uuid.UUID, *, item: str | None = None):
+    """A lot by id, or by code (+ item SKU or id when several items use the code).
+
+    Raises NotFound (unknown lot or item) and InvalidInput (code used by several items, no SKU).
+    """
+    from lotline.lots import service as lots_service
+
+    return lots_service.find_lot(session, ref, item_ref=item)
+
+
 # --- the engine --------------------------------------------------------------------------------
 
 
-def _rows(session: Session, name: str, params: dict) -> list:
-    return session.connection().exec_driver_sql(load_sql(_PKG, name), params).all()
+def _rows(session: Session, name: str, params: dict, *, plain: bool = False) -> list:
+    """Rows of sql/<name>.sql as named tuples, straight from the psycopg cursor.
+
+    Traces fetch tens of thousands of rows; psycopg's C row loading plus a named tuple is several
+    times cheaper per row than wrapping each one in an SQLAlchemy Row (``plain``: bare tuples, for
+    the two statements that return the most rows). Same connection and transaction as the
+    session, so the snapshot is shared.
+    """
+    text = load_sql(_PKG, name)
+    dbapi = session.connection().connection.driver_connection
+    try:
+        with dbapi.cursor(row_factory=tuple_row if plain else namedtuple_row) as cur:
+            cur.execute(text, params)
+            return cur.fetchall()
+    except psycopg.Error as exc:
+        # the same exception type SQLAlchemy raises, so db.errors translates it at the boundary
+        raise sa.exc.DBAPIError.instance(text, params, exc, psycopg.Error) from exc
 
 
-def _edges(session: Session, name: str, start: Sequence[uuid.UUID], as_of: datetime, max_depth: int | None):
-    params: dict[str, Any] = {"start_lot_ids": list(start), "as_of": as_of}
+def _closure(
+    session: Session, direction: str, start: Sequence[uuid.UUID], as_of: datetime, max_depth: int | None
+) -> tuple[list[TraceEdge], list[TraceEdge]]:
+    """(forward edges, backward edges) of the closure, in one statement."""
+    params: dict[str, Any] = {
+        "forward_start": list(start) if direction in ("forward", "both") else [],
+        "backward_start": list(start) if direction in ("backward", "both") else [],
+        "as_of": as_of,
+    }
+    name = "closure"
     if max_depth is not None:
-        name += "_bounded"
+        name = "closure_bounded"
         params["max_depth"] = max_depth
-    return [
-        TraceEdge(
-            parent_lot_id=r.parent_lot_id,
-            child_lot_id=r.child_lot_id,
-            work_order_execution_id=r.work_order_execution_id,
-            consumed_quantity=r.consumed_quantity,
-            produced_quantity=r.produced_quantity,
-            occurred_at=r.occurred_at,
-        )
-        for r in _rows(session, name, params)
-    ]
+    out: dict[str, list[TraceEdge]] = {"forward": [], "backward": []}
+    # columns: walk, then TraceEdge's fields in order (see closure.sql)
+    for walk, *fields_ in _rows(session, name, params, plain=True):
+        out[walk].append(TraceEdge(*fields_))
+    return out["forward"], out["backward"]
 
 
 def bfs_depths(
@@ -370,11 +411,12 @@ def strongly_connected(adjacency: dict[uuid.UUID, set[uuid.UUID]]) -> list[list[
     stack: list[uuid.UUID] = []
     out: list[list[uuid.UUID]] = []
     counter = 0
-    nodes = sorted(set(adjacency) | {v for vs in adjacency.values() for v in vs}, key=str)
+    # Visiting order does not change the components; only the output is sorted (deterministic).
+    nodes = list(dict.fromkeys([*adjacency, *(v for vs in adjacency.values() for v in vs)]))
     for root in nodes:
         if root in index:
             continue
-        work = [(root, iter(sorted(adjacency.get(root, ()), key=str)))]
+        work = [(root, iter(adjacency.get(root, ())))]
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
@@ -388,7 +430,7 @@ def strongly_connected(adjacency: dict[uuid.UUID, set[uuid.UUID]]) -> list[list[
                     counter += 1
                     stack.append(child)
                     on_stack.add(child)
-                    work.append((child, iter(sorted(adjacency.get(child, ()), key=str))))
+                    work.append((child, iter(adjacency.get(child, ()))))
                     advanced = True
                     break
                 if child in on_stack:
@@ -409,6 +451,7 @@ def strongly_connected(adjacency: dict[uuid.UUID, set[uuid.UUID]]) -> list[list[
                         break
                 if len(component) > 1 or node in adjacency.get(node, ()):
                     out.append(sorted(component, key=str))
+    out.sort(key=lambda c: str(c[0]))
     return out
 
 
@@ -429,11 +472,13 @@ def trace(
     if direction not in DIRECTIONS:
         raise InvalidInput(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
     start = _validate_lot_ids(start_lot_ids)
-    as_of_requested = as_of is not None
     as_of = validate_as_of(as_of)
     max_depth = validate_max_depth(max_depth)
     when = as_of if as_of is not None else utcnow()
     statements = 0
+    # The statements below go through the raw driver cursor, which does not autoflush: make the
+    # caller's pending changes (a status just set, a posting just made) visible to the trace.
+    session.flush()
 
     found = {r.lot_id: r for r in _rows(session, "lots", {"lot_ids": list(start)})}
     statements += 1
@@ -443,14 +488,37 @@ def trace(
             f"unknown lot {', '.join(str(x) for x in missing)}", kind="lot", ref=", ".join(map(str, missing))
         )
 
-    forward: list[TraceEdge] = []
-    backward: list[TraceEdge] = []
-    if direction in ("forward", "both"):
-        forward = _edges(session, "forward_edges", start, when, max_depth)
-        statements += 1
-    if direction in ("backward", "both"):
-        backward = _edges(session, "backward_edges", start, when, max_depth)
-        statements += 1
+    previous = _rows(session, "planner_set", {})[0]
+    try:
+        result = _walk(session, start, found, direction, as_of, when, max_depth, with_stock)
+    except sa.exc.DBAPIError:
+        raise  # the transaction is aborted; its end discards the local settings
+    except BaseException:
+        _restore(session, previous)
+        raise
+    _restore(session, previous)
+    return dataclasses.replace(result, statements=result.statements + statements + 2)
+
+
+def _restore(session: Session, previous) -> None:
+    _rows(
+        session,
+        "planner_restore",
+        {
+            "jit": previous.jit,
+            "max_parallel_workers_per_gather": previous.max_parallel_workers_per_gather,
+            "enable_mergejoin": previous.enable_mergejoin,
+            "work_mem": previous.work_mem,
+        },
+    )
+
+
+def _walk(session, start, found, direction, as_of, when, max_depth, with_stock) -> TraceResult:
+    """Statements 3..6 of a trace: closure, lot details, shipments, stock (see module doc)."""
+    as_of_requested = as_of is not None
+    statements = 0
+    forward, backward = _closure(session, direction, start, when, max_depth)
+    statements += 1
 
     children: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     parents: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
@@ -494,8 +562,10 @@ def trace(
     lots.sort(key=order_key)
 
     # Both walks can return the same edge (a cycle through the targets): keep it once.
-    edges = list({(e.work_order_execution_id, e.parent_lot_id, e.child_lot_id): e for e in backward + forward}.values())
-    edges.sort(key=lambda e: (e.occurred_at, str(e.parent_lot_id), str(e.child_lot_id)))
+    edges = list(
+        {(e.work_order_execution_id, e.parent_lot_id, e.child_lot_id): e for e in backward + forward}.values()
+    )
+    edges.sort(key=lambda e: (e.occurred_at, e.parent_lot_id, e.child_lot_id))  # UUIDs order like their text
 
     adjacency: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for e in edges:
@@ -505,40 +575,36 @@ def trace(
     ]
 
     shipped_lots = list(dict.fromkeys([*start, *(x for x in down if x not in targets)]))
-    shipments = [
-        TracedShipment(
-            sales_order_shipment_id=r.sales_order_shipment_id,
-            sales_order_id=r.sales_order_id,
-            sales_order_number=r.sales_order_number,
-            customer_id=r.customer_id,
-            customer_code=r.customer_code,
-            customer_name=r.customer_name,
-            shipped_at=r.shipped_at,
-            lot_id=r.lot_id,
-            item_id=r.item_id,
-            sku=r.sku,
-            quantity=r.quantity,
-            uom=r.uom,
-        )
-        for r in _rows(session, "shipments", {"lot_ids": shipped_lots, "as_of": when})
-    ]
+    items = {x: (d.item_id, d.sku, d.uom) for x, d in details.items()}
+    shipments = []
+    # columns: TracedShipment's fields up to lot_id, then quantity (see shipments.sql)
+    for *head, lot_id, quantity in _rows(
+        session, "shipments", {"lot_ids": shipped_lots, "as_of": when}, plain=True
+    ):
+        item_id, sku, uom = items[lot_id]
+        shipments.append(TracedShipment(*head, lot_id, item_id, sku, quantity, uom))
     statements += 1
-    shipments.sort(key=lambda s: (s.shipped_at, s.sales_order_number, s.sku, str(s.lot_id)))
+    shipments.sort(key=lambda s: (s.shipped_at, s.sales_order_number, s.sku, s.lot_id))
 
     receipts: list[TracedReceipt] = []
     on_hand: list[LotOnHand] = []
     balances: list[MassBalance] = []
     if with_stock:
+        rows = _rows(
+            session, "stock", {"lot_ids": all_ids, "as_of": when, "with_balances": not as_of_requested}
+        )
+        statements += 1
+        ledger = [r for r in rows if r.kind == "ledger"]
         receipts = [
             TracedReceipt(
                 movement_id=r.movement_id,
                 movement_type=r.movement_type,
                 occurred_at=r.occurred_at,
                 lot_id=r.lot_id,
-                vendor_lot_code=r.vendor_lot_code,
+                vendor_lot_code=details[r.lot_id].vendor_lot_code,
                 location_id=r.location_id,
                 location_code=r.location_code,
-                quantity=r.quantity,
+                quantity=r.on_hand,
                 vendor_id=r.vendor_id,
                 vendor_code=r.vendor_code,
                 vendor_name=r.vendor_name,
@@ -547,19 +613,16 @@ def trace(
                 customer_name=r.customer_name,
                 external_ref=r.external_ref,
             )
-            for r in _rows(session, "receipts", {"lot_ids": all_ids, "as_of": when})
+            for r in rows
+            if r.kind == "receipt"
         ]
-        receipts.sort(key=lambda r: (r.occurred_at, str(r.movement_id), str(r.lot_id)))
-        ledger = _rows(session, "ledger", {"lot_ids": all_ids, "as_of": when})
-        statements += 2
-        if as_of_requested:
-            stock = [(r.lot_id, r.location_id, r.location_code, r.location_kind, r.on_hand) for r in ledger]
-        else:
-            stock = [
-                (r.lot_id, r.location_id, r.location_code, r.location_kind, r.quantity)
-                for r in _rows(session, "balances", {"lot_ids": all_ids})
-            ]
-            statements += 1
+        receipts.sort(key=lambda r: (r.occurred_at, r.movement_id, r.lot_id))
+        source = "ledger" if as_of_requested else "balance"
+        stock = [
+            (r.lot_id, r.location_id, r.location_code, r.location_kind, r.on_hand)
+            for r in rows
+            if r.kind == source
+        ]
         for lot_id, location_id, code, kind, qty in stock:
             if qty == 0:
                 continue

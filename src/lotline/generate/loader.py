@@ -1,0 +1,251 @@
+"""Bulk-load a generated data set with COPY, then prove it with the checker.
+
+``generate(url, scale, seed, force=...)``:
+- refuses a database that already holds ledger data unless ``force`` (which TRUNCATEs every
+  lotline table first — there is no append mode: the generated world is one consistent year);
+- migrates the database to head if needed;
+- in one transaction: drops the secondary indexes of the big tables (their exact definitions are
+  read from the catalog and re-created afterwards), streams the simulation's rows with
+  ``COPY ... FROM STDIN`` (psycopg 3; one batch in flight on a worker thread so Python generates
+  while the server ingests), re-creates the indexes, sets the final lot statuses set-based;
+- as superuser, foreign-key triggers are skipped during the load (``session_replication_role =
+  replica``); the checker then proves referential integrity with anti-joins instead;
+- ANALYZE + VACUUM (visibility map for index-only scans) and the invariant checker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from lotline.errors import Conflict, InvalidInput
+from lotline.generate.simulate import TABLE_NAMES, TABLES, Rows, Simulation
+
+# Secondary indexes are dropped during the load only on these (the large) tables.
+BIG_TABLES = [
+    "lots",
+    "inventory_movements",
+    "inventory_movement_lines",
+    "inventory_movement_lots",
+    "work_order_executions",
+    "work_order_lot_links",
+    "lot_genealogy_edges",
+    "sales_orders",
+    "sales_order_lines",
+    "sales_order_shipments",
+    "sales_order_shipment_lines",
+    "shipment_lot_links",
+    "lot_shipments",
+    "inventory_balances",
+]
+LEDGER_TABLES = ["items", "lots", "inventory_movements"]
+
+
+@dataclass
+class LoadReport:
+    database: str
+    scale: int
+    seed: int
+    rows: dict[str, int]
+    seconds_generate_load: float
+    seconds_indexes: float
+    seconds_analyze: float
+    most_used_raw_lot: dict | None = None
+    check: list = field(default_factory=list)
+    seconds_check: float = 0.0
+    replica_mode: bool = False
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.total_rows / self.seconds_generate_load if self.seconds_generate_load else 0.0
+
+
+def psycopg_url(url: str) -> str:
+    """A libpq URL (drops SQLAlchemy's +driver suffix)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
+
+
+def _has_data(conn: psycopg.Connection) -> dict[str, int]:
+    out = {}
+    for t in LEDGER_TABLES:
+        n = conn.execute(
+            sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(sql.Identifier(t))
+        ).fetchone()[0]
+        if n:
+            out[t] = n
+    return out
+
+
+def _secondary_indexes(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of indexes on BIG_TABLES that back no constraint."""
+    return conn.execute(
+        """
+        SELECT i.relname, pg_get_indexdef(ix.indexrelid)
+          FROM pg_index ix
+          JOIN pg_class i ON i.oid = ix.indexrelid
+          JOIN pg_class t ON t.oid = ix.indrelid
+          JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE n.nspname = current_schema()
+           AND t.relname = ANY(%s)
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid)
+         ORDER BY t.relname, i.relname
+        """,
+        (BIG_TABLES,),
+    ).fetchall()
+
+
+def _copy_all(conn: psycopg.Connection, buffers: dict[str, list[str]]) -> None:
+    cols = dict(TABLES)
+    with conn.cursor() as cur:
+        for table in TABLE_NAMES:
+            lines = buffers[table]
+            if not lines:
+                continue
+            stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols[table]))
+            )
+            with cur.copy(stmt) as copy:
+                chunk = 20_000
+                for i in range(0, len(lines), chunk):
+                    copy.write("".join(lines[i : i + chunk]))
+
+
+def most_used_raw_lot(conn: psycopg.Connection) -> dict | None:
+    """The received lot that went into the most executions (the worst-case forward trace)."""
+    row = conn.execute(
+        """
+        SELECT l.id, l.lot_code, i.sku, count(DISTINCT e.work_order_execution_id) AS executions
+          FROM lot_genealogy_edges e
+          JOIN lots l ON l.id = e.parent_lot_id
+          JOIN items i ON i.id = l.item_id
+         WHERE l.received_at IS NOT NULL
+         GROUP BY l.id, l.lot_code, i.sku
+         ORDER BY executions DESC, l.id
+         LIMIT 1
+        """
+    ).fetchone()
+    if row is None:
+        return None
+    return {"lot_id": str(row[0]), "lot_code": row[1], "sku": row[2], "executions": row[3]}
+
+
+def generate(
+    url: str,
+    scale: int,
+    seed: int = 7,
+    *,
+    force: bool = False,
+    check: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> LoadReport:
+    """Generate scale ``scale`` into the (migrated or empty) database at ``url``."""
+    from lotline.db import migrations
+    from lotline.db.engine import create_engine
+
+    if scale < 1:
+        raise InvalidInput(f"scale must be 1 or more, got {scale}")
+    progress = progress or (lambda phase, done, total: None)
+    engine = create_engine(url)
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+
+    conninfo = psycopg_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        existing = _has_data(conn)
+        if existing:
+            if not force:
+                raise Conflict(
+                    f"database {conn.info.dbname!r} already holds data ({', '.join(existing)}); "
+                    "use --force to wipe it first, or point --database-url at an empty database"
+                )
+            tables = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+            ).fetchall()
+            conn.execute(
+                sql.SQL("TRUNCATE {} CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier(t) for (t,) in tables)
+                )
+            )
+        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+        dbname = conn.info.dbname
+
+    t0 = time.perf_counter()
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("SET LOCAL synchronous_commit = off")
+        conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        if superuser:
+            conn.execute("SET LOCAL session_replication_role = replica")
+        indexes = _secondary_indexes(conn)
+        for name, _ddl in indexes:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        # One COPY batch in flight on a worker thread while the simulation builds the next one;
+        # the connection is only used by that thread until the load is over.
+        pending: list[Future] = []
+
+        def flush(buffers: dict[str, list[str]]) -> None:
+            if pending:
+                pending.pop().result()
+            pending.append(pool.submit(_copy_all, conn, buffers))
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            rows = Rows(flush)
+            sim = Simulation(scale, seed, rows, progress=lambda d, n: progress("generate", d, n))
+            sim.run()
+            if pending:
+                pending.pop().result()
+        statuses = sim.final_statuses()
+        t1 = time.perf_counter()
+        # Before the indexes come back (cheaper): a lot with nothing left anywhere is 'consumed'.
+        conn.execute(
+            """
+            UPDATE lots l SET status = 'consumed'
+             WHERE l.status = 'active'
+               AND NOT EXISTS (SELECT 1 FROM inventory_balances b WHERE b.lot_id = l.id AND b.quantity > 0)
+            """
+        )
+        for status, ids in statuses.items():
+            if ids:
+                conn.execute("UPDATE lots SET status = %s WHERE id = ANY(%s::uuid[])", (status, ids))
+        # The derived lot -> shipment table, from the links just loaded (same SQL as migration 0017).
+        derived_lot_shipments = conn.execute(migrations.sql_text("core/0017_backfill_lot_shipments.sql")).rowcount
+        for n, (_name, ddl) in enumerate(indexes, start=1):
+            conn.execute(ddl)
+            progress("indexes", n, len(indexes))
+        conn.commit()
+        t2 = time.perf_counter()
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        progress("analyze", 0, 1)
+        conn.execute("VACUUM ANALYZE")
+        progress("analyze", 1, 1)
+        used = most_used_raw_lot(conn)
+    t3 = time.perf_counter()
+    report = LoadReport(
+        database=dbname,
+        scale=scale,
+        seed=seed,
+        rows={**{t: rows.counts[t] for t in TABLE_NAMES}, "lot_shipments": derived_lot_shipments},
+        seconds_generate_load=t1 - t0,
+        seconds_indexes=t2 - t1,
+        seconds_analyze=t3 - t2,
+        most_used_raw_lot=used,
+        replica_mode=bool(superuser),
+    )
+    if check:
+        from lotline.generate.checker import run_checks
+
+        t4 = time.perf_counter()
+        report.check = run_checks(conninfo, progress=lambda d, n: progress("check", d, n))
+        report.seconds_check = time.perf_counter() - t4
+    return report
