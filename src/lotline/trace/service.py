@@ -561,10 +561,14 @@ def _walk(session, start, found, direction, as_of, when, max_depth, with_stock) 
     lots += [traced(x, "downstream_finished", d) for x, d in down.items() if x not in targets]
     lots.sort(key=order_key)
 
-    # Both walks can return the same edge (a cycle through the targets): keep it once.
-    edges = list(
-        {(e.work_order_execution_id, e.parent_lot_id, e.child_lot_id): e for e in backward + forward}.values()
-    )
+    # Both walks can return the same edge (a cycle through the targets): keep it once. One walk
+    # alone never repeats an edge, and hashing tens of thousands of UUID triples is not free.
+    if forward and backward:
+        edges = list(
+            {(e.work_order_execution_id, e.parent_lot_id, e.child_lot_id): e for e in backward + forward}.values()
+        )
+    else:
+        edges = forward or backward
     edges.sort(key=lambda e: (e.occurred_at, e.parent_lot_id, e.child_lot_id))  # UUIDs order like their text
 
     adjacency: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
