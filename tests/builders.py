@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from lotline.production.schemas import ExecutionIn, WorkOrderIn
 from lotline.sales import service as sales
 from lotline.sales.schemas import SalesOrderIn, ShipmentIn
 
-T0 = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
 def at(days: float = 0, hours: float = 0) -> datetime:

@@ -9,6 +9,9 @@ from pydantic import ValidationError
 from lotline import errors
 from lotline.api import problems
 from lotline.api.routers import catalog, inventory, production, sales
+from lotline.api.routers import kpis as kpis_router
+from lotline.api.routers import recalls as recalls_router
+from lotline.api.routers import trace as trace_router
 
 
 def create_app() -> FastAPI:
@@ -30,4 +33,7 @@ def create_app() -> FastAPI:
     app.include_router(inventory.router)
     app.include_router(production.router)
     app.include_router(sales.router)
+    app.include_router(recalls_router.router)
+    app.include_router(trace_router.router)
+    app.include_router(kpis_router.router)
     return app

@@ -1,13 +1,14 @@
 -- Purpose: every KPI's numerator and denominator at every dimension level, as one row each.
--- Input: kpi_inventory_facts (per item x location), kpi_fill_lines (per sales order line).
--- Output: TEMP TABLE kpi_inputs(dimensions jsonb, metric, num, den, units, if_zero, if_infinite).
+-- Input: kpi_inventory_facts (per item x location), kpi_fill (fill rates, already rolled up).
+-- Output: TEMP TABLE kpi_inputs(n, dimensions jsonb,
+--   metric, num, den, units, if_zero, if_infinite); n (row_number, added by service.statement)
+--   numbers the rows 1.. and makes the ids of the stored rows.
 -- Dimension keys (one convention): {} overall, {"item_id"}, {"location_id"},
 --   {"item_id","location_id"} for inventory KPIs; {}, {"item_id"}, {"customer_id"} for line fill
 --   rates; {}, {"customer_id"} for the order fill rate. Values are UUID strings.
 -- Roll-up rule: den IS NULL -> additive KPI, value = sum(num); otherwise value = sum(num)/sum(den)
 --   rounded to 6 places, NULL when sum(den) = 0 (the reason is if_zero when sum(num) = 0, else
 --   if_infinite). Sums of the per-series rounded components are exact.
-CREATE TEMP TABLE kpi_inputs ON COMMIT DROP AS
 WITH inv AS (
     SELECT CASE
              WHEN grouping(f.item_id) = 1 AND grouping(f.location_id) = 1 THEN '{}'::jsonb
@@ -38,29 +39,6 @@ WITH inv AS (
            coalesce(sum(f.closing_value), 0) AS closing_value
       FROM kpi_inventory_facts f
      GROUP BY GROUPING SETS ((), (f.item_id), (f.location_id), (f.item_id, f.location_id))
-), fill_lines AS (
-    SELECT CASE
-             WHEN grouping(x.item_id) = 1 AND grouping(x.customer_id) = 1 THEN '{}'::jsonb
-             WHEN grouping(x.customer_id) = 1 THEN jsonb_build_object('item_id', x.item_id)
-             ELSE jsonb_build_object('customer_id', x.customer_id)
-           END AS dimensions,
-           coalesce(sum(x.filled), 0) AS filled,
-           coalesce(sum(x.ordered), 0) AS ordered,
-           coalesce(sum(x.complete), 0) AS lines_complete,
-           count(x.sales_order_line_id) AS lines
-      FROM kpi_fill_lines x
-     GROUP BY GROUPING SETS ((), (x.item_id), (x.customer_id))
-), orders AS (
-    SELECT o.customer_id, o.sales_order_id, min(o.complete) AS complete
-      FROM kpi_fill_lines o
-     GROUP BY o.customer_id, o.sales_order_id
-), fill_orders AS (
-    SELECT CASE WHEN grouping(o.customer_id) = 1 THEN '{}'::jsonb
-                ELSE jsonb_build_object('customer_id', o.customer_id) END AS dimensions,
-           coalesce(sum(o.complete), 0) AS orders_complete,
-           count(o.sales_order_id) AS orders
-      FROM orders o
-     GROUP BY GROUPING SETS ((), (o.customer_id))
 )
 SELECT a.dimensions, v.metric, v.num, v.den, v.units, v.if_zero, v.if_infinite
   FROM inv a
@@ -91,13 +69,9 @@ SELECT a.dimensions, v.metric, v.num, v.den, v.units, v.if_zero, v.if_infinite
         'no stock value at window end', 'no stock value at window end')
  ) AS v(metric, num, den, units, if_zero, if_infinite)
 UNION ALL
-SELECT f.dimensions, v.metric, v.num, v.den, 'ratio', 'no order lines due in window', 'no order lines due in window'
-  FROM fill_lines f
- CROSS JOIN LATERAL (VALUES
-    ('item_line_fill_rate', f.filled, f.ordered),
-    ('line_fill_rate', f.lines_complete, CAST(f.lines AS numeric))
- ) AS v(metric, num, den)
-UNION ALL
-SELECT o.dimensions, 'order_fill_rate', o.orders_complete, CAST(o.orders AS numeric), 'ratio',
-       'no orders with lines due in window', 'no orders with lines due in window'
-  FROM fill_orders o;
+SELECT f.dimensions, f.metric, f.num, f.den, 'ratio',
+       CASE WHEN f.metric = 'order_fill_rate' THEN 'no orders with lines due in window'
+            ELSE 'no order lines due in window' END,
+       CASE WHEN f.metric = 'order_fill_rate' THEN 'no orders with lines due in window'
+            ELSE 'no order lines due in window' END
+  FROM kpi_fill f

@@ -1,46 +1,48 @@
--- Purpose: one pass over the ledger -> per (item, location) series facts for a KPI window.
--- Parameters: :ws, :we (timestamptz, half-open window [ws, we)), :as_of (timestamptz),
---             :window_seconds (numeric, we - ws in seconds).
--- Output: TEMP TABLE kpi_series(item_id, location_id, opening, closing, unclamped_qty_seconds,
---         outflow, scrapped, may_touch_zero).
+-- Purpose: per (item, location) series: opening, closing, the one-pass on-hand integral, outflow,
+--          scrap, stock-out and negative-stock days, and whether the series may dip below zero.
+-- Parameters: :ws (timestamptz), :window_seconds (numeric), :window_days (numeric, may be
+--             fractional), :n_days (integer, ceil(window_days)).
+-- Input: kpi_days, items.lot_tracked. Output: TEMP TABLE kpi_series.
 -- Invariants:
---   * only movements recorded (created_at) at or before :as_of count, so a rerun with the same
---     as_of sees the same ledger; movement status is ignored (a reversal is its own movement, so
---     reversed pairs net out at the right times).
---   * the on-hand integral is the one-pass form opening*(we-ws) + sum(q_i*(we-t_i)), exact when the
---     series never goes below zero. may_touch_zero marks the series whose on-hand could reach <= 0
---     in the window (opening + every in-window decrease <= 0); only those are walked (walk.sql).
---   * a movement at exactly :ws is inside the window, one at exactly :we is outside.
-CREATE TEMP TABLE kpi_series ON COMMIT DROP AS
-SELECT f.item_id,
-       f.location_id,
-       f.opening,
-       f.closing,
-       f.opening * CAST(:window_seconds AS numeric) + f.window_qty_seconds AS unclamped_qty_seconds,
-       f.outflow,
-       f.scrapped,
-       (f.opening + f.window_out <= 0) AS may_touch_zero
-  FROM (
-        SELECT l.item_id,
-               l.location_id,
-               coalesce(sum(l.quantity_delta) FILTER (WHERE m.occurred_at < CAST(:ws AS timestamptz)), 0)
-                   AS opening,
-               sum(l.quantity_delta) AS closing,
-               coalesce(sum(l.quantity_delta
-                            * extract(epoch FROM CAST(:we AS timestamptz) - m.occurred_at))
-                        FILTER (WHERE m.occurred_at >= CAST(:ws AS timestamptz)), 0) AS window_qty_seconds,
-               coalesce(sum(l.quantity_delta)
-                        FILTER (WHERE m.occurred_at >= CAST(:ws AS timestamptz) AND l.quantity_delta < 0), 0)
-                   AS window_out,
-               coalesce(-sum(l.quantity_delta)
-                        FILTER (WHERE m.occurred_at >= CAST(:ws AS timestamptz)
-                                  AND m.movement_type IN ('shipment', 'production_consume')), 0) AS outflow,
-               coalesce(-sum(l.quantity_delta)
-                        FILTER (WHERE m.occurred_at >= CAST(:ws AS timestamptz)
-                                  AND m.movement_type = 'scrap'), 0) AS scrapped
-          FROM inventory_movement_lines l
-          JOIN inventory_movements m ON m.id = l.movement_id
-         WHERE m.created_at <= CAST(:as_of AS timestamptz)
-           AND m.occurred_at < CAST(:we AS timestamptz)
-         GROUP BY l.item_id, l.location_id
-       ) f;
+--   * on-hand integral (qty x seconds) = opening * window + sum(q_i * (we - t_i)): exact whenever the
+--     series never goes below zero;
+--   * stock-out / negative day = a window day whose closing on-hand (end of the day) is <= 0 / < 0;
+--     a day's end level holds until the next day with movements; the last day of a window that is
+--     not a whole number of days counts its fraction; days before a series' first line are at 0;
+--   * may_go_negative: a day ends below zero, or (untracked items only) a day could dip below zero
+--     (level at its start + its decreases < 0). Lot-tracked series are sums of lots, which posting
+--     never lets go below zero, so their one-pass integral is already the clamped one. Flagged
+--     series are walked line by line (walk.sql).
+WITH d AS (
+    SELECT kd.*,
+           kd.day < CAST(:ws AS timestamptz) AS opening_row,
+           CASE WHEN kd.day < CAST(:ws AS timestamptz) THEN -1
+                ELSE CAST(round(extract(epoch FROM kd.day - CAST(:ws AS timestamptz)) / 86400) AS integer)
+           END AS k
+      FROM kpi_days kd
+), lv AS (
+    SELECT d.*,
+           sum(d.q) OVER w AS level_end,
+           sum(d.q) OVER w - d.q AS level_start,
+           least(coalesce(lead(d.k) OVER w, CAST(:n_days AS integer)), CAST(:window_days AS numeric))
+               - greatest(d.k, 0) AS span_days
+      FROM d
+    WINDOW w AS (PARTITION BY d.item_id, d.location_id ORDER BY d.k)
+)
+SELECT lv.item_id,
+       lv.location_id,
+       coalesce(sum(lv.q) FILTER (WHERE lv.opening_row), 0) AS opening,
+       sum(lv.q) AS closing,
+       coalesce(sum(lv.q) FILTER (WHERE lv.opening_row), 0) * CAST(:window_seconds AS numeric)
+           + coalesce(sum(lv.qsec) FILTER (WHERE NOT lv.opening_row), 0) AS unclamped_qty_seconds,
+       coalesce(sum(lv.outflow) FILTER (WHERE NOT lv.opening_row), 0) AS outflow,
+       coalesce(sum(lv.scrapped) FILTER (WHERE NOT lv.opening_row), 0) AS scrapped,
+       coalesce(sum(lv.span_days) FILTER (WHERE lv.level_end <= 0), 0)
+           + CASE WHEN min(lv.k) >= 0 THEN min(lv.k) ELSE 0 END AS stockout_days,
+       coalesce(sum(lv.span_days) FILTER (WHERE lv.level_end < 0), 0) AS negative_days,
+       bool_or(lv.level_end < 0
+               OR (NOT i.lot_tracked AND NOT lv.opening_row AND lv.level_start + lv.q_out < 0))
+           AS may_go_negative
+  FROM lv
+  JOIN items i ON i.id = lv.item_id
+ GROUP BY lv.item_id, lv.location_id

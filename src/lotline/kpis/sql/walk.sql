@@ -1,27 +1,27 @@
--- Purpose: exact clamped on-hand integral, stock-out time and negative-stock time for the series
---          that may reach zero or below in the window (kpi_series.may_touch_zero).
+-- Purpose: exact clamped on-hand integral and the negative part, line by line, for the series that
+--          may dip below zero (kpi_series.may_go_negative; untracked items, back-dated postings).
 -- Parameters: :ws, :we, :as_of (timestamptz).
--- Output: TEMP TABLE kpi_walk(item_id, location_id, clamped_qty_seconds, negative_qty_seconds,
---         stockout_seconds, negative_seconds).
--- Invariants: on-hand is a step function: level after all movements at t holds until the next
---   movement time (or :we). A synthetic zero event at :ws carries the opening level. Negative
+-- Input: kpi_series. Output: TEMP TABLE kpi_walk(item_id, location_id, clamped_qty_seconds,
+--        negative_qty_seconds). Only run when some series is flagged.
+-- Invariants: on-hand is a step function: the level after all movements at t holds until the next
+--   movement time (or :we); a synthetic zero event at :ws carries the opening level. Negative
 --   levels count 0 in the clamped integral and are reported separately (never hidden).
-CREATE TEMP TABLE kpi_walk ON COMMIT DROP AS
 WITH ev AS (
     SELECT e.item_id, e.location_id, e.t, sum(e.q) AS q
       FROM (
             SELECT l.item_id, l.location_id, m.occurred_at AS t, l.quantity_delta AS q
-              FROM inventory_movement_lines l
+              FROM kpi_series s
+              JOIN inventory_movement_lines l
+                ON l.item_id = s.item_id AND l.location_id = s.location_id
               JOIN inventory_movements m ON m.id = l.movement_id
-              JOIN kpi_series s
-                ON s.item_id = l.item_id AND s.location_id = l.location_id AND s.may_touch_zero
-             WHERE m.created_at <= CAST(:as_of AS timestamptz)
+             WHERE s.may_go_negative
+               AND m.created_at <= CAST(:as_of AS timestamptz)
                AND m.occurred_at >= CAST(:ws AS timestamptz)
                AND m.occurred_at < CAST(:we AS timestamptz)
             UNION ALL
             SELECT s.item_id, s.location_id, CAST(:ws AS timestamptz), 0
               FROM kpi_series s
-             WHERE s.may_touch_zero
+             WHERE s.may_go_negative
            ) e
      GROUP BY e.item_id, e.location_id, e.t
 ), levels AS (
@@ -36,8 +36,6 @@ WITH ev AS (
 SELECT item_id,
        location_id,
        sum(greatest(level, 0) * secs) AS clamped_qty_seconds,
-       -sum(least(level, 0) * secs) AS negative_qty_seconds,
-       coalesce(sum(secs) FILTER (WHERE level <= 0), 0) AS stockout_seconds,
-       coalesce(sum(secs) FILTER (WHERE level < 0), 0) AS negative_seconds
+       -sum(least(level, 0) * secs) AS negative_qty_seconds
   FROM levels
- GROUP BY item_id, location_id;
+ GROUP BY item_id, location_id

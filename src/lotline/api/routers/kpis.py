@@ -1,0 +1,153 @@
+"""KPI endpoints under /kpi: runs (create+compute, publish, archive), snapshots, compare, series,
+CSV export, SVG charts and the KPI catalogue.
+
+Dimension filters are query parameters: ``item`` / ``location`` / ``customer`` (natural key or
+UUID) and ``level`` (overall | item | location | item_location | customer).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response, status
+
+from lotline.api.deps import ReadSession, WriteSession
+from lotline.kpis import service
+from lotline.kpis.schemas import KPIS, RunIn
+from lotline.serialize import to_jsonable
+
+router = APIRouter(prefix="/kpi", tags=["kpis"])
+
+
+def _dims(session, item, location, customer) -> dict:
+    return service.dimensions_for(session, item=item, location=location, customer=customer)
+
+
+@router.get("/definitions")
+def definitions() -> list[dict]:
+    """The KPI catalogue (names, dimension levels, units, numerator, denominator)."""
+    return [to_jsonable(k) for k in KPIS.values()]
+
+
+@router.post("/runs", status_code=status.HTTP_201_CREATED)
+def create_run(data: RunIn, session: WriteSession, publish: bool = False) -> dict:
+    """Create and compute a run for [window_start, window_end) as of ``as_of`` (default now)."""
+    run = service.run_kpis(session, data)
+    if publish:
+        service.publish_run(session, run.id)
+    return to_jsonable(service.run_row(run))
+
+
+@router.get("/runs")
+def list_runs(
+    session: ReadSession,
+    status_: str | None = Query(None, alias="status"),
+    include_archived: bool = False,
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[dict]:
+    return [
+        to_jsonable(service.run_row(r))
+        for r in service.list_runs(session, status=status_, include_archived=include_archived, limit=limit)
+    ]
+
+
+@router.get("/runs/{run_id}")
+def get_run(run_id: str, session: ReadSession) -> dict:
+    return to_jsonable(service.run_row(service.get_run(session, run_id)))
+
+
+@router.post("/runs/{run_id}/publish")
+def publish_run(run_id: str, session: WriteSession) -> dict:
+    return to_jsonable(service.run_row(service.publish_run(session, run_id)))
+
+
+@router.post("/runs/{run_id}/archive")
+def archive_run(run_id: str, session: WriteSession) -> dict:
+    return to_jsonable(service.run_row(service.archive_run(session, run_id)))
+
+
+@router.get("/runs/{run_id}/snapshots")
+def snapshots(
+    run_id: str,
+    session: ReadSession,
+    kpi: str | None = None,
+    item: str | None = None,
+    location: str | None = None,
+    customer: str | None = None,
+    level: str | None = None,
+    limit: int | None = Query(None, ge=1),
+) -> list[dict]:
+    """Snapshots with numerator/denominator; dimension filters use jsonb containment (GIN)."""
+    rows = service.snapshots(
+        session,
+        run_id,
+        kpi=kpi,
+        dimensions=_dims(session, item, location, customer),
+        level=level,
+        limit=limit,
+    )
+    return [to_jsonable(service.snapshot_row(r)) for r in rows]
+
+
+@router.get("/runs/{run_id}/export.csv")
+def export_csv(
+    run_id: str, session: ReadSession, kpi: str | None = None, level: str | None = None
+) -> Response:
+    run = service.get_run(session, run_id)
+    text = service.to_csv(run.id, service.snapshots(session, run.id, kpi=kpi, level=level))
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="kpi-run-{run.id}.csv"'},
+    )
+
+
+@router.get("/runs/{run_id}/chart.svg")
+def run_chart(
+    run_id: str, session: ReadSession, kpi: str, by: str = "item", top: int = Query(20, ge=1, le=500)
+) -> Response:
+    """Bar chart of one KPI of one run across a dimension level."""
+    return Response(service.run_chart(session, run_id, kpi, by=by, top=top), media_type="image/svg+xml")
+
+
+@router.get("/compare")
+def compare(
+    a: str,
+    b: str,
+    session: ReadSession,
+    kpi: str | None = None,
+    item: str | None = None,
+    location: str | None = None,
+    customer: str | None = None,
+    level: str | None = "overall",
+) -> list[dict]:
+    """Two runs side by side (delta = b - a)."""
+    rows = service.compare(
+        session, a, b, kpi=kpi, dimensions=_dims(session, item, location, customer), level=level
+    )
+    return [to_jsonable(r) for r in rows]
+
+
+@router.get("/series/{kpi}")
+def series(
+    kpi: str,
+    session: ReadSession,
+    item: str | None = None,
+    location: str | None = None,
+    customer: str | None = None,
+) -> list[dict]:
+    """One KPI for one exact dimension across published runs."""
+    return [
+        to_jsonable(p)
+        for p in service.time_series(session, kpi, dimensions=_dims(session, item, location, customer))
+    ]
+
+
+@router.get("/series/{kpi}/chart.svg")
+def series_chart(
+    kpi: str,
+    session: ReadSession,
+    item: str | None = None,
+    location: str | None = None,
+    customer: str | None = None,
+) -> Response:
+    svg = service.series_chart(session, kpi, dimensions=_dims(session, item, location, customer))
+    return Response(svg, media_type="image/svg+xml")

@@ -1,0 +1,231 @@
+"""Recall endpoints: /recalls (cases, targets, runs, actions, notices, exports, report)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+from fastapi.concurrency import run_in_threadpool
+
+from lotline.api.deps import ReadSession, WriteSession
+from lotline.recalls import notify, service
+from lotline.recalls.schemas import (
+    ActionIn,
+    ActionRun,
+    CaseIn,
+    CaseUpdate,
+    DraftIn,
+    RecordIn,
+    RunIn,
+    TargetIn,
+    TransitionIn,
+)
+from lotline.reports import fsma204, recall_report
+from lotline.serialize import to_jsonable
+
+router = APIRouter(tags=["recalls"])
+
+
+def _case(case) -> dict:
+    return to_jsonable(service.case_dict(case))
+
+
+def _action(session, action) -> dict:
+    case = service.find_case(session, action.recall_case_id)
+    return to_jsonable(next(a for a in service.list_actions(session, case) if a["id"] == action.id))
+
+
+def _comm(session, comm) -> dict:
+    case = service.find_case(session, comm.recall_case_id)
+    return to_jsonable(next(c for c in service.list_communications(session, case) if c["id"] == comm.id))
+
+
+@router.post("/recalls", status_code=status.HTTP_201_CREATED)
+def create_case(data: CaseIn, session: WriteSession) -> dict:
+    return _case(service.create_case(session, data))
+
+
+@router.get("/recalls")
+def list_cases(session: ReadSession, status: str | None = None) -> list[dict]:
+    return [_case(c) for c in service.list_cases(session, status=status)]
+
+
+@router.get("/recalls/{ref}")
+def get_case(ref: str, session: ReadSession) -> dict:
+    case = service.find_case(session, ref)
+    return to_jsonable(
+        {
+            **service.case_dict(case),
+            "targets": service.list_targets(session, case),
+            "trace_runs": service.list_runs(session, case),
+        }
+    )
+
+
+@router.patch("/recalls/{ref}")
+def update_case(ref: str, data: CaseUpdate, session: WriteSession) -> dict:
+    return _case(service.update_case(session, ref, data))
+
+
+@router.post("/recalls/{ref}/activate")
+def activate(ref: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
+    return _case(service.activate(session, ref, data))
+
+
+@router.post("/recalls/{ref}/close")
+def close(ref: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
+    return _case(service.close(session, ref, data))
+
+
+@router.post("/recalls/{ref}/cancel")
+def cancel(ref: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
+    return _case(service.cancel(session, ref, data))
+
+
+@router.get("/recalls/{ref}/targets")
+def list_targets(ref: str, session: ReadSession) -> list[dict]:
+    return to_jsonable(service.list_targets(session, service.find_case(session, ref)))
+
+
+@router.post("/recalls/{ref}/targets", status_code=status.HTTP_201_CREATED)
+def add_target(ref: str, data: TargetIn, session: WriteSession) -> dict:
+    target = service.add_target(session, ref, data)
+    rows = service.list_targets(session, service.find_case(session, ref))
+    return to_jsonable(next(t for t in rows if t["id"] == target.id))
+
+
+@router.delete("/recalls/{ref}/targets/{target_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_target(ref: str, target_id: uuid.UUID, session: WriteSession) -> Response:
+    service.remove_target(session, ref, target_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _run(session, run) -> dict:
+    return to_jsonable(
+        {
+            "id": run.id,
+            "recall_case_id": run.recall_case_id,
+            "status": run.status,
+            "as_of": run.as_of,
+            "computed_at": run.computed_at,
+            "notes": run.notes,
+            "impacted_lots": service.run_lots(session, run.id),
+            "impacted_shipments": service.run_shipments(session, run.id),
+        }
+    )
+
+
+@router.post("/recalls/{ref}/runs", status_code=status.HTTP_201_CREATED)
+def compute_run(ref: str, session: WriteSession, data: RunIn | None = None) -> dict:
+    return _run(session, service.compute_run(session, ref, data))
+
+
+@router.get("/recalls/{ref}/runs")
+def list_runs(ref: str, session: ReadSession) -> list[dict]:
+    return to_jsonable(service.list_runs(session, service.find_case(session, ref)))
+
+
+@router.get("/recalls/{ref}/runs/{run_id}")
+def get_run(ref: str, run_id: str, session: ReadSession) -> dict:
+    case = service.find_case(session, ref)
+    run = service.latest_run(session, case) if run_id == "latest" else service.find_run(session, run_id, case)
+    return _run(session, run)
+
+
+@router.get("/recalls/{ref}/runs/{old_id}/diff/{new_id}")
+def diff_runs(ref: str, old_id: uuid.UUID, new_id: uuid.UUID, session: ReadSession) -> dict:
+    case = service.find_case(session, ref)
+    service.find_run(session, old_id, case)
+    service.find_run(session, new_id, case)
+    return to_jsonable(service.diff_runs(session, old_id, new_id))
+
+
+@router.get("/recalls/{ref}/actions")
+def list_actions(ref: str, session: ReadSession, status: str | None = None) -> list[dict]:
+    return to_jsonable(service.list_actions(session, service.find_case(session, ref), status=status))
+
+
+@router.post("/recalls/{ref}/actions", status_code=status.HTTP_201_CREATED)
+def plan_action(ref: str, data: ActionIn, session: WriteSession) -> dict:
+    return _action(session, service.plan_action(session, ref, data))
+
+
+@router.post("/recalls/{ref}/actions/plan-all")
+def plan_all(ref: str, session: WriteSession) -> dict:
+    return {"planned": service.plan_all(session, ref)}
+
+
+@router.post("/recall-actions/{action_id}/start")
+def start_action(action_id: str, session: WriteSession) -> dict:
+    return _action(session, service.start_action(session, action_id))
+
+
+@router.post("/recall-actions/{action_id}/run")
+def run_action(action_id: str, session: WriteSession, data: ActionRun | None = None) -> dict:
+    return _action(session, service.run_action(session, action_id, data))
+
+
+@router.post("/recall-actions/{action_id}/cancel")
+def cancel_action(action_id: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
+    return _action(session, service.cancel_action(session, action_id, data.reason if data else None))
+
+
+@router.get("/recalls/{ref}/communications")
+def list_communications(ref: str, session: ReadSession, status: str | None = None) -> list[dict]:
+    return to_jsonable(service.list_communications(session, service.find_case(session, ref), status=status))
+
+
+@router.post("/recalls/{ref}/communications", status_code=status.HTTP_201_CREATED)
+def draft_communications(ref: str, data: DraftIn, session: WriteSession) -> list[dict]:
+    return [_comm(session, c) for c in service.draft_communications(session, ref, data)]
+
+
+@router.post("/recall-communications/{comm_id}/record")
+def record_communication(comm_id: str, data: RecordIn, session: WriteSession) -> dict:
+    return _comm(session, service.record_communication(session, comm_id, data))
+
+
+# Sending runs its own short transactions around the SMTP conversation (see recalls/notify.py).
+@router.post("/recall-communications/{comm_id}/send")
+async def send_communication(comm_id: str, force: bool = False) -> dict:
+    return to_jsonable(await run_in_threadpool(notify.send_email, comm_id, force=force))
+
+
+@router.post("/recalls/{ref}/communications/send")
+async def send_pending(ref: str, include_failed: bool = False) -> list[dict]:
+    return to_jsonable(await run_in_threadpool(notify.send_pending, ref, include_failed=include_failed))
+
+
+@router.get("/recalls/{ref}/effectiveness")
+def effectiveness(ref: str, session: ReadSession) -> dict:
+    return to_jsonable(service.effectiveness(session, ref))
+
+
+@router.get("/recalls/{ref}/fsma204.{fmt}", response_class=Response)
+def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = None) -> Response:
+    from lotline.errors import NotFound
+
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound(f"no FSMA 204 export in format {fmt!r}; use .csv or .xlsx")
+    number = service.find_case(session, ref).recall_number
+    table = fsma204.rows(service.fsma_events(session, ref, run))
+    disposition = {"Content-Disposition": f'attachment; filename="{number}-fsma204.{fmt}"'}
+    if fmt == "csv":
+        return Response(fsma204.to_csv(table), media_type="text/csv; charset=utf-8", headers=disposition)
+    return Response(
+        fsma204.to_xlsx(table, title=f"FSMA 204 {number}"),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=disposition,
+    )
+
+
+@router.get("/recalls/{ref}/report.{fmt}", response_class=Response)
+def report(ref: str, fmt: str, session: ReadSession) -> Response:
+    from lotline.errors import NotFound
+
+    if fmt not in ("html", "json"):
+        raise NotFound(f"no recall report in format {fmt!r}; use .html or .json")
+    data = service.report_data(session, ref)
+    if fmt == "html":
+        return Response(recall_report.to_html(data), media_type="text/html; charset=utf-8")
+    return Response(recall_report.to_json(data), media_type="application/json")

@@ -1,0 +1,597 @@
+"""``lotline recall``: cases, targets, trace runs, actions, notices, exports, report, mock drill."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lotline.cli.common import JsonOpt, console, emit, print_json
+from lotline.db import read_snapshot, transaction
+from lotline.errors import InvalidInput
+from lotline.recalls import drill as drill_mod
+from lotline.recalls import notify, service
+from lotline.recalls.schemas import (
+    ActionIn,
+    ActionRun,
+    CaseIn,
+    CaseUpdate,
+    DraftIn,
+    RecordIn,
+    RunIn,
+    TargetIn,
+    TransitionIn,
+)
+from lotline.reports import fsma204, recall_report
+
+app = typer.Typer(
+    help="Recalls: cases, trace runs, actions, customer notices, exports.", no_args_is_help=True
+)
+action_app = typer.Typer(
+    help="Recall actions (block, quarantine, scrap, restock, notify).", no_args_is_help=True
+)
+notice_app = typer.Typer(
+    help="Customer notices (email over SMTP; phone/letter/portal recorded).", no_args_is_help=True
+)
+app.add_typer(action_app, name="action")
+app.add_typer(notice_app, name="notice")
+
+CASE_COLUMNS = ["recall_number", "status", "severity", "initiated_at", "closed_at", "summary"]
+AtOpt = typer.Option(None, "--at", help="When it happened (ISO 8601); default now.")
+
+
+def _case_row(case) -> dict:
+    return service.case_dict(case)
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+@app.command("create")
+def create(
+    number: str = typer.Option(None, "--number", help="Recall number; default RC-<year>-<nnnn>."),
+    severity: str = typer.Option(None, help="low | medium | high | critical"),
+    summary: str = typer.Option(None, help="What is recalled and why."),
+    notes: str = typer.Option(None),
+    lot: list[str] = typer.Option(None, "--lot", help="Target lot code or id (repeatable)."),
+    item: list[str] = typer.Option(None, "--item", help="Target item SKU: all its lots (repeatable)."),
+    activate: bool = typer.Option(False, "--activate", help="Initiate the recall right away."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Open a recall case (draft), optionally with targets, optionally initiated."""
+    data = CaseIn(recall_number=number, severity=severity, summary=summary, notes=notes)
+    with transaction() as s:
+        case = service.create_case(s, data)
+        for ref in lot or []:
+            service.add_target(s, case.id, TargetIn(lot=ref))
+        for ref in item or []:
+            service.add_target(s, case.id, TargetIn(item=ref))
+        if activate:
+            service.activate(s, case.id)
+        row = _case_row(case)
+    emit([row], CASE_COLUMNS, as_json=as_json)
+
+
+@app.command("list")
+def list_(
+    status: str = typer.Option(None, help="draft | active | closed | canceled"), as_json: bool = JsonOpt
+) -> None:
+    """List recall cases, newest first."""
+    with read_snapshot() as s:
+        rows = [_case_row(c) for c in service.list_cases(s, status=status)]
+    emit(rows, CASE_COLUMNS, as_json=as_json)
+
+
+@app.command("show")
+def show(case: str, as_json: bool = JsonOpt) -> None:
+    """One case: status, targets, trace runs, actions and notices by status."""
+    with read_snapshot() as s:
+        c = service.find_case(s, case)
+        data = {
+            **_case_row(c),
+            "targets": service.list_targets(s, c),
+            "trace_runs": service.list_runs(s, c),
+            "effectiveness": service.effectiveness(s, c.id),
+        }
+    if as_json:
+        print_json(data)
+        return
+    emit([data], CASE_COLUMNS, as_json=False, title=f"recall {data['recall_number']}")
+    emit(data["targets"], ["target_type", "lot_code", "sku", "uom", "id"], as_json=False, title="targets")
+    emit(
+        data["trace_runs"],
+        ["id", "status", "as_of", "computed_at", "lots", "shipments", "customers"],
+        as_json=False,
+        title="trace runs",
+    )
+    e = data["effectiveness"]
+    console.print(
+        f"customers impacted {e['customers_impacted']}, notified {e['customers_notified']}, "
+        f"failed {e['customers_failed']}; actions {e['actions']}"
+    )
+
+
+@app.command("update")
+def update(
+    case: str,
+    severity: str = typer.Option(None),
+    summary: str = typer.Option(None),
+    notes: str = typer.Option(None),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Change severity, summary or notes of a draft or active case."""
+    given = {
+        k: v for k, v in {"severity": severity, "summary": summary, "notes": notes}.items() if v is not None
+    }
+    with transaction() as s:
+        row = _case_row(service.update_case(s, case, CaseUpdate(**given)))
+    emit([row], CASE_COLUMNS, as_json=as_json)
+
+
+def _transition(fn, case: str, at: datetime | None, reason: str | None, as_json: bool) -> None:
+    with transaction() as s:
+        row = _case_row(fn(s, case, TransitionIn(at=at, reason=reason)))
+    emit([row], CASE_COLUMNS, as_json=as_json)
+
+
+@app.command("activate")
+def activate_(
+    case: str, at: datetime = AtOpt, reason: str = typer.Option(None), as_json: bool = JsonOpt
+) -> None:
+    """Initiate a draft recall (draft -> active)."""
+    _transition(service.activate, case, at, reason, as_json)
+
+
+@app.command("close")
+def close(case: str, at: datetime = AtOpt, reason: str = typer.Option(None), as_json: bool = JsonOpt) -> None:
+    """Close an active recall (no action may be planned or in progress)."""
+    _transition(service.close, case, at, reason, as_json)
+
+
+@app.command("cancel")
+def cancel(
+    case: str, at: datetime = AtOpt, reason: str = typer.Option(None), as_json: bool = JsonOpt
+) -> None:
+    """Cancel a draft or active recall; its open actions are canceled too."""
+    _transition(service.cancel, case, at, reason, as_json)
+
+
+@app.command("target-add")
+def target_add(
+    case: str,
+    lot: str = typer.Option(None, "--lot", help="Lot code or id."),
+    item: str = typer.Option(
+        None, "--item", help="Item SKU (alone: the whole item; with --lot: the lot's item)."
+    ),
+    uom: str = typer.Option(None, help="Unit of measure of an item target (default the item's)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add a lot or item target."""
+    with transaction() as s:
+        t = service.add_target(s, case, TargetIn(lot=lot, item=item, uom=uom))
+        rows = [x for x in service.list_targets(s, service.find_case(s, case)) if x["id"] == t.id]
+    emit(rows, ["target_type", "lot_code", "sku", "uom", "id"], as_json=as_json)
+
+
+@app.command("target-remove")
+def target_remove(case: str, target_id: str) -> None:
+    """Remove a target (draft or active cases)."""
+    with transaction() as s:
+        service.remove_target(s, case, _uuid(target_id, "target id"))
+    console.print("[green]removed[/]")
+
+
+def _uuid(text: str, what: str):
+    import uuid
+
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise InvalidInput(f"{what} {text!r} is not a UUID") from None
+
+
+# --- trace runs ----------------------------------------------------------------------------------
+
+LOT_COLUMNS = ["role", "lot_code", "sku", "status", "on_hand", "uom", "expires_at"]
+SHIPMENT_COLUMNS = ["customer_code", "customer_name", "sales_order_number", "shipped_at", "contact_email"]
+SHOWN = 50  # rows of each table printed for people; --json has them all
+
+
+@app.command("trace")
+def trace_(
+    case: str,
+    as_of: datetime = typer.Option(None, "--as-of", help="Trace as of this time (ISO 8601); default now."),
+    direction: str = typer.Option("both", help="forward | backward | both"),
+    max_depth: int = typer.Option(None, help="Stop after this many production hops."),
+    notes: str = typer.Option(None),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Compute and persist a trace run (supersedes the previous one)."""
+    data = RunIn(as_of=as_of, direction=direction, max_depth=max_depth, notes=notes)
+    with transaction() as s:
+        run_id = service.compute_run(s, case, data).id
+    _show_run(case, str(run_id), as_json)
+
+
+def _show_run(case: str, run: str | None, as_json: bool) -> None:
+    with read_snapshot() as s:
+        c = service.find_case(s, case)
+        r = service.find_run(s, run, c) if run else service.latest_run(s, c)
+        head = {
+            "id": r.id,
+            "status": r.status,
+            "as_of": r.as_of,
+            "computed_at": r.computed_at,
+            "notes": r.notes,
+        }
+        lots, ships = service.run_lots(s, r.id), service.run_shipments(s, r.id)
+    if as_json:
+        print_json({**head, "impacted_lots": lots, "impacted_shipments": ships})
+        return
+    console.print(
+        f"trace run {head['id']} ({head['status']}) as of {head['as_of']:%Y-%m-%d %H:%M}: "
+        f"{len(lots)} lots, {len(ships)} shipments, {len({x['customer_code'] for x in ships})} customers"
+    )
+    for rows, columns, title in (
+        (lots, LOT_COLUMNS, "impacted lots"),
+        (ships, SHIPMENT_COLUMNS, "impacted shipments"),
+    ):
+        emit(rows[:SHOWN], columns, as_json=False, title=title)
+        if len(rows) > SHOWN:
+            console.print(
+                f"[dim]… {len(rows) - SHOWN:,} more {title}; see --json, `recall export` or `recall report`[/]"
+            )
+
+
+@app.command("impacted")
+def impacted(
+    case: str,
+    run: str = typer.Option(None, help="Run id; default the computed run."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Impacted lots and shipments of a trace run."""
+    _show_run(case, run, as_json)
+
+
+@app.command("runs")
+def runs(case: str, as_json: bool = JsonOpt) -> None:
+    """Trace runs of a case, oldest first."""
+    with read_snapshot() as s:
+        rows = service.list_runs(s, service.find_case(s, case))
+    emit(
+        rows,
+        ["id", "status", "as_of", "computed_at", "lots", "shipments", "customers", "notes"],
+        as_json=as_json,
+    )
+
+
+@app.command("diff")
+def diff(old_run: str, new_run: str, as_json: bool = JsonOpt) -> None:
+    """What became (added) or stopped being (removed) impacted between two runs."""
+    with read_snapshot() as s:
+        d = service.diff_runs(s, _uuid(old_run, "run id"), _uuid(new_run, "run id"))
+    if as_json:
+        print_json(d)
+        return
+    emit(d["lots"], ["change", "lot_code", "sku", "role"], as_json=False, title="lots")
+    emit(
+        d["shipments"],
+        ["change", "customer_code", "sales_order_number", "shipped_at"],
+        as_json=False,
+        title="shipments",
+    )
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+ACTION_COLUMNS = ["id", "action_type", "status", "lot_code", "sku", "customer_code", "inventory_movement_id"]
+
+
+def _action_rows(s, action_ids) -> list[dict]:
+    action = service.find_action(s, action_ids[0])
+    wanted = set(action_ids)
+    return [
+        a for a in service.list_actions(s, service.find_case(s, action.recall_case_id)) if a["id"] in wanted
+    ]
+
+
+@action_app.command("plan")
+def action_plan(
+    case: str,
+    action_type: str = typer.Argument(
+        ..., help="block_lot | quarantine_lot | scrap_lot | restock_lot | customer_notify"
+    ),
+    lot: str = typer.Option(None, "--lot"),
+    item: str = typer.Option(None, "--item", help="The lot's item when its code is ambiguous."),
+    shipment: str = typer.Option(None, "--shipment", help="Shipment id (customer_notify)."),
+    notes: str = typer.Option(None),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Plan one action on an active recall."""
+    data = ActionIn(action_type=action_type, lot=lot, item=item, shipment=shipment, notes=notes)
+    with transaction() as s:
+        a = service.plan_action(s, case, data)
+        rows = _action_rows(s, [a.id])
+    emit(rows, ACTION_COLUMNS, as_json=as_json)
+
+
+@action_app.command("plan-all")
+def action_plan_all(case: str, as_json: bool = JsonOpt) -> None:
+    """Plan the standard action set from the computed trace run."""
+    with transaction() as s:
+        n = service.plan_all(s, case)
+    if as_json:
+        print_json({"planned": n})
+    else:
+        console.print(f"[green]{n}[/] actions planned")
+
+
+@action_app.command("list")
+def action_list(case: str, status: str = typer.Option(None), as_json: bool = JsonOpt) -> None:
+    """Actions of a case."""
+    with read_snapshot() as s:
+        rows = service.list_actions(s, service.find_case(s, case), status=status)
+    emit(rows, ACTION_COLUMNS, as_json=as_json)
+
+
+@action_app.command("start")
+def action_start(action_id: str, as_json: bool = JsonOpt) -> None:
+    """planned -> in_progress."""
+    with transaction() as s:
+        rows = _action_rows(s, [service.start_action(s, action_id).id])
+    emit(rows, ACTION_COLUMNS, as_json=as_json)
+
+
+@action_app.command("cancel")
+def action_cancel(action_id: str, reason: str = typer.Option(None), as_json: bool = JsonOpt) -> None:
+    """planned|in_progress -> canceled (nothing moves)."""
+    with transaction() as s:
+        rows = _action_rows(s, [service.cancel_action(s, action_id, reason).id])
+    emit(rows, ACTION_COLUMNS, as_json=as_json)
+
+
+def _run_data(at, location, channel, notes) -> ActionRun:
+    return ActionRun(occurred_at=at, location=location, channel=channel, notes=notes)
+
+
+@action_app.command("run")
+def action_run(
+    action_id: str,
+    at: datetime = AtOpt,
+    location: str = typer.Option(
+        None, help="Quarantine location (quarantine_lot) or storage location (restock_lot)."
+    ),
+    channel: str = typer.Option("email", help="Channel of the notices customer_notify drafts."),
+    notes: str = typer.Option(None),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Carry out an action: move the stock / change the lot / draft the notices; mark it completed."""
+    with transaction() as s:
+        rows = _action_rows(s, [service.run_action(s, action_id, _run_data(at, location, channel, notes)).id])
+    emit(rows, ACTION_COLUMNS, as_json=as_json)
+
+
+@action_app.command("run-all")
+def action_run_all(
+    case: str,
+    location: str = typer.Option(None, help="Quarantine location for quarantine_lot actions."),
+    channel: str = typer.Option("email"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Carry out every planned or in-progress action, one transaction each; stops at the first error."""
+    with read_snapshot() as s:
+        c = service.find_case(s, case)
+        todo = [a["id"] for a in service.list_actions(s, c) if a["status"] in service.OPEN_ACTION]
+    done = []
+    with Progress(
+        TextColumn("actions"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json,
+    ) as progress:
+        task = progress.add_task("run", total=len(todo))
+        for action_id in todo:
+            with transaction() as s:
+                service.run_action(s, action_id, _run_data(None, location, channel, None))
+            done.append(action_id)
+            progress.advance(task)
+    if as_json:
+        print_json({"completed": len(done)})
+    else:
+        console.print(f"[green]{len(done)}[/] actions completed")
+
+
+# --- notices -------------------------------------------------------------------------------------
+
+NOTICE_COLUMNS = ["id", "customer_code", "channel", "status", "sent_at", "external_ref"]
+
+
+@notice_app.command("draft")
+def notice_draft(
+    case: str,
+    channel: str = typer.Option("email", help="email | phone | letter | portal"),
+    customer: list[str] = typer.Option(None, "--customer", help="Only these customers (repeatable)."),
+    instructions: str = typer.Option(None, help="What customers must do (default: standard instructions)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Draft one notice per impacted customer for a channel (skips customers already drafted)."""
+    with transaction() as s:
+        created = service.draft_communications(
+            s, case, DraftIn(channel=channel, customers=customer or None, instructions=instructions)
+        )
+        ids = {c.id for c in created}
+        rows = [x for x in service.list_communications(s, service.find_case(s, case)) if x["id"] in ids]
+    emit(rows, NOTICE_COLUMNS, as_json=as_json)
+
+
+@notice_app.command("list")
+def notice_list(case: str, status: str = typer.Option(None), as_json: bool = JsonOpt) -> None:
+    """Notices of a case."""
+    with read_snapshot() as s:
+        rows = service.list_communications(s, service.find_case(s, case), status=status)
+    emit(rows, NOTICE_COLUMNS, as_json=as_json)
+
+
+@notice_app.command("show")
+def notice_show(notice_id: str) -> None:
+    """Subject and body of one notice."""
+    with read_snapshot() as s:
+        c = service.find_communication(s, notice_id)
+        console.print(f"[bold]{c.subject}[/]  ({c.channel}, {c.status})", highlight=False)
+        console.print(c.body or "", highlight=False, markup=False)
+
+
+@notice_app.command("send")
+def notice_send(
+    target: str = typer.Argument(..., help="A notice id, or a recall number/id with --all."),
+    all_: bool = typer.Option(False, "--all", help="Send every draft email notice of the case."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="With --all: resend failed ones too."),
+    force: bool = typer.Option(
+        False, "--force", help="Override a stale 'sending' claim (check the mail log first)."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Send email notices over SMTP (LOTLINE_SMTP_*); failures are recorded and exit with code 7."""
+    if all_:
+        with Progress(
+            TextColumn("sending"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+            disable=as_json,
+        ) as progress:
+            task = progress.add_task("send", total=None)
+            results = notify.send_pending(
+                target, include_failed=retry_failed, on_result=lambda r: progress.advance(task)
+            )
+    else:
+        results = [notify.send_email(target, force=force)]
+    emit(
+        [r.__dict__ for r in results],
+        ["customer_code", "recipient", "status", "message_id", "error"],
+        as_json=as_json,
+    )
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(7)
+
+
+@notice_app.command("record")
+def notice_record(
+    notice_id: str,
+    status: str = typer.Option(..., help="sent | failed"),
+    at: datetime = AtOpt,
+    reference: str = typer.Option(None, help="Call log number, letter tracking id, or the failure reason."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Record a phone call, letter or portal notice done by hand."""
+    with transaction() as s:
+        c = service.record_communication(
+            s, notice_id, RecordIn(status=status, sent_at=at, reference=reference)
+        )
+        rows = [
+            x
+            for x in service.list_communications(s, service.find_case(s, c.recall_case_id))
+            if x["id"] == c.id
+        ]
+    emit(rows, NOTICE_COLUMNS, as_json=as_json)
+
+
+# --- effectiveness, exports, report, drill -------------------------------------------------------
+
+
+@app.command("effectiveness")
+def effectiveness(case: str, as_json: bool = JsonOpt) -> None:
+    """Status report figures (21 CFR 7.53): customers notified, quantity recovered, timings."""
+    with read_snapshot() as s:
+        e = service.effectiveness(s, case)
+    if as_json:
+        print_json(e)
+        return
+    rows = [{"figure": k, "value": v} for k, v in e.items() if k not in ("quantities", "actions")]
+    rows.append({"figure": "actions", "value": ", ".join(f"{k} {v}" for k, v in e["actions"].items())})
+    emit(rows, ["figure", "value"], as_json=False, title=f"effectiveness of {e['recall_number']}")
+    emit(
+        e["quantities"],
+        ["uom", "impacted", "quarantined", "scrapped", "returned", "recovered", "recovered_pct"],
+        as_json=False,
+        title="quantities",
+    )
+
+
+def _write(out: str | None, payload: bytes | str, default_name: str) -> None:
+    data = payload.encode() if isinstance(payload, str) else payload
+    if out == "-":
+        sys.stdout.buffer.write(data)
+        return
+    path = Path(out or default_name)
+    path.write_bytes(data)
+    console.print(f"[green]wrote[/] {path} ({len(data):,} bytes)")
+
+
+@app.command("export")
+def export(
+    case: str,
+    fmt: str = typer.Option("xlsx", "--format", help="csv | xlsx"),
+    out: str = typer.Option(
+        None, "--out", help="File to write ('-' = stdout); default <number>-fsma204.<fmt>."
+    ),
+    run: str = typer.Option(None, help="Trace run id; default the computed run."),
+) -> None:
+    """FSMA 204 electronic sortable spreadsheet of the trace (one row per critical tracking event)."""
+    if fmt not in ("csv", "xlsx"):
+        raise InvalidInput(f"--format must be csv or xlsx, not {fmt!r}")
+    with read_snapshot() as s:
+        number = service.find_case(s, case).recall_number
+        table = fsma204.rows(service.fsma_events(s, case, run))
+    payload = fsma204.to_csv(table) if fmt == "csv" else fsma204.to_xlsx(table, title=f"FSMA 204 {number}")
+    _write(out, payload, f"{number}-fsma204.{fmt}")
+
+
+@app.command("report")
+def report(
+    case: str,
+    fmt: str = typer.Option("html", "--format", help="html | json"),
+    out: str = typer.Option(
+        None, "--out", help="File to write ('-' = stdout); default <number>-report.<fmt>."
+    ),
+) -> None:
+    """Recall report: case, timeline, targets, impacted lots and customers, actions, notices, effectiveness."""
+    if fmt not in ("html", "json"):
+        raise InvalidInput(f"--format must be html or json, not {fmt!r}")
+    with read_snapshot() as s:
+        data = service.report_data(s, case)
+    payload = recall_report.to_html(data) if fmt == "html" else recall_report.to_json(data)
+    _write(out, payload, f"{data['case']['recall_number']}-report.{fmt}")
+
+
+@app.command("mock")
+def mock(
+    lot: list[str] = typer.Option(..., "--lot", help="Lot code or id to recall (repeatable)."),
+    item: str = typer.Option(None, "--item", help="The lots' item when a code is ambiguous."),
+    out_dir: Path = typer.Option(None, "--out-dir", help="Keep the exports and report here."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Mock recall drill: case, targets, trace run, planned actions, exports, report, then cancel."""
+
+    def show_step(step: drill_mod.Step) -> None:
+        if not as_json:
+            console.print(f"  {step.seconds * 1000:8.0f} ms  {step.name}: {step.detail}", highlight=False)
+
+    if not as_json:
+        console.print("[bold]mock recall drill[/]")
+    result = drill_mod.run_drill(lot, item=item, out_dir=out_dir, on_step=show_step)
+    if as_json:
+        print_json({**result.__dict__, "total_seconds": result.total_seconds})
+        return
+    console.print(
+        f"  {result.total_seconds * 1000:8.0f} ms  [bold]total[/] ({result.recall_number}, canceled)"
+    )
+    for f in result.files:
+        console.print(f"  wrote {f}")

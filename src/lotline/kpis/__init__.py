@@ -1,0 +1,1 @@
+"""Inventory KPI runs (turns, days of inventory, fill rates) with exact roll-ups."""

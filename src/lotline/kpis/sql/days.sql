@@ -1,0 +1,35 @@
+-- Purpose: the one pass over the ledger: per (item, location) series and window day, the sums every
+--          inventory KPI is built from.
+-- Parameters: :ws, :we (timestamptz, half-open window [ws, we)), :as_of (timestamptz).
+-- Output: TEMP TABLE kpi_days(item_id, location_id, day, q, qsec, q_out, outflow, scrapped):
+--   day = ws - 1 day collects every line before :ws (the opening balance); otherwise the start of the
+--   window day (24 hours from ws + k days) the line falls in. q = net quantity, qsec =
+--   sum(q * seconds until :we) (the one-pass on-hand integral), q_out = sum of decreases (for the
+--   negative-stock bound), outflow (shipments + production consumption) and scrapped as positive
+--   quantities. qsec/q_out/outflow/scrapped of the opening row are not used (series.sql).
+-- Invariants:
+--   * only movements recorded (created_at) at or before :as_of count, so a rerun with the same
+--     as_of sees the same ledger; movement status is ignored (a reversal is its own movement, so a
+--     reversed pair nets out from the reversal's time on);
+--   * a movement at exactly :ws is inside the window (day 0), one at exactly :we is outside;
+--   * a plain (parallel) hash aggregate, no sort of the ledger; date_bin keeps day boundaries exact.
+SELECT l.item_id,
+       l.location_id,
+       d.day,
+       sum(l.quantity_delta) AS q,
+       sum(l.quantity_delta * extract(epoch FROM CAST(:we AS timestamptz) - m.occurred_at)) AS qsec,
+       coalesce(sum(l.quantity_delta) FILTER (WHERE l.quantity_delta < 0), 0) AS q_out,
+       coalesce(-sum(l.quantity_delta) FILTER (WHERE m.movement_type IN ('shipment', 'production_consume')), 0)
+           AS outflow,
+       coalesce(-sum(l.quantity_delta) FILTER (WHERE m.movement_type = 'scrap'), 0) AS scrapped
+  FROM inventory_movement_lines l
+  JOIN inventory_movements m ON m.id = l.movement_id
+  -- the day table carries no information the CASE does not; it tells the planner how few groups
+  -- there are (series x days, not one per movement time), so it aggregates in parallel workers
+  JOIN generate_series(CAST(:ws AS timestamptz) - interval '1 day', CAST(:we AS timestamptz) - interval '1 microsecond',
+                       interval '1 day') AS d(day)
+    ON d.day = CASE WHEN m.occurred_at < CAST(:ws AS timestamptz) THEN CAST(:ws AS timestamptz) - interval '1 day'
+                    ELSE date_bin(interval '1 day', m.occurred_at, CAST(:ws AS timestamptz)) END
+ WHERE m.created_at <= CAST(:as_of AS timestamptz)
+   AND m.occurred_at < CAST(:we AS timestamptz)
+ GROUP BY 1, 2, 3

@@ -1,0 +1,1 @@
+"""Recall execution: cases, targets, trace runs, actions that move stock, customer notices."""

@@ -1,0 +1,232 @@
+"""Sending recall notices by email over SMTP (smtplib, settings from ``config.smtp_settings()``).
+
+This is an entry-point-level use case: it runs its own short transactions (``db.transaction()``)
+around the SMTP conversation so that no database lock is held while talking to the mail server:
+
+1. claim (short transaction, row locked FOR UPDATE): the notice must be an email of an active recall,
+   in status draft or failed, and not claimed by another sender. A Message-ID is generated and the
+   claim ``sending <Message-ID> since <time>`` is written to ``external_ref``;
+2. SMTP delivery, no transaction open;
+3. record (short transaction, row locked again): accepted by the server -> status ``sent``,
+   ``sent_at`` = now, ``external_ref`` = the Message-ID; refused or unreachable -> status ``failed``
+   and ``external_ref`` = ``failed: <reason>`` (the reason is kept there because the schema has no
+   other column for it; the body stays the notice as drafted).
+
+Nothing is sent twice by accident: a sent notice is refused, and a claim left by a sender that died
+between 1 and 3 (when nobody knows whether the server accepted the message) blocks further sends
+until someone checks the mail log and resends with ``force=True``. A failed notice may be resent.
+Status ``sent`` is only ever written after the server accepted the message.
+
+Raises: NotFound, InvalidInput (not an email notice, bad SMTP settings), InvalidStateTransition
+(already sent, recall not active), Conflict (another sender holds the claim).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+import sqlalchemy as sa
+
+from lotline import config
+from lotline.db import transaction
+from lotline.errors import Conflict, InvalidInput, InvalidStateTransition
+from lotline.models import Customer, RecallCommunication
+from lotline.recalls import service
+from lotline.types import utcnow
+
+CLAIM = "sending "
+FAILED = "failed: "
+SECURITY = ("none", "starttls", "tls")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    communication_id: uuid.UUID
+    customer_code: str | None
+    recipient: str | None
+    status: str  # sent | failed
+    message_id: str | None
+    sent_at: datetime | None
+    error: str | None
+
+
+def build_message(
+    settings: config.SmtpSettings,
+    comm: RecallCommunication,
+    customer: Customer,
+    recall_number: str,
+    message_id: str,
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings.sender
+    msg["To"] = formataddr((customer.name, customer.contact_email))
+    msg["Subject"] = comm.subject or f"Product recall {recall_number}"
+    msg["Date"] = format_datetime(utcnow())
+    msg["Message-ID"] = message_id
+    msg["X-Lotline-Recall"] = recall_number
+    msg.set_content(comm.body or "")
+    return msg
+
+
+def deliver(settings: config.SmtpSettings, msg: EmailMessage, *, timeout: float = 30) -> None:
+    """Hand one message to the SMTP server; raises smtplib.SMTPException or OSError when refused."""
+    if settings.security not in SECURITY:
+        raise InvalidInput(
+            f"LOTLINE_SMTP_SECURITY must be one of {', '.join(SECURITY)}, not {settings.security!r}"
+        )
+    if settings.security == "tls":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+    with client:
+        client.ehlo()
+        if settings.security == "starttls":
+            client.starttls(context=ssl.create_default_context())
+            client.ehlo()
+        if settings.username:
+            client.login(settings.username, settings.password or "")
+        refused = client.send_message(msg)
+    if refused:  # some recipients refused (we send to one, so this is the whole message)
+        raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def describe(exc: BaseException, settings: config.SmtpSettings) -> str:
+    where = f"{settings.host}:{settings.port}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        parts = [
+            f"{rcpt}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for rcpt, (code, msg) in exc.recipients.items()
+        ]
+        return f"SMTP server {where} refused the recipient ({'; '.join(parts)})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        return f"SMTP server {where} answered {exc.smtp_code} {text}"
+    if isinstance(exc, (ConnectionError, socket.timeout, socket.gaierror)):
+        return f"cannot reach SMTP server {where}: {exc}"
+    return f"SMTP delivery via {where} failed: {exc.__class__.__name__}: {exc}"
+
+
+def _claim(comm_id, force: bool, settings: config.SmtpSettings):
+    with transaction() as s:
+        comm = service.find_communication(s, comm_id, lock=True)
+        case = service.find_case(s, comm.recall_case_id)
+        if comm.channel != "email":
+            raise InvalidInput(
+                f"notice {comm.id} goes by {comm.channel}; record its outcome with `lotline recall notice record`"
+            )
+        if case.status != "active":
+            raise InvalidStateTransition(
+                f"recall {case.recall_number} is {case.status}; notices are sent only while it is active"
+            )
+        if comm.status == "sent":
+            raise InvalidStateTransition(
+                f"notice {comm.id} was already sent on {comm.sent_at:%Y-%m-%d %H:%M} UTC "
+                f"(Message-ID {comm.external_ref}); it is not sent again"
+            )
+        if comm.external_ref and comm.external_ref.startswith(CLAIM) and not force:
+            raise Conflict(
+                f"notice {comm.id} is {comm.external_ref}; if that sender died, check the mail server's log "
+                "and resend with --force only if the message never left",
+                communication_id=str(comm.id),
+            )
+        customer = s.get(Customer, comm.customer_id) if comm.customer_id else None
+        code = customer.code if customer else None
+        if customer is None or not customer.contact_email:
+            comm.status = "failed"
+            comm.external_ref = f"{FAILED}customer {code or '(none)'} has no contact email"
+            s.flush()
+            return None, SendResult(
+                comm.id, code, None, "failed", None, None, comm.external_ref[len(FAILED) :]
+            )
+        domain = settings.sender.rpartition("@")[2] or "lotline.invalid"
+        message_id = make_msgid(domain=domain)
+        msg = build_message(settings, comm, customer, case.recall_number, message_id)
+        claim = f"{CLAIM}{message_id} since {utcnow().isoformat(timespec='seconds')}"
+        comm.external_ref = claim
+        s.flush()
+        return (msg, claim, code, customer.contact_email), None
+
+
+def send_email(comm_id, *, force: bool = False, settings: config.SmtpSettings | None = None) -> SendResult:
+    """Send one email notice (see module doc); a refused or failed delivery returns status failed."""
+    settings = settings or config.smtp_settings()
+    claimed, early = _claim(comm_id, force, settings)
+    if early is not None:
+        return early
+    msg, claim, code, recipient = claimed
+    error = None
+    accepted_at = None
+    try:
+        deliver(settings, msg)
+        accepted_at = utcnow()
+    except (smtplib.SMTPException, OSError) as exc:
+        error = describe(exc, settings)
+    with transaction() as s:
+        comm = service.find_communication(s, comm_id, lock=True)
+        if comm.external_ref != claim or comm.status == "sent":
+            # Someone forced a resend meanwhile; keep their outcome, report ours.
+            raise Conflict(f"notice {comm.id} was claimed by another sender while this one was delivering")
+        if error is None:
+            comm.status = "sent"
+            comm.sent_at = accepted_at
+            comm.external_ref = msg["Message-ID"]
+        else:
+            comm.status = "failed"
+            comm.external_ref = f"{FAILED}{error}"[:2000]
+        s.flush()
+        return SendResult(
+            comm.id,
+            code,
+            recipient,
+            comm.status,
+            msg["Message-ID"] if error is None else None,
+            comm.sent_at,
+            error,
+        )
+
+
+def send_pending(
+    case_ref, *, include_failed: bool = False, settings: config.SmtpSettings | None = None, on_result=None
+) -> list[SendResult]:
+    """Send every draft email notice of a case (and failed ones when ``include_failed``)."""
+    statuses = ["draft", "failed"] if include_failed else ["draft"]
+    with transaction() as s:
+        case = service.find_case(s, case_ref)
+        ids = list(
+            s.scalars(
+                sa.select(RecallCommunication.id)
+                .outerjoin(Customer, Customer.id == RecallCommunication.customer_id)
+                .where(
+                    RecallCommunication.recall_case_id == case.id,
+                    RecallCommunication.channel == "email",
+                    RecallCommunication.status.in_(statuses),
+                    # claimed by a sender that may still be delivering: left for that sender / --force
+                    sa.or_(
+                        RecallCommunication.external_ref.is_(None),
+                        sa.not_(RecallCommunication.external_ref.startswith(CLAIM)),
+                    ),
+                )
+                .order_by(Customer.code, RecallCommunication.id)
+            )
+        )
+    results = []
+    for cid in ids:
+        try:
+            result = send_email(cid, settings=settings)
+        except (Conflict, InvalidStateTransition):
+            continue  # a concurrent batch got to this notice first
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results

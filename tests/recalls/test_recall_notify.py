@@ -1,0 +1,158 @@
+"""Email notices over real SMTP (a local aiosmtpd server): sent once, failures recorded, resend."""
+
+from __future__ import annotations
+
+import pytest
+
+from lotline.errors import Conflict, InvalidInput, InvalidStateTransition
+from lotline.recalls import notify
+from lotline.recalls import service as recalls
+from lotline.recalls.schemas import CaseIn, DraftIn, TargetIn
+from tests.recalls.conftest import free_port
+
+
+@pytest.fixture
+def notices(session, world):
+    case = recalls.create_case(session, CaseIn(severity="critical", summary="Salmonella"))
+    recalls.add_target(session, case.id, TargetIn(lot="F-1"))
+    recalls.activate(session, case.id)
+    recalls.compute_run(session, case.id)
+    created = recalls.draft_communications(session, case.id, DraftIn(channel="email"))
+    return case, {c.customer_id: c for c in created}
+
+
+def _comm(session, world, notices, code):
+    return notices[1][world.customers[code].id]
+
+
+def test_an_email_notice_is_sent_over_smtp_once(session, world, notices, smtp):
+    comm = _comm(session, world, notices, "ALPHA")
+    result = notify.send_email(comm.id)
+    assert result.status == "sent" and result.error is None
+    assert len(smtp.messages) == 1
+    msg = smtp.messages[0]
+    assert msg["Message-ID"] == result.message_id
+    assert msg["To"] == "Alpha <alpha@example.com>" and msg["From"] == "recalls@bakery.example"
+    assert "URGENT product recall" in msg["Subject"]
+    assert "B-1" in msg.get_payload() and "SO-1" in msg.get_payload()
+    session.refresh(comm)
+    assert comm.status == "sent" and comm.external_ref == result.message_id and comm.sent_at is not None
+    with pytest.raises(InvalidStateTransition, match="already sent .* it is not sent again"):
+        notify.send_email(comm.id)
+    assert len(smtp.messages) == 1
+
+
+def test_a_refused_notice_is_marked_failed_with_the_reason_and_can_be_resent(session, world, notices, smtp):
+    case = notices[0]
+    comm = _comm(session, world, notices, "BETA")
+    smtp.refuse.add("beta@example.com")
+    results = notify.send_pending(case.id)
+    by_code = {r.customer_code: r for r in results}
+    assert by_code["BETA"].status == "failed" and "550" in by_code["BETA"].error
+    assert {by_code["ALPHA"].status, by_code["DELTA"].status} == {"sent"}
+    session.refresh(comm)
+    assert comm.status == "failed" and comm.sent_at is None
+    assert (
+        comm.external_ref.startswith("failed: SMTP server 127.0.0.1")
+        and "mailbox unavailable" in comm.external_ref
+    )
+    assert notify.send_pending(case.id) == []  # drafts only: nothing sent twice
+    smtp.refuse.clear()
+    again = notify.send_pending(case.id, include_failed=True)
+    assert [(r.customer_code, r.status) for r in again] == [("BETA", "sent")]
+    assert sorted(m["To"] for m in smtp.messages) == [
+        "Alpha <alpha@example.com>",
+        "Beta <beta@example.com>",
+        "Delta <delta@example.com>",
+    ]
+    eff = recalls.effectiveness(session, case.id)
+    assert (eff["customers_notified"], eff["customers_failed"]) == (3, 0)
+
+
+def test_an_unreachable_server_fails_the_notice_without_marking_it_sent(session, world, notices, monkeypatch):
+    monkeypatch.setenv("LOTLINE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("LOTLINE_SMTP_PORT", str(free_port()))
+    comm = _comm(session, world, notices, "DELTA")
+    result = notify.send_email(comm.id)
+    assert result.status == "failed" and "cannot reach SMTP server" in result.error
+    session.refresh(comm)
+    assert comm.status == "failed" and comm.sent_at is None
+    eff = recalls.effectiveness(session, notices[0].id)
+    assert (eff["customers_notified"], eff["customers_failed"]) == (0, 1)
+
+
+def test_a_claimed_notice_is_not_sent_again_unless_forced(session, world, notices, smtp):
+    comm = _comm(session, world, notices, "ALPHA")
+    comm.external_ref = "sending <x@y> since 2026-01-01T00:00:00+00:00"
+    session.flush()
+    with pytest.raises(Conflict, match="resend with --force"):
+        notify.send_email(comm.id)
+    assert smtp.messages == []
+    assert [r.customer_code for r in notify.send_pending(notices[0].id)] == ["BETA", "DELTA"]
+    assert notify.send_email(comm.id, force=True).status == "sent"
+
+
+def test_non_email_channels_are_recorded_by_hand_and_email_cannot_be(session, world, notices, smtp):
+    comm = _comm(session, world, notices, "ALPHA")
+    with pytest.raises(InvalidInput, match="sent over SMTP"):
+        recalls.record_communication(session, comm.id, recalls.RecordIn(status="sent"))
+    [phone] = recalls.draft_communications(
+        session, notices[0].id, DraftIn(channel="phone", customers=["ALPHA"])
+    )
+    with pytest.raises(InvalidInput, match="goes by phone"):
+        notify.send_email(phone.id)
+    recalls.record_communication(session, phone.id, recalls.RecordIn(status="failed", reference="no answer"))
+    assert phone.status == "failed" and phone.external_ref == "failed: no answer"
+    recalls.record_communication(session, phone.id, recalls.RecordIn(status="sent", reference="call #12"))
+    assert phone.status == "sent" and phone.sent_at is not None
+    with pytest.raises(InvalidStateTransition, match="already recorded as sent"):
+        recalls.record_communication(session, phone.id, recalls.RecordIn(status="sent"))
+
+
+def test_a_customer_without_email_fails_clearly(session, world, notices, smtp):
+    comm = _comm(session, world, notices, "DELTA")
+    world.customers["DELTA"].contact_email = None
+    session.flush()
+    result = notify.send_email(comm.id)
+    assert result.status == "failed" and result.error == "customer DELTA has no contact email"
+    assert smtp.messages == []
+
+
+def test_smtp_credentials_are_used_and_a_refused_login_fails_the_notice(session, world, notices, monkeypatch):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.recalls.conftest import Inbox
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, sess, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret", handled=False)
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        monkeypatch.setenv("LOTLINE_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("LOTLINE_SMTP_PORT", str(port))
+        monkeypatch.setenv("LOTLINE_SMTP_USERNAME", "recalls")
+        monkeypatch.setenv("LOTLINE_SMTP_PASSWORD", "wrong")
+        comm = _comm(session, world, notices, "ALPHA")
+        failed = notify.send_email(comm.id)
+        assert failed.status == "failed" and "535" in failed.error and inbox.messages == []
+        monkeypatch.setenv("LOTLINE_SMTP_PASSWORD", "s3cret")
+        assert notify.send_email(comm.id).status == "sent"
+        # smtplib tries each offered mechanism (PLAIN, then LOGIN) before giving up
+        assert {user for user, _ in logins} == {b"recalls"} and logins[-1] == (b"recalls", b"s3cret")
+        assert {pw for _, pw in logins[:-1]} == {b"wrong"} and len(inbox.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_bad_smtp_security_setting_is_named(session, world, notices, monkeypatch):
+    monkeypatch.setenv("LOTLINE_SMTP_SECURITY", "ssl3")
+    with pytest.raises(InvalidInput, match="LOTLINE_SMTP_SECURITY must be one of none, starttls, tls"):
+        notify.send_email(_comm(session, world, notices, "ALPHA").id)
