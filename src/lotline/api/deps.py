@@ -20,10 +20,17 @@ def _write_session() -> Iterator[Session]:
         yield session
 
 
+def _snapshot_write_session() -> Iterator[Session]:
+    with transaction(isolation="REPEATABLE READ") as session:
+        yield session
+
+
 def _read_session() -> Iterator[Session]:
     with read_snapshot() as session:
         yield session
 
 
 WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
+# Multi-statement computations that write their results (KPI runs): one snapshot of the ledger.
+SnapshotWriteSession = Annotated[Session, Depends(_snapshot_write_session, scope="function")]
 ReadSession = Annotated[Session, Depends(_read_session, scope="function")]

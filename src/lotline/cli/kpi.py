@@ -67,7 +67,8 @@ def run(
         def step(label: str, done: int, total: int) -> None:
             progress.update(task, description=label, completed=done)
 
-        with transaction() as s:
+        # One snapshot of the ledger for every compute step (REPEATABLE READ).
+        with transaction(isolation="REPEATABLE READ") as s:
             r = service.run_kpis(s, data, progress=step)
             if publish:
                 service.publish_run(s, r.id)

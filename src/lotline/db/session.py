@@ -36,11 +36,12 @@ def _new_session() -> Session:
 
 
 @contextmanager
-def _boundary(readonly: bool) -> Iterator[Session]:
+def _boundary(readonly: bool, isolation: str | None = None) -> Iterator[Session]:
     session = _new_session()
     try:
+        if (readonly or isolation) and _snapshots:
+            session.connection(execution_options={"isolation_level": isolation or "REPEATABLE READ"})
         if readonly and _snapshots:
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             session.execute(sa.text("SET TRANSACTION READ ONLY"))
         yield session
         if readonly:
@@ -60,9 +61,13 @@ def _boundary(readonly: bool) -> Iterator[Session]:
         session.close()
 
 
-def transaction() -> contextmanager[Session]:
-    """One use case = one transaction: commit on success, roll back and translate on failure."""
-    return _boundary(readonly=False)
+def transaction(isolation: str | None = None) -> contextmanager[Session]:
+    """One use case = one transaction: commit on success, roll back and translate on failure.
+
+    ``isolation="REPEATABLE READ"`` gives a multi-statement computation (a KPI run) one snapshot
+    of the ledger while it writes its results.
+    """
+    return _boundary(readonly=False, isolation=isolation)
 
 
 def read_snapshot() -> contextmanager[Session]:

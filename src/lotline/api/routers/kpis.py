@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response, status
 
-from lotline.api.deps import ReadSession, WriteSession
+from lotline.api.deps import ReadSession, SnapshotWriteSession, WriteSession
 from lotline.kpis import service
 from lotline.kpis.schemas import KPIS, RunIn
 from lotline.serialize import to_jsonable
@@ -28,7 +28,7 @@ def definitions() -> list[dict]:
 
 
 @router.post("/runs", status_code=status.HTTP_201_CREATED)
-def create_run(data: RunIn, session: WriteSession, publish: bool = False) -> dict:
+def create_run(data: RunIn, session: SnapshotWriteSession, publish: bool = False) -> dict:
     """Create and compute a run for [window_start, window_end) as of ``as_of`` (default now)."""
     run = service.run_kpis(session, data)
     if publish:
