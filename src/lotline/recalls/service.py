@@ -63,6 +63,7 @@ from lotline.models import (
     SalesOrder,
     SalesOrderShipment,
 )
+from lotline.perf import no_gc_pauses
 from lotline.recalls.schemas import (
     ActionIn,
     ActionRun,
@@ -1140,6 +1141,7 @@ def effectiveness(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
     }
 
 
+@no_gc_pauses()
 def fsma_events(session: Session, ref: str | uuid.UUID, run_id=None) -> dict[str, list[dict]]:
     """Rows of the FSMA 204 sortable spreadsheet (receiving, transformation, shipping) of a run."""
     case = find_case(session, ref)
@@ -1168,6 +1170,7 @@ def case_dict(case: RecallCase) -> dict[str, Any]:
     }
 
 
+@no_gc_pauses()
 def report_data(session: Session, ref: str | uuid.UUID, *, lines: list[dict] | None = None) -> dict[str, Any]:
     """Everything the recall report shows, gathered in the caller's (snapshot) transaction.
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from lotline.perf import no_gc_pauses
 from lotline.reports import xlsx
 
 COLUMNS: list[tuple[str, str]] = [
@@ -83,6 +84,7 @@ def _row(
     )  # fmt: skip
 
 
+@no_gc_pauses()
 def rows(events: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[Row]:
     """Spreadsheet rows from {receiving, transformation, shipping} event rows, sorted by time."""
     out = []
@@ -133,6 +135,7 @@ def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+@no_gc_pauses()
 def to_csv(table: Sequence[Row]) -> str:
     """CSV (RFC 4180, header row of human column names)."""
     buf = io.StringIO()
@@ -151,6 +154,7 @@ def to_csv(table: Sequence[Row]) -> str:
     return buf.getvalue()
 
 
+@no_gc_pauses()
 def to_xlsx(table: Sequence[Row], *, title: str = "FSMA 204 trace") -> bytes:
     """XLSX workbook: header frozen and bold, auto-filter on, dates as dates, quantities as numbers."""
     widths = [max(12, min(40, len(label) + 2)) for _, label in COLUMNS]

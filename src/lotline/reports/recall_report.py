@@ -15,6 +15,8 @@ from typing import Any
 
 import jinja2
 
+from lotline.perf import no_gc_pauses
+
 # Tables in the HTML are cut here (the JSON and the FSMA spreadsheet hold every row).
 HTML_ROW_LIMIT = 1000
 
@@ -29,6 +31,7 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+@no_gc_pauses()
 def to_json(data: dict[str, Any]) -> str:
     # default= converts only the leaves json cannot write (no copy of the large structure first);
     # no indent, so the C encoder runs (an indented dump of a big recall takes seconds).
@@ -74,5 +77,6 @@ def _env() -> jinja2.Environment:
     return env
 
 
+@no_gc_pauses()
 def to_html(data: dict[str, Any], *, row_limit: int = HTML_ROW_LIMIT) -> str:
     return _env().get_template("recall_report.html.j2").render(r=data, limit=row_limit)

@@ -47,11 +47,9 @@ as_of in the future, negative or absurd max_depth).
 from __future__ import annotations
 
 import dataclasses
-import gc
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -64,6 +62,7 @@ from sqlalchemy.orm import Session
 
 from lotline.db import load_sql
 from lotline.errors import InvalidInput, NotFound
+from lotline.perf import no_gc_pauses
 from lotline.types import utcnow
 
 Direction = Literal["forward", "backward", "both"]
@@ -492,7 +491,7 @@ def trace(
 
     previous = _rows(session, "planner_set", {})[0]
     try:
-        with _no_gc_pauses():
+        with no_gc_pauses():
             result = _walk(session, start, found, direction, as_of, when, max_depth, with_stock)
     except sa.exc.DBAPIError:
         raise  # the transaction is aborted; its end discards the local settings
@@ -501,24 +500,6 @@ def trace(
         raise
     _restore(session, previous)
     return dataclasses.replace(result, statements=result.statements + statements + 2)
-
-
-@contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Suspend the cyclic garbage collector while a trace builds its result objects.
-
-    A big trace allocates tens of thousands of rows and dataclasses, none of them cyclic garbage;
-    the collector still ran repeated full passes over them. Measured on the most-used raw lot of
-    lotline_bench (4,620 lots, 24,076 shipments): 600-1,000 ms with the collector, ~370 ms without.
-    Reference counting still frees everything; the collector's state is restored afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _restore(session: Session, previous) -> None:
