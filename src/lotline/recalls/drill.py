@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lotline.db import read_snapshot, transaction
+from lotline.perf import no_gc_pauses
 from lotline.recalls import service
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.reports import fsma204, recall_report
@@ -42,6 +43,7 @@ class DrillResult:
         return sum(s.seconds for s in self.steps)
 
 
+@no_gc_pauses()  # the steps build and keep large results; see lotline.perf
 def run_drill(
     lots: Sequence[str],
     *,

@@ -366,6 +366,7 @@ def list_targets(session: Session, case: RecallCase) -> list[dict]:
 # --- trace runs ----------------------------------------------------------------------------------
 
 
+@no_gc_pauses()
 def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = None) -> RecallTraceRun:
     """Trace the case's targets as of a time and persist the run (see module doc: invariants 5, 7)."""
     from lotline.trace import service as trace  # the engine; imported late so recalls load without it
