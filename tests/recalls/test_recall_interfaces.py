@@ -8,41 +8,18 @@ import json
 
 import openpyxl
 import pytest
-from fastapi.testclient import TestClient
-
-from lotline.api.app import create_app
-from lotline.cli import main
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str):
-        self.code, self.out, self.err = code, out, err
-
-    def json(self):
-        return json.loads(self.out)
 
 
 @pytest.fixture
-def cli(connection, world, capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+def cli(cli, world):
+    """The root `cli` fixture, over the hand-built world."""
+    return cli
 
 
 @pytest.fixture
-def client(connection, world):
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        yield c
+def client(client, world):
+    """The root `client` fixture, over the hand-built world."""
+    return client
 
 
 def test_a_recall_through_the_cli(cli, tmp_path):
