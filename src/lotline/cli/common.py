@@ -96,6 +96,14 @@ def emit(rows: Sequence[dict], columns: Iterable[str], *, as_json: bool, title: 
         console.print("[dim](none)[/]")
 
 
+MOVEMENT_LINE_COLUMNS = ["line_no", "sku", "location", "line_quantity", "uom", "lot_code", "lot_quantity"]
+
+
+def emit_movement_lines(detail: dict, *, title: str | None = None) -> None:
+    """The lines of a movement (from inventory.queries.movement_detail) as a table."""
+    emit(detail["lines"], MOVEMENT_LINE_COLUMNS, as_json=False, title=title)
+
+
 def read_input(path: str | None) -> dict | None:
     """A JSON payload from a file (or '-' for stdin) for multi-line postings."""
     if path is None:

@@ -11,7 +11,7 @@ from datetime import datetime
 import typer
 
 from lotline.catalog import service as catalog
-from lotline.cli.common import JsonOpt, console, emit, lot_specs, print_json, read_input
+from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, lot_specs, print_json, read_input
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
 from lotline.inventory import queries
@@ -52,7 +52,7 @@ def _show_posted(posted, as_json: bool) -> None:
         return
     note = " [yellow](already posted under this reference: nothing new written)[/]" if posted.replayed else ""
     console.print(f"[green]posted[/] {detail['movement_type']} {detail['id']}{note}")
-    emit(detail["lines"], ["line_no", "sku", "location", "line_quantity", "uom", "lot_code", "lot_quantity"], as_json=False)
+    emit_movement_lines(detail)
 
 
 def _require(**flags) -> None:
@@ -332,7 +332,7 @@ def movement_show(movement_id: str, as_json: bool = JsonOpt) -> None:
         print_json(detail)
         return
     console.print(f"{detail['movement_type']} {detail['id']} ({detail['status']}) at {detail['occurred_at']}")
-    emit(detail["lines"], ["line_no", "sku", "location", "line_quantity", "uom", "lot_code", "lot_quantity"], as_json=False)
+    emit_movement_lines(detail)
 
 
 @movement_app.command("reverse")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import typer
 
-from lotline.cli.common import JsonOpt, console, emit, print_json, read_input, split_spec
+from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, print_json, read_input, split_spec
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
 from lotline.inventory import queries
@@ -79,7 +79,7 @@ def execute(
         return
     console.print(f"[green]executed[/] {number}: execution {execution_id}" + (" (replayed)" if done.replayed else ""))
     for d in details:
-        emit(d["lines"], ["line_no", "sku", "location", "line_quantity", "uom", "lot_code", "lot_quantity"], as_json=False, title=d["movement_type"])
+        emit_movement_lines(d, title=d["movement_type"])
 
 
 @app.command("list")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import typer
 
-from lotline.cli.common import JsonOpt, console, emit, print_json, read_input, split_spec
+from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, print_json, read_input, split_spec
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
 from lotline.inventory import queries
@@ -87,7 +87,7 @@ def ship(
         print_json({"sales_order_shipment_id": shipment_id, "replayed": shipped.replayed, "movement": detail})
         return
     console.print(f"[green]shipped[/] {number}: shipment {shipment_id}" + (" (replayed)" if shipped.replayed else ""))
-    emit(detail["lines"], ["line_no", "sku", "location", "line_quantity", "uom", "lot_code", "lot_quantity"], as_json=False)
+    emit_movement_lines(detail)
 
 
 def _show(ref: str, as_json: bool) -> None:
