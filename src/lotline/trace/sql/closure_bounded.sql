@@ -1,8 +1,9 @@
 -- As closure.sql, limited to max_depth hops from the start lots.
 --
 -- Parameters: forward_start uuid[], backward_start uuid[], as_of timestamptz, max_depth integer
--- Output: as closure.sql (same columns, same order), restricted to edges leaving (forward) / entering (backward) lots whose
---   minimum depth is < max_depth.
+-- Output: as closure.sql (same columns, kinds and order), restricted to the lots within max_depth
+--   hops and the edges leaving (forward) / entering (backward) lots whose minimum depth is
+--   < max_depth.
 -- Invariants: the UNION key is (lot, depth) here, which is needed to know the minimum depth; the
 --   depth < max_depth bound makes it terminate on cycles and expands a lot at most max_depth times.
 WITH RECURSIVE down(lot_id, depth) AS (
@@ -21,17 +22,44 @@ WITH RECURSIVE down(lot_id, depth) AS (
       JOIN lot_genealogy_edges e ON e.child_lot_id = r.lot_id
      WHERE e.occurred_at <= %(as_of)s::timestamptz
        AND r.depth < %(max_depth)s::integer
-)
-SELECT 'forward' AS walk, e.parent_lot_id, e.child_lot_id, e.work_order_execution_id,
-       e.consumed_quantity, e.produced_quantity, e.occurred_at
-  FROM lot_genealogy_edges e
- WHERE e.parent_lot_id = ANY (ARRAY(SELECT lot_id FROM down GROUP BY lot_id
+), reached AS MATERIALIZED (
+    SELECT (row_number() OVER (ORDER BY i.sku COLLATE "C", l.lot_code COLLATE "C", l.id))::integer - 1
+               AS ix,
+           l.id AS lot_id, l.lot_code, l.item_id, i.sku, i.name AS item_name, i.uom, l.status,
+           l.vendor_lot_code, l.expires_at, l.id IN (SELECT lot_id FROM down) AS downstream
+      FROM lots l
+      JOIN items i ON i.id = l.item_id
+     WHERE l.id = ANY (ARRAY(SELECT lot_id FROM down UNION SELECT lot_id FROM up))
+), edges AS (
+    SELECT 1 AS kind, e.*
+      FROM lot_genealogy_edges e
+     WHERE e.parent_lot_id = ANY (ARRAY(SELECT lot_id FROM down GROUP BY lot_id
+                                      HAVING min(depth) < %(max_depth)s::integer))
+       AND e.occurred_at <= %(as_of)s::timestamptz
+    UNION ALL
+    SELECT 2, e.*
+      FROM lot_genealogy_edges e
+     WHERE e.child_lot_id = ANY (ARRAY(SELECT lot_id FROM up GROUP BY lot_id
                                      HAVING min(depth) < %(max_depth)s::integer))
-   AND e.occurred_at <= %(as_of)s::timestamptz
-UNION ALL
-SELECT 'backward', e.parent_lot_id, e.child_lot_id, e.work_order_execution_id,
-       e.consumed_quantity, e.produced_quantity, e.occurred_at
-  FROM lot_genealogy_edges e
- WHERE e.child_lot_id = ANY (ARRAY(SELECT lot_id FROM up GROUP BY lot_id
-                                    HAVING min(depth) < %(max_depth)s::integer))
-   AND e.occurred_at <= %(as_of)s::timestamptz
+       AND e.occurred_at <= %(as_of)s::timestamptz
+)
+SELECT u.kind, u.ix, u.child_ix, u.id, u.item_id, u.lot_code, u.sku, u.item_name, u.uom, u.status,
+       u.vendor_lot_code, u.expires_at, u.consumed_quantity, u.produced_quantity, u.occurred_at,
+       u.downstream
+  FROM (
+    SELECT 0 AS kind, r.ix, NULL::integer AS child_ix, r.lot_id AS id, r.item_id, r.lot_code, r.sku,
+           r.item_name, r.uom, r.status, r.vendor_lot_code, r.expires_at,
+           NULL::numeric AS consumed_quantity, NULL::numeric AS produced_quantity,
+           NULL::timestamptz AS occurred_at, r.downstream, NULL::uuid AS parent_lot_id,
+           NULL::uuid AS child_lot_id
+      FROM reached r
+    UNION ALL
+    SELECT e.kind, p.ix, c.ix, e.work_order_execution_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, e.consumed_quantity, e.produced_quantity, e.occurred_at, NULL, e.parent_lot_id,
+           e.child_lot_id
+      FROM edges e
+      JOIN reached p ON p.lot_id = e.parent_lot_id
+      JOIN reached c ON c.lot_id = e.child_lot_id
+  ) AS u
+ ORDER BY u.kind > 0, CASE WHEN u.kind = 0 THEN u.ix END, u.occurred_at, u.parent_lot_id,
+          u.child_lot_id, u.id, u.kind

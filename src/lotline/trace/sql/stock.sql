@@ -6,7 +6,8 @@
 --                    inventory_balances table — zero rows included, so a drift from the ledger
 --                    shows as an imbalance.
 --
--- Parameters: lot_ids uuid[], as_of timestamptz, with_balances boolean
+-- Parameters: lot_ids uuid[] (sent in binary (a b placeholder): thousands of ids encode several times faster
+--   than as text), as_of timestamptz, with_balances boolean
 -- Output: kind, lot_id, location_id, location_code, location_kind, received, produced, returned,
 --         adjusted_in, consumed, shipped, scrapped, adjusted_out, transferred_in, transferred_out,
 --         on_hand (signed sum of every lot row), movement_id, movement_type, occurred_at,
@@ -18,7 +19,7 @@
 WITH rows AS MATERIALIZED (
     SELECT iml.lot_id, ml.location_id, iml.quantity_delta AS q, m.id AS movement_id, m.movement_type,
            m.occurred_at, m.vendor_id, m.customer_id, m.external_ref
-      FROM unnest(%(lot_ids)s::uuid[]) AS x(lot_id)
+      FROM unnest(%(lot_ids)b::uuid[]) AS x(lot_id)
       JOIN inventory_movement_lots iml ON iml.lot_id = x.lot_id
       JOIN inventory_movement_lines ml ON ml.id = iml.inventory_movement_line_id
       JOIN inventory_movements m ON m.id = ml.movement_id
@@ -68,7 +69,7 @@ UNION ALL
 SELECT 'balance', b.lot_id, b.location_id, loc.code, loc.kind,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, b.quantity,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM unnest(%(lot_ids)s::uuid[]) AS x(lot_id)
+  FROM unnest(%(lot_ids)b::uuid[]) AS x(lot_id)
   JOIN inventory_balances b ON b.lot_id = x.lot_id
   JOIN locations loc ON loc.id = b.location_id
  WHERE %(with_balances)s::boolean
