@@ -62,6 +62,21 @@ def _require(**flags) -> None:
         raise InvalidInput(f"missing {names} (or give the whole posting with --input FILE)")
 
 
+def _post(service_fn, schema, payload: dict, as_json: bool) -> None:
+    """Validate a payload, post it in one transaction, print the movement."""
+    data = schema.model_validate(payload)
+    with transaction() as s:
+        posted = service_fn(s, data)
+    _show_posted(posted, as_json)
+
+
+def _one_lot_line(item: str, location: str, quantity: str, lot: str | None) -> dict:
+    line = {"item": item, "location": location, "quantity": quantity}
+    if lot:
+        line["lots"] = [{"lot": lot, "quantity": quantity}]
+    return line
+
+
 def _present(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -88,10 +103,7 @@ def receive(
         if lot:
             line["lots"] = [_present({"lot_code": lot, "quantity": quantity, "vendor_lot_code": vendor_lot, "expires_at": expires})]
         payload = _present({"vendor": vendor, "occurred_at": at, "external_ref": ref, "lines": [line]})
-    data = ReceiptIn.model_validate(payload)
-    with transaction() as s:
-        posted = inventory.receive(s, data)
-    _show_posted(posted, as_json)
+    _post(inventory.receive, ReceiptIn, payload, as_json)
 
 
 def transfer(
@@ -120,10 +132,7 @@ def transfer(
                 "external_ref": ref,
             }
         )
-    data = TransferIn.model_validate(payload)
-    with transaction() as s:
-        posted = inventory.transfer(s, data)
-    _show_posted(posted, as_json)
+    _post(inventory.transfer, TransferIn, payload, as_json)
 
 
 def adjust(
@@ -141,14 +150,9 @@ def adjust(
     payload = read_input(input_file)
     if payload is None:
         _require(item=item, location=location, qty=quantity, reason=reason)
-        line = {"item": item, "location": location, "quantity": quantity}
-        if lot:
-            line["lots"] = [{"lot": lot, "quantity": quantity}]
+        line = _one_lot_line(item, location, quantity, lot)
         payload = _present({"reason": reason, "lines": [line], "occurred_at": at, "external_ref": ref})
-    data = AdjustmentIn.model_validate(payload)
-    with transaction() as s:
-        posted = inventory.adjust(s, data)
-    _show_posted(posted, as_json)
+    _post(inventory.adjust, AdjustmentIn, payload, as_json)
 
 
 def scrap(
@@ -165,10 +169,7 @@ def scrap(
     payload = _present(
         {"item": item, "location": location, "quantity": quantity, "lots": lot_specs(lots), "occurred_at": at, "external_ref": ref}
     )
-    data = ScrapIn.model_validate(payload)
-    with transaction() as s:
-        posted = inventory.scrap(s, data)
-    _show_posted(posted, as_json)
+    _post(inventory.scrap, ScrapIn, payload, as_json)
 
 
 def return_(
@@ -186,14 +187,9 @@ def return_(
     payload = read_input(input_file)
     if payload is None:
         _require(customer=customer, item=item, location=location, qty=quantity)
-        line = {"item": item, "location": location, "quantity": quantity}
-        if lot:
-            line["lots"] = [{"lot": lot, "quantity": quantity}]
+        line = _one_lot_line(item, location, quantity, lot)
         payload = _present({"customer": customer, "lines": [line], "occurred_at": at, "external_ref": ref})
-    data = ReturnIn.model_validate(payload)
-    with transaction() as s:
-        posted = inventory.return_goods(s, data)
-    _show_posted(posted, as_json)
+    _post(inventory.return_goods, ReturnIn, payload, as_json)
 
 
 STOCK_COLUMNS = ["sku", "lot_code", "lot_status", "expires_at", "location", "location_kind", "quantity", "uom"]
