@@ -23,6 +23,19 @@ M = TypeVar("M", Item, Location, Vendor, Customer)
 
 _NATURAL_KEY = {Item: "sku", Location: "code", Vendor: "code", Customer: "code"}
 _LABEL = {Item: "item", Location: "location", Vendor: "vendor", Customer: "customer"}
+_PARTY_FIELDS = ("id", "code", "name", "contact_email", "contact_phone", "address")
+# The fields a record shows to people and scripts (CLI tables/--json, API bodies), id first.
+FIELDS = {
+    Item: ("id", "sku", "name", "uom", "lot_tracked", "shelf_life_days", "standard_cost", "active"),
+    Location: ("id", "code", "name", "kind", "active"),
+    Vendor: _PARTY_FIELDS,
+    Customer: _PARTY_FIELDS,
+}
+
+
+def as_row(record: Item | Location | Vendor | Customer) -> dict:
+    """A master-data record as a plain dict of its FIELDS."""
+    return {f: getattr(record, f) for f in FIELDS[type(record)]}
 
 
 def as_uuid(ref: str | uuid.UUID) -> uuid.UUID | None:

@@ -25,13 +25,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(customer_app, name="customer")
 
 
-def _row(obj, fields) -> dict:
-    return {f: getattr(obj, f) for f in fields}
-
-
-ITEM_FIELDS = ["id", "sku", "name", "uom", "lot_tracked", "shelf_life_days", "standard_cost", "active"]
-LOCATION_FIELDS = ["id", "code", "name", "kind", "active"]
-PARTY_FIELDS = ["id", "code", "name", "contact_email", "contact_phone", "address"]
+# Table columns: every field but the id (which --json still prints).
+ITEM_COLUMNS = service.FIELDS[Item][1:]
+LOCATION_COLUMNS = service.FIELDS[Location][1:]
+PARTY_COLUMNS = service.FIELDS[Vendor][1:]
 
 
 @item_app.command("add")
@@ -49,16 +46,16 @@ def item_add(
         sku=sku, name=name, uom=uom, lot_tracked=not untracked, shelf_life_days=shelf_life_days, standard_cost=standard_cost
     )
     with transaction() as s:
-        row = _row(service.create_item(s, data), ITEM_FIELDS)
-    emit([row], ITEM_FIELDS[1:], as_json=as_json)
+        row = service.as_row(service.create_item(s, data))
+    emit([row], ITEM_COLUMNS, as_json=as_json)
 
 
 @item_app.command("list")
 def item_list(as_json: bool = JsonOpt) -> None:
     """List items."""
     with read_snapshot() as s:
-        rows = [_row(x, ITEM_FIELDS) for x in service.list_all(s, Item)]
-    emit(rows, ITEM_FIELDS[1:], as_json=as_json, title="Items")
+        rows = [service.as_row(x) for x in service.list_all(s, Item)]
+    emit(rows, ITEM_COLUMNS, as_json=as_json, title="Items")
 
 
 @location_app.command("add")
@@ -71,16 +68,16 @@ def location_add(
     """Add a location."""
     data = LocationIn(code=code, name=name or code, kind=kind)
     with transaction() as s:
-        row = _row(service.create_location(s, data), LOCATION_FIELDS)
-    emit([row], LOCATION_FIELDS[1:], as_json=as_json)
+        row = service.as_row(service.create_location(s, data))
+    emit([row], LOCATION_COLUMNS, as_json=as_json)
 
 
 @location_app.command("list")
 def location_list(as_json: bool = JsonOpt) -> None:
     """List locations."""
     with read_snapshot() as s:
-        rows = [_row(x, LOCATION_FIELDS) for x in service.list_all(s, Location)]
-    emit(rows, LOCATION_FIELDS[1:], as_json=as_json, title="Locations")
+        rows = [service.as_row(x) for x in service.list_all(s, Location)]
+    emit(rows, LOCATION_COLUMNS, as_json=as_json, title="Locations")
 
 
 def _party_commands(app: typer.Typer, model, create, label: str) -> None:
@@ -95,16 +92,16 @@ def _party_commands(app: typer.Typer, model, create, label: str) -> None:
     ) -> None:
         data = PartyIn(code=code, name=name, contact_email=email, contact_phone=phone, address=address)
         with transaction() as s:
-            row = _row(create(s, data), PARTY_FIELDS)
-        emit([row], PARTY_FIELDS[1:], as_json=as_json)
+            row = service.as_row(create(s, data))
+        emit([row], PARTY_COLUMNS, as_json=as_json)
 
     add.__doc__ = f"Add a {label.lower()}."
 
     @app.command("list")
     def list_(as_json: bool = JsonOpt) -> None:
         with read_snapshot() as s:
-            rows = [_row(x, PARTY_FIELDS) for x in service.list_all(s, model)]
-        emit(rows, PARTY_FIELDS[1:], as_json=as_json, title=f"{label}s")
+            rows = [service.as_row(x) for x in service.list_all(s, model)]
+        emit(rows, PARTY_COLUMNS, as_json=as_json, title=f"{label}s")
 
     list_.__doc__ = f"List {label.lower()}s."
 

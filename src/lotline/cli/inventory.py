@@ -42,15 +42,20 @@ def register(app: typer.Typer) -> None:
     app.add_typer(movement_app, name="movement")
 
 
-def _show_posted(posted, as_json: bool) -> None:
-    with read_snapshot() as s:
-        detail = queries.movement_detail(s, posted.movement.id)
+def _detail(session, posted) -> dict:
+    """The posted movement as people read it, in the posting's own transaction."""
+    detail = queries.movement_detail(session, posted.movement.id)
     if posted.replayed:
         detail["replayed"] = True
+    return detail
+
+
+def _show_posted(detail: dict, as_json: bool) -> None:
+    replayed = detail.get("replayed", False)
     if as_json:
         print_json(detail)
         return
-    note = " [yellow](already posted under this reference: nothing new written)[/]" if posted.replayed else ""
+    note = " [yellow](already posted under this reference: nothing new written)[/]" if replayed else ""
     console.print(f"[green]posted[/] {detail['movement_type']} {detail['id']}{note}")
     emit_movement_lines(detail)
 
@@ -66,8 +71,8 @@ def _post(service_fn, schema, payload: dict, as_json: bool) -> None:
     """Validate a payload, post it in one transaction, print the movement."""
     data = schema.model_validate(payload)
     with transaction() as s:
-        posted = service_fn(s, data)
-    _show_posted(posted, as_json)
+        detail = _detail(s, service_fn(s, data))
+    _show_posted(detail, as_json)
 
 
 def _one_lot_line(item: str, location: str, quantity: str, lot: str | None) -> dict:
@@ -213,21 +218,6 @@ def stock(
 LOT_COLUMNS = ["sku", "lot_code", "status", "vendor_lot_code", "received_at", "manufactured_at", "expires_at"]
 
 
-def _lot_row(lot, sku) -> dict:
-    return {
-        "id": lot.id,
-        "item_id": lot.item_id,
-        "sku": sku,
-        "lot_code": lot.lot_code,
-        "status": lot.status,
-        "vendor_lot_code": lot.vendor_lot_code,
-        "received_at": lot.received_at,
-        "manufactured_at": lot.manufactured_at,
-        "expires_at": lot.expires_at,
-        "notes": lot.notes,
-    }
-
-
 @lot_app.command("list")
 def lot_list(
     item: str = typer.Option(None, help="Only lots of this item (SKU)."),
@@ -238,7 +228,7 @@ def lot_list(
     """List lots."""
     with read_snapshot() as s:
         item_id = catalog.resolve(s, Item, item).id if item else None
-        rows = [_lot_row(lot, sku) for lot, sku in lots_service.list_lots(s, item_id=item_id, status=status, limit=limit)]
+        rows = [lots_service.lot_row(lot, sku) for lot, sku in lots_service.list_lots(s, item_id=item_id, status=status, limit=limit)]
     emit(rows, LOT_COLUMNS, as_json=as_json, title="Lots")
 
 
@@ -248,7 +238,7 @@ def lot_show(lot: str, item: str = typer.Option(None, help="Item SKU when the co
     with read_snapshot() as s:
         found = lots_service.find_lot(s, lot, item_ref=item)
         sku = s.get(Item, found.item_id).sku
-        row = _lot_row(found, sku)
+        row = lots_service.lot_row(found, sku)
         row["on_hand"] = lots_service.on_hand(s, lot_id=found.id)
     if as_json:
         print_json(row)
@@ -285,7 +275,7 @@ def lot_status(
     with transaction() as s:
         found = lots_service.find_lot(s, lot, item_ref=item)
         lots_service.change_status(s, found, change)
-        row = _lot_row(found, s.get(Item, found.item_id).sku)
+        row = lots_service.lot_row(found, s.get(Item, found.item_id).sku)
     emit([row], LOT_COLUMNS, as_json=as_json)
 
 
@@ -341,5 +331,5 @@ def movement_reverse(
     """Post the exact opposite of a movement (receipts, transfers, adjustments, scrap, returns)."""
     data = ReversalIn(reason=reason, occurred_at=at)
     with transaction() as s:
-        posted = inventory.reverse(s, _movement_id(movement_id), data)
-    _show_posted(posted, as_json)
+        detail = _detail(s, inventory.reverse(s, _movement_id(movement_id), data))
+    _show_posted(detail, as_json)

@@ -70,10 +70,8 @@ def execute(
     data = ExecutionIn.model_validate(payload)
     with transaction() as s:
         done = service.execute(s, number, data)
-        ids = [p.movement.id for p in (done.consumed, done.produced) if p]
+        details = [queries.movement_detail(s, p.movement.id) for p in (done.consumed, done.produced) if p]
         execution_id = done.execution.id
-    with read_snapshot() as s:
-        details = [queries.movement_detail(s, i) for i in ids]
     if as_json:
         print_json({"execution_id": execution_id, "replayed": done.replayed, "movements": details})
         return

@@ -80,9 +80,8 @@ def ship(
     data = ShipmentIn.model_validate(payload)
     with transaction() as s:
         shipped = service.ship(s, number, data)
-        shipment_id, movement_id = shipped.shipment.id, shipped.posted.movement.id
-    with read_snapshot() as s:
-        detail = queries.movement_detail(s, movement_id)
+        shipment_id = shipped.shipment.id
+        detail = queries.movement_detail(s, shipped.posted.movement.id)
     if as_json:
         print_json({"sales_order_shipment_id": shipment_id, "replayed": shipped.replayed, "movement": detail})
         return

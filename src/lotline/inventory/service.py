@@ -705,14 +705,3 @@ def get_movement(session: Session, movement_id: uuid.UUID) -> Posted:
     posted = _replay(session, movement)
     posted.replayed = False
     return posted
-
-
-def list_movements(session: Session, *, limit: int = 100, movement_type: str | None = None):
-    query = (
-        sa.select(InventoryMovement)
-        .order_by(InventoryMovement.occurred_at.desc(), InventoryMovement.id)
-        .limit(limit)
-    )
-    if movement_type:
-        query = query.where(InventoryMovement.movement_type == movement_type)
-    return session.scalars(query).all()

@@ -186,6 +186,22 @@ def on_hand(
     return [dict(r._mapping) for r in session.execute(query)]
 
 
+def lot_row(lot: Lot, sku: str) -> dict:
+    """A lot as a plain dict for people and scripts (CLI tables/--json, API bodies)."""
+    return {
+        "id": lot.id,
+        "item_id": lot.item_id,
+        "sku": sku,
+        "lot_code": lot.lot_code,
+        "status": lot.status,
+        "vendor_lot_code": lot.vendor_lot_code,
+        "received_at": lot.received_at,
+        "manufactured_at": lot.manufactured_at,
+        "expires_at": lot.expires_at,
+        "notes": lot.notes,
+    }
+
+
 def lot_quantity(session: Session, lot_id: uuid.UUID) -> Decimal:
     return session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(InventoryBalance.quantity), 0)).where(

@@ -12,55 +12,52 @@ from lotline.serialize import to_jsonable
 
 router = APIRouter(tags=["master data"])
 
-ITEM_FIELDS = ["id", "sku", "name", "uom", "lot_tracked", "shelf_life_days", "standard_cost", "active"]
-LOCATION_FIELDS = ["id", "code", "name", "kind", "active"]
-PARTY_FIELDS = ["id", "code", "name", "contact_email", "contact_phone", "address"]
 
 
-def _out(obj, fields) -> dict:
-    return to_jsonable({f: getattr(obj, f) for f in fields})
+def _out(record) -> dict:
+    return to_jsonable(service.as_row(record))
 
 
 @router.post("/items", status_code=status.HTTP_201_CREATED)
 def create_item(data: ItemIn, session: WriteSession) -> dict:
-    return _out(service.create_item(session, data), ITEM_FIELDS)
+    return _out(service.create_item(session, data))
 
 
 @router.get("/items")
 def list_items(session: ReadSession) -> list[dict]:
-    return [_out(x, ITEM_FIELDS) for x in service.list_all(session, Item)]
+    return [_out(x) for x in service.list_all(session, Item)]
 
 
 @router.get("/items/{ref}")
 def get_item(ref: str, session: ReadSession) -> dict:
-    return _out(service.resolve(session, Item, ref), ITEM_FIELDS)
+    return _out(service.resolve(session, Item, ref))
 
 
 @router.post("/locations", status_code=status.HTTP_201_CREATED)
 def create_location(data: LocationIn, session: WriteSession) -> dict:
-    return _out(service.create_location(session, data), LOCATION_FIELDS)
+    return _out(service.create_location(session, data))
 
 
 @router.get("/locations")
 def list_locations(session: ReadSession) -> list[dict]:
-    return [_out(x, LOCATION_FIELDS) for x in service.list_all(session, Location)]
+    return [_out(x) for x in service.list_all(session, Location)]
 
 
 @router.post("/vendors", status_code=status.HTTP_201_CREATED)
 def create_vendor(data: PartyIn, session: WriteSession) -> dict:
-    return _out(service.create_vendor(session, data), PARTY_FIELDS)
+    return _out(service.create_vendor(session, data))
 
 
 @router.get("/vendors")
 def list_vendors(session: ReadSession) -> list[dict]:
-    return [_out(x, PARTY_FIELDS) for x in service.list_all(session, Vendor)]
+    return [_out(x) for x in service.list_all(session, Vendor)]
 
 
 @router.post("/customers", status_code=status.HTTP_201_CREATED)
 def create_customer(data: PartyIn, session: WriteSession) -> dict:
-    return _out(service.create_customer(session, data), PARTY_FIELDS)
+    return _out(service.create_customer(session, data))
 
 
 @router.get("/customers")
 def list_customers(session: ReadSession) -> list[dict]:
-    return [_out(x, PARTY_FIELDS) for x in service.list_all(session, Customer)]
+    return [_out(x) for x in service.list_all(session, Customer)]

@@ -97,20 +97,7 @@ def on_hand(
 
 
 def _lot_out(lot, sku: str) -> dict:
-    return to_jsonable(
-        {
-            "id": lot.id,
-            "item_id": lot.item_id,
-            "sku": sku,
-            "lot_code": lot.lot_code,
-            "status": lot.status,
-            "vendor_lot_code": lot.vendor_lot_code,
-            "manufactured_at": lot.manufactured_at,
-            "received_at": lot.received_at,
-            "expires_at": lot.expires_at,
-            "notes": lot.notes,
-        }
-    )
+    return to_jsonable(lots_service.lot_row(lot, sku))
 
 
 @router.get("/lots")
