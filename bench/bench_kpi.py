@@ -90,11 +90,14 @@ SYNTHETIC = [
               CASE WHEN kind = 'shipment' THEN ('00000000-0000-0000-0003-' || lpad(to_hex(m % 200 + 1), 12, '0'))::uuid END,
               t + interval '1 hour'
          FROM syn_moves""",
-    """INSERT INTO inventory_movement_lines (id, movement_id, line_no, item_id, location_id, uom, quantity_delta, created_at)
-       SELECT line_id,
-              ('00000000-0001-0000-0000-' || lpad(to_hex((CASE WHEN s < 5000 THEN 2 * (e * 5000 + s) + 1 ELSE 2 * (e * 5000 + s - 5000) + 2 END + 1) / 2), 12, '0'))::uuid,
-              CASE WHEN s < 5000 THEN 1 ELSE 2 END, item_id, location_id, 'kg', q, t + interval '1 hour'
-         FROM syn_lines""",
+    """INSERT INTO inventory_movement_lines (id, movement_id, line_no, item_id, location_id, uom, quantity_delta, created_at,
+                                          occurred_at, movement_type)
+       SELECT l.line_id, m.id, CASE WHEN l.s < 5000 THEN 1 ELSE 2 END, l.item_id, l.location_id, 'kg', l.q, m.created_at,
+              m.occurred_at, m.movement_type
+         FROM syn_lines l
+         JOIN inventory_movements m
+           ON m.id = ('00000000-0001-0000-0000-' || lpad(to_hex((CASE WHEN l.s < 5000 THEN 2 * (l.e * 5000 + l.s) + 1
+                                                                       ELSE 2 * (l.e * 5000 + l.s - 5000) + 2 END + 1) / 2), 12, '0'))::uuid""",
     """INSERT INTO inventory_movement_lots (id, inventory_movement_line_id, lot_id, uom, quantity_delta, created_at)
        SELECT gen_random_uuid(), line_id, lot_id, 'kg', q, t + interval '1 hour' FROM syn_lines WHERE tracked""",
     """INSERT INTO sales_orders (id, number, customer_id, status, ordered_at, created_at)
@@ -118,6 +121,7 @@ SYNTHETIC = [
          FROM sales_order_shipments sh
          JOIN inventory_movement_lines l ON l.movement_id = sh.inventory_movement_id
          JOIN sales_order_lines sol ON sol.sales_order_id = sh.sales_order_id AND sol.line_no = l.line_no""",
+    "INSERT INTO sales_order_line_fills SELECT * FROM sales_order_line_fills_source",
     "DROP TABLE syn_events, syn_lines, syn_moves",
     "VACUUM ANALYZE",
 ]

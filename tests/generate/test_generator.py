@@ -60,10 +60,11 @@ def test_helpers_format_ids_and_quantities():
 def test_generate_is_sound_deterministic_and_refuses_to_overwrite(gen_url):
     report = loader.generate(gen_url, 1, seed=11)
     assert [c.name for c in report.check if not c.ok] == []
-    assert len(report.check) == 11
+    assert len(report.check) == 13
     rows = report.rows
     assert rows["inventory_movement_lots"] > 8_000 and rows["lots"] > 700
     assert rows["shipment_lot_links"] > 0 and rows["lot_genealogy_edges"] > 0
+    assert rows["sales_order_line_fills"] == rows["sales_order_lines"]
     assert report.most_used_raw_lot["sku"] in ("SALT", "FLOUR-T55")
     first = fingerprint(gen_url)
     with psycopg.connect(loader.psycopg_url(gen_url)) as conn:
@@ -118,6 +119,11 @@ def test_checker_catches_broken_invariants(gen_url):
             "UPDATE inventory_movements SET occurred_at = '2024-06-01' WHERE id = "
             "(SELECT id FROM inventory_movements WHERE movement_type = 'shipment' ORDER BY id LIMIT 1)"
         )
+        # a derived fill state that no longer matches the line's shipments
+        conn.execute(
+            "UPDATE sales_order_line_fills SET filled_quantity = 0 WHERE sales_order_line_id = "
+            "(SELECT min(sales_order_line_id::text)::uuid FROM sales_order_line_fills WHERE filled_quantity > 0)"
+        )
         # a dangling reference
         conn.execute(
             "UPDATE work_order_lot_links SET inventory_movement_lot_id = gen_random_uuid() WHERE id = "
@@ -134,6 +140,8 @@ def test_checker_catches_broken_invariants(gen_url):
         "check_09_balances",
         "check_10_lot_shipments",
         "check_11_foreign_keys",
+        "check_12_line_copies_of_movement",  # the moved shipment's lines still carry the old time
+        "check_13_sales_order_line_fills",
     } <= failed
     assert "check_02_lot_belongs_to_line_item" not in failed
 
@@ -160,7 +168,7 @@ def test_cli_generates_checks_and_refuses_a_non_empty_database(gen_url, capsys):
     assert code == 0, err
     doc = json.loads(out)
     assert doc["scale"] == 1 and doc["rows"]["lots"] > 700
-    assert [c["violations"] for c in doc["checks"]] == [0] * 11
+    assert [c["violations"] for c in doc["checks"]] == [0] * 13
     code, out, err = run_cli(capsys, "generate", "--scale", "1", "--database-url", gen_url)
     assert code == 5 and "already holds data" in err and "--force" in err
     code, out, err = run_cli(capsys, "generate", "--check-only", "--database-url", gen_url)

@@ -62,6 +62,25 @@ def adjustment(item, location, qty, lots) -> AdjustmentIn:
     )
 
 
+# --- lines carry their movement's time and type -------------------------------------------------
+
+
+def test_every_line_carries_its_movements_time_type_and_recording_time(session, w):
+    receive(session, w.milk, w.wh1, "M-1", 10)
+    posted = inventory.transfer(
+        session,
+        TransferIn(item=w.milk.sku, from_location=w.wh1.code, to_location=w.wh2.code, quantity=D(4), occurred_at=at(1, hours=3)),
+    )
+    session.expire_all()
+    copies = session.execute(
+        sa.select(
+            InventoryMovementLine.occurred_at, InventoryMovementLine.movement_type, InventoryMovementLine.created_at
+        ).where(InventoryMovementLine.movement_id == posted.movement.id)
+    ).all()
+    movement = posted.movement
+    assert copies == [(at(1, hours=3), "transfer", movement.created_at)] * 2
+
+
 # --- lot rows sum exactly to the line --------------------------------------------------------------
 
 

@@ -370,20 +370,33 @@ def test_a_window_boundary_on_a_movement_counts_it_on_the_start_side_only(sessio
 
 def test_as_of_ignores_movements_recorded_later(session, ledger):
     x = ledger
-    # Everything in this test is recorded "now"; pretend the Jan 20 shipment was entered late.
-    session.execute(
+    # Everything in this test is recorded "now"; pretend the Jan 20 shipment was entered an hour
+    # later: every record of it (movement, its lines, the shipment) carries the later time, and the
+    # derived fill state of the order lines is re-derived from them, as the shipping service does.
+    moved = session.execute(
         kpis.sa.text(
             "UPDATE inventory_movements SET created_at = now() + interval '1 hour' "
-            "WHERE movement_type = 'shipment' AND occurred_at = :t"
+            "WHERE movement_type = 'shipment' AND occurred_at = :t RETURNING id"
         ),
         {"t": t(20)},
-    )
+    ).scalars().all()
     session.execute(
         kpis.sa.text(
-            "UPDATE sales_order_shipments SET created_at = now() + interval '1 hour' WHERE shipped_at = :t"
+            "UPDATE inventory_movement_lines SET created_at = now() + interval '1 hour' "
+            "WHERE movement_id = ANY(:ids)"
+        ),
+        {"ids": moved},
+    )
+    lines = session.execute(
+        kpis.sa.text(
+            "UPDATE sales_order_shipments sh SET created_at = now() + interval '1 hour' "
+            "FROM sales_order_shipment_lines sl WHERE sl.sales_order_shipment_id = sh.id AND sh.shipped_at = :t "
+            "RETURNING sl.sales_order_line_id"
         ),
         {"t": t(20)},
-    )
+    ).scalars().all()
+    assert moved and lines
+    sales.refresh_line_fills(session, lines)
     as_of = session.execute(kpis.sa.text("SELECT now()")).scalar_one()
     run = kpis.run_kpis(session, RunIn(window_start=WS, window_end=WE, as_of=as_of))
     flour_wh1 = _values(session, run.id, {"item_id": x["flour"].id, "location_id": x["wh1"].id})

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from lotline.kpis import service as kpis
 from lotline.kpis.schemas import KPIS, RunIn
+from lotline.sales import service as sales
 
 WS = datetime(2026, 1, 15, tzinfo=UTC)
 WE = datetime(2026, 1, 25, tzinfo=UTC)
@@ -104,9 +105,10 @@ def _insert(session, evs, ords, item_costs):
         )
         session.execute(
             x(
-                "INSERT INTO inventory_movement_lines (id, movement_id, line_no, item_id, location_id, uom, quantity_delta) VALUES (:id, :m, 1, :i, :l, 'kg', :q)"
+                "INSERT INTO inventory_movement_lines (id, movement_id, line_no, item_id, location_id, uom, quantity_delta,"
+                " occurred_at, movement_type) VALUES (:id, :m, 1, :i, :l, 'kg', :q, :t, :k)"
             ),
-            {"id": lid, "m": mid, "i": items[item], "l": locs[loc], "q": qty},
+            {"id": lid, "m": mid, "i": items[item], "l": locs[loc], "q": qty, "t": when, "k": kind},
         )
         ledger.append((item, loc, when, Decimal(qty)))
         return mid, lid
@@ -118,6 +120,7 @@ def _insert(session, evs, ords, item_costs):
         else:
             k = {"usage": "production_consume", "scrap": "scrap", "adjustment": "adjustment"}[kind]
             movement(k, when, item, loc, qty)
+    order_lines = []
     for n, (cust, lines) in enumerate(ords):
         oid = ids()
         session.execute(
@@ -126,6 +129,7 @@ def _insert(session, evs, ords, item_costs):
         )
         for no, (item, ordered, due, ships) in enumerate(lines, start=1):
             sol = ids()
+            order_lines.append(sol)
             session.execute(
                 x(
                     "INSERT INTO sales_order_lines (id, sales_order_id, line_no, item_id, uom, quantity_ordered, due_date) VALUES (:id, :o, :n, :i, 'kg', :q, :d)"
@@ -155,6 +159,7 @@ def _insert(session, evs, ords, item_costs):
                     ),
                     {"id": ids(), "s": shid, "l": sol, "m": lid, "q": qty},
                 )
+    sales.refresh_line_fills(session, order_lines)  # the derived fill state, as the service keeps it
     return items, locs, ledger
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -190,3 +191,38 @@ def test_a_shipment_writes_one_lot_shipments_row_per_lot_with_the_summed_quantit
     ).all()
     got = sorted((r.quantity, r.sales_order_number, r.customer_id) for r in rows)
     assert got == [(4, "SO-LS", shop.id), (9, "SO-LS", shop.id)]
+
+
+def _fill_state(session, order_number):
+    """(line_no, filled_quantity, has a recorded shipment) per line, and whether the view agrees."""
+    rows = session.execute(
+        sa.text(
+            "SELECT sol.line_no, f.filled_quantity, f.last_shipment_recorded_at IS NOT NULL"
+            "  FROM sales_order_line_fills f"
+            "  JOIN sales_order_lines sol ON sol.id = f.sales_order_line_id"
+            "  JOIN sales_orders so ON so.id = sol.sales_order_id"
+            " WHERE so.number = :n ORDER BY sol.line_no"
+        ),
+        {"n": order_number},
+    ).all()
+    drift = session.execute(
+        sa.text(
+            "SELECT count(*) FROM ((SELECT * FROM sales_order_line_fills EXCEPT SELECT * FROM sales_order_line_fills_source)"
+            " UNION ALL (SELECT * FROM sales_order_line_fills_source EXCEPT SELECT * FROM sales_order_line_fills)) d"
+        )
+    ).scalar_one()
+    return [tuple(r) for r in rows], drift
+
+
+def test_the_fill_state_of_a_line_counts_what_shipped_by_the_end_of_its_due_date(session, w):
+    _stock(session, w)
+    due = date(2026, 1, 7)  # shipments from 2026-01-08 00:00 UTC on are late
+    order(session, "SO-1", w.customer, [(w.milk, 10, due), (w.flour, 5, due)])
+    assert _fill_state(session, "SO-1") == ([(1, D(0), False), (2, D(0), False)], 0)
+
+    ship(session, "SO-1", [(1, w.wh1, 4, None)], when=datetime(2026, 1, 7, 23, 59, tzinfo=UTC))  # on time
+    ship(session, "SO-1", [(1, w.wh1, 6, None)], when=datetime(2026, 1, 8, tzinfo=UTC))  # exactly late
+    assert _fill_state(session, "SO-1") == ([(1, D(4), True), (2, D(0), False)], 0)
+    ship(session, "SO-1", [(2, w.wh1, 5, [("F-1", 5)])], when=datetime(2026, 1, 6, tzinfo=UTC))  # back-dated, early
+
+    assert _fill_state(session, "SO-1") == ([(1, D(4), True), (2, D(5), True)], 0)

@@ -41,6 +41,7 @@ BIG_TABLES = [
     "sales_order_shipment_lines",
     "shipment_lot_links",
     "lot_shipments",
+    "sales_order_line_fills",
     "inventory_balances",
 ]
 LEDGER_TABLES = ["items", "lots", "inventory_movements"]
@@ -66,7 +67,7 @@ class LoadReport:
 
     @property
     def copied_rows(self) -> int:
-        """Rows streamed with COPY (lot_shipments is derived afterwards by INSERT … SELECT)."""
+        """Rows streamed with COPY (lot_shipments and sales_order_line_fills are derived afterwards by INSERT … SELECT)."""
         return sum(n for table, n in self.rows.items() if table in TABLE_NAMES)
 
     @property
@@ -225,6 +226,10 @@ def generate(
                 conn.execute("UPDATE lots SET status = %s WHERE id = ANY(%s::uuid[])", (status, ids))
         # The derived lot -> shipment table, from the links just loaded (same SQL as migration 0017).
         derived_lot_shipments = conn.execute(migrations.sql_text("core/0017_backfill_lot_shipments.sql")).rowcount
+        # The derived fill state of every order line, from its defining view (migration 0020).
+        derived_fills = conn.execute(
+            "INSERT INTO sales_order_line_fills SELECT * FROM sales_order_line_fills_source"
+        ).rowcount
         for n, (_name, ddl) in enumerate(indexes, start=1):
             conn.execute(ddl)
             progress("indexes", n, len(indexes))
@@ -241,7 +246,11 @@ def generate(
         database=dbname,
         scale=scale,
         seed=seed,
-        rows={**{t: rows.counts[t] for t in TABLE_NAMES}, "lot_shipments": derived_lot_shipments},
+        rows={
+            **{t: rows.counts[t] for t in TABLE_NAMES},
+            "lot_shipments": derived_lot_shipments,
+            "sales_order_line_fills": derived_fills,
+        },
         seconds_generate_load=t1 - t0,
         seconds_indexes=t2 - t1,
         seconds_analyze=t3 - t2,

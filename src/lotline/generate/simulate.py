@@ -56,7 +56,18 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ),
     (
         "inventory_movement_lines",
-        ("id", "movement_id", "line_no", "item_id", "location_id", "uom", "quantity_delta", "unit_cost"),
+        (
+            "id",
+            "movement_id",
+            "line_no",
+            "item_id",
+            "location_id",
+            "uom",
+            "quantity_delta",
+            "unit_cost",
+            "occurred_at",
+            "movement_type",
+        ),
     ),
     ("inventory_movement_lots", ("id", "inventory_movement_line_id", "lot_id", "uom", "quantity_delta")),
     ("work_orders", ("id", "number", "item_id", "planned_quantity", "uom", "status", "due_at")),
@@ -218,6 +229,7 @@ class Simulation:
         self._day_text = [(BASE_DATE + timedelta(days=d)).isoformat() for d in range(DAYS + 1200)]
         self.now = 0  # ms since BASE_DATE 00:00 UTC
         self.step_ms = 1000
+        self.current_movement = ("", "", "")  # (id, occurred_at, type) of the movement being written
         # lot state
         self.lot_ids: list[str] = []
         self.lot_item: list[int] = []
@@ -369,6 +381,8 @@ class Simulation:
         mid = self.new_id("inventory_movements")
         at = self.tick()
         self.rows.add("inventory_movements", mid, mtype, at, vendor, customer, N, notes)
+        # a movement's lines are written right after it; they carry copies of its time and type
+        self.current_movement = (mid, at, mtype)
         return mid, at
 
     def line(
@@ -386,9 +400,11 @@ class Simulation:
             iml_ids.append(rid)
             add("inventory_movement_lots", rid, line_id, self.lot_ids[lot], item.uom, qty_text(q))
             bal[(lot, loc)] += q
+        movement_id, at, mtype = self.current_movement
+        assert movement_id == mid, "lines follow their movement"
         add(
             "inventory_movement_lines", line_id, mid, str(no), item.id, self.location_ids[loc],
-            item.uom, qty_text(total), N,
+            item.uom, qty_text(total), N, at, mtype,
         )  # fmt: skip
         return line_id, iml_ids
 

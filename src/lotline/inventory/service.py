@@ -410,6 +410,8 @@ def post_movement(
             uom=line.item.uom,
             quantity_delta=line.quantity_delta,
             unit_cost=line.unit_cost,
+            occurred_at=movement.occurred_at,
+            movement_type=movement.movement_type,
         )
         for n, line in enumerate(lines, start=1)
     ]

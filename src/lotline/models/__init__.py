@@ -117,6 +117,9 @@ class InventoryMovementLine(Base):
     uom: Mapped[str]
     quantity_delta: Mapped[Decimal]
     unit_cost: Mapped[Decimal | None]
+    # copies of the movement's (movements are never edited); read by set-based KPI passes
+    occurred_at: Mapped[datetime]
+    movement_type: Mapped[str]
     created_at: Mapped[datetime] = created()
 
 
@@ -229,6 +232,22 @@ class LotShipment(Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
     shipped_at: Mapped[datetime]
     quantity: Mapped[Decimal]
+
+
+class SalesOrderLineFill(Base):
+    """Derived fill state of an order line (view sales_order_line_fills_source defines it);
+    refreshed by the sales service, read by fill-rate KPIs."""
+
+    __tablename__ = "sales_order_line_fills"
+    sales_order_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales_order_lines.id"), primary_key=True)
+    sales_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sales_orders.id"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id"))
+    due_date: Mapped[date]
+    quantity_ordered: Mapped[Decimal]
+    filled_quantity: Mapped[Decimal]
+    recorded_at: Mapped[datetime]
+    last_shipment_recorded_at: Mapped[datetime | None]
 
 
 # --- Phase 7 (frozen) --------------------------------------------------------------------------

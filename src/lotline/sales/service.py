@@ -3,7 +3,8 @@
 A shipment posts one shipment movement (each movement line fills one order line), records which
 order line each shipped quantity fills, and links every shipped lot row to the shipment
 (``shipment_lot_links``) — the edge from lots to customers that recalls follow — plus the derived
-``lot_shipments`` row per (lot, shipment) that traces read. Shipping more than
+``lot_shipments`` row per (lot, shipment) that traces read, and refreshes the derived fill state
+of the lines it ships (``sales_order_line_fills``, read by fill-rate KPIs). Shipping more than
 an order line's open quantity is refused; the order is locked so two shipments cannot both take
 the last open quantity. An order whose lines are all shipped in full is closed.
 
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
+from lotline.db import load_sql
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound, OverShipment
 from lotline.inventory import service as inventory
 from lotline.models import (
@@ -53,23 +55,28 @@ def create_order(session: Session, data: SalesOrderIn) -> SalesOrder:
     )
     session.add(order)
     session.flush()
-    session.add_all(
-        [
-            SalesOrderLine(
-                sales_order_id=order.id,
-                line_no=n,
-                item_id=items[ln.item].id,
-                uom=items[ln.item].uom,
-                quantity_ordered=ln.quantity,
-                due_date=ln.due_date,
-                promised_date=ln.promised_date,
-                unit_price=ln.unit_price,
-            )
-            for n, ln in enumerate(data.lines, start=1)
-        ]
-    )
+    lines = [
+        SalesOrderLine(
+            sales_order_id=order.id,
+            line_no=n,
+            item_id=items[ln.item].id,
+            uom=items[ln.item].uom,
+            quantity_ordered=ln.quantity,
+            due_date=ln.due_date,
+            promised_date=ln.promised_date,
+            unit_price=ln.unit_price,
+        )
+        for n, ln in enumerate(data.lines, start=1)
+    ]
+    session.add_all(lines)
     session.flush()
+    refresh_line_fills(session, [line.id for line in lines])
     return order
+
+
+def refresh_line_fills(session: Session, line_ids: list[uuid.UUID]) -> None:
+    """Re-derive the fill state (sales_order_line_fills) of these order lines; call after a flush."""
+    session.execute(sa.text(load_sql("lotline.sales", "refresh_line_fills")), {"line_ids": line_ids})
 
 
 def find_order(session: Session, ref: str | uuid.UUID, *, lock: bool = False) -> SalesOrder:
@@ -213,6 +220,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         order.status = "closed"
         order.updated_at = sa.func.now()
     session.flush()
+    refresh_line_fills(session, [lines_by_no[no]["line"].id for no in wanted])
     return Shipped(shipment, posted)
 
 

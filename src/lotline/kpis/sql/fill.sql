@@ -9,55 +9,74 @@
 --   * "shipped by due date" = shipped_at before the end of the due date (UTC); filled is capped
 --     at the ordered quantity per line; a line is complete when filled = ordered; an order is
 --     complete when all its lines due in the window are;
---   * orders and shipments recorded after :as_of are ignored; canceled orders are not demand;
+--   * order lines and shipments recorded after :as_of are ignored; canceled orders are not demand;
 --   * the requested due_date is the commitment measured (promised_date is not used);
 --   * per-line figures are exact sums of numeric(18,6) quantities, so coarser levels are sums.
--- Plan: the joined shipment lines are sorted once by (order, customer, line) in parallel workers;
---   lines are grouped in that order, a window over the order (no second sort) marks each order's
---   first line and whether all its lines are complete, so orders are counted in the same small
---   hash aggregate as lines (item / customer / overall: ~20k groups) instead of a GROUPING SETS
---   level with one group per order (1.5M groups on the bench, which spilled to disk).
-WITH lines AS (
-    -- per order line due in the window: quantity shipped by the end of its due date (UTC)
-    SELECT sol.sales_order_id,
-           so.customer_id,
-           sol.item_id,
-           sol.quantity_ordered AS ordered,
-           coalesce(sum(sl.quantity) FILTER (
-               WHERE sh.created_at <= CAST(:as_of AS timestamptz)
-                 AND sh.shipped_at < (CAST(sol.due_date + 1 AS timestamp) AT TIME ZONE 'UTC')), 0) AS shipped
-      FROM sales_order_lines sol
-      JOIN sales_orders so ON so.id = sol.sales_order_id
-      LEFT JOIN sales_order_shipment_lines sl ON sl.sales_order_line_id = sol.id
-      LEFT JOIN sales_order_shipments sh ON sh.id = sl.sales_order_shipment_id
-     WHERE sol.due_date >= CAST(:first_due AS date)
-       AND sol.due_date < CAST(:end_due AS date)
-       AND so.status <> 'canceled'
-       AND so.created_at <= CAST(:as_of AS timestamptz)
-     -- (sales_order_id, line_no) is unique: one group per line; this key order = the sort order
-     GROUP BY sol.sales_order_id, so.customer_id, sol.line_no, sol.item_id, sol.quantity_ordered, sol.due_date
-), x AS (
-    -- per line: its figures; per order (window, input already sorted by order): first line, complete
-    SELECT l.item_id, l.customer_id, l.ordered, least(l.shipped, l.ordered) AS filled,
-           CASE WHEN l.shipped >= l.ordered THEN 1 ELSE 0 END AS complete,
-           row_number() OVER o = 1 AS first_of_order,
-           bool_and(l.shipped >= l.ordered) OVER o AS order_complete
-      FROM lines l
-    WINDOW o AS (PARTITION BY l.sales_order_id, l.customer_id)
-), g AS (
-    -- one pass: line figures per item, per customer and overall; orders per customer and overall
-    SELECT CASE WHEN grouping(x.item_id) = 1 AND grouping(x.customer_id) = 1 THEN '{}'::jsonb
-                WHEN grouping(x.customer_id) = 1 THEN jsonb_build_object('item_id', x.item_id)
-                ELSE jsonb_build_object('customer_id', x.customer_id) END AS dimensions,
-           grouping(x.item_id) = 1 AS by_order_too,
-           coalesce(sum(x.filled), 0) AS filled,
-           coalesce(sum(x.ordered), 0) AS ordered,
-           coalesce(sum(x.complete), 0) AS lines_complete,
+-- Plan: reads the derived per-line fill state (sales_order_line_fills, defined by the view
+--   sales_order_line_fills_source) instead of joining four tables and grouping per line. Its
+--   filled_quantity counts every shipment recorded so far; the few lines with a shipment recorded
+--   after :as_of (last_shipment_recorded_at > :as_of; none when as_of is now) are recomputed from
+--   the shipments recorded by then, with the view's formula. The line CTE is inlined (NOT
+--   MATERIALIZED) into two parallel aggregates: per item, and per order (orders complete, then
+--   per customer); the overall row sums the per-customer rows.
+WITH f AS NOT MATERIALIZED (
+    SELECT f.sales_order_id,
+           f.customer_id,
+           f.item_id,
+           f.quantity_ordered AS ordered,
+           CASE WHEN f.last_shipment_recorded_at IS NULL
+                  OR f.last_shipment_recorded_at <= CAST(:as_of AS timestamptz)
+                THEN f.filled_quantity
+                ELSE (SELECT least(coalesce(sum(sl.quantity), 0), f.quantity_ordered)
+                        FROM sales_order_shipment_lines sl
+                        JOIN sales_order_shipments sh ON sh.id = sl.sales_order_shipment_id
+                       WHERE sl.sales_order_line_id = f.sales_order_line_id
+                         AND sh.created_at <= CAST(:as_of AS timestamptz)
+                         AND sh.shipped_at < (CAST(f.due_date + 1 AS timestamp) AT TIME ZONE 'UTC'))
+           END AS filled
+      FROM sales_order_line_fills f
+     WHERE f.due_date >= CAST(:first_due AS date)
+       AND f.due_date < CAST(:end_due AS date)
+       AND f.recorded_at <= CAST(:as_of AS timestamptz)
+       AND NOT EXISTS (SELECT 1 FROM sales_orders so WHERE so.id = f.sales_order_id AND so.status = 'canceled')
+), by_item AS (
+    SELECT jsonb_build_object('item_id', f.item_id) AS dimensions,
+           sum(f.filled) AS filled,
+           sum(f.ordered) AS ordered,
+           count(*) FILTER (WHERE f.filled >= f.ordered) AS lines_complete,
+           count(*) AS lines
+      FROM f
+     GROUP BY f.item_id
+), by_order AS (
+    SELECT f.customer_id,
+           sum(f.filled) AS filled,
+           sum(f.ordered) AS ordered,
+           count(*) FILTER (WHERE f.filled >= f.ordered) AS lines_complete,
            count(*) AS lines,
-           count(*) FILTER (WHERE x.first_of_order AND x.order_complete) AS orders_complete,
-           count(*) FILTER (WHERE x.first_of_order) AS orders
-      FROM x
-     GROUP BY GROUPING SETS ((), (x.item_id), (x.customer_id))
+           bool_and(f.filled >= f.ordered) AS complete
+      FROM f
+     GROUP BY f.sales_order_id, f.customer_id
+), by_customer AS (
+    SELECT jsonb_build_object('customer_id', o.customer_id) AS dimensions,
+           sum(o.filled) AS filled,
+           sum(o.ordered) AS ordered,
+           sum(o.lines_complete) AS lines_complete,
+           sum(o.lines) AS lines,
+           count(*) FILTER (WHERE o.complete) AS orders_complete,
+           count(*) AS orders
+      FROM by_order o
+     GROUP BY o.customer_id
+), g AS (
+    SELECT i.dimensions, i.filled, i.ordered, i.lines_complete, i.lines, NULL::bigint AS orders_complete,
+           NULL::bigint AS orders
+      FROM by_item i
+    UNION ALL
+    SELECT * FROM by_customer
+    UNION ALL
+    SELECT '{}'::jsonb, coalesce(sum(c.filled), 0), coalesce(sum(c.ordered), 0),
+           coalesce(sum(c.lines_complete), 0), coalesce(sum(c.lines), 0),
+           coalesce(sum(c.orders_complete), 0), coalesce(sum(c.orders), 0)
+      FROM by_customer c
 )
 SELECT g.dimensions, v.metric, v.num, v.den
   FROM g
@@ -66,4 +85,4 @@ SELECT g.dimensions, v.metric, v.num, v.den
     ('line_fill_rate', CAST(g.lines_complete AS numeric), CAST(g.lines AS numeric)),
     ('order_fill_rate', CAST(g.orders_complete AS numeric), CAST(g.orders AS numeric))
  ) AS v(metric, num, den)
- WHERE v.metric <> 'order_fill_rate' OR g.by_order_too
+ WHERE v.num IS NOT NULL

@@ -10,25 +10,23 @@
 --     in the schema: it is the status when the run is computed (a published run freezes it).
 WITH expired AS (
     SELECT l.item_id, l.location_id, -sum(ml.quantity_delta) AS expired_qty
-      FROM inventory_movements m
-      JOIN inventory_movement_lines l ON l.movement_id = m.id
+      FROM inventory_movement_lines l
       JOIN inventory_movement_lots ml ON ml.inventory_movement_line_id = l.id
       JOIN lots lo ON lo.id = ml.lot_id
-     WHERE m.movement_type = 'scrap'
-       AND m.occurred_at >= CAST(:ws AS timestamptz)
-       AND m.occurred_at < CAST(:we AS timestamptz)
-       AND m.created_at <= CAST(:as_of AS timestamptz)
-       AND lo.expires_at <= m.occurred_at
+     WHERE l.movement_type = 'scrap'
+       AND l.occurred_at >= CAST(:ws AS timestamptz)
+       AND l.occurred_at < CAST(:we AS timestamptz)
+       AND l.created_at <= CAST(:as_of AS timestamptz)
+       AND lo.expires_at <= l.occurred_at
      GROUP BY l.item_id, l.location_id
 ), held AS (
     SELECT l.item_id, l.location_id, sum(ml.quantity_delta) AS held_qty
       FROM lots lo
       JOIN inventory_movement_lots ml ON ml.lot_id = lo.id
       JOIN inventory_movement_lines l ON l.id = ml.inventory_movement_line_id
-      JOIN inventory_movements m ON m.id = l.movement_id
      WHERE lo.status IN ('quarantine', 'blocked')
-       AND m.created_at <= CAST(:as_of AS timestamptz)
-       AND m.occurred_at < CAST(:we AS timestamptz)
+       AND l.created_at <= CAST(:as_of AS timestamptz)
+       AND l.occurred_at < CAST(:we AS timestamptz)
      GROUP BY l.item_id, l.location_id
 )
 SELECT coalesce(e.item_id, h.item_id) AS item_id,

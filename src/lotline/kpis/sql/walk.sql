@@ -9,15 +9,14 @@
 WITH ev AS (
     SELECT e.item_id, e.location_id, e.t, sum(e.q) AS q
       FROM (
-            SELECT l.item_id, l.location_id, m.occurred_at AS t, l.quantity_delta AS q
+            SELECT l.item_id, l.location_id, l.occurred_at AS t, l.quantity_delta AS q
               FROM kpi_series s
               JOIN inventory_movement_lines l
                 ON l.item_id = s.item_id AND l.location_id = s.location_id
-              JOIN inventory_movements m ON m.id = l.movement_id
              WHERE s.may_go_negative
-               AND m.created_at <= CAST(:as_of AS timestamptz)
-               AND m.occurred_at >= CAST(:ws AS timestamptz)
-               AND m.occurred_at < CAST(:we AS timestamptz)
+               AND l.created_at <= CAST(:as_of AS timestamptz)
+               AND l.occurred_at >= CAST(:ws AS timestamptz)
+               AND l.occurred_at < CAST(:we AS timestamptz)
             UNION ALL
             SELECT s.item_id, s.location_id, CAST(:ws AS timestamptz), 0
               FROM kpi_series s
