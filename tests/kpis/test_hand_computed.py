@@ -387,16 +387,15 @@ def test_as_of_ignores_movements_recorded_later(session, ledger):
         ),
         {"ids": moved},
     )
-    lines = session.execute(
+    orders = session.execute(
         kpis.sa.text(
-            "UPDATE sales_order_shipments sh SET created_at = now() + interval '1 hour' "
-            "FROM sales_order_shipment_lines sl WHERE sl.sales_order_shipment_id = sh.id AND sh.shipped_at = :t "
-            "RETURNING sl.sales_order_line_id"
+            "UPDATE sales_order_shipments SET created_at = now() + interval '1 hour' WHERE shipped_at = :t "
+            "RETURNING sales_order_id"
         ),
         {"t": t(20)},
     ).scalars().all()
-    assert moved and lines
-    sales.refresh_line_fills(session, lines)
+    assert moved and orders
+    sales.refresh_line_fills(session, orders)
     as_of = session.execute(kpis.sa.text("SELECT now()")).scalar_one()
     run = kpis.run_kpis(session, RunIn(window_start=WS, window_end=WE, as_of=as_of))
     flour_wh1 = _values(session, run.id, {"item_id": x["flour"].id, "location_id": x["wh1"].id})
@@ -404,3 +403,30 @@ def test_as_of_ignores_movements_recorded_later(session, ledger):
     assert flour_wh1["turns_qty"].numerator == D(20)
     flour = _values(session, run.id, {"item_id": x["flour"].id})
     assert flour["item_line_fill_rate"].value == q6(D(20) / D(60))
+
+
+def test_an_order_counts_by_its_lines_due_in_the_window_only(session, ledger):
+    x = ledger
+    deli = make_customer(session, "DELI")
+    receive(session, x["flour"], x["wh1"], "F-9", 50, when=t(11))
+    # A: line 1 due in the window and shipped on time, line 2 due after it and never shipped.
+    _order(session, "SO-A", deli, [(x["flour"], 2, date(2026, 1, 20)), (x["flour"], 3, date(2026, 2, 5))], t(9))
+    # B: line 1 due in the window and never shipped, line 2 due after it and shipped early.
+    _order(session, "SO-B", deli, [(x["flour"], 2, date(2026, 1, 20)), (x["flour"], 3, date(2026, 2, 5))], t(9))
+    # C: one line due in the window, shipped on time.
+    _order(session, "SO-C", deli, [(x["flour"], 4, date(2026, 1, 21))], t(9))
+    ship(session, "SO-A", [(1, x["wh1"], 2, [("F-9", 2)])], when=t(19))
+    ship(session, "SO-B", [(2, x["wh1"], 3, [("F-9", 3)])], when=t(19))
+    ship(session, "SO-C", [(1, x["wh1"], 4, [("F-9", 4)])], when=t(21))
+
+    # [Jan 15, Jan 25): A and B straddle the window end; A's line in the window is complete.
+    inside = kpis.run_kpis(session, RunIn(window_start=WS, window_end=WE))
+    orders = _values(session, inside.id, {"customer_id": deli.id})["order_fill_rate"]
+    lines = _values(session, inside.id, {"customer_id": deli.id})["line_fill_rate"]
+    assert (orders.numerator, orders.denominator) == (2, 3)  # A and C
+    assert (lines.numerator, lines.denominator) == (2, 3)  # A/1, C/1 of A/1, B/1, C/1
+
+    # [Jan 15, Feb 10): every line of A, B and C is due in the window; only C is complete.
+    whole = kpis.run_kpis(session, RunIn(window_start=WS, window_end=datetime(2026, 2, 10, tzinfo=UTC)))
+    orders = _values(session, whole.id, {"customer_id": deli.id})["order_fill_rate"]
+    assert (orders.numerator, orders.denominator) == (1, 3)

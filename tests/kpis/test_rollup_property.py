@@ -120,16 +120,16 @@ def _insert(session, evs, ords, item_costs):
         else:
             k = {"usage": "production_consume", "scrap": "scrap", "adjustment": "adjustment"}[kind]
             movement(k, when, item, loc, qty)
-    order_lines = []
+    orders = []
     for n, (cust, lines) in enumerate(ords):
         oid = ids()
+        orders.append(oid)
         session.execute(
             x("INSERT INTO sales_orders (id, number, customer_id, ordered_at) VALUES (:id, :n, :c, :t)"),
             {"id": oid, "n": f"SO{oid.hex[:12]}{n}", "c": custs[cust], "t": WS - timedelta(days=5)},
         )
         for no, (item, ordered, due, ships) in enumerate(lines, start=1):
             sol = ids()
-            order_lines.append(sol)
             session.execute(
                 x(
                     "INSERT INTO sales_order_lines (id, sales_order_id, line_no, item_id, uom, quantity_ordered, due_date) VALUES (:id, :o, :n, :i, 'kg', :q, :d)"
@@ -159,7 +159,7 @@ def _insert(session, evs, ords, item_costs):
                     ),
                     {"id": ids(), "s": shid, "l": sol, "m": lid, "q": qty},
                 )
-    sales.refresh_line_fills(session, order_lines)  # the derived fill state, as the service keeps it
+    sales.refresh_line_fills(session, orders)  # the derived fill state, as the service keeps it
     return items, locs, ledger
 
 

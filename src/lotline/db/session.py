@@ -73,3 +73,19 @@ def transaction(isolation: str | None = None) -> contextmanager[Session]:
 def read_snapshot() -> contextmanager[Session]:
     """A consistent read-only snapshot for multi-query reads."""
     return _boundary(readonly=True)
+
+
+@contextmanager
+def local_settings(session: Session, **settings: str) -> Iterator[None]:
+    """Set server settings for the statements inside the block only, then put the old values back.
+
+    Transaction-local (``set_config(..., true)``): nothing leaks into other transactions on the same
+    pooled connection, even if the block raises (the rollback discards them).
+    """
+    old = {}
+    for name, value in settings.items():
+        old[name] = session.execute(sa.text("SELECT current_setting(:n)"), {"n": name}).scalar_one()
+        session.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    yield
+    for name, value in old.items():
+        session.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})

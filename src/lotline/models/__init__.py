@@ -248,6 +248,11 @@ class SalesOrderLineFill(Base):
     filled_quantity: Mapped[Decimal]
     recorded_at: Mapped[datetime]
     last_shipment_recorded_at: Mapped[datetime | None]
+    order_representative: Mapped[bool]
+    order_first_due: Mapped[date]
+    order_last_due: Mapped[date]
+    order_complete: Mapped[bool]
+    order_changed_at: Mapped[datetime]
 
 
 # --- Phase 7 (frozen) --------------------------------------------------------------------------

@@ -70,13 +70,13 @@ def create_order(session: Session, data: SalesOrderIn) -> SalesOrder:
     ]
     session.add_all(lines)
     session.flush()
-    refresh_line_fills(session, [line.id for line in lines])
+    refresh_line_fills(session, [order.id])
     return order
 
 
-def refresh_line_fills(session: Session, line_ids: list[uuid.UUID]) -> None:
-    """Re-derive the fill state (sales_order_line_fills) of these order lines; call after a flush."""
-    session.execute(sa.text(load_sql("lotline.sales", "refresh_line_fills")), {"line_ids": line_ids})
+def refresh_line_fills(session: Session, order_ids: list[uuid.UUID]) -> None:
+    """Re-derive the fill state (sales_order_line_fills) of these orders' lines; call after a flush."""
+    session.execute(sa.text(load_sql("lotline.sales", "refresh_line_fills")), {"order_ids": order_ids})
 
 
 def find_order(session: Session, ref: str | uuid.UUID, *, lock: bool = False) -> SalesOrder:
@@ -220,7 +220,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         order.status = "closed"
         order.updated_at = sa.func.now()
     session.flush()
-    refresh_line_fills(session, [lines_by_no[no]["line"].id for no in wanted])
+    refresh_line_fills(session, [order.id])
     return Shipped(shipment, posted)
 
 
