@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from lotline.db import engine as engine_mod
-from lotline.db import migrations
+from lotline.db import local_settings, migrations
 from lotline.kpis import service as kpis
 from lotline.kpis.schemas import RunIn
 
@@ -268,29 +268,29 @@ def explain(url: str, start: datetime, end: datetime) -> None:
     with Session(bind=eng) as s:
         run = kpis.create_run(s, RunIn(window_start=start, window_end=end))
         params = kpis.compute_params(run)
-        s.execute(sa.text("SET LOCAL work_mem = '512MB'"))
         for _name, table, _label in kpis.COMPUTE_STEPS:
             if table:
                 s.execute(sa.text(f"DROP TABLE IF EXISTS pg_temp.{table}"))
-        for name, table, _label in kpis.COMPUTE_STEPS:
-            if (
-                name == "walk"
-                and not s.execute(
-                    sa.text("SELECT EXISTS (SELECT 1 FROM kpi_series WHERE may_go_negative)")
-                ).scalar_one()
-            ):
-                s.execute(sa.text(kpis._EMPTY_WALK))
-                console.rule("walk: skipped (no series may go negative)")
-                continue
-            plan = (
-                s.execute(sa.text("EXPLAIN (ANALYZE, BUFFERS) " + kpis.statement(name)), params)
-                .scalars()
-                .all()
-            )
-            console.rule(name)
-            console.print("\n".join(plan), highlight=False)
-            if table:
-                s.execute(sa.text(f"ANALYZE {table}"))
+        with local_settings(s, **kpis.COMPUTE_SETTINGS):  # as compute_run does
+            for name, table, _label in kpis.COMPUTE_STEPS:
+                if (
+                    name == "walk"
+                    and not s.execute(
+                        sa.text("SELECT EXISTS (SELECT 1 FROM kpi_series WHERE may_go_negative)")
+                    ).scalar_one()
+                ):
+                    s.execute(sa.text(kpis._EMPTY_WALK))
+                    console.rule("walk: skipped (no series may go negative)")
+                    continue
+                plan = (
+                    s.execute(sa.text("EXPLAIN (ANALYZE, BUFFERS) " + kpis.statement(name)), params)
+                    .scalars()
+                    .all()
+                )
+                console.rule(name)
+                console.print("\n".join(plan), highlight=False)
+                if table:
+                    s.execute(sa.text(f"ANALYZE {table}"))
         s.rollback()
     eng.dispose()
 

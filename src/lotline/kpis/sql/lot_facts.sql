@@ -9,15 +9,17 @@
 --   * held: on-hand at :we of lots whose status is quarantine or blocked. Lot status has no history
 --     in the schema: it is the status when the run is computed (a published run freezes it).
 WITH expired AS (
+    -- through the movements: their (movement_type, occurred_at) index finds the few scraps
     SELECT l.item_id, l.location_id, -sum(ml.quantity_delta) AS expired_qty
-      FROM inventory_movement_lines l
+      FROM inventory_movements m
+      JOIN inventory_movement_lines l ON l.movement_id = m.id
       JOIN inventory_movement_lots ml ON ml.inventory_movement_line_id = l.id
       JOIN lots lo ON lo.id = ml.lot_id
-     WHERE l.movement_type = 'scrap'
-       AND l.occurred_at >= CAST(:ws AS timestamptz)
-       AND l.occurred_at < CAST(:we AS timestamptz)
-       AND l.created_at <= CAST(:as_of AS timestamptz)
-       AND lo.expires_at <= l.occurred_at
+     WHERE m.movement_type = 'scrap'
+       AND m.occurred_at >= CAST(:ws AS timestamptz)
+       AND m.occurred_at < CAST(:we AS timestamptz)
+       AND m.created_at <= CAST(:as_of AS timestamptz)
+       AND lo.expires_at <= m.occurred_at
      GROUP BY l.item_id, l.location_id
 ), held AS (
     SELECT l.item_id, l.location_id, sum(ml.quantity_delta) AS held_qty
