@@ -210,7 +210,7 @@ def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool)
                 ).scalar_one(),
                 "order lines due": s.execute(
                     sa.text(
-                        "SELECT denominator_qty FROM kpi_rollup_inputs WHERE kpi_run_id = :r "
+                        "SELECT CAST(denominator_qty AS bigint) FROM kpi_rollup_inputs WHERE kpi_run_id = :r "
                         "AND metric_name = 'line_fill_rate' AND dimensions = '{}'"
                     ),
                     {"r": run.id},
