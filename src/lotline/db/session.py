@@ -77,15 +77,35 @@ def read_snapshot() -> contextmanager[Session]:
 
 @contextmanager
 def local_settings(session: Session, **settings: str) -> Iterator[None]:
-    """Set server settings for the statements inside the block only, then put the old values back.
+    """Server settings (planner, memory) for the statements inside the block only.
 
-    Transaction-local (``set_config(..., true)``): nothing leaks into other transactions on the same
-    pooled connection, even if the block raises (the rollback discards them).
+    One statement sets them all and reads the previous values, one puts those back when the block
+    ends. Transaction-local (``set_config(..., true)``), so nothing leaks to other transactions on a
+    pooled connection. If the block raises, the values are put back too — unless the error came
+    from the database: the transaction is then aborted and its end discards them anyway.
     """
-    old = {}
-    for name, value in settings.items():
-        old[name] = session.execute(sa.text("SELECT current_setting(:n)"), {"n": name}).scalar_one()
-        session.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-    yield
-    for name, value in old.items():
-        session.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    names, values = list(settings), list(settings.values())
+    # per row, current_setting is evaluated before set_config (target-list order)
+    previous = session.execute(
+        sa.text(
+            "SELECT current_setting(s.name), set_config(s.name, s.value, true)"
+            "  FROM unnest(CAST(:names AS text[]), CAST(:values AS text[])) WITH ORDINALITY AS s(name, value, n)"
+            " ORDER BY s.n"
+        ),
+        {"names": names, "values": values},
+    ).scalars().all()
+
+    def restore() -> None:
+        session.execute(
+            sa.text("SELECT set_config(s.name, s.value, true) FROM unnest(CAST(:names AS text[]), CAST(:values AS text[])) AS s(name, value)"),
+            {"names": names, "values": list(previous)},
+        )
+
+    try:
+        yield
+    except sa.exc.DBAPIError:
+        raise
+    except BaseException:
+        restore()
+        raise
+    restore()
