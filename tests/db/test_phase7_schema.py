@@ -17,7 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 PHASE7 = resources.files("lotline.db.migrations").joinpath("sql", "phase7")
-SPEC = Path("/work/shared/spec/phase7-compliance-reporting.md")
+# the shared folder sits beside the checkout (CI: a clean clone with ../shared next to it)
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "phase7-compliance-reporting.md"
 TABLES = [
     "lots",
     "inventory_movement_lots",
