@@ -6,7 +6,8 @@ Everything configurable lives here so the rest of the code never reads os.enviro
   LOTLINE_DATA_DIR       where the embedded server keeps its data (default: the user's data dir)
   LOTLINE_DATABASE       database name on the embedded server (default: lotline)
   LOTLINE_SMTP_*         outgoing mail for recall notices (HOST, PORT, SECURITY=none|starttls|tls,
-                         USERNAME, PASSWORD, FROM)
+                         USERNAME, PASSWORD, FROM, CA_FILE = PEM certificates to trust instead of the
+                         system's, for a relay with a private CA)
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class SmtpSettings:
     username: str | None
     password: str | None
     sender: str
+    ca_file: str | None = None  # trust these CA certificates (PEM) instead of the system's
 
 
 def smtp_settings() -> SmtpSettings:
@@ -57,4 +59,5 @@ def smtp_settings() -> SmtpSettings:
         username=os.environ.get("LOTLINE_SMTP_USERNAME") or None,
         password=os.environ.get("LOTLINE_SMTP_PASSWORD") or None,
         sender=os.environ.get("LOTLINE_SMTP_FROM", "recalls@lotline.invalid"),
+        ca_file=os.environ.get("LOTLINE_SMTP_CA_FILE") or None,
     )

@@ -15,7 +15,9 @@ A recall of F-1 (now) reaches ALPHA, BETA and DELTA — never GAMMA; lots F-1 (t
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
 from email import message_from_bytes
@@ -123,6 +125,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list = []
+        self.encrypted: list[bool] = []  # per message: did it arrive over TLS
         self.refuse: set[str] = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -133,6 +136,7 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content))
+        self.encrypted.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 Message accepted for delivery"
 
 
@@ -148,3 +152,20 @@ def smtp(monkeypatch):
     monkeypatch.setenv("LOTLINE_SMTP_FROM", "recalls@bakery.example")
     yield inbox
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory):
+    """(certificate, key) of a self-signed server certificate for 127.0.0.1, made with openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed: no test certificate for the TLS tests")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key

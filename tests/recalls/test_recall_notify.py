@@ -29,7 +29,7 @@ def test_an_email_notice_is_sent_over_smtp_once(session, world, notices, smtp):
     comm = _comm(session, world, notices, "ALPHA")
     result = notify.send_email(comm.id)
     assert result.status == "sent" and result.error is None
-    assert len(smtp.messages) == 1
+    assert len(smtp.messages) == 1 and smtp.encrypted == [False]  # LOTLINE_SMTP_SECURITY=none
     msg = smtp.messages[0]
     assert msg["Message-ID"] == result.message_id
     assert msg["To"] == "Alpha <alpha@example.com>" and msg["From"] == "recalls@bakery.example"
@@ -152,7 +152,83 @@ def test_smtp_credentials_are_used_and_a_refused_login_fails_the_notice(session,
         controller.stop()
 
 
-def test_bad_smtp_security_setting_is_named(session, world, notices, monkeypatch):
+def test_bad_smtp_security_setting_is_named_and_leaves_the_notice_unclaimed(session, world, notices, monkeypatch):
     monkeypatch.setenv("LOTLINE_SMTP_SECURITY", "ssl3")
+    comm = _comm(session, world, notices, "ALPHA")
     with pytest.raises(InvalidInput, match="LOTLINE_SMTP_SECURITY must be one of none, starttls, tls"):
-        notify.send_email(_comm(session, world, notices, "ALPHA").id)
+        notify.send_email(comm.id)
+    session.refresh(comm)
+    assert (comm.status, comm.external_ref) == ("draft", None)  # a later send needs no --force
+
+
+@pytest.fixture
+def tls_server(tls_files, monkeypatch):
+    """Start a local SMTP server speaking STARTTLS or implicit TLS with the self-signed certificate."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    from tests.recalls.conftest import Inbox
+
+    cert, key = tls_files
+    started = []
+
+    def start(security: str) -> Inbox:
+        server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_context.load_cert_chain(cert, key)
+        inbox, port = Inbox(), free_port()
+        if security == "starttls":
+            controller = Controller(
+                inbox, hostname="127.0.0.1", port=port, tls_context=server_context, require_starttls=True
+            )
+        else:
+            controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=server_context)
+        controller.start()
+        started.append(controller)
+        monkeypatch.setenv("LOTLINE_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("LOTLINE_SMTP_PORT", str(port))
+        monkeypatch.setenv("LOTLINE_SMTP_SECURITY", security)
+        return inbox
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_notices_go_encrypted_to_a_relay_whose_private_ca_is_configured(
+    session, world, notices, tls_server, tls_files, monkeypatch, security
+):
+    inbox = tls_server(security)
+    monkeypatch.setenv("LOTLINE_SMTP_CA_FILE", str(tls_files[0]))
+    result = notify.send_email(_comm(session, world, notices, "ALPHA").id)
+    assert result.status == "sent", result.error
+    assert inbox.encrypted == [True] and inbox.messages[0]["Message-ID"] == result.message_id
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_an_untrusted_server_certificate_fails_the_notice_and_says_what_to_set(
+    session, world, notices, tls_server, security
+):
+    inbox = tls_server(security)  # the system CAs do not know the self-signed certificate
+    comm = _comm(session, world, notices, "ALPHA")
+    result = notify.send_email(comm.id)
+    assert result.status == "failed" and inbox.messages == []
+    assert "not trusted" in result.error and "LOTLINE_SMTP_CA_FILE" in result.error
+    session.refresh(comm)
+    assert comm.status == "failed" and comm.external_ref.startswith("failed: the TLS certificate")
+
+
+def test_a_bad_ca_file_is_named_and_leaves_the_notice_unclaimed(
+    session, world, notices, tls_server, tmp_path, monkeypatch
+):
+    tls_server("starttls")
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate")
+    comm = _comm(session, world, notices, "ALPHA")
+    for ca_file in (str(tmp_path / "missing.pem"), str(not_pem)):
+        monkeypatch.setenv("LOTLINE_SMTP_CA_FILE", ca_file)
+        with pytest.raises(InvalidInput, match="LOTLINE_SMTP_CA_FILE .* cannot be read as PEM CA certificates"):
+            notify.send_email(comm.id)
+        session.refresh(comm)
+        assert (comm.status, comm.external_ref) == ("draft", None)

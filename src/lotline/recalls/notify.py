@@ -75,22 +75,42 @@ def build_message(
     return msg
 
 
-def deliver(settings: config.SmtpSettings, msg: EmailMessage, *, timeout: float = 30) -> None:
-    """Hand one message to the SMTP server; raises smtplib.SMTPException or OSError when refused."""
+def tls_context(settings: config.SmtpSettings) -> ssl.SSLContext | None:
+    """The TLS context the settings ask for (None without TLS); InvalidInput names a bad setting.
+
+    Called before a notice is claimed, so bad settings never leave a notice claimed but unsent.
+    Certificates are verified (host name included) against the system's CAs, or only against
+    LOTLINE_SMTP_CA_FILE when it is set.
+    """
     if settings.security not in SECURITY:
         raise InvalidInput(
             f"LOTLINE_SMTP_SECURITY must be one of {', '.join(SECURITY)}, not {settings.security!r}"
         )
+    if settings.security == "none":
+        return None
+    try:
+        return ssl.create_default_context(cafile=settings.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise InvalidInput(
+            f"LOTLINE_SMTP_CA_FILE {settings.ca_file!r} cannot be read as PEM CA certificates: {exc}"
+        ) from exc
+
+
+def deliver(
+    settings: config.SmtpSettings, msg: EmailMessage, context: ssl.SSLContext | None, *, timeout: float = 30
+) -> None:
+    """Hand one message to the SMTP server; raises smtplib.SMTPException or OSError when refused.
+
+    ``context``: from ``tls_context(settings)``.
+    """
     if settings.security == "tls":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=timeout, context=ssl.create_default_context()
-        )
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout, context=context)
     else:
         client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
     with client:
         client.ehlo()
         if settings.security == "starttls":
-            client.starttls(context=ssl.create_default_context())
+            client.starttls(context=context)
             client.ehlo()
         if settings.username:
             client.login(settings.username, settings.password or "")
@@ -112,6 +132,11 @@ def describe(exc: BaseException, settings: config.SmtpSettings) -> str:
             exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
         )
         return f"SMTP server {where} answered {exc.smtp_code} {text}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"the TLS certificate of SMTP server {where} is not trusted ({exc.verify_message}); "
+            "for a relay with a private CA set LOTLINE_SMTP_CA_FILE"
+        )
     if isinstance(exc, (ConnectionError, socket.timeout, socket.gaierror)):
         return f"cannot reach SMTP server {where}: {exc}"
     return f"SMTP delivery via {where} failed: {exc.__class__.__name__}: {exc}"
@@ -161,6 +186,7 @@ def _claim(comm_id, force: bool, settings: config.SmtpSettings):
 def send_email(comm_id, *, force: bool = False, settings: config.SmtpSettings | None = None) -> SendResult:
     """Send one email notice (see module doc); a refused or failed delivery returns status failed."""
     settings = settings or config.smtp_settings()
+    context = tls_context(settings)
     claimed, early = _claim(comm_id, force, settings)
     if early is not None:
         return early
@@ -168,7 +194,7 @@ def send_email(comm_id, *, force: bool = False, settings: config.SmtpSettings | 
     error = None
     accepted_at = None
     try:
-        deliver(settings, msg)
+        deliver(settings, msg, context)
         accepted_at = utcnow()
     except (smtplib.SMTPException, OSError) as exc:
         error = describe(exc, settings)
