@@ -18,6 +18,8 @@ from pathlib import Path
 
 import platformdirs
 
+from lotline.errors import InvalidInput
+
 
 def data_dir() -> Path:
     """Directory for lotline's own files (embedded database, exports)."""
@@ -52,9 +54,12 @@ class SmtpSettings:
 def smtp_settings() -> SmtpSettings:
     security = os.environ.get("LOTLINE_SMTP_SECURITY", "none").lower()
     default_port = {"tls": 465, "starttls": 587}.get(security, 25)
+    port_text = os.environ.get("LOTLINE_SMTP_PORT", "").strip() or str(default_port)
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise InvalidInput(f"LOTLINE_SMTP_PORT must be a port number (1-65535), not {port_text!r}")
     return SmtpSettings(
         host=os.environ.get("LOTLINE_SMTP_HOST", "localhost"),
-        port=int(os.environ.get("LOTLINE_SMTP_PORT", default_port)),
+        port=int(port_text),
         security=security,
         username=os.environ.get("LOTLINE_SMTP_USERNAME") or None,
         password=os.environ.get("LOTLINE_SMTP_PASSWORD") or None,

@@ -232,3 +232,13 @@ def test_a_bad_ca_file_is_named_and_leaves_the_notice_unclaimed(
             notify.send_email(comm.id)
         session.refresh(comm)
         assert (comm.status, comm.external_ref) == ("draft", None)
+
+
+@pytest.mark.parametrize("port", ["smtp", "0", "70000", "-1"])
+def test_a_bad_smtp_port_is_named_and_leaves_the_notice_unclaimed(session, world, notices, monkeypatch, port):
+    monkeypatch.setenv("LOTLINE_SMTP_PORT", port)
+    comm = _comm(session, world, notices, "ALPHA")
+    with pytest.raises(InvalidInput, match="LOTLINE_SMTP_PORT must be a port number"):
+        notify.send_email(comm.id)
+    session.refresh(comm)
+    assert (comm.status, comm.external_ref) == ("draft", None)
