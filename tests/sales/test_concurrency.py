@@ -93,6 +93,29 @@ def test_two_shipments_of_the_last_open_quantity_of_one_order_line_exactly_one_w
     assert _stock(committed_engine) == [D(20)]
 
 
+def test_two_shipments_of_one_order_racing_leave_its_fill_state_complete_and_exact(committed_engine):
+    # The order lock serialises them; the second re-derives the order's fill state after the first
+    # committed, so the order-level figures (all lines filled) see both shipments.
+    _setup(30, [("SO-1", [10, 5])])
+    first, second = race(
+        committed_engine,
+        lambda s: ship(s, "SO-1", [(1, _wh(s), 10, None)]),
+        lambda s: ship(s, "SO-1", [(2, _wh(s), 5, None)]),
+    )
+    assert first.error is None and second.error is None
+    with committed_engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT filled_quantity, order_complete FROM sales_order_line_fills ORDER BY quantity_ordered")
+        ).all()
+        drift = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM ((SELECT * FROM sales_order_line_fills EXCEPT SELECT * FROM sales_order_line_fills_source)"
+                " UNION ALL (SELECT * FROM sales_order_line_fills_source EXCEPT SELECT * FROM sales_order_line_fills)) d"
+            )
+        ).scalar_one()
+    assert [tuple(r) for r in rows] == [(D(5), True), (D(10), True)] and drift == 0
+
+
 def test_free_races_never_overdraw_a_lot(committed_engine):
     """No orchestration: two threads start together, repeatedly; exactly one of each pair wins."""
     _setup(1, [(f"SO-{n}", [5]) for n in range(12)])
