@@ -15,7 +15,7 @@
 WITH lots_r AS (
     SELECT x.lot_id FROM unnest(%(lot_ids)s::uuid[]) AS x(lot_id)
 ), moves AS (
-    -- Lot rows by lot, then their line and movement by primary key. The lateral OFFSET 0 keeps these
+    -- Lot rows by lot, then their line by primary key. The lateral OFFSET 0 keeps these
     -- index lookups: the planner overestimates rows per lot (sampled n_distinct of a 10^7-row table)
     -- and would otherwise hash-join a sequential scan of every movement.
     SELECT iml.lot_id, iml.uom, iml.quantity_delta, mv.movement_id, mv.movement_type, mv.occurred_at,
@@ -23,9 +23,9 @@ WITH lots_r AS (
       FROM lots_r
       JOIN inventory_movement_lots iml ON iml.lot_id = lots_r.lot_id
       CROSS JOIN LATERAL (
-            SELECT m.id AS movement_id, m.movement_type, m.occurred_at, loc.kind AS location_kind
+            -- the line carries its movement's type and time (migration 0019): no movement lookup
+            SELECT ml.movement_id, ml.movement_type, ml.occurred_at, loc.kind AS location_kind
               FROM inventory_movement_lines ml
-              JOIN inventory_movements m ON m.id = ml.movement_id
               JOIN locations loc ON loc.id = ml.location_id
              WHERE ml.id = iml.inventory_movement_line_id
             OFFSET 0

@@ -17,13 +17,14 @@
 --   zero per lot across locations when the ledger is sound); a reversed receipt shows with its
 --   reversal (a negative receipt row), never hidden.
 WITH rows AS MATERIALIZED (
-    SELECT iml.lot_id, ml.location_id, iml.quantity_delta AS q, m.id AS movement_id, m.movement_type,
-           m.occurred_at, m.vendor_id, m.customer_id, m.external_ref
+    -- the line carries its movement's type and time (migration 0019); the movement itself is read
+    -- only for the receipts and returns below
+    SELECT iml.lot_id, ml.location_id, iml.quantity_delta AS q, ml.movement_id, ml.movement_type,
+           ml.occurred_at
       FROM unnest(%(lot_ids)b::uuid[]) AS x(lot_id)
       JOIN inventory_movement_lots iml ON iml.lot_id = x.lot_id
       JOIN inventory_movement_lines ml ON ml.id = iml.inventory_movement_line_id
-      JOIN inventory_movements m ON m.id = ml.movement_id
-     WHERE m.occurred_at <= %(as_of)s::timestamptz
+     WHERE ml.occurred_at <= %(as_of)s::timestamptz
 ), ledger AS (
     SELECT r.lot_id, r.location_id,
            coalesce(sum(r.q) FILTER (WHERE r.movement_type = 'receipt'), 0) AS received,
@@ -40,12 +41,13 @@ WITH rows AS MATERIALIZED (
       FROM rows r
      GROUP BY r.lot_id, r.location_id
 ), receipts AS (
-    SELECT r.lot_id, r.location_id, r.movement_id, r.movement_type, r.occurred_at, r.vendor_id,
-           r.customer_id, r.external_ref, sum(r.q) AS quantity
+    SELECT r.lot_id, r.location_id, r.movement_id, r.movement_type, r.occurred_at, m.vendor_id,
+           m.customer_id, m.external_ref, sum(r.q) AS quantity
       FROM rows r
+      JOIN inventory_movements m ON m.id = r.movement_id
      WHERE r.movement_type IN ('receipt', 'return')
-     GROUP BY r.lot_id, r.location_id, r.movement_id, r.movement_type, r.occurred_at, r.vendor_id,
-              r.customer_id, r.external_ref
+     GROUP BY r.lot_id, r.location_id, r.movement_id, r.movement_type, r.occurred_at, m.vendor_id,
+              m.customer_id, m.external_ref
 )
 SELECT 'ledger' AS kind, l.lot_id, l.location_id, loc.code AS location_code, loc.kind AS location_kind,
        l.received, l.produced, l.returned, l.adjusted_in, l.consumed, l.shipped, l.scrapped,
