@@ -19,7 +19,7 @@ def no_gc_pauses() -> Iterator[None]:
 
     On leaving the outermost block, the objects made meanwhile are handed to the oldest generation
     without a pass (``gc.freeze()`` then ``gc.unfreeze()``: two list splices): otherwise the first
-    allocation after re-enabling triggers a young-generation pass over every one of them — 40-100 ms
+    allocation after re-enabling triggers a young-generation pass over every one of them — 37-104 ms
     right after a big trace (measured with gc.callbacks). They are looked at by the next full
     collection instead, so cyclic garbage among them is still found.
     """

@@ -35,6 +35,7 @@ from tests.builders import (
     ship,
 )
 from tests.inventory.racing import TIMEOUT, Racer, lock_waiters, race
+from tests.sales.conftest import FILL_DRIFT
 
 pytestmark = pytest.mark.concurrency
 D = Decimal
@@ -107,12 +108,7 @@ def test_two_shipments_of_one_order_racing_leave_its_fill_state_complete_and_exa
         rows = conn.execute(
             sa.text("SELECT filled_quantity, order_complete FROM sales_order_line_fills ORDER BY quantity_ordered")
         ).all()
-        drift = conn.execute(
-            sa.text(
-                "SELECT count(*) FROM ((SELECT * FROM sales_order_line_fills EXCEPT SELECT * FROM sales_order_line_fills_source)"
-                " UNION ALL (SELECT * FROM sales_order_line_fills_source EXCEPT SELECT * FROM sales_order_line_fills)) d"
-            )
-        ).scalar_one()
+        drift = conn.execute(FILL_DRIFT).scalar_one()
     assert [tuple(r) for r in rows] == [(D(5), True), (D(10), True)] and drift == 0
 
 

@@ -26,6 +26,7 @@ from lotline.models import (
 from lotline.sales import service as sales
 from tests.builders import at, order, receive, ship
 from tests.inventory.support import balance, count, database_state, lot_rows_of, refused_without_writes, run
+from tests.sales.conftest import FILL_DRIFT
 
 D = Decimal
 
@@ -205,12 +206,7 @@ def _fill_state(session, order_number):
         ),
         {"n": order_number},
     ).all()
-    drift = session.execute(
-        sa.text(
-            "SELECT count(*) FROM ((SELECT * FROM sales_order_line_fills EXCEPT SELECT * FROM sales_order_line_fills_source)"
-            " UNION ALL (SELECT * FROM sales_order_line_fills_source EXCEPT SELECT * FROM sales_order_line_fills)) d"
-        )
-    ).scalar_one()
+    drift = session.execute(FILL_DRIFT).scalar_one()
     return [tuple(r) for r in rows], drift
 
 

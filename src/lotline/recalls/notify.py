@@ -183,10 +183,20 @@ def _claim(comm_id, force: bool, settings: config.SmtpSettings):
         return (msg, claim, code, customer.contact_email), None
 
 
-def send_email(comm_id, *, force: bool = False, settings: config.SmtpSettings | None = None) -> SendResult:
-    """Send one email notice (see module doc); a refused or failed delivery returns status failed."""
+def send_email(
+    comm_id,
+    *,
+    force: bool = False,
+    settings: config.SmtpSettings | None = None,
+    context: ssl.SSLContext | None = None,
+) -> SendResult:
+    """Send one email notice (see module doc); a refused or failed delivery returns status failed.
+
+    ``context``: a TLS context from ``tls_context(settings)`` to reuse (batches); made here if None.
+    """
     settings = settings or config.smtp_settings()
-    context = tls_context(settings)
+    if context is None:
+        context = tls_context(settings)
     claimed, early = _claim(comm_id, force, settings)
     if early is not None:
         return early
@@ -227,6 +237,9 @@ def send_pending(
 ) -> list[SendResult]:
     """Send every draft email notice of a case (and failed ones when ``include_failed``)."""
     statuses = ["draft", "failed"] if include_failed else ["draft"]
+    settings = settings or config.smtp_settings()
+    # once per batch: loading the CA certificates for every one of thousands of notices adds up
+    context = tls_context(settings)
     with transaction() as s:
         case = service.find_case(s, case_ref)
         ids = list(
@@ -249,7 +262,7 @@ def send_pending(
     results = []
     for cid in ids:
         try:
-            result = send_email(cid, settings=settings)
+            result = send_email(cid, settings=settings, context=context)
         except (Conflict, InvalidStateTransition):
             continue  # a concurrent batch got to this notice first
         results.append(result)
