@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotline import db
-from lotline.api.app import create_app
+from lotline.api.app import API_PREFIX, create_app
 from lotline.cli import main as cli_main
 from lotline.db import engine as engine_mod
 from lotline.db import migrations
@@ -135,6 +135,9 @@ def cli(connection, capsys, monkeypatch):
 
 @pytest.fixture
 def client(connection):
-    """The HTTP API in-process; requests run inside the test's outer transaction."""
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    """The HTTP API in-process; requests run inside the test's outer transaction.
+
+    Its base URL is the API prefix, so tests name routes as ``/lots``, not ``/api/v1/lots``.
+    """
+    with TestClient(create_app(), base_url=f"http://testserver{API_PREFIX}", raise_server_exceptions=False) as c:
         yield c

@@ -31,8 +31,8 @@ def receipt(qty="100", lot="F-1", ref=None):
 def test_openapi_documents_the_endpoints(client):
     spec = client.get("/openapi.json").json()
     for path in ["/items", "/receipts", "/transfers", "/stock", "/lots/{ref}", "/sales-orders/{ref}/shipments",
-                 "/work-orders/{ref}/executions", "/movements/{movement_id}/reverse"]:
-        assert path in spec["paths"], path
+                 "/work-orders/{ref}/executions", "/movements/{movement_id}/reverse", "/health"]:
+        assert f"/api/v1{path}" in spec["paths"], path
 
 
 def test_receipt_is_idempotent_by_external_reference(client, master):

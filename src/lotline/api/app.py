@@ -14,26 +14,28 @@ from lotline.api.routers import recalls as recalls_router
 from lotline.api.routers import trace as trace_router
 
 
+API_PREFIX = "/api/v1"
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="lotline",
         version="0.1.0",
         description="Lot traceability, recalls and inventory KPIs. Errors are RFC 9457 problem+json.",
         responses=problems.PROBLEM_RESPONSES,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
     )
     app.add_exception_handler(errors.LotlineError, problems.lotline_error_handler)
     app.add_exception_handler(RequestValidationError, problems.request_validation_handler)
     app.add_exception_handler(ValidationError, problems.pydantic_validation_handler)
 
-    @app.get("/health", tags=["meta"])
+    @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict:
         return {"status": "ok"}
 
-    app.include_router(catalog.router)
-    app.include_router(inventory.router)
-    app.include_router(production.router)
-    app.include_router(sales.router)
-    app.include_router(recalls_router.router)
-    app.include_router(trace_router.router)
-    app.include_router(kpis_router.router)
+    # The JSON API lives under a versioned prefix so that the web console can own "/".
+    for module in (catalog, inventory, production, sales, recalls_router, trace_router, kpis_router):
+        app.include_router(module.router, prefix=API_PREFIX)
     return app

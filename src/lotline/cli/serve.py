@@ -1,4 +1,4 @@
-"""``lotline serve``: the HTTP API (OpenAPI docs at /docs)."""
+"""``lotline serve``: the HTTP API (OpenAPI docs at /api/v1/docs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port."),
 ) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs)."""
+    """Run the HTTP API (OpenAPI docs at /api/v1/docs)."""
     import uvicorn
 
     from lotline.api.app import create_app
