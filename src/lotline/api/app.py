@@ -13,7 +13,6 @@ from lotline.api.routers import kpis as kpis_router
 from lotline.api.routers import recalls as recalls_router
 from lotline.api.routers import trace as trace_router
 
-
 API_PREFIX = "/api/v1"
 
 
