@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lotline.errors import Conflict, InvalidInput, InvalidStateTransition
-from lotline.recalls import notify
 from lotline.recalls import service as recalls
-from lotline.recalls.schemas import CaseIn, DraftIn, TargetIn
+from lotline.recalls.flows import notify
+from lotline.recalls.schemas import CaseIn, DraftIn, RecordIn, TargetIn
 from tests.recalls.conftest import free_port
 
 
@@ -95,18 +95,18 @@ def test_a_claimed_notice_is_not_sent_again_unless_forced(session, world, notice
 def test_non_email_channels_are_recorded_by_hand_and_email_cannot_be(session, world, notices, smtp):
     comm = _comm(session, world, notices, "ALPHA")
     with pytest.raises(InvalidInput, match="sent over SMTP"):
-        recalls.record_communication(session, comm.id, recalls.RecordIn(status="sent"))
+        recalls.record_communication(session, comm.id, RecordIn(status="sent"))
     [phone] = recalls.draft_communications(
         session, notices[0].id, DraftIn(channel="phone", customers=["ALPHA"])
     )
     with pytest.raises(InvalidInput, match="goes by phone"):
         notify.send_email(phone.id)
-    recalls.record_communication(session, phone.id, recalls.RecordIn(status="failed", reference="no answer"))
+    recalls.record_communication(session, phone.id, RecordIn(status="failed", reference="no answer"))
     assert phone.status == "failed" and phone.external_ref == "failed: no answer"
-    recalls.record_communication(session, phone.id, recalls.RecordIn(status="sent", reference="call #12"))
+    recalls.record_communication(session, phone.id, RecordIn(status="sent", reference="call #12"))
     assert phone.status == "sent" and phone.sent_at is not None
     with pytest.raises(InvalidStateTransition, match="already recorded as sent"):
-        recalls.record_communication(session, phone.id, recalls.RecordIn(status="sent"))
+        recalls.record_communication(session, phone.id, RecordIn(status="sent"))
 
 
 def test_a_customer_without_email_fails_clearly(session, world, notices, smtp):

@@ -12,8 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from lotline.cli.common import JsonOpt, console, emit, print_json
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
-from lotline.recalls import drill as drill_mod
-from lotline.recalls import notify, service
+from lotline.recalls import service
+from lotline.recalls.flows import drill as drill_mod
+from lotline.recalls.flows import notify
 from lotline.recalls.schemas import (
     ActionIn,
     ActionRun,

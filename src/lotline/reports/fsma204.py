@@ -6,7 +6,7 @@ reference), product description, quantity and unit of measure, location, immedia
 (receiving) or immediate subsequent recipient (shipping), reference document type and number.
 A transformation lists each input lot on its own row (same output lot, event and document).
 
-Pure functions over the rows gathered by ``recalls.service.fsma_events``; no database access.
+Pure functions over the rows gathered by ``reports.recall_data.fsma_events``; no database access.
 """
 
 from __future__ import annotations

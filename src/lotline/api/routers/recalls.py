@@ -8,7 +8,8 @@ from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from lotline.api.deps import ReadSession, WriteSession
-from lotline.recalls import notify, service
+from lotline.recalls import service
+from lotline.recalls.flows import notify
 from lotline.recalls.schemas import (
     ActionIn,
     ActionRun,

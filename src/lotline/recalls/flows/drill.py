@@ -19,9 +19,9 @@ from pathlib import Path
 
 from lotline.db import read_snapshot, transaction
 from lotline.perf import no_gc_pauses
-from lotline.recalls import service
+from lotline.recalls import actions, cases, runs
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
-from lotline.reports import fsma204, recall_report
+from lotline.reports import fsma204, recall_data, recall_report
 
 
 @dataclass
@@ -64,15 +64,15 @@ def run_drill(
 
     start = time.perf_counter()
     with transaction() as s:
-        case = service.create_case(
+        case = cases.create_case(
             s,
             CaseIn(
                 severity="high", summary="Mock recall drill", notes="mock recall drill; canceled at the end"
             ),
         )
         for lot in lots:
-            service.add_target(s, case.id, TargetIn(lot=lot, item=item))
-        service.activate(s, case.id)
+            cases.add_target(s, case.id, TargetIn(lot=lot, item=item))
+        cases.activate(s, case.id)
         number, case_id = case.recall_number, case.id
     result = DrillResult(number, str(case_id))
     first = Step(
@@ -84,20 +84,20 @@ def run_drill(
 
     def trace_run():
         with transaction() as s:
-            run = service.compute_run(s, case_id)
-            runs = service.list_runs(s, service.find_case(s, case_id))
-        r = next(x for x in runs if x["id"] == run.id)
+            run = runs.compute_run(s, case_id)
+            listed = runs.list_runs(s, cases.find_case(s, case_id))
+        r = next(x for x in listed if x["id"] == run.id)
         return f"{r['lots']} lots, {r['shipments']} shipments, {r['customers']} customers"
 
     def plan():
         with transaction() as s:
-            return f"{service.plan_all(s, case_id)} actions planned"
+            return f"{actions.plan_all(s, case_id)} actions planned"
 
     shared: dict[str, list] = {}
 
     def export():
         with read_snapshot() as s:
-            events = service.fsma_events(s, case_id)
+            events = recall_data.fsma_events(s, case_id)
         shared["lines"] = events["shipping"]  # the report lists the same lines per customer
         table = fsma204.rows(events)
         csv_text, xlsx = fsma204.to_csv(table), fsma204.to_xlsx(table, title=f"FSMA 204 {number}")
@@ -111,7 +111,7 @@ def run_drill(
 
     def report():
         with read_snapshot() as s:
-            data = service.report_data(s, case_id, lines=shared["lines"])
+            data = recall_data.report_data(s, case_id, lines=shared["lines"])
         html, doc = recall_report.to_html(data), recall_report.to_json(data)
         if out_dir is not None:
             for suffix, text in (("html", html), ("json", doc)):
@@ -122,7 +122,7 @@ def run_drill(
 
     def cancel():
         with transaction() as s:
-            service.cancel(s, case_id, TransitionIn(reason="mock recall drill finished"))
+            cases.cancel(s, case_id, TransitionIn(reason="mock recall drill finished"))
         return "case canceled, planned actions canceled, no stock moved"
 
     try:
@@ -133,7 +133,7 @@ def run_drill(
     except BaseException:
         # A drill must not leave an active recall behind: cancel it, then report the failure.
         with transaction() as s:
-            service.cancel(s, case_id, TransitionIn(reason="mock recall drill failed"))
+            cases.cancel(s, case_id, TransitionIn(reason="mock recall drill failed"))
         raise
     timed("cancel", cancel)
     return result

@@ -38,7 +38,8 @@ from lotline import config
 from lotline.db import transaction
 from lotline.errors import Conflict, InvalidInput, InvalidStateTransition
 from lotline.models import Customer, RecallCommunication
-from lotline.recalls import service
+from lotline.recalls.cases import find_case
+from lotline.recalls.communications import find_communication
 from lotline.types import utcnow
 
 CLAIM = "sending "
@@ -144,8 +145,8 @@ def describe(exc: BaseException, settings: config.SmtpSettings) -> str:
 
 def _claim(comm_id, force: bool, settings: config.SmtpSettings):
     with transaction() as s:
-        comm = service.find_communication(s, comm_id, lock=True)
-        case = service.find_case(s, comm.recall_case_id)
+        comm = find_communication(s, comm_id, lock=True)
+        case = find_case(s, comm.recall_case_id)
         if comm.channel != "email":
             raise InvalidInput(
                 f"notice {comm.id} goes by {comm.channel}; record its outcome with `lotline recall notice record`"
@@ -209,7 +210,7 @@ def send_email(
     except (smtplib.SMTPException, OSError) as exc:
         error = describe(exc, settings)
     with transaction() as s:
-        comm = service.find_communication(s, comm_id, lock=True)
+        comm = find_communication(s, comm_id, lock=True)
         if comm.external_ref != claim or comm.status == "sent":
             # Someone forced a resend meanwhile; keep their outcome, report ours.
             raise Conflict(f"notice {comm.id} was claimed by another sender while this one was delivering")
@@ -241,7 +242,7 @@ def send_pending(
     # once per batch: loading the CA certificates for every one of thousands of notices adds up
     context = tls_context(settings)
     with transaction() as s:
-        case = service.find_case(s, case_ref)
+        case = find_case(s, case_ref)
         ids = list(
             s.scalars(
                 sa.select(RecallCommunication.id)
