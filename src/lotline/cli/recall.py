@@ -26,7 +26,7 @@ from lotline.recalls.schemas import (
     TargetIn,
     TransitionIn,
 )
-from lotline.reports import fsma204, recall_report
+from lotline.reports import files, fsma204, recall_report
 
 app = typer.Typer(
     help="Recalls: cases, trace runs, actions, customer notices, exports.", no_args_is_help=True
@@ -527,6 +527,10 @@ def effectiveness(case: str, as_json: bool = JsonOpt) -> None:
 
 
 def _write(out: str | None, payload: bytes | str, default_name: str) -> None:
+    """Write to ``--out`` (the user's choice of path) or to ``default_name`` in the working directory.
+
+    ``default_name`` comes from ``reports.files.export_name``: one safe file name, no directories.
+    """
     data = payload.encode() if isinstance(payload, str) else payload
     if out == "-":
         sys.stdout.buffer.write(data)
@@ -552,7 +556,7 @@ def export(
         number = service.find_case(s, case).recall_number
         table = fsma204.rows(service.fsma_events(s, case, run))
     payload = fsma204.to_csv(table) if fmt == "csv" else fsma204.to_xlsx(table, title=f"FSMA 204 {number}")
-    _write(out, payload, f"{number}-fsma204.{fmt}")
+    _write(out, payload, files.export_name(number, "fsma204", fmt))
 
 
 @app.command("report")
@@ -569,7 +573,7 @@ def report(
     with read_snapshot() as s:
         data = service.report_data(s, case)
     payload = recall_report.to_html(data) if fmt == "html" else recall_report.to_json(data)
-    _write(out, payload, f"{data['case']['recall_number']}-report.{fmt}")
+    _write(out, payload, files.export_name(data["case"]["recall_number"], "report", fmt))
 
 
 @app.command("mock")

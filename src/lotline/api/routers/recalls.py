@@ -21,7 +21,7 @@ from lotline.recalls.schemas import (
     TargetIn,
     TransitionIn,
 )
-from lotline.reports import fsma204, recall_report
+from lotline.reports import files, fsma204, recall_report
 from lotline.serialize import to_jsonable
 
 router = APIRouter(tags=["recalls"])
@@ -210,7 +210,7 @@ def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = N
         raise NotFound(f"no FSMA 204 export in format {fmt!r}; use .csv or .xlsx")
     number = service.find_case(session, ref).recall_number
     table = fsma204.rows(service.fsma_events(session, ref, run))
-    disposition = {"Content-Disposition": f'attachment; filename="{number}-fsma204.{fmt}"'}
+    disposition = {"Content-Disposition": files.content_disposition(files.export_name(number, "fsma204", fmt))}
     if fmt == "csv":
         return Response(fsma204.to_csv(table), media_type="text/csv; charset=utf-8", headers=disposition)
     return Response(

@@ -21,6 +21,7 @@ from lotline.db import read_snapshot, transaction
 from lotline.perf import no_gc_pauses
 from lotline.recalls import actions, cases, runs
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
+from lotline.reports import files as report_files
 from lotline.reports import fsma204, recall_data, recall_report
 
 
@@ -104,7 +105,7 @@ def run_drill(
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             for suffix, payload in (("csv", csv_text.encode()), ("xlsx", xlsx)):
-                path = out_dir / f"{number}-fsma204.{suffix}"
+                path = out_dir / report_files.export_name(number, "fsma204", suffix)
                 path.write_bytes(payload)
                 result.files.append(str(path))
         return f"{len(table)} critical tracking events (CSV {len(csv_text):,} B, XLSX {len(xlsx):,} B)"
@@ -115,7 +116,7 @@ def run_drill(
         html, doc = recall_report.to_html(data), recall_report.to_json(data)
         if out_dir is not None:
             for suffix, text in (("html", html), ("json", doc)):
-                path = out_dir / f"{number}-report.{suffix}"
+                path = out_dir / report_files.export_name(number, "report", suffix)
                 path.write_text(text, encoding="utf-8")
                 result.files.append(str(path))
         return f"HTML {len(html):,} B, JSON {len(doc):,} B"
