@@ -53,7 +53,9 @@ def _case_row(case) -> dict:
 
 @app.command("create")
 def create(
-    number: str = typer.Option(None, "--number", help="Recall number; default RC-<year>-<nnnn>."),
+    number: str = typer.Option(
+        None, "--number", help="Recall number (ASCII letters, digits, . _ -); default RC-<year>-<nnnn>."
+    ),
     severity: str = typer.Option(None, help="low | medium | high | critical"),
     summary: str = typer.Option(None, help="What is recalled and why."),
     notes: str = typer.Option(None),
