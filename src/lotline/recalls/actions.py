@@ -121,7 +121,7 @@ def plan_all(session: Session, ref: str | uuid.UUID) -> int:
         "lot_ids": sets.recalled_lots,
         "shipment_ids": sets.shipments,
     }
-    return run_sql(session, "plan_all", params).rowcount
+    return run_sql(session, "plan_all", params)
 
 
 def find_action(session: Session, action_id: uuid.UUID | str, *, lock: bool = False) -> RecallAction:

@@ -1,6 +1,7 @@
 """What every recall room shares: the lifecycle tables, the time rules, and how recall SQL runs.
 
-Recall SQL lives in ``recalls/sql/*.sql`` (psycopg ``%(name)s`` parameters, each cast in the SQL).
+Recall SQL lives in ``recalls/sql/*.sql`` (psycopg ``%(name)s`` parameters, each cast in the SQL)
+and runs through the one runner, ``lotline.db.sql`` (``run_sql``, ``sql_rows``, ``sql_dicts``).
 The statements touch 10^4-10^5 rows by index; JIT compilation costs more than it saves (~100 ms per
 statement measured on the bench data) and sorting the impacted lines of a much-used lot spills to
 disk at the default work_mem. So the use cases that run them are wrapped in ``tuned``: the settings
@@ -17,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
-from lotline.db import load_sql, local_settings
+from lotline.db import local_settings, sql
 from lotline.errors import InvalidInput, InvalidStateTransition
 from lotline.models import RecallCase
 from lotline.types import utcnow
@@ -62,16 +63,19 @@ def tuned(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def run_sql(session: Session, name: str, params: dict[str, Any]):
-    """Run ``recalls/sql/<name>.sql``; callers are ``tuned`` use cases."""
-    return session.connection().exec_driver_sql(load_sql("lotline.recalls", name), params)
+def run_sql(session: Session, name: str, params: dict[str, Any]) -> int:
+    """Run ``recalls/sql/<name>.sql`` for its effect (the one runner); the rows it touched."""
+    return sql.execute(session, sql.load_sql("lotline.recalls", name), params)
+
+
+def sql_rows(session: Session, name: str, params: dict[str, Any]) -> list[tuple]:
+    """The rows of ``recalls/sql/<name>.sql`` as plain tuples."""
+    return sql.rows(session, sql.load_sql("lotline.recalls", name), params, kind="tuple")
 
 
 def sql_dicts(session: Session, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rows of ``run_sql`` as plain dicts (zip over plain rows: ~10^5 rows per export)."""
-    result = run_sql(session, name, params)
-    keys = list(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
+    """The rows of ``recalls/sql/<name>.sql`` as plain dicts (~10^5 rows per export)."""
+    return sql.rows(session, sql.load_sql("lotline.recalls", name), params, kind="dict")
 
 
 def not_future(value: datetime, what: str) -> datetime:

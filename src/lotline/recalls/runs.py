@@ -36,7 +36,7 @@ from lotline.models import (
 )
 from lotline.perf import no_gc_pauses
 from lotline.recalls.cases import find_case
-from lotline.recalls.common import not_future, require_status, run_sql, sql_dicts, tuned
+from lotline.recalls.common import not_future, require_status, run_sql, sql_dicts, sql_rows, tuned
 from lotline.recalls.schemas import RunIn
 from lotline.trace import service as trace
 from lotline.types import utcnow
@@ -58,7 +58,7 @@ def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = Non
     )
     if not n_targets:
         raise InvalidInput(f"recall {case.recall_number} has no targets; add a lot or item first")
-    start = [r[0] for r in run_sql(session, "start_lots", {"case_id": case.id, "as_of": as_of})]
+    start = [r[0] for r in sql_rows(session, "start_lots", {"case_id": case.id, "as_of": as_of})]
     lot_ids: list[uuid.UUID] = []
     roles: list[str] = []
     ship_ids: list[uuid.UUID] = []
@@ -243,20 +243,7 @@ class RunSets:
 def run_sets(session: Session, run: RecallTraceRun | uuid.UUID) -> RunSets:
     if not isinstance(run, RecallTraceRun):
         run = find_run(session, run)
-    # Arrays, one row each: 10^4 ids come back as two values, not 10^4 rows.
-    lots, recalled, shipments = session.execute(
-        sa.text(
-            """
-            SELECT (SELECT coalesce(array_agg(DISTINCT lot_id), '{}') FROM recall_impacted_lots
-                     WHERE recall_trace_run_id = :run),
-                   (SELECT coalesce(array_agg(DISTINCT lot_id), '{}') FROM recall_impacted_lots
-                     WHERE recall_trace_run_id = :run AND role <> 'upstream_component'),
-                   (SELECT coalesce(array_agg(sales_order_shipment_id), '{}') FROM recall_impacted_shipments
-                     WHERE recall_trace_run_id = :run)
-            """
-        ),
-        {"run": run.id},
-    ).one()
+    ((lots, recalled, shipments),) = sql_rows(session, "run_sets", {"run_id": run.id})
     return RunSets(run, list(lots), list(recalled), list(shipments))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from lotline.models import RecallAction, RecallCommunication, RecallImpactedShipment, RecallTraceRun
 from lotline.recalls.cases import find_case
-from lotline.recalls.common import ACTION_TRANSITIONS, run_sql, tuned
+from lotline.recalls.common import ACTION_TRANSITIONS, sql_dicts, tuned
 from lotline.recalls.runs import latest_run, run_sets
 
 
@@ -48,20 +48,17 @@ def effectiveness(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
     quantities = []
     if run is not None:
         sets = run_sets(session, run)
-        quantities = [
-            dict(r)
-            for r in run_sql(
-                session,
-                "effectiveness_quantities",
-                {
-                    "case_id": case.id,
-                    "lot_ids": sets.recalled_lots,
-                    "shipment_ids": sets.shipments,
-                    "as_of": run.as_of,
-                    "since": case.initiated_at or run.as_of,
-                },
-            ).mappings()
-        ]
+        quantities = sql_dicts(
+            session,
+            "effectiveness_quantities",
+            {
+                "case_id": case.id,
+                "lot_ids": sets.recalled_lots,
+                "shipment_ids": sets.shipments,
+                "as_of": run.as_of,
+                "since": case.initiated_at or run.as_of,
+            },
+        )
         for q in quantities:
             q["recovered_pct"] = (
                 (q["recovered"] * 100 / q["impacted"]).quantize(Decimal("0.1")) if q["impacted"] else None
