@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from lotline.kpis import export as kpi_export
+from lotline.kpis.queries import SnapshotRow
 from lotline.models import Customer
 from lotline.reports import csv_safe, fsma204
 from tests.recalls.conftest import build_world
@@ -83,3 +85,25 @@ def test_the_trace_csv_neutralises_every_leading_formula_character(cli, session,
     for row in rows:
         for value in row.values():
             assert not value.startswith(tuple(LEADING)) or csv_safe._PLAIN_NUMBER.fullmatch(value), value
+
+
+@pytest.mark.parametrize("lead", LEADING, ids=repr)
+def test_the_kpi_csv_neutralises_every_leading_formula_character(lead):
+    evil = lead + PAYLOAD
+    row = SnapshotRow(
+        kpi_name="average_on_hand",
+        dimensions={"item_id": "7a000000-0000-0000-0000-000000000001"},
+        value=Decimal("-5.000000"),
+        units=evil,
+        null_reason=None,
+        numerator=Decimal("-5"),
+        denominator=Decimal(1),
+        sku=evil,
+        location=evil,
+        customer=None,
+    )
+    header, cells = _cells(kpi_export.to_csv("run-1", [row]))
+    got = dict(zip(header, cells, strict=True))
+    assert got["sku"] == got["location"] == got["units"] == "'" + evil
+    assert (got["value"], got["numerator"], got["denominator"]) == ("-5.000000", "-5", "1")
+    assert got["customer"] == "" and got["kpi"] == "average_on_hand"
