@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -187,9 +188,7 @@ def target_remove(case: str, target_id: str) -> None:
     console.print("[green]removed[/]")
 
 
-def _uuid(text: str, what: str):
-    import uuid
-
+def _uuid(text: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:

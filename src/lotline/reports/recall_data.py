@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lotline.models import Customer, RecallImpactedShipment
+from lotline.models import Customer, RecallCase, RecallImpactedShipment, RecallTraceRun
 from lotline.perf import no_gc_pauses
 from lotline.recalls.actions import list_actions
 from lotline.recalls.cases import case_dict, find_case, list_targets
@@ -44,21 +44,8 @@ def fsma_events(session: Session, ref: str | uuid.UUID, run_id=None) -> dict[str
     }
 
 
-@no_gc_pauses()
-@tuned
-def report_data(session: Session, ref: str | uuid.UUID, *, lines: list[dict] | None = None) -> dict[str, Any]:
-    """Everything the recall report shows, gathered in the caller's (snapshot) transaction.
-
-    ``lines``: the run's shipment lines when the caller already has them (the drill exports first).
-    """
-    case = find_case(session, ref)
-    run = latest_run(session, case, required=False)
-    runs = list_runs(session, case)
-    actions = list_actions(session, case)
-    comms = list_communications(session, case)
-    lots = run_lots(session, run.id) if run else []
-    if lines is None:
-        lines = shipment_lines(session, run) if run else []
+def _impacted_customers(session: Session, run: RecallTraceRun | None, lines: list[dict]) -> list[dict]:
+    """Impacted customers by code, each with what it received per product and lot."""
     # Impacted customers and what each received, per product and lot (shipment-level detail is in
     # the FSMA export); shipment counts per customer come from the run itself.
     shipments_per_customer: dict[uuid.UUID, int] = {}
@@ -112,6 +99,11 @@ def report_data(session: Session, ref: str | uuid.UUID, *, lines: list[dict] | N
             }
     for c in customers.values():
         c["products"] = sorted(c["products"].values(), key=lambda p: (p["sku"], p["lot_code"] or ""))
+    return sorted(customers.values(), key=lambda c: c["customer_code"])
+
+
+def _timeline(case: RecallCase, runs: list[dict], actions: list[dict], comms: list[dict]) -> list[dict]:
+    """The case's events in time order: lifecycle, trace runs, actions closed, notices sent."""
     timeline = [{"at": case.created_at, "event": "case created (draft)"}]
     if case.initiated_at:
         timeline.append({"at": case.initiated_at, "event": "recall initiated (active)"})
@@ -144,6 +136,26 @@ def report_data(session: Session, ref: str | uuid.UUID, *, lines: list[dict] | N
     if case.closed_at:
         timeline.append({"at": case.closed_at, "event": f"recall {case.status}"})
     timeline.sort(key=lambda e: e["at"])
+    return timeline
+
+
+@no_gc_pauses()
+@tuned
+def report_data(session: Session, ref: str | uuid.UUID, *, lines: list[dict] | None = None) -> dict[str, Any]:
+    """Everything the recall report shows, gathered in the caller's (snapshot) transaction.
+
+    ``lines``: the run's shipment lines when the caller already has them (the drill exports first).
+    """
+    case = find_case(session, ref)
+    run = latest_run(session, case, required=False)
+    runs = list_runs(session, case)
+    actions = list_actions(session, case)
+    comms = list_communications(session, case)
+    lots = run_lots(session, run.id) if run else []
+    if lines is None:
+        lines = shipment_lines(session, run) if run else []
+    customers = _impacted_customers(session, run, lines)
+    timeline = _timeline(case, runs, actions, comms)
     return {
         "case": case_dict(case),
         "generated_at": utcnow(),
@@ -154,7 +166,7 @@ def report_data(session: Session, ref: str | uuid.UUID, *, lines: list[dict] | N
         if run
         else None,
         "impacted_lots": lots,
-        "impacted_customers": sorted(customers.values(), key=lambda c: c["customer_code"]),
+        "impacted_customers": customers,
         "actions": actions,
         "communications": comms,
         "effectiveness": effectiveness(session, case.id),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from lotline.api.deps import ReadSession, WriteSession
+from lotline.errors import NotFound
 from lotline.recalls import service
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import (
@@ -204,8 +205,6 @@ def effectiveness(ref: str, session: ReadSession) -> dict:
 
 @router.get("/recalls/{ref}/fsma204.{fmt}", response_class=Response)
 def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = None) -> Response:
-    from lotline.errors import NotFound
-
     if fmt not in ("csv", "xlsx"):
         raise NotFound(f"no FSMA 204 export in format {fmt!r}; use .csv or .xlsx")
     number = service.find_case(session, ref).recall_number
@@ -222,8 +221,6 @@ def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = N
 
 @router.get("/recalls/{ref}/report.{fmt}", response_class=Response)
 def report(ref: str, fmt: str, session: ReadSession) -> Response:
-    from lotline.errors import NotFound
-
     if fmt not in ("html", "json"):
         raise NotFound(f"no recall report in format {fmt!r}; use .html or .json")
     data = service.report_data(session, ref)

@@ -44,26 +44,64 @@ class DrillResult:
         return sum(s.seconds for s in self.steps)
 
 
-@no_gc_pauses()  # the steps build and keep large results; see lotline.perf
-def run_drill(
-    lots: Sequence[str],
-    *,
-    item: str | None = None,
-    out_dir: Path | None = None,
-    on_step: Callable[[Step], None] | None = None,
-) -> DrillResult:
-    """Run the drill for ``lots`` (codes or ids; ``item`` disambiguates codes); see module doc."""
-    result: DrillResult | None = None
+@dataclass
+class _Drill:
+    """One drill's steps, each its own transaction; ``lines`` carries the export's shipment lines
+    to the report (it lists the same lines per customer)."""
 
-    def timed(name: str, fn):
-        start = time.perf_counter()
-        detail = fn()
-        step = Step(name, time.perf_counter() - start, detail)
-        result.steps.append(step)
-        if on_step:
-            on_step(step)
+    result: DrillResult
+    out_dir: Path | None
+    lines: list[dict] = field(default_factory=list)
 
-    start = time.perf_counter()
+    @property
+    def case_id(self) -> str:
+        return self.result.case_id
+
+    def _keep(self, kind: str, suffix: str, payload: bytes) -> None:
+        if self.out_dir is None:
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / report_files.export_name(self.result.recall_number, kind, suffix)
+        path.write_bytes(payload)
+        self.result.files.append(str(path))
+
+    def trace_run(self) -> str:
+        with transaction() as s:
+            run = runs.compute_run(s, self.case_id)
+            listed = runs.list_runs(s, cases.find_case(s, self.case_id))
+        r = next(x for x in listed if x["id"] == run.id)
+        return f"{r['lots']} lots, {r['shipments']} shipments, {r['customers']} customers"
+
+    def plan(self) -> str:
+        with transaction() as s:
+            return f"{actions.plan_all(s, self.case_id)} actions planned"
+
+    def export(self) -> str:
+        with read_snapshot() as s:
+            events = recall_data.fsma_events(s, self.case_id)
+        self.lines = events["shipping"]
+        table = fsma204.rows(events)
+        number = self.result.recall_number
+        csv_text, xlsx = fsma204.to_csv(table), fsma204.to_xlsx(table, title=f"FSMA 204 {number}")
+        self._keep("fsma204", "csv", csv_text.encode())
+        self._keep("fsma204", "xlsx", xlsx)
+        return f"{len(table)} critical tracking events (CSV {len(csv_text):,} B, XLSX {len(xlsx):,} B)"
+
+    def report(self) -> str:
+        with read_snapshot() as s:
+            data = recall_data.report_data(s, self.case_id, lines=self.lines)
+        html, doc = recall_report.to_html(data), recall_report.to_json(data)
+        self._keep("report", "html", html.encode("utf-8"))
+        self._keep("report", "json", doc.encode("utf-8"))
+        return f"HTML {len(html):,} B, JSON {len(doc):,} B"
+
+    def cancel(self, reason: str = "mock recall drill finished") -> str:
+        with transaction() as s:
+            cases.cancel(s, self.case_id, TransitionIn(reason=reason))
+        return "case canceled, planned actions canceled, no stock moved"
+
+
+def _open_case(lots: Sequence[str], item: str | None) -> tuple[str, str]:
     with transaction() as s:
         case = cases.create_case(
             s,
@@ -74,67 +112,45 @@ def run_drill(
         for lot in lots:
             cases.add_target(s, case.id, TargetIn(lot=lot, item=item))
         cases.activate(s, case.id)
-        number, case_id = case.recall_number, case.id
-    result = DrillResult(number, str(case_id))
-    first = Step(
+        return case.recall_number, str(case.id)
+
+
+@no_gc_pauses()  # the steps build and keep large results; see lotline.perf
+def run_drill(
+    lots: Sequence[str],
+    *,
+    item: str | None = None,
+    out_dir: Path | None = None,
+    on_step: Callable[[Step], None] | None = None,
+) -> DrillResult:
+    """Run the drill for ``lots`` (codes or ids; ``item`` disambiguates codes); see module doc."""
+    start = time.perf_counter()
+    number, case_id = _open_case(lots, item)
+    result = DrillResult(number, case_id)
+    drill = _Drill(result, out_dir)
+
+    def record(name: str, seconds: float, detail: str) -> None:
+        step = Step(name, seconds, detail)
+        result.steps.append(step)
+        if on_step:
+            on_step(step)
+
+    def timed(name: str, fn: Callable[[], str]) -> None:
+        t = time.perf_counter()
+        detail = fn()
+        record(name, time.perf_counter() - t, detail)
+
+    record(
         "open case, targets, initiate", time.perf_counter() - start, f"{number}, {len(lots)} target lot(s)"
     )
-    result.steps.append(first)
-    if on_step:
-        on_step(first)
-
-    def trace_run():
-        with transaction() as s:
-            run = runs.compute_run(s, case_id)
-            listed = runs.list_runs(s, cases.find_case(s, case_id))
-        r = next(x for x in listed if x["id"] == run.id)
-        return f"{r['lots']} lots, {r['shipments']} shipments, {r['customers']} customers"
-
-    def plan():
-        with transaction() as s:
-            return f"{actions.plan_all(s, case_id)} actions planned"
-
-    shared: dict[str, list] = {}
-
-    def export():
-        with read_snapshot() as s:
-            events = recall_data.fsma_events(s, case_id)
-        shared["lines"] = events["shipping"]  # the report lists the same lines per customer
-        table = fsma204.rows(events)
-        csv_text, xlsx = fsma204.to_csv(table), fsma204.to_xlsx(table, title=f"FSMA 204 {number}")
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            for suffix, payload in (("csv", csv_text.encode()), ("xlsx", xlsx)):
-                path = out_dir / report_files.export_name(number, "fsma204", suffix)
-                path.write_bytes(payload)
-                result.files.append(str(path))
-        return f"{len(table)} critical tracking events (CSV {len(csv_text):,} B, XLSX {len(xlsx):,} B)"
-
-    def report():
-        with read_snapshot() as s:
-            data = recall_data.report_data(s, case_id, lines=shared["lines"])
-        html, doc = recall_report.to_html(data), recall_report.to_json(data)
-        if out_dir is not None:
-            for suffix, text in (("html", html), ("json", doc)):
-                path = out_dir / report_files.export_name(number, "report", suffix)
-                path.write_text(text, encoding="utf-8")
-                result.files.append(str(path))
-        return f"HTML {len(html):,} B, JSON {len(doc):,} B"
-
-    def cancel():
-        with transaction() as s:
-            cases.cancel(s, case_id, TransitionIn(reason="mock recall drill finished"))
-        return "case canceled, planned actions canceled, no stock moved"
-
     try:
-        timed("trace run (persisted)", trace_run)
-        timed("plan actions", plan)
-        timed("FSMA 204 export (CSV + XLSX)", export)
-        timed("recall report (HTML + JSON)", report)
+        timed("trace run (persisted)", drill.trace_run)
+        timed("plan actions", drill.plan)
+        timed("FSMA 204 export (CSV + XLSX)", drill.export)
+        timed("recall report (HTML + JSON)", drill.report)
     except BaseException:
         # A drill must not leave an active recall behind: cancel it, then report the failure.
-        with transaction() as s:
-            cases.cancel(s, case_id, TransitionIn(reason="mock recall drill failed"))
+        drill.cancel("mock recall drill failed")
         raise
-    timed("cancel", cancel)
+    timed("cancel", drill.cancel)
     return result
