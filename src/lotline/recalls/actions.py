@@ -125,6 +125,7 @@ def plan_all(session: Session, ref: str | uuid.UUID) -> int:
 
 
 def find_action(session: Session, action_id: uuid.UUID | str, *, lock: bool = False) -> RecallAction:
+    """An action by id (``lock``: FOR UPDATE); NotFound otherwise."""
     aid = catalog.as_uuid(action_id)
     action = None
     if aid:
@@ -180,6 +181,7 @@ def cancel_action(session: Session, action_id, reason: str | None = None) -> Rec
 
 
 def list_actions(session: Session, case: RecallCase, *, status: str | None = None) -> list[dict]:
+    """The case's actions with lot, item and customer, in planning order."""
     query = (
         sa.select(
             RecallAction.id,

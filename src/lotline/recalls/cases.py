@@ -80,6 +80,7 @@ def find_case(session: Session, ref: str | uuid.UUID, *, lock: str | None = None
 
 
 def list_cases(session: Session, *, status: str | None = None, limit: int = 200) -> Sequence[RecallCase]:
+    """Cases, newest first (at most ``limit``), optionally of one status."""
     query = (
         sa.select(RecallCase).order_by(RecallCase.created_at.desc(), RecallCase.recall_number).limit(limit)
     )
@@ -219,6 +220,7 @@ def add_target(session: Session, ref: str | uuid.UUID, data: TargetIn) -> Recall
 
 
 def remove_target(session: Session, ref: str | uuid.UUID, target_id: uuid.UUID) -> None:
+    """Remove a target of a draft or active case; NotFound if the case has no such target."""
     case = find_case(session, ref, lock="update")
     require_status(case, ("draft", "active"), "change targets")
     deleted = session.execute(
@@ -231,6 +233,7 @@ def remove_target(session: Session, ref: str | uuid.UUID, target_id: uuid.UUID) 
 
 
 def list_targets(session: Session, case: RecallCase) -> list[dict]:
+    """The case's targets with their lot, item and uom, oldest first."""
     lot_item = sa.orm.aliased(Item)
     rows = session.execute(
         sa.select(
@@ -255,6 +258,7 @@ def list_targets(session: Session, case: RecallCase) -> list[dict]:
 
 
 def case_dict(case: RecallCase) -> dict[str, Any]:
+    """The case's columns as a plain dict (what the API and CLI print)."""
     return {
         "id": case.id,
         "recall_number": case.recall_number,

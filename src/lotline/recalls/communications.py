@@ -123,6 +123,7 @@ def draft_communications(
 
 
 def find_communication(session: Session, comm_id, *, lock: bool = False) -> RecallCommunication:
+    """A notice by id (``lock``: FOR UPDATE); NotFound otherwise."""
     cid = catalog.as_uuid(comm_id)
     comm = None
     if cid:
@@ -161,6 +162,7 @@ def record_communication(session: Session, comm_id, data: RecordIn) -> RecallCom
 
 
 def list_communications(session: Session, case: RecallCase, *, status: str | None = None) -> list[dict]:
+    """The case's notices with their customer, by customer code and channel."""
     query = (
         sa.select(
             RecallCommunication.id,

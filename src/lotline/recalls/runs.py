@@ -93,6 +93,8 @@ def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = Non
         computed_at=sa.func.clock_timestamp(),
     )
     session.add(run)
+    # Needed for ordering: the set-based inserts below run through the SQL runner, which does not
+    # flush, and their rows reference the run (its id, its foreign key).
     session.flush()
     _insert_impacted_lots(session, run.id, lot_ids, roles)
     _insert_impacted_shipments(session, run.id, case.id, as_of, ship_ids, customer_ids)
@@ -142,6 +144,7 @@ def latest_run(session: Session, case: RecallCase, *, required: bool = True) -> 
 
 
 def find_run(session: Session, run_id: uuid.UUID | str, case: RecallCase | None = None) -> RecallTraceRun:
+    """A trace run by id (of ``case`` when given); NotFound otherwise."""
     rid = catalog.as_uuid(run_id)
     run = session.get(RecallTraceRun, rid) if rid else None
     if run is None or (case is not None and run.recall_case_id != case.id):
@@ -151,6 +154,7 @@ def find_run(session: Session, run_id: uuid.UUID | str, case: RecallCase | None 
 
 
 def list_runs(session: Session, case: RecallCase) -> list[dict]:
+    """The case's trace runs, oldest first, with their lot, shipment and customer counts."""
     lots = (
         sa.select(sa.func.count(sa.distinct(RecallImpactedLot.lot_id)))
         .where(RecallImpactedLot.recall_trace_run_id == RecallTraceRun.id)
@@ -211,6 +215,7 @@ def run_lots(session: Session, run_id: uuid.UUID) -> list[dict]:
 
 
 def run_shipments(session: Session, run_id: uuid.UUID) -> list[dict]:
+    """Impacted shipments of a run with their order and customer, by customer and time."""
     rows = session.execute(
         sa.select(
             RecallImpactedShipment.sales_order_shipment_id.label("shipment_id"),
@@ -241,6 +246,7 @@ class RunSets:
 
 
 def run_sets(session: Session, run: RecallTraceRun | uuid.UUID) -> RunSets:
+    """The id sets of a persisted run (one statement, three arrays)."""
     if not isinstance(run, RecallTraceRun):
         run = find_run(session, run)
     ((lots, recalled, shipments),) = sql_rows(session, "run_sets", {"run_id": run.id})
