@@ -6,6 +6,7 @@ import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import get_args
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,6 +21,7 @@ from lotline.recalls.schemas import (
     ActionIn,
     ActionRun,
     CaseIn,
+    CaseStatus,
     CaseUpdate,
     DraftIn,
     RecordIn,
@@ -84,6 +86,8 @@ def list_(
     status: str = typer.Option(None, help="draft | active | closed | canceled"), as_json: bool = JsonOpt
 ) -> None:
     """List recall cases, newest first."""
+    if status is not None and status not in get_args(CaseStatus):  # would silently list nothing
+        raise InvalidInput(f"--status {status!r} is unknown; one of: {', '.join(get_args(CaseStatus))}")
     with read_snapshot() as s:
         rows = [_case_row(c) for c in service.list_cases(s, status=status)]
     emit(rows, CASE_COLUMNS, as_json=as_json)
