@@ -126,9 +126,9 @@ LOTS_COLUMNS = (
     "expires_at", "manufactured_at", "received_at",
 )  # fmt: skip
 CLOSURE_COLUMNS = (
-    "kind", "ix", "child_ix", "id", "item_id", "lot_code", "sku", "item_name", "uom", "status",
-    "vendor_lot_code", "expires_at", "consumed_quantity", "produced_quantity", "occurred_at",
-    "downstream",
+    "kind", "id", "item_id", "lot_code", "sku", "item_name", "uom", "status", "vendor_lot_code",
+    "expires_at", "downstream", "parent_lot_id", "child_lot_id", "consumed_quantity",
+    "produced_quantity", "occurred_at",
 )  # fmt: skip
 SHIPMENTS_COLUMNS = (
     "sales_order_shipment_id", "sales_order_id", "sales_order_number", "customer_id",
@@ -201,11 +201,13 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
             break
         n += 1
     # the start lots are always reached (both walks begin with them), so n > 0
-    (_, _, _, lot_id, item_id, lot_code, sku, item_name, uom, status, vendor_lot_code, expires_at,
-     _, _, _, downstream) = zip(*rows[:n], strict=True)  # fmt: skip
-    start_ints = {x.int for x in start}  # int hashing is C; UUID.__hash__ is Python
-    is_target = [x.int in start_ints for x in lot_id]
-    start_no = [i for i in range(n) if is_target[i]]
+    (_, lot_id, item_id, lot_code, sku, item_name, uom, status, vendor_lot_code, expires_at, downstream,
+     *_) = zip(*rows[:n], strict=True)  # fmt: skip
+    number = {x.int: i for i, x in enumerate(lot_id)}  # int hashing is C; UUID.__hash__ is Python
+    start_no = sorted(number[x.int] for x in start)
+    is_target = [False] * n
+    for i in start_no:
+        is_target[i] = True
 
     # Shipments of the targets and of downstream lots, listed in (sku, lot_id) order so that the
     # statement's lot position orders rows like the trace does. The statement is sent now and
@@ -220,7 +222,8 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
         edges: list[TraceEdge] = []
         make_edge = TraceEdge._make
         previous = None
-        for kind, p, c, execution_id, *_, consumed, produced, occurred_at, _downstream in rows[n:]:
+        for kind, execution_id, *_, parent, child, consumed, produced, occurred_at in rows[n:]:
+            p, c = number[parent.int], number[child.int]
             if kind == 1:
                 children[p].append(c)
             else:
@@ -231,7 +234,7 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
                 continue
             previous = key
             successors[p].append(c)
-            edges.append(make_edge((lot_id[p], lot_id[c], execution_id, consumed, produced, occurred_at)))
+            edges.append(make_edge((parent, child, execution_id, consumed, produced, occurred_at)))
 
         down = graph.min_depths(start_no, children, max_depth) if direction != "backward" else [-1] * n
         up = graph.min_depths(start_no, parents, max_depth) if direction != "forward" else [-1] * n
@@ -252,10 +255,12 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
         make_shipment = TracedShipment._make
         shipments = []
         append = shipments.append
+        head: tuple = ()
         for sid, oid, number, cid, ccode, cname, shipped_at, lot_no, quantity in shipment_rows():
+            if sid is not None:  # the first row of a shipment's run; the others repeat it
+                head = (sid, oid, number, cid, ccode, cname, shipped_at)
             s_lot_id, s_item_id, s_sku, s_uom = by_position[lot_no]
-            append(make_shipment((sid, oid, number, cid, ccode, cname, shipped_at, s_lot_id, s_item_id, s_sku,
-                                  quantity, s_uom)))  # fmt: skip
+            append(make_shipment((*head, s_lot_id, s_item_id, s_sku, quantity, s_uom)))
     statements += 1
 
     receipts: list[TracedReceipt] = []
