@@ -22,9 +22,11 @@ the size of the genealogy (five with ``with_stock=False``) — never one per lot
 6. the settings put back.
 
 The rooms: ``model`` (result types, JSON), ``validate`` (input checks), ``graph`` (depths, order,
-cycles on lot numbers — pure), ``stock`` (receipts, on-hand, mass balance — pure), ``driver``
-(statements on the session's psycopg connection, columns checked by name) and this module, which
-runs the statements and assembles the result. The cyclic garbage collector is paused while the
+cycles on lot numbers — pure), ``stock`` (receipts, on-hand, mass balance — pure) and this module, which runs the
+statements through the one SQL runner (``lotline.db.sql``, bare tuples on the session's psycopg
+connection: tens of thousands of rows, and psycopg's C row loading costs several times less per
+row than SQLAlchemy Rows) and assembles the result. Rows are unpacked by the column names
+declared below; a test holds every statement's output to them. The cyclic garbage collector is paused while the
 result is built (``lotline.perf.no_gc_pauses``).
 
 Semantics:
@@ -56,11 +58,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lotline.db import local_settings
+from lotline.db import local_settings, sql
 from lotline.errors import NotFound
 from lotline.perf import no_gc_pauses
 from lotline.trace import graph
-from lotline.trace.driver import fetch, pipelined
 from lotline.trace.model import (
     ROLES,
     LotOnHand,
@@ -73,7 +74,7 @@ from lotline.trace.model import (
     TraceResult,
     format_quantity,
 )
-from lotline.trace.stock import STOCK_COLUMNS, LotInfo, build_stock
+from lotline.trace.stock import LotInfo, build_stock
 from lotline.trace.validate import (
     DIRECTIONS,
     MAX_DEPTH_LIMIT,
@@ -120,7 +121,7 @@ __all__ = [
 # stays in memory instead of spilling a sort to disk.
 TRACE_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0", "enable_mergejoin": "off", "work_mem": "64MB"}
 
-# Output columns of the statements, in order (the driver checks them against each result).
+# Output columns of the statements, in order (tests/trace/test_statements.py holds the .sql files to them).
 LOTS_COLUMNS = (
     "lot_id", "lot_code", "item_id", "sku", "item_name", "uom", "status", "vendor_lot_code",
     "expires_at", "manufactured_at", "received_at",
@@ -134,6 +135,13 @@ SHIPMENTS_COLUMNS = (
     "sales_order_shipment_id", "sales_order_id", "sales_order_number", "customer_id",
     "customer_code", "customer_name", "shipped_at", "lot_no", "quantity",
 )  # fmt: skip
+
+
+_PKG = "lotline.trace"
+
+
+def _rows(session: Session, name: str, params: dict) -> list[tuple]:
+    return sql.rows(session, sql.load_sql(_PKG, name), params, kind="tuple")
 
 
 def resolve_lot(session: Session, ref: str | uuid.UUID, *, item: str | None = None):
@@ -165,11 +173,11 @@ def trace(
     as_of = validate_as_of(as_of)
     max_depth = validate_max_depth(max_depth)
     when = as_of if as_of is not None else utcnow()
-    # The statements below go through the raw driver cursor, which does not autoflush: make the
+    # The statements below go through the runner (the raw driver cursor), which does not autoflush: make the
     # caller's pending changes (a status just set, a posting just made) visible to the trace.
     session.flush()
 
-    found = {row[0] for row in fetch(session, "lots", {"lot_ids": list(start)}, LOTS_COLUMNS)}
+    found = {row[0] for row in _rows(session, "lots", {"lot_ids": list(start)})}
     missing = [x for x in start if x not in found]
     if missing:
         raise NotFound(
@@ -192,7 +200,7 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
     }
     if max_depth is not None:
         params["max_depth"] = max_depth
-    rows = fetch(session, "closure" if max_depth is None else "closure_bounded", params, CLOSURE_COLUMNS)
+    rows = _rows(session, "closure" if max_depth is None else "closure_bounded", params)
     statements = 1
     # the lots (kind 0) come first, in number order, then the edges
     n = 0
@@ -215,7 +223,7 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
     shipped = [i for i in range(n) if is_target[i] or downstream[i]]
     shipped.sort(key=lambda i: (sku[i], lot_id[i].int))
     ship_params = {"lot_ids": [lot_id[i] for i in shipped], "as_of": when}
-    with pipelined(session, "shipments", ship_params, SHIPMENTS_COLUMNS) as shipment_rows:
+    with sql.pipelined(session, sql.load_sql(_PKG, "shipments"), ship_params, kind="tuple") as shipment_rows:
         children: list[list[int]] = [[] for _ in range(n)]
         parents: list[list[int]] = [[] for _ in range(n)]
         successors: list[list[int]] = [[] for _ in range(n)]
@@ -271,7 +279,7 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
             lot_id[i]: LotInfo(lot_code[i], sku[i], status[i], uom[i], vendor_lot_code[i]) for i in range(n)
         }
         stock_params = {"lot_ids": list(lot_id), "as_of": when, "with_balances": not as_of_requested}
-        stock_rows = fetch(session, "stock", stock_params, STOCK_COLUMNS)
+        stock_rows = _rows(session, "stock", stock_params)
         statements += 1
         receipts, on_hand, balances = build_stock(stock_rows, infos, as_of_requested=as_of_requested)
 
