@@ -865,12 +865,15 @@ def run_action(session: Session, action_id, data: ActionRun | None = None) -> Re
                 f"{tag}: quarantine lot {lot.lot_code}",
             )
         elif action.action_type == "scrap_lot":
-            lots_service.change_status(
-                session, lot, LotStatusChange(status="consumed", reason=f"{tag}: scrapped")
-            )
+            # Lock the lot first so no shipment slips in between reading and scrapping; it becomes
+            # consumed only once its stock is gone (a lot with stock cannot be marked consumed).
+            session.execute(sa.select(Lot.id).where(Lot.id == lot.id).with_for_update())
             rows = _balances(session, lot)
             movement = _move_all(
                 session, "scrap", occurred_at, lot, item, rows, None, f"{tag}: scrap lot {lot.lot_code}"
+            )
+            lots_service.change_status(
+                session, lot, LotStatusChange(status="consumed", reason=f"{tag}: scrapped")
             )
         elif action.action_type == "restock_lot":
             if lot.status not in ("quarantine", "blocked"):
