@@ -9,10 +9,10 @@ Invariants:
   thousands of empty rows at a location); the exact keys are locked again, in the same order,
   when the balances are applied. What this cannot order (a row that gains stock between the two
   steps) is left to the entrypoint's retry (``lotline.db.retry``).
-- No lot goes below zero at any location at any instant. The ledger's order is (occurred_at,
-  movement id), the order the generator's checker replays it in; movement ids are time-ordered
-  (``posting.new_movement_id``), so movements at the same instant order as they were posted.
-  A posting at t must leave the lot's stock non-negative at t and after every later ledger entry.
+- No lot goes below zero at any location at any instant. The ledger is read per instant, as the
+  generator's checker replays it: the stock at t is what every movement up to and including t
+  leaves (movements at one instant have no order among themselves). A posting at t must leave the
+  lot's stock non-negative at t and at every later instant of its ledger at that location.
   ``last_occurred_at`` on the balance row is the latest ledger time of that (item, location, lot):
   a posting at or after it (the common case, "now") has nothing later and checks the balance
   alone, as cheaply as before; a back-dated one (or a row whose time is unknown, NULL, as in
@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lotline.db import load_sql
+from lotline.db import sql
 from lotline.errors import InsufficientQuantity
 from lotline.types import fmt_qty
 
@@ -56,55 +55,48 @@ class Stocked:
 
 # Rows with stock (and the untracked row, which may be negative) of the given (item, location)
 # pairs, with their lots, locked in the global order.
-_LOCK_STOCK = sa.text(
-    """
+_LOCK_STOCK = """
     SELECT b.item_id, b.location_id, b.lot_id, b.quantity,
            l.lot_code, l.status, l.expires_at, l.received_at
-      FROM unnest(CAST(:items AS uuid[]), CAST(:locations AS uuid[])) AS k(item_id, location_id)
+      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[]) AS k(item_id, location_id)
       JOIN inventory_balances b ON b.item_id = k.item_id AND b.location_id = k.location_id
       LEFT JOIN lots l ON l.id = b.lot_id
      WHERE b.quantity <> 0 OR b.lot_id IS NULL
      ORDER BY b.item_id, b.location_id, b.lot_id
        FOR UPDATE OF b
-    """
-)
+"""
 
-_LOCK_BALANCES = sa.text(
-    """
+_LOCK_BALANCES = """
     SELECT b.item_id, b.location_id, b.lot_id, b.quantity, b.last_occurred_at
       FROM inventory_balances b
-      JOIN unnest(CAST(:items AS uuid[]), CAST(:locations AS uuid[]), CAST(:lots AS uuid[]))
+      JOIN unnest(%(items)s::uuid[], %(locations)s::uuid[], %(lots)s::uuid[])
            AS k(item_id, location_id, lot_id)
         ON b.item_id = k.item_id AND b.location_id = k.location_id
        AND b.lot_id IS NOT DISTINCT FROM k.lot_id
      ORDER BY b.item_id, b.location_id, b.lot_id
        FOR UPDATE OF b
-    """
-)
+"""
 
-_UPDATE_BALANCES = sa.text(
-    """
+_UPDATE_BALANCES = """
     UPDATE inventory_balances b
        SET quantity = b.quantity + k.quantity, last_occurred_at = k.last_occurred_at, updated_at = now()
-      FROM unnest(CAST(:items AS uuid[]), CAST(:locations AS uuid[]), CAST(:lots AS uuid[]),
-                  CAST(:quantities AS numeric[]), CAST(:lasts AS timestamptz[]))
+      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[], %(lots)s::uuid[],
+                  %(quantities)s::numeric[], %(lasts)s::timestamptz[])
            AS k(item_id, location_id, lot_id, quantity, last_occurred_at)
      WHERE b.item_id = k.item_id AND b.location_id = k.location_id
        AND b.lot_id IS NOT DISTINCT FROM k.lot_id
-    """
-)
+"""
 
 # Keys that had no balance row when locked. ON CONFLICT covers a row a concurrent posting inserted
 # meanwhile. (A CHECK is evaluated on the proposed row before arbitration, so rows already locked
 # and possibly going down are updated by _UPDATE_BALANCES instead.) Only positive lot deltas get
 # here (a lot without a row has no stock to take), so the conflicting row's time is kept exact by
 # greatest(); a NULL (unknown) time stays unknown.
-_INSERT_BALANCES = sa.text(
-    """
+_INSERT_BALANCES = """
     INSERT INTO inventory_balances (item_id, location_id, lot_id, quantity, last_occurred_at, updated_at)
     SELECT k.item_id, k.location_id, k.lot_id, k.quantity, k.last_occurred_at, now()
-      FROM unnest(CAST(:items AS uuid[]), CAST(:locations AS uuid[]), CAST(:lots AS uuid[]),
-                  CAST(:quantities AS numeric[]), CAST(:lasts AS timestamptz[]))
+      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[], %(lots)s::uuid[],
+                  %(quantities)s::numeric[], %(lasts)s::timestamptz[])
            AS k(item_id, location_id, lot_id, quantity, last_occurred_at)
      ORDER BY k.item_id, k.location_id, k.lot_id
     ON CONFLICT ON CONSTRAINT inventory_balances_key
@@ -113,8 +105,7 @@ _INSERT_BALANCES = sa.text(
                                           ELSE greatest(inventory_balances.last_occurred_at,
                                                         EXCLUDED.last_occurred_at) END,
                   updated_at = now()
-    """
-)
+"""
 
 
 def lock_stock(session: Session, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple, list[Stocked]]:
@@ -127,9 +118,7 @@ def lock_stock(session: Session, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -
     keys = sorted(set(pairs))
     out: dict[tuple, list[Stocked]] = {k: [] for k in keys}
     if keys:
-        rows = session.execute(
-            _LOCK_STOCK, {"items": [k[0] for k in keys], "locations": [k[1] for k in keys]}
-        )
+        rows = sql.rows(session, _LOCK_STOCK, {"items": [k[0] for k in keys], "locations": [k[1] for k in keys]})
         for r in rows:
             out[(r.item_id, r.location_id)].append(Stocked(*r))
     return out
@@ -161,16 +150,11 @@ def _refuse(change: Change, available: Decimal, *, at: datetime | None = None) -
     )
 
 
-def apply(
-    session: Session,
-    changes: dict[Key, Change],
-    occurred_at: datetime,
-    movement_id: uuid.UUID,
-) -> None:
+def apply(session: Session, changes: dict[Key, Change], occurred_at: datetime) -> None:
     """Lock the changed keys, refuse any lot going below zero at ``occurred_at`` or later, write them."""
     keys = sorted(changes, key=lambda k: (k[0], k[1], k[2] is not None, k[2]))
     params = {"items": [k[0] for k in keys], "locations": [k[1] for k in keys], "lots": [k[2] for k in keys]}
-    current = {(r.item_id, r.location_id, r.lot_id): r for r in session.execute(_LOCK_BALANCES, params)}
+    current = {(r.item_id, r.location_id, r.lot_id): r for r in sql.rows(session, _LOCK_BALANCES, params)}
 
     taking = [k for k in keys if k[2] is not None and changes[k].delta < 0]
     back_dated = []
@@ -179,11 +163,11 @@ def apply(
         have = row.quantity if row is not None else Decimal(0)
         if have + changes[key].delta < 0:
             raise _refuse(changes[key], have)
-        if row.last_occurred_at is None or row.last_occurred_at >= occurred_at:
+        if row.last_occurred_at is None or row.last_occurred_at > occurred_at:
             back_dated.append(key)
     later_max: dict[Key, datetime] = {}
     if back_dated:
-        later_max = _check_later_ledger(session, back_dated, changes, current, occurred_at, movement_id)
+        later_max = _check_later_ledger(session, back_dated, changes, current, occurred_at)
 
     def last(key: Key) -> datetime | None:
         row = current.get(key)
@@ -200,7 +184,8 @@ def apply(
         (_INSERT_BALANCES, [k for k in keys if k not in current]),
     ):
         if subset:
-            session.execute(
+            sql.execute(
+                session,
                 statement,
                 {
                     "items": [k[0] for k in subset],
@@ -218,17 +203,12 @@ def _check_later_ledger(
     changes: dict[Key, Change],
     current: dict,
     occurred_at: datetime,
-    movement_id: uuid.UUID,
 ) -> dict[Key, datetime]:
     """Refuse a back-dated decrease that a later ledger entry needed; returns each key's latest time."""
-    rows = session.execute(
-        sa.text(load_sql("lotline.inventory", "later_ledger")),
-        {
-            "lots": [k[2] for k in keys],
-            "locations": [k[1] for k in keys],
-            "occurred_at": occurred_at,
-            "movement_id": movement_id,
-        },
+    rows = sql.rows(
+        session,
+        sql.load_sql("lotline.inventory", "later_ledger"),
+        {"lots": [k[2] for k in keys], "locations": [k[1] for k in keys], "occurred_at": occurred_at},
     )
     found = {(r.lot_id, r.location_id): r for r in rows}
     latest: dict[Key, datetime] = {}
@@ -239,7 +219,7 @@ def _check_later_ledger(
         latest[key] = r.latest
         change = changes[key]
         have_now = current[key].quantity
-        # stock just before this posting at occurred_at, and the lowest it reaches afterwards
+        # stock at occurred_at before this posting, and the lowest it reaches at a later instant
         have_then = have_now - r.total
         lowest = have_then + min(Decimal(0), r.min_prefix)
         if lowest + change.delta < 0:
@@ -247,7 +227,7 @@ def _check_later_ledger(
                 raise _refuse(change, have_then, at=occurred_at)
             raise InsufficientQuantity(
                 f"{change.label}: lot {change.lot_code} of {change.sku} at {change.location} would go below "
-                f"zero on {r.lowest_at.isoformat()}: movements posted after {occurred_at.isoformat()} need "
+                f"zero on {r.lowest_at.isoformat()}: movements after {occurred_at.isoformat()} need "
                 f"its stock; at most {fmt_qty(max(lowest, Decimal(0)))} {change.uom} can be taken then, "
                 f"{fmt_qty(-change.delta)} requested",
                 lot_code=change.lot_code,

@@ -8,17 +8,10 @@
   any location at the movement's time or any later one (``balances.apply``);
 - then writes movement, lines and lot rows.
 Any refusal raises before anything is written; the caller's transaction rolls back the rest.
-
-Movement ids are time-ordered (UUIDv7 layout, monotonic within a process): the ledger's order is
-(occurred_at, movement id), so movements posted at the same instant keep the order they were
-posted in — for the rule in time and for the generator's checker alike.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -66,31 +59,6 @@ class Posted:
     # lot rows per line, in line order
     lot_rows: list[list[InventoryMovementLot]]
     replayed: bool = False
-
-
-_id_lock = threading.Lock()
-_last_ms = 0
-_seq = 0
-
-
-def new_movement_id() -> uuid.UUID:
-    """A UUIDv7-layout id: 48-bit milliseconds, a 12-bit sequence within the millisecond, random tail.
-
-    Byte order equals time order, and PostgreSQL compares uuids bytewise, so ids sort as posted
-    (within a process exactly; across processes to the millisecond).
-    """
-    global _last_ms, _seq
-    with _id_lock:
-        ms = time.time_ns() // 1_000_000
-        if ms > _last_ms:
-            _last_ms, _seq = ms, int.from_bytes(os.urandom(1)) & 0x3F  # room to count up
-        else:
-            _seq += 1
-            if _seq > 0xFFF:  # more than 4,000 in one millisecond: borrow the next one
-                _last_ms, _seq = _last_ms + 1, 0
-        ms, seq = _last_ms, _seq
-    tail = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
-    return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (seq << 64) | (0b10 << 62) | tail)
 
 
 def _replay(session: Session, movement: InventoryMovement) -> Posted:
@@ -156,11 +124,9 @@ def post_movement(
     rules.lock_and_check_lots(session, movement_type, occurred_at, lines, check_release=not reversal)
     if movement_type == "return" and customer_id is not None and not reversal:
         rules.check_returns(session, customer_id, occurred_at, lines)
-    movement_id = new_movement_id()
-    balances.apply(session, balances.changes_of(lines, rules.label), occurred_at, movement_id)
+    balances.apply(session, balances.changes_of(lines, rules.label), occurred_at)
 
     movement = InventoryMovement(
-        id=movement_id,
         movement_type=movement_type,
         occurred_at=occurred_at,
         external_ref=external_ref,

@@ -25,7 +25,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lotline.db import load_sql
+from lotline.db import sql
 from lotline.errors import (
     AllocationMismatch,
     InvalidInput,
@@ -205,8 +205,9 @@ def check_returns(session: Session, customer_id: uuid.UUID, occurred_at: datetim
     lot_ids = sorted(lot for lot, q in wanted.items() if q > 0)
     if not lot_ids:
         return
-    rows = session.execute(
-        sa.text(load_sql("lotline.inventory", "returnable")),
+    rows = sql.rows(
+        session,
+        sql.load_sql("lotline.inventory", "returnable"),
         {"customer_id": customer_id, "lots": lot_ids, "occurred_at": occurred_at},
     )
     room = {r.lot_id: (r.shipped, r.returned) for r in rows}
