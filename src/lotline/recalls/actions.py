@@ -305,9 +305,13 @@ def _scrap(session: Session, case: RecallCase, action: RecallAction, data: Actio
     """scrap_lot: status consumed, every position scrapped."""
     lot, item = _lot_and_item(session, action)
     tag = f"recall {case.recall_number}"
-    lots_service.change_status(session, lot, LotStatusChange(status="consumed", reason=f"{tag}: scrapped"))
+    # Lock the lot first so no shipment slips in between reading and scrapping; it becomes consumed
+    # only once its stock is gone (a lot with stock cannot be marked consumed).
+    session.execute(sa.select(Lot.id).where(Lot.id == lot.id).with_for_update())
     rows = _balances(session, lot)
-    return _move_all(session, "scrap", occurred_at, lot, item, rows, None, f"{tag}: scrap lot {lot.lot_code}")
+    movement = _move_all(session, "scrap", occurred_at, lot, item, rows, None, f"{tag}: scrap lot {lot.lot_code}")
+    lots_service.change_status(session, lot, LotStatusChange(status="consumed", reason=f"{tag}: scrapped"))
+    return movement
 
 
 def _restock(
