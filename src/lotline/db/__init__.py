@@ -5,7 +5,7 @@ services receive the session and never commit, roll back or close it.
 """
 
 from lotline.db.engine import get_engine, reset_engine
-from lotline.db.session import configure_sessions, local_settings, read_snapshot, transaction
+from lotline.db.session import configure_sessions, local_settings, read_snapshot, set_actor, transaction
 from lotline.db.sql import load_sql
 
-__all__ = ["get_engine", "reset_engine", "configure_sessions", "transaction", "read_snapshot", "load_sql", "local_settings"]
+__all__ = ["get_engine", "reset_engine", "configure_sessions", "transaction", "read_snapshot", "load_sql", "local_settings", "set_actor"]
