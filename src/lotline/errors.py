@@ -22,7 +22,8 @@
 Every error carries a stable machine ``code`` and a message naming the offending thing (movement
 line, lot code, SKU). An error may carry ``after_rollback``: a callable the transaction boundary
 runs in a fresh transaction once the failed one is rolled back — how a refused sign-in or signature
-leaves exactly the audit of the failed attempt and nothing else. HTTP (api/problems.py) and CLI (cli/__init__.py) map the classes in one table
+leaves exactly the audit of the failed attempt and nothing else. HTTP (api/problems.py ``STATUS``)
+and CLI (cli/common.py ``EXIT_CODES``) map the classes in one table
 each; database errors are translated in db/errors.py. Bugs are not domain errors.
 """
 

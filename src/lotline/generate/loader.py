@@ -24,8 +24,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import psycopg
-from psycopg import sql
+from psycopg import sql as pgsql
 
+from lotline.db import sql
 from lotline.errors import Conflict, InvalidInput
 from lotline.generate.simulate import TABLE_NAMES, TABLES, Rows, Simulation
 
@@ -90,32 +91,35 @@ KEPT_TABLES = ("alembic_version", "audit_log", "users", "user_roles", "api_token
 def _audited_tables(conn: psycopg.Connection) -> list[str]:
     return [
         name
-        for (name,) in conn.execute(
+        for (name,) in sql.rows(
+            conn,
             "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-            " WHERE t.tgname = 'lotline_audit' AND c.relnamespace = current_schema()::regnamespace"
+            " WHERE t.tgname = 'lotline_audit' AND c.relnamespace = current_schema()::regnamespace",
+            kind="tuple",
         )
     ]
 
 
 def _record_bulk_load(conn: psycopg.Connection, counts: dict[str, int], scale: int, seed: int) -> None:
     """One audit entry per loaded table (the COPY bypassed row-level capture)."""
-    conn.execute(
+    sql.execute(
+        conn,
         """
         INSERT INTO audit_log (actor, actor_kind, table_name, operation, new_values)
         SELECT a.name, a.kind, t.name, 'EVENT',
-               jsonb_build_object('event', 'bulk_load', 'rows', t.n, 'scale', %s::int, 'seed', %s::int)
-          FROM lotline_audit_actor() a, unnest(%s::text[], %s::bigint[]) AS t(name, n)
+               jsonb_build_object('event', 'bulk_load', 'rows', t.n, 'scale', %(scale)s::int, 'seed', %(seed)s::int)
+          FROM lotline_audit_actor() a, unnest(%(tables)s::text[], %(counts)s::bigint[]) AS t(name, n)
         """,
-        (scale, seed, list(counts), list(counts.values())),
+        {"scale": scale, "seed": seed, "tables": list(counts), "counts": list(counts.values())},
     )
 
 
 def _has_data(conn: psycopg.Connection) -> dict[str, int]:
     out = {}
     for t in LEDGER_TABLES:
-        n = conn.execute(
-            sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(sql.Identifier(t))
-        ).fetchone()[0]
+        n = sql.scalar(
+            conn, pgsql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(pgsql.Identifier(t))
+        )
         if n:
             out[t] = n
     return out
@@ -123,7 +127,8 @@ def _has_data(conn: psycopg.Connection) -> dict[str, int]:
 
 def _secondary_indexes(conn: psycopg.Connection) -> list[tuple[str, str]]:
     """(name, CREATE INDEX statement) of indexes on BIG_TABLES that back no constraint."""
-    return conn.execute(
+    return sql.rows(
+        conn,
         """
         SELECT i.relname, pg_get_indexdef(ix.indexrelid)
           FROM pg_index ix
@@ -131,23 +136,26 @@ def _secondary_indexes(conn: psycopg.Connection) -> list[tuple[str, str]]:
           JOIN pg_class t ON t.oid = ix.indrelid
           JOIN pg_namespace n ON n.oid = t.relnamespace
          WHERE n.nspname = current_schema()
-           AND t.relname = ANY(%s)
+           AND t.relname = ANY(%(tables)s::text[])
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid)
          ORDER BY t.relname, i.relname
         """,
-        (BIG_TABLES,),
-    ).fetchall()
+        {"tables": BIG_TABLES},
+        kind="tuple",
+    )
 
 
 def _copy_all(conn: psycopg.Connection, buffers: dict[str, list[str]]) -> None:
+    # COPY streams through psycopg's own copy API: the one kind of statement the runner (db.sql)
+    # does not carry, because its rows come from Python, not from a result.
     cols = dict(TABLES)
     with conn.cursor() as cur:
         for table in TABLE_NAMES:
             lines = buffers[table]
             if not lines:
                 continue
-            stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols[table]))
+            stmt = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+                pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, cols[table]))
             )
             with cur.copy(stmt) as copy:
                 chunk = 20_000
@@ -157,7 +165,8 @@ def _copy_all(conn: psycopg.Connection, buffers: dict[str, list[str]]) -> None:
 
 def most_used_raw_lot(conn: psycopg.Connection) -> dict | None:
     """The received lot that went into the most executions (the worst-case forward trace)."""
-    row = conn.execute(
+    row = sql.one(
+        conn,
         """
         SELECT l.id, l.lot_code, i.sku, count(DISTINCT e.work_order_execution_id) AS executions
           FROM lot_genealogy_edges e
@@ -167,8 +176,9 @@ def most_used_raw_lot(conn: psycopg.Connection) -> dict | None:
          GROUP BY l.id, l.lot_code, i.sku
          ORDER BY executions DESC, l.id
          LIMIT 1
-        """
-    ).fetchone()
+        """,
+        kind="tuple",
+    )
     if row is None:
         return None
     return {"lot_id": str(row[0]), "lot_code": row[1], "sku": row[2], "executions": row[3]}
@@ -206,34 +216,37 @@ def generate(
                     "use --force to wipe it first, or point --database-url at an empty database"
                 )
             # Users, credentials and the append-only audit trail survive a wipe of the data.
-            tables = conn.execute(
+            tables = sql.rows(
+                conn,
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                " AND tablename <> ALL(%s)",
-                (list(KEPT_TABLES),),
-            ).fetchall()
-            conn.execute(
-                sql.SQL("TRUNCATE {} CASCADE").format(
-                    sql.SQL(", ").join(sql.Identifier(t) for (t,) in tables)
+                " AND tablename <> ALL(%(kept)s::text[])",
+                {"kept": list(KEPT_TABLES)},
+                kind="tuple",
+            )
+            sql.execute(
+                conn,
+                pgsql.SQL("TRUNCATE {} CASCADE").format(
+                    pgsql.SQL(", ").join(pgsql.Identifier(t) for (t,) in tables)
                 )
             )
-        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+        superuser = sql.scalar(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         dbname = conn.info.dbname
 
     t0 = time.perf_counter()
     with psycopg.connect(conninfo) as conn:
-        conn.execute("SET LOCAL synchronous_commit = off")
-        conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        sql.execute(conn, "SET LOCAL synchronous_commit = off")
+        sql.execute(conn, "SET LOCAL maintenance_work_mem = '512MB'")
         if superuser:
-            conn.execute("SET LOCAL session_replication_role = replica")  # no triggers fire
+            sql.execute(conn, "SET LOCAL session_replication_role = replica")  # no triggers fire
         else:
             # Row-level audit capture is bypassed for the COPY load (one entry per table instead);
             # only the tables' owner may do this, and it is undone by the end of this transaction.
             audited = _audited_tables(conn)
             for table in audited:
-                conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER lotline_audit").format(sql.Identifier(table)))
+                sql.execute(conn, pgsql.SQL("ALTER TABLE {} DISABLE TRIGGER lotline_audit").format(pgsql.Identifier(table)))
         indexes = _secondary_indexes(conn)
         for name, _ddl in indexes:
-            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+            sql.execute(conn, pgsql.SQL("DROP INDEX {}").format(pgsql.Identifier(name)))
         # One COPY batch in flight on a worker thread while the simulation builds the next one;
         # the connection is only used by that thread until the load is over.
         pending: list[Future] = []
@@ -252,7 +265,8 @@ def generate(
         statuses = sim.final_statuses()
         t1 = time.perf_counter()
         # Before the indexes come back (cheaper): a lot with nothing left anywhere is 'consumed'.
-        conn.execute(
+        sql.execute(
+            conn,
             """
             UPDATE lots l SET status = 'consumed'
              WHERE l.status = 'active'
@@ -261,26 +275,30 @@ def generate(
         )
         for status, ids in statuses.items():
             if ids:
-                conn.execute("UPDATE lots SET status = %s WHERE id = ANY(%s::uuid[])", (status, ids))
+                sql.execute(
+                    conn,
+                    "UPDATE lots SET status = %(status)s::text WHERE id = ANY(%(ids)s::uuid[])",
+                    {"status": status, "ids": ids},
+                )
         # The derived lot -> shipment table, from the links just loaded (same SQL as migration 0017).
-        derived_lot_shipments = conn.execute(migrations.sql_text("core/0017_backfill_lot_shipments.sql")).rowcount
+        derived_lot_shipments = sql.execute(conn, migrations.sql_text("core/0017_backfill_lot_shipments.sql"))
         # The derived fill state of every order line, from its defining view (migration 0020).
-        derived_fills = conn.execute(
-            "INSERT INTO sales_order_line_fills SELECT * FROM sales_order_line_fills_source"
-        ).rowcount
+        derived_fills = sql.execute(
+            conn, "INSERT INTO sales_order_line_fills SELECT * FROM sales_order_line_fills_source"
+        )
         for n, (_name, ddl) in enumerate(indexes, start=1):
-            conn.execute(ddl)
+            sql.execute(conn, ddl)
             progress("indexes", n, len(indexes))
         if not superuser:
             for table in audited:
-                conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER lotline_audit").format(sql.Identifier(table)))
+                sql.execute(conn, pgsql.SQL("ALTER TABLE {} ENABLE TRIGGER lotline_audit").format(pgsql.Identifier(table)))
         _record_bulk_load(conn, rows.counts, scale, seed)
         conn.commit()
         t2 = time.perf_counter()
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
         progress("analyze", 0, 1)
-        conn.execute("VACUUM ANALYZE")
+        sql.execute(conn, "VACUUM ANALYZE")
         progress("analyze", 1, 1)
         used = most_used_raw_lot(conn)
     t3 = time.perf_counter()
