@@ -7,7 +7,8 @@
   boundary joins it through savepoints, so commits and rollbacks in the code under test are real
   but never leak between tests.
 - ``committed_engine`` is for concurrency tests: real commits on several connections, tables
-  truncated afterwards (all but the append-only audit_log, which refuses TRUNCATE).
+  truncated afterwards (all but the append-only audit_log and signatures, which refuse TRUNCATE,
+  and the users they name).
 - Every API request needs a credential: ``client`` carries the token of a user holding every role
   (the existing suite is about behaviour, not access); ``client_as("viewer")`` (or several roles)
   gives a client of its own user, and ``make_user`` a user with a password. Passwords are hashed
@@ -101,7 +102,8 @@ def _truncate_all(eng) -> None:
         tables = conn.execute(
             sa.text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                " AND tablename NOT IN ('alembic_version', 'audit_log')"
+                " AND tablename NOT IN ('alembic_version', 'audit_log', 'signatures', 'users', 'user_roles',"
+                " 'api_tokens', 'web_sessions')"
             )
         ).scalars()
         names = ", ".join(f'"{t}"' for t in tables)

@@ -57,7 +57,7 @@ def test_the_reason_of_the_transaction_is_recorded(session):
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log", "TRUNCATE audit_log"],
+    ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log", "TRUNCATE audit_log CASCADE"],
 )
 def test_the_audit_table_refuses_update_delete_and_truncate(session, statement):
     session.execute(sa.text("INSERT INTO locations (id, code, name, kind) VALUES (gen_random_uuid(), 'A', 'A', 'storage')"))

@@ -85,7 +85,7 @@ def psycopg_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
 
 
-KEPT_TABLES = ("alembic_version", "audit_log", "users", "user_roles", "api_tokens", "web_sessions")
+KEPT_TABLES = ("alembic_version", "audit_log", "signatures", "users", "user_roles", "api_tokens", "web_sessions")
 
 
 def _audited_tables(conn: psycopg.Connection) -> list[str]:
