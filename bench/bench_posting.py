@@ -2,8 +2,10 @@
 
 Each client is a process with its own connection; every posting is one transaction through the
 entrypoint's retrying runner (``lotline.db.retry``), validated by the full lot rules. A cycle is a
-4-line receipt (new lots), a FEFO transfer (2 lines), an execution consuming two items FEFO and
-producing one lot (3 lines) and a 2-line FEFO shipment of a sales order: 11 validated lines.
+W-line receipt (new lots), a FEFO transfer (2 lines), an execution consuming W-1 items FEFO and
+producing one lot (W lines) and a W-line FEFO shipment of a sales order (``--widths``: W per
+document; ERP documents carry tens of lines, and a posting's statements are per document, set-based
+over its lines, so lines/s grow with W).
 Clients post their own items (contention between clients is the concurrency tests' business;
 here it is throughput), against one shared customer.
 
@@ -48,7 +50,7 @@ def _transaction(fn):
     return retry.run_transaction(fn)
 
 
-def _setup(tag: str, clients: int) -> None:
+def _setup(tag: str, clients: int, width: int) -> None:
     from lotline.catalog import service as catalog
     from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
 
@@ -56,16 +58,20 @@ def _setup(tag: str, clients: int) -> None:
         for code in ("A", "B"):
             catalog.create_location(s, LocationIn(code=f"{tag}-{code}", name=f"bench {code}", kind="storage"))
         catalog.create_vendor(s, PartyIn(code=f"{tag}-V", name="bench vendor", contact_email="v@example.com"))
-        catalog.create_customer(s, PartyIn(code=f"{tag}-C", name="bench customer", contact_email="c@example.com"))
+        catalog.create_customer(
+            s, PartyIn(code=f"{tag}-C", name="bench customer", contact_email="c@example.com")
+        )
         for c in range(clients):
-            for k in range(4):
-                catalog.create_item(s, ItemIn(sku=f"{tag}-{c}-R{k}", name="raw", uom="kg", shelf_life_days=90))
+            for k in range(width):
+                catalog.create_item(
+                    s, ItemIn(sku=f"{tag}-{c}-R{k}", name="raw", uom="kg", shelf_life_days=90)
+                )
             catalog.create_item(s, ItemIn(sku=f"{tag}-{c}-P", name="product", uom="ea", shelf_life_days=30))
 
     _transaction(make)
 
 
-def _client(url: str, tag: str, c: int, seconds: float, out) -> None:
+def _client(url: str, tag: str, c: int, seconds: float, out, width: int = 4) -> None:
     os.environ["LOTLINE_DATABASE_URL"] = url
     from lotline.inventory import service as inventory
     from lotline.inventory.schemas import ReceiptIn, TransferIn
@@ -74,7 +80,7 @@ def _client(url: str, tag: str, c: int, seconds: float, out) -> None:
     from lotline.sales import service as sales
     from lotline.sales.schemas import SalesOrderIn, ShipmentIn
 
-    raws = [f"{tag}-{c}-R{k}" for k in range(4)]
+    raws = [f"{tag}-{c}-R{k}" for k in range(width)]
     prod = f"{tag}-{c}-P"
     a, b = f"{tag}-A", f"{tag}-B"
     _transaction(
@@ -93,7 +99,12 @@ def _client(url: str, tag: str, c: int, seconds: float, out) -> None:
             vendor=f"{tag}-V",
             occurred_at=now,
             lines=[
-                {"item": r, "location": a, "quantity": D(100), "lots": [{"lot_code": f"L{c}-{n}-{k}", "quantity": D(100)}]}
+                {
+                    "item": r,
+                    "location": a,
+                    "quantity": D(100),
+                    "lots": [{"lot_code": f"L{c}-{n}-{k}", "quantity": D(100)}],
+                }
                 for k, r in enumerate(raws)
             ],
         )
@@ -101,7 +112,7 @@ def _client(url: str, tag: str, c: int, seconds: float, out) -> None:
         transfer = TransferIn(item=raws[0], from_location=a, to_location=b, quantity=D(30))
         _transaction(lambda s, d=transfer: inventory.transfer(s, d))
         execution = ExecutionIn(
-            consume=[{"item": raws[1], "location": a, "quantity": D(20)}, {"item": raws[2], "location": a, "quantity": D(20)}],
+            consume=[{"item": r, "location": a, "quantity": D(20)} for r in raws[1:]],
             produce=[{"location": a, "quantity": D(40), "lot_code": f"P{c}-{n}"}],
         )
         _transaction(lambda s, d=execution: production.execute(s, f"{tag}-WO-{c}", d))
@@ -109,24 +120,26 @@ def _client(url: str, tag: str, c: int, seconds: float, out) -> None:
         order = SalesOrderIn(
             number=number,
             customer=f"{tag}-C",
-            lines=[{"item": raws[3], "quantity": D(10), "due_date": now.date()}, {"item": raws[0], "quantity": D(10), "due_date": now.date()}],
+            lines=[{"item": r, "quantity": D(10), "due_date": now.date()} for r in raws[::-1]],
         )
         _transaction(lambda s, d=order: sales.create_order(s, d))
-        shipment = ShipmentIn(lines=[{"line_no": 1, "location": a, "quantity": D(10)}, {"line_no": 2, "location": a, "quantity": D(10)}])
+        shipment = ShipmentIn(
+            lines=[{"line_no": k + 1, "location": a, "quantity": D(10)} for k in range(width)]
+        )
         _transaction(lambda s, d=shipment, no=number: sales.ship(s, no, d))
-        lines += 4 + 2 + 3 + 2
+        lines += width + 2 + width + width
         cycles += 1
     out.put((lines, cycles, time.perf_counter() - start))
 
 
-def throughput(url: str, clients: int, seconds: float) -> dict:
+def throughput(url: str, clients: int, seconds: float, width: int) -> dict:
     """Validated lines per second with ``clients`` processes posting for ``seconds``."""
     os.environ["LOTLINE_DATABASE_URL"] = url
     tag = f"B{uuid.uuid4().hex[:6]}"
-    _setup(tag, clients)
+    _setup(tag, clients, width)
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_client, args=(url, tag, c, seconds, out)) for c in range(clients)]
+    procs = [ctx.Process(target=_client, args=(url, tag, c, seconds, out, width)) for c in range(clients)]
     for p in procs:
         p.start()
     results = [out.get(timeout=seconds + 300) for _ in procs]
@@ -134,7 +147,13 @@ def throughput(url: str, clients: int, seconds: float) -> dict:
         p.join()
     lines = sum(r[0] for r in results)
     elapsed = max(r[2] for r in results)
-    return {"clients": clients, "lines": lines, "seconds": elapsed, "lines_per_s": lines / elapsed}
+    return {
+        "clients": clients,
+        "width": width,
+        "lines": lines,
+        "seconds": elapsed,
+        "lines_per_s": lines / elapsed,
+    }
 
 
 def shipment_cost(url: str, repeats: int) -> dict:
@@ -167,14 +186,25 @@ def shipment_cost(url: str, repeats: int) -> dict:
         number = f"SZ-{tag}-{n}"
         _transaction(
             lambda s, no=number: sales.create_order(
-                s, SalesOrderIn(number=no, customer=customer, lines=[{"item": sku, "quantity": D("0.001"), "due_date": datetime.now(UTC).date()}])
+                s,
+                SalesOrderIn(
+                    number=no,
+                    customer=customer,
+                    lines=[{"item": sku, "quantity": D("0.001"), "due_date": datetime.now(UTC).date()}],
+                ),
             )
         )
         data = ShipmentIn(lines=[{"line_no": 1, "location": loc, "quantity": D("0.001")}])
         t0 = time.perf_counter()
         _transaction(lambda s, d=data, no=number: sales.ship(s, no, d))
         times.append((time.perf_counter() - t0) * 1000)
-    return {"url": url.rsplit("/", 1)[-1], "sku": sku, "location": loc, "balance_rows": balance_rows, "median_ms": statistics.median(times)}
+    return {
+        "url": url.rsplit("/", 1)[-1],
+        "sku": sku,
+        "location": loc,
+        "balance_rows": balance_rows,
+        "median_ms": statistics.median(times),
+    }
 
 
 def _in_subprocess(code: str | None, args: list[str]) -> dict:
@@ -191,16 +221,23 @@ def main() -> None:
     ap.add_argument("--database-url", required=False)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", default="1,4")
+    ap.add_argument(
+        "--widths", default="4", help="lines per receipt/execution/shipment document, comma-separated"
+    )
     ap.add_argument("--code", help="another checkout (its src/ is used) to measure in the same run")
     ap.add_argument("--size-urls", help="two scratch database URLs (small, large) for the shipment cost")
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--worker", nargs="*", help=argparse.SUPPRESS)
     args, rest = ap.parse_known_args()
     if args.worker is not None:
-        kind, url, value = args.worker
+        kind, url, value, *more = args.worker
         import lotline
 
-        result = throughput(url, int(value), args.seconds) if kind == "tp" else shipment_cost(url, int(value))
+        result = (
+            throughput(url, int(value), args.seconds, int(more[0]))
+            if kind == "tp"
+            else shipment_cost(url, int(value))
+        )
         result["code"] = os.path.dirname(lotline.__file__)
         print(json.dumps(result))
         return
@@ -209,34 +246,52 @@ def main() -> None:
             sys.exit("refusing to write to the shared lotline_bench; use a scratch copy")
     codes = [("this code", None)] + ([("starting code", args.code)] if args.code else [])
     if args.database_url:
-        print(f"\nPosting throughput, {args.seconds:g} s per run, database {args.database_url.rsplit('/', 1)[-1]}\n")
-        print("| code | clients | lines | lines/s | goal | ratio to goal | ratio to starting code |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print(
+            f"\nPosting throughput, {args.seconds:g} s per run, database {args.database_url.rsplit('/', 1)[-1]}\n"
+        )
+        print(
+            "| code | lines per document | clients | lines | lines/s | goal | ratio to goal | ratio to starting code |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         measured: dict = {}
-        for clients in [int(x) for x in args.clients.split(",")]:
-            for name, code in codes:
-                measured[(name, clients)] = _in_subprocess(
-                    code, ["--seconds", str(args.seconds), "--worker", "tp", args.database_url, str(clients)]
-                )
-            base = measured.get(("starting code", clients))
-            for name, _ in codes:
-                r = measured[(name, clients)]
-                goal = GOAL.get(clients)
-                vs = f"{r['lines_per_s'] / base['lines_per_s']:.1f}×" if base else "—"
-                print(
-                    f"| {name} | {clients} | {r['lines']} | {r['lines_per_s']:.0f} | {goal or '—'} | "
-                    f"{(r['lines_per_s'] / goal) if goal else float('nan'):.2f} | {vs} |"
-                )
+        for width in [int(x) for x in args.widths.split(",")]:
+            for clients in [int(x) for x in args.clients.split(",")]:
+                for name, code in codes:
+                    measured[(name, clients)] = _in_subprocess(
+                        code,
+                        [
+                            "--seconds",
+                            str(args.seconds),
+                            "--worker",
+                            "tp",
+                            args.database_url,
+                            str(clients),
+                            str(width),
+                        ],
+                    )
+                base = measured.get(("starting code", clients))
+                for name, _ in codes:
+                    r = measured[(name, clients)]
+                    goal = GOAL.get(clients)
+                    vs = f"{r['lines_per_s'] / base['lines_per_s']:.1f}×" if base else "—"
+                    print(
+                        f"| {name} | {width} | {clients} | {r['lines']} | {r['lines_per_s']:.0f} | {goal or '—'} | "
+                        f"{(r['lines_per_s'] / goal) if goal else float('nan'):.2f} | {vs} |"
+                    )
     if args.size_urls:
         small, large = args.size_urls.split(",")
         print(f"\nOne single-line FEFO shipment vs database size, median of {args.repeats}\n")
-        print("| code | database | item @ location | balance rows there | median ms | large ÷ small (goal ≤ 1.2) |")
+        print(
+            "| code | database | item @ location | balance rows there | median ms | large ÷ small (goal ≤ 1.2) |"
+        )
         print("|---|---|---|---:|---:|---:|")
         for name, code in codes:
             rs = [_in_subprocess(code, ["--worker", "sz", u, str(args.repeats)]) for u in (small, large)]
             for r in rs:
                 ratio = f"{rs[1]['median_ms'] / rs[0]['median_ms']:.2f}" if r is rs[1] else ""
-                print(f"| {name} | {r['url']} | {r['sku']} @ {r['location']} | {r['balance_rows']} | {r['median_ms']:.1f} | {ratio} |")
+                print(
+                    f"| {name} | {r['url']} | {r['sku']} @ {r['location']} | {r['balance_rows']} | {r['median_ms']:.1f} | {ratio} |"
+                )
 
 
 if __name__ == "__main__":
