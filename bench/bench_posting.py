@@ -174,7 +174,8 @@ def shipment_cost(url: str, repeats: int) -> dict:
                   FROM inventory_balances b
                   JOIN items i ON i.id = b.item_id JOIN locations l ON l.id = b.location_id
                   JOIN lots t ON t.id = b.lot_id
-                 WHERE b.quantity >= 1 AND t.status = 'active' AND i.name NOT IN ('raw', 'product')  -- not this bench's own items AND (t.expires_at IS NULL OR t.expires_at > now())
+                 WHERE b.quantity >= 1 AND t.status = 'active' AND (t.expires_at IS NULL OR t.expires_at > now())
+                   AND i.name NOT IN ('raw', 'product')  -- not this bench's own items
                  GROUP BY i.sku, l.code, b.item_id, b.location_id
                  ORDER BY n DESC LIMIT 1
                 """
