@@ -305,7 +305,8 @@ def _scrap(session: Session, case: RecallCase, action: RecallAction, data: Actio
     """scrap_lot: every position scrapped, then the lot marked consumed (only a lot without stock can be)."""
     lot, item = _lot_and_item(session, action)
     tag = f"recall {case.recall_number}"
-    # Lock the lot first so that no shipment slips in between reading the positions and scrapping.
+    # Lock the lot first so no shipment slips in between reading and scrapping; it becomes consumed
+    # only once its stock is gone (a lot with stock cannot be marked consumed).
     session.execute(sa.select(Lot.id).where(Lot.id == lot.id).with_for_update())
     rows = _balances(session, lot)
     movement = _move_all(session, "scrap", occurred_at, lot, item, rows, None, f"{tag}: scrap lot {lot.lot_code}")
