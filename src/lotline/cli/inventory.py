@@ -13,7 +13,7 @@ import typer
 
 from lotline.catalog import service as catalog
 from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, lot_specs, print_json, read_input
-from lotline.db import read_snapshot, transaction
+from lotline.db import read_snapshot, retry, transaction
 from lotline.errors import InvalidInput
 from lotline.inventory import queries
 from lotline.inventory import service as inventory
@@ -71,8 +71,8 @@ def _require(**flags) -> None:
 def _post(service_fn, schema, payload: dict, as_json: bool) -> None:
     """Validate a payload, post it in one transaction, print the movement."""
     data = schema.model_validate(payload)
-    with transaction() as s:
-        detail = _detail(s, service_fn(s, data))
+    # retried whole on a deadlock or serialization failure (lotline.db.retry)
+    detail = retry.run_transaction(lambda s: _detail(s, service_fn(s, data)))
     _show_posted(detail, as_json)
 
 
@@ -345,6 +345,5 @@ def movement_reverse(
 ) -> None:
     """Post the exact opposite of a movement (receipts, transfers, adjustments, scrap, returns)."""
     data = ReversalIn(reason=reason, occurred_at=at)
-    with transaction() as s:
-        detail = _detail(s, inventory.reverse(s, _movement_id(movement_id), data))
+    detail = retry.run_transaction(lambda s: _detail(s, inventory.reverse(s, _movement_id(movement_id), data)))
     _show_posted(detail, as_json)

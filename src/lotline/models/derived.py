@@ -21,6 +21,8 @@ class InventoryBalance(Base):
     location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"), primary_key=True)
     lot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lots.id"), primary_key=True)
     quantity: Mapped[Decimal]
+    # latest ledger time of this key; NULL when unknown (bulk-loaded rows) — see inventory/balances.py
+    last_occurred_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = updated()
 
 
