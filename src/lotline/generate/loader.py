@@ -287,7 +287,7 @@ def generate(
         derived_fills = sql.execute(
             conn, "INSERT INTO sales_order_line_fills SELECT * FROM sales_order_line_fills_source"
         )
-        # The derived per-day ledger sums (migration 0021): the lines' triggers fired per COPY batch,
+        # The derived per-day ledger sums (migration 0025): the lines' triggers fired per COPY batch,
         # or not at all in replica mode; either way rebuild them from their defining view.
         sql.execute(conn, "DELETE FROM kpi_ledger_days")
         derived_days = sql.execute(conn, "INSERT INTO kpi_ledger_days SELECT * FROM kpi_ledger_days_source")

@@ -53,29 +53,22 @@ WITH f AS NOT MATERIALIZED (
              GROUP BY f.sales_order_line_id
            ) u
      WHERE NOT EXISTS (SELECT 1 FROM sales_orders so WHERE so.id = u.sales_order_id AND so.status = 'canceled')
-), agg AS (
-    -- one pass over the lines for three groupings (PostgreSQL hashes them side by side): per item,
-    -- per customer, and per order for the orders that are not whole in the window (o.id is NULL for
-    -- the others, which fall into one discarded group per customer)
-    SELECT f.item_id, f.customer_id, o.id AS straddling_order_id,
-           GROUPING(f.item_id, f.customer_id, o.id) AS grouping_set,
+), by_item AS (
+    SELECT f.item_id,
            sum(f.filled) AS filled,
            sum(f.ordered) AS ordered,
            count(*) FILTER (WHERE f.filled >= f.ordered) AS lines_complete,
-           count(*) AS lines,
-           bool_and(f.filled >= f.ordered) AS complete
+           count(*) AS lines
       FROM f
-     CROSS JOIN LATERAL (
-           SELECT CASE WHEN NOT (f.order_first_due >= %(first_due)s::date
-                                 AND f.order_last_due < %(end_due)s::date
-                                 AND f.order_changed_at <= %(as_of)s::timestamptz)
-                       THEN f.sales_order_id END AS id
-           ) o
-     GROUP BY GROUPING SETS ((f.item_id), (f.customer_id), (f.customer_id, o.id))
-), by_item AS (
-    SELECT a.item_id, a.filled, a.ordered, a.lines_complete, a.lines FROM agg a WHERE a.grouping_set = 3
+     GROUP BY f.item_id
 ), by_customer AS (
-    SELECT a.customer_id, a.filled, a.ordered, a.lines_complete, a.lines FROM agg a WHERE a.grouping_set = 5
+    SELECT f.customer_id,
+           sum(f.filled) AS filled,
+           sum(f.ordered) AS ordered,
+           count(*) FILTER (WHERE f.filled >= f.ordered) AS lines_complete,
+           count(*) AS lines
+      FROM f
+     GROUP BY f.customer_id
 ), whole_orders AS (
     SELECT f.customer_id,
            count(*) FILTER (WHERE f.order_complete) AS orders_complete,
@@ -88,12 +81,16 @@ WITH f AS NOT MATERIALIZED (
        AND NOT EXISTS (SELECT 1 FROM sales_orders so WHERE so.id = f.sales_order_id AND so.status = 'canceled')
      GROUP BY f.customer_id
 ), other_orders AS (
-    SELECT a.customer_id,
-           count(*) FILTER (WHERE a.complete) AS orders_complete,
+    SELECT o.customer_id,
+           count(*) FILTER (WHERE o.complete) AS orders_complete,
            count(*) AS orders
-      FROM agg a
-     WHERE a.grouping_set = 4 AND a.straddling_order_id IS NOT NULL
-     GROUP BY a.customer_id
+      FROM (SELECT f.sales_order_id, f.customer_id, bool_and(f.filled >= f.ordered) AS complete
+              FROM f
+             WHERE NOT (f.order_first_due >= %(first_due)s::date
+                        AND f.order_last_due < %(end_due)s::date
+                        AND f.order_changed_at <= %(as_of)s::timestamptz)
+             GROUP BY f.sales_order_id, f.customer_id) o
+     GROUP BY o.customer_id
 ), customers AS (
     SELECT c.customer_id, c.filled, c.ordered, c.lines_complete, c.lines,
            coalesce(w.orders_complete, 0) + coalesce(x.orders_complete, 0) AS orders_complete,
