@@ -106,7 +106,7 @@ class Qty:
     raw: str
     ref: ids.ClassRef
     item: Rec
-    quantity: Decimal
+    quantity: Decimal | None  # None only where no quantity is posted (a status change)
 
 
 def cbv(value: Any) -> Any:
@@ -165,16 +165,19 @@ class Mapper:
 
     # --- pieces --------------------------------------------------------------------------------
 
-    def quantities(self, event: dict, member: str, where: str) -> tuple[list[Qty], int]:
+    def quantities(self, event: dict, member: str, where: str, *, need: bool = True) -> tuple[list[Qty], int]:
         out = []
         for n, q in enumerate(event.get(member) or []):
             raw = q["epcClass"]
             ref = ids.parse_class(raw)
             if ref.serial is not None:
                 raise InvalidInput(f"{where}: {member}[{n}] {raw!r} names one instance, not a class", identifier=raw)
-            if "quantity" not in q:
-                raise InvalidInput(f"{where}: {member}[{n}] ({raw}) has no quantity; lotline posts quantities")
             item = self.registry.item(raw, ref, uom_code=q.get("uom"), where=where)
+            if "quantity" not in q:
+                if need:
+                    raise InvalidInput(f"{where}: {member}[{n}] ({raw}) has no quantity; lotline posts quantities")
+                out.append(Qty(raw, ref, item, None))
+                continue
             qty = to_stocking(Decimal(str(q["quantity"])), q.get("uom"), item_uom=item.uom, sku=item.code,
                               where=f"{where}: {member}[{n}]")
             if qty <= 0:
@@ -253,7 +256,13 @@ class Mapper:
 
     def object_event(self, event: dict, key: str, at: datetime, where: str) -> Outcome:
         step, disp, action = cbv(event.get("bizStep")), cbv(event.get("disposition")), event.get("action")
-        qs, instances = self.quantities(event, "quantityList", where)
+        qs, instances = self.quantities(event, "quantityList", where, need=False)
+        if step in ("receiving", "shipping", "destroying", "commissioning", "cycle_counting", "stock_taking") or (
+            self.locations_of(event, "sourceList", "location") and self.locations_of(event, "destinationList", "location")
+        ):
+            for n, q in enumerate(qs):
+                if q.quantity is None:
+                    raise InvalidInput(f"{where}: quantityList[{n}] ({q.raw}) has no quantity; lotline posts quantities")
         note = f"; {instances} instance-level EPC(s) without a lot not tracked" if instances else ""
         ilmd = event.get("ilmd") or {}
         if not qs:
@@ -464,12 +473,14 @@ class Mapper:
         for n, q in enumerate(ins):
             consume.append({"item": q.item.code, "location": loc(in_locs, n), "quantity": q.quantity,
                             "lots": [{"lot": q.ref.lot, "quantity": q.quantity}] if q.ref.lot is not None else None})
+        expiries = event.get(EXT + "outputExpiresAt") or []
         produce = []
         for n, q in enumerate(outs):
             if q.item.lot_tracked and q.ref.lot is None:
                 raise InvalidInput(f"{where}: output {q.raw!r}: item {q.item.code} is lot-tracked; name the lot (LGTIN)")
             produce.append({"item": q.item.code, "location": loc(out_locs, n), "quantity": q.quantity,
-                            "lot_code": q.ref.lot or "-", "expires_at": expires})
+                            "lot_code": q.ref.lot or "-",
+                            "expires_at": _date_or_time(expiries[n], "expiry") if n < len(expiries) and expiries[n] else expires})
         done = production.execute(self.session, number, ExecutionIn(occurred_at=at, external_ref=external_ref(key),
                                                                     consume=consume, produce=produce))
         note = ""
