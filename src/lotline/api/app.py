@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from lotline import errors
 from lotline.api import problems
 from lotline.api.routers import catalog, inventory, production, sales
+from lotline.api.routers import epcis as epcis_router
 from lotline.api.routers import kpis as kpis_router
 from lotline.api.routers import recalls as recalls_router
 from lotline.api.routers import trace as trace_router
@@ -35,6 +36,6 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     # The JSON API lives under a versioned prefix so that the web console can own "/".
-    for module in (catalog, inventory, production, sales, recalls_router, trace_router, kpis_router):
+    for module in (catalog, inventory, production, sales, recalls_router, trace_router, kpis_router, epcis_router):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

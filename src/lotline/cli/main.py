@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from lotline.cli import catalog, db, demo, inventory, production, recall, sales, serve
+from lotline.cli import epcis as epcis_cli
 from lotline.cli import generate as generate_cli
 from lotline.cli import kpi as kpi_cli
 from lotline.cli import trace as trace_cli
@@ -27,3 +28,4 @@ app.add_typer(recall.app, name="recall")
 app.add_typer(trace_cli.app, name="trace")
 app.command("generate")(generate_cli.generate)
 app.add_typer(kpi_cli.app, name="kpi")
+app.add_typer(epcis_cli.app, name="epcis")

@@ -298,6 +298,9 @@ def _apply_chunk(s: Session, job: Job, chunk: list[dict], first: int, mapper: Ma
             results.append(Result(seq, key, event["type"], "replayed", message="captured before; nothing posted"))
             job.counts["replayed"] += 1
             continue
+        if "errorDeclaration" in event and rows:
+            _insert_events(s, job.id, rows)  # the declared event may be earlier in this chunk
+            rows.clear()
         mark = mapper.registry.mark()
         savepoint = s.begin_nested()
         try:

@@ -188,7 +188,13 @@ def _document(session: Session, wanted: set[uuid.UUID], as_of: datetime | None, 
         digital_link=digital_link,
     )
     timeline: list[tuple[tuple, dict]] = []
+    first_shipped: dict[uuid.UUID, datetime] = {}
+    for r in rows:
+        if r[17] is not None:
+            first_shipped[r[17]] = min(first_shipped.get(r[17], r[2]), r[2])
     for oid, number, customer_id, ordered_at, lines in _orders(order_rows):
+        # an order is placed before its first shipment even where its recorded time says otherwise
+        ordered_at = min(ordered_at, first_shipped.get(oid, ordered_at))
         timeline.append(((ordered_at, datetime.min.replace(tzinfo=UTC), uuid.UUID(int=0), 0), {
             "type": "TransactionEvent", "eventTime": _t(ordered_at), "eventTimeZoneOffset": "+00:00",
             "eventID": f"urn:uuid:{uuid.uuid5(NS, f'order:{oid}')}", "action": "ADD",

@@ -18,7 +18,9 @@ eventID). The rules, in the order they are tried:
   destinationList (``owning_party``, else ``possessing_party``). Its sales order: the bizTransaction ``po``
   (its last ``:``/``/`` segment is the order number; ``urn:lotline:so:N`` exactly N). An order that exists
   is shipped against (lines of the item, in line order, with open quantity); one that does not is created
-  for the shipment (one line per item, due on the event's date). Without a ``po``, the order is
+  for the shipment (one line per item, due on the event's date). Such a created order holds that shipment
+  only: a later shipment of the same po gets its own order ``<po>/2``, ``<po>/3``... (send the order as a
+  TransactionEvent first, as lotline's exports do, to ship several times against one order). Without a ``po``, the order is
   ``EPCIS-<first 12 hex of the event key's SHA-256>``, created.
 - ObjectEvent, bizStep ``destroying`` → scrap at bizLocation (one scrap movement per item).
 - ObjectEvent with a sourceList and a destinationList of type ``location`` (lotline exports use bizStep
@@ -401,6 +403,13 @@ class Mapper:
         location = self.place(event, where)
         number = self.order_number(event, "po", key) or f"EPCIS-{_short(key)}"
         order = self.session.scalar(sa.select(SalesOrder).where(SalesOrder.number == number))
+        base, n = number, 1
+        # An order lotline created for an earlier shipment of this po holds exactly that shipment; a later
+        # shipment of the same po gets an order of its own, numbered <po>/2, <po>/3, ...
+        while order is not None and order.status == "closed" and (order.notes or "").startswith("created for EPCIS"):
+            n += 1
+            number = f"{base}/{n}"
+            order = self.session.scalar(sa.select(SalesOrder).where(SalesOrder.number == number))
         created = False
         if order is None:
             totals: dict[str, Decimal] = {}
@@ -459,12 +468,13 @@ class Mapper:
         if number is None and event.get("transformationID"):
             number = _last_segment(event["transformationID"])[:64]
         number = number or f"EPCIS-{_short(key)}"
-        if self.session.scalar(sa.select(WorkOrder.id).where(WorkOrder.number == number)) is None:
-            production.create_work_order(self.session, WorkOrderIn(
+        wo_id = self.session.scalar(sa.select(WorkOrder.id).where(WorkOrder.number == number))
+        if wo_id is None:
+            wo_id = production.create_work_order(self.session, WorkOrderIn(
                 number=number, item=outs[0].item.code,
                 planned_quantity=sum(q.quantity for q in outs if q.item.id == outs[0].item.id),
                 notes=f"created for EPCIS {where}",
-            ))
+            )).id
         ilmd = event.get("ilmd") or {}
         expires = _date_or_time(ilmd.get(EXT + "expiresAt"), "expiresAt") or _date_or_time(
             _ilmd_value(ilmd, "cbvmda:itemExpirationDate", "cbvmda:bestBeforeDate", "cbvmda:sellByDate"), "expiry date"
@@ -481,7 +491,8 @@ class Mapper:
             produce.append({"item": q.item.code, "location": loc(out_locs, n), "quantity": q.quantity,
                             "lot_code": q.ref.lot or "-",
                             "expires_at": _date_or_time(expiries[n], "expiry") if n < len(expiries) and expiries[n] else expires})
-        done = production.execute(self.session, number, ExecutionIn(occurred_at=at, external_ref=external_ref(key),
+        # by id: a number taken from a transformationID may look like a UUID
+        done = production.execute(self.session, wo_id, ExecutionIn(occurred_at=at, external_ref=external_ref(key),
                                                                     consume=consume, produce=produce))
         note = ""
         if in_instances or out_instances:
