@@ -7,6 +7,7 @@ import typer
 from lotline.cli import catalog, db, demo, inventory, production, recall, sales, serve
 from lotline.cli import epcis as epcis_cli
 from lotline.cli import generate as generate_cli
+from lotline.cli import imports as imports_cli
 from lotline.cli import kpi as kpi_cli
 from lotline.cli import trace as trace_cli
 
@@ -29,3 +30,4 @@ app.add_typer(trace_cli.app, name="trace")
 app.command("generate")(generate_cli.generate)
 app.add_typer(kpi_cli.app, name="kpi")
 app.add_typer(epcis_cli.app, name="epcis")
+app.add_typer(imports_cli.app, name="import")
