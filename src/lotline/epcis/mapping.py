@@ -151,6 +151,11 @@ def _last_segment(uri: str) -> str:
     return re.split(r"[:/]", uri.rstrip("/"))[-1] or uri
 
 
+def _lot_ids(*posted) -> list[uuid.UUID]:
+    """Lots a posting touched, from its own lot rows (no query)."""
+    return list(dict.fromkeys(r.lot_id for p in posted if p is not None for rows in p.lot_rows for r in rows))
+
+
 def _short(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
@@ -335,7 +340,8 @@ class Mapper:
             if after is None:
                 out.outcome, out.mapping = "posted", "status"
                 out.message = f"lot status {wanted} ({len(changes)} changed)"
-        out.lot_ids = self.lot_ids_of(qs)
+        if not out.lot_ids:
+            out.lot_ids = self.lot_ids_of(qs)
         out.message += note
         return out
 
@@ -376,7 +382,7 @@ class Mapper:
             lines.append({"item": q.item.code, "location": location.code, "quantity": q.quantity, "lots": lots})
         p = inventory.receive(self.session, ReceiptIn(vendor=vendor.code, occurred_at=at, external_ref=ref, lines=lines,
                                                       notes=f"EPCIS {where}"))
-        return Outcome("posted", "receipt", effects={"movements": [str(p.movement.id)]},
+        return Outcome("posted", "receipt", effects={"movements": [str(p.movement.id)]}, lot_ids=_lot_ids(p),
                        message="" if not p.replayed else "receipt already posted under this reference")
 
     def customer_return(self, event, qs, key, at, where) -> Outcome:
@@ -442,6 +448,7 @@ class Mapper:
                     break
         shipped = sales.ship(self.session, order.id, ShipmentIn(shipped_at=at, external_ref=external_ref(key), lines=ship_lines))
         return Outcome("posted", "shipment", message=f"order {number}{' (created)' if created else ''}",
+                       lot_ids=_lot_ids(shipped.posted),
                        effects={"movements": [str(shipped.posted.movement.id)], "shipment": str(shipped.shipment.id),
                                 "customer": customer.code, "location": location.code})
 
@@ -499,7 +506,7 @@ class Mapper:
             note = f"; {in_instances + out_instances} instance-level EPC(s) without a lot not tracked"
         out = Outcome("posted", "execution", message=f"work order {number}{note}",
                       effects={"execution": str(done.execution.id)})
-        out.lot_ids = self.lot_ids_of(ins + outs)
+        out.lot_ids = _lot_ids(done.consumed, done.produced)
         step, disp = cbv(event.get("bizStep")), cbv(event.get("disposition"))
         wanted = self.wanted_status(event, step, disp, releasing=False)
         if wanted:
