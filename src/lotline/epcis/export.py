@@ -37,7 +37,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lotline.db import load_sql
+from lotline.db import sql
 from lotline.epcis import identifiers as ids
 from lotline.epcis.masterdata import MDA, identifiers_of
 from lotline.epcis.units import rec20_of
@@ -161,9 +161,9 @@ def export_recall(session: Session, recall_number: str, *, digital_link: bool = 
 
 def _document(session: Session, wanted: set[uuid.UUID], as_of: datetime | None, *, digital_link: bool) -> dict:
     when = as_of or utcnow()
-    cur = session.connection().connection.dbapi_connection.cursor()
-    cur.execute(load_sql("lotline.epcis", "export_rows"), {"lot_ids": list(wanted), "as_of": when})
-    rows = cur.fetchall()
+    session.flush()  # the runner does not autoflush
+    rows = sql.rows(session, sql.load_sql("lotline.epcis", "export_rows"), {"lot_ids": list(wanted), "as_of": when},
+                    kind="tuple")
     lots = {x.id: x for x in session.scalars(sa.select(Lot).where(Lot.id.in_(wanted)))}
     movements: dict[uuid.UUID, list] = defaultdict(list)
     order_of: dict[uuid.UUID, tuple] = {}
