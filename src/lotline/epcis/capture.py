@@ -240,7 +240,14 @@ def capture(
                 job.counts[k] = 0
             _finish(job, job.refusals)
         return job
-    _run(None, job, events, mapper, seen, progress, chunked=True)
+    try:
+        _run(None, job, events, mapper, seen, progress, chunked=True)
+    except BaseException as exc:
+        # chunks already committed stay (their results are recorded); the job says where it stopped
+        job.status = "failed"
+        job.error = f"stopped by {type(exc).__name__}: {exc}"[:10_000]
+        _finish(job, [], results_written=True)
+        raise
     return job
 
 

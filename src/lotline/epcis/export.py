@@ -215,6 +215,14 @@ def _document(session: Session, wanted: set[uuid.UUID], as_of: datetime | None, 
         by_movement[mid] = _movement_events(names, lots, mid, mrows)
         for n, ev in enumerate(by_movement[mid]):
             timeline.append(((*order_of[mid], n), ev))
+    for eid, erows in executions.items():
+        ev = _execution_event(names, lots, wanted, eid, erows)
+        if ev is not None:
+            ev["_execution"] = str(eid)
+            timeline.append(((erows[0][13], min(r[19] for r in erows), erows[0][16], 0), ev))
+    _reuse_captured_ids(session, by_movement, executions, timeline)
+    for _k, ev in timeline:
+        ev.pop("_execution", None)
     for mrows in movements.values():
         first = mrows[0]
         if first[4] is not None and first[4] in by_movement:
@@ -222,10 +230,6 @@ def _document(session: Session, wanted: set[uuid.UUID], as_of: datetime | None, 
                 declared = dict(ev)
                 declared["errorDeclaration"] = {"declarationTime": _t(first[2]), "reason": "incorrect_data"}
                 timeline.append(((*order_of[first[0]], n), declared))
-    for eid, erows in executions.items():
-        ev = _execution_event(names, lots, wanted, eid, erows)
-        if ev is not None:
-            timeline.append(((erows[0][13], min(r[19] for r in erows), erows[0][16], 0), ev))
     timeline.sort(key=lambda x: x[0])
     events = [ev for _k, ev in timeline]
     if as_of is None:
@@ -241,6 +245,35 @@ def _document(session: Session, wanted: set[uuid.UUID], as_of: datetime | None, 
         "epcisHeader": names.master_data(),
         "epcisBody": {"eventList": events},
     }
+
+
+def _reuse_captured_ids(session: Session, by_movement, executions, timeline) -> None:
+    """Postings that came from a captured EPCIS event are exported under that event's ID, so importing the
+    export where the event was captured replays it instead of posting it twice (one statement)."""
+    movement_ids = [str(m) for m in by_movement]
+    execution_ids = [str(e) for e in executions]
+    if not movement_ids and not execution_ids:
+        return
+    found = sql.rows(session, "SELECT event_key, effects FROM epcis_events WHERE mapping <> 'declaration'"
+                              " AND (effects->'movements' ?| %(m)s::text[] OR effects->>'execution' = ANY(%(e)s::text[]))",
+                     {"m": movement_ids, "e": execution_ids}, kind="tuple")
+    key_of: dict[str, str] = {}
+    for key, effects in found:
+        for m in effects.get("movements", []):
+            key_of.setdefault(m, key)
+        if effects.get("execution"):
+            key_of.setdefault(effects["execution"], key)
+    if not key_of:
+        return
+    first_event = {}
+    for mid, evs in by_movement.items():
+        if evs and str(mid) in key_of:
+            first_event[id(evs[0])] = key_of[str(mid)]
+    for _k, ev in timeline:
+        if id(ev) in first_event:
+            ev["eventID"] = first_event[id(ev)]
+        elif ev["type"] == "TransformationEvent" and ev.get("_execution") in key_of:
+            ev["eventID"] = key_of[ev["_execution"]]
 
 
 def _orders(order_rows):

@@ -51,10 +51,9 @@ lot-tracked item being shipped / consumed / scrapped, lots allocated first-expir
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -65,9 +64,18 @@ from lotline.epcis import identifiers as ids
 from lotline.epcis.document import external_ref
 from lotline.epcis.masterdata import Rec, Registry
 from lotline.epcis.units import to_stocking
-from lotline.errors import InvalidInput, InvalidStateTransition, NotFound
+from lotline.epcis.vocab import (
+    RELEASING,
+    STATUS_OF_DISPOSITION,
+    _date_or_time,
+    _ilmd_value,
+    _last_segment,
+    cbv,
+    parse_time,
+)
+from lotline.errors import InvalidInput, NotFound
 from lotline.inventory import service as inventory
-from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ReturnIn, ReversalIn, ScrapIn, TransferIn
+from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ReturnIn, ScrapIn, TransferIn
 from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatusChange
 from lotline.models import Lot, SalesOrder, WorkOrder
@@ -75,23 +83,12 @@ from lotline.production import service as production
 from lotline.production.schemas import ExecutionIn, WorkOrderIn
 from lotline.sales import service as sales
 from lotline.sales.schemas import SalesOrderIn, ShipmentIn
-from lotline.types import utcnow
 
 LOTLINE = "urn:lotline:epcis:"
 # JSON-LD context entry lotline adds to documents it writes; its extension members use this prefix.
 CONTEXT_PREFIX = "lotline"
 EXT = CONTEXT_PREFIX + ":"
 
-STATUS_OF_DISPOSITION = {
-    "recalled": "blocked",
-    "damaged": "blocked",
-    "expired": "expired",
-    "non_sellable_other": "quarantine",
-    "sellable_not_accessible": "quarantine",
-}
-RELEASING = {"active", "sellable_accessible", "available"}
-CBV_PREFIXES = ("https://ref.gs1.org/cbv/BizStep-", "https://ref.gs1.org/cbv/Disp-", "https://ref.gs1.org/cbv/BTT-",
-                "https://ref.gs1.org/cbv/SDT-", "https://ref.gs1.org/cbv/ER-")
 
 
 @dataclass
@@ -109,46 +106,6 @@ class Qty:
     ref: ids.ClassRef
     item: Rec
     quantity: Decimal | None  # None only where no quantity is posted (a status change)
-
-
-def cbv(value: Any) -> Any:
-    """A CBV term as its bare word (``https://ref.gs1.org/cbv/BizStep-shipping`` -> ``shipping``)."""
-    if isinstance(value, str):
-        for prefix in CBV_PREFIXES:
-            if value.startswith(prefix):
-                return value[len(prefix):]
-    return value
-
-
-def parse_time(value: str) -> datetime:
-    t = datetime.fromisoformat(value.replace("z", "Z"))
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
-def _ilmd_value(ilmd: dict, *names: str) -> Any:
-    for name in names:
-        for key, value in ilmd.items():
-            if key == name or key.rsplit(":", 1)[-1].rsplit("#", 1)[-1] == name.rsplit(":", 1)[-1]:
-                return value
-    return None
-
-
-def _date_or_time(value: Any, what: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    text = str(value)
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
-        return parse_time(text)
-    except ValueError:
-        raise InvalidInput(f"ILMD {what} {text!r} is not a date (YYYY-MM-DD) or date-time") from None
-
-
-def _last_segment(uri: str) -> str:
-    if uri.startswith("urn:lotline:so:") or uri.startswith("urn:lotline:wo:"):
-        return ids.unquote(uri[len("urn:lotline:so:"):])
-    return re.split(r"[:/]", uri.rstrip("/"))[-1] or uri
 
 
 def _lot_ids(*posted) -> list[uuid.UUID]:
@@ -531,59 +488,7 @@ class Mapper:
         order = sales.create_order(self.session, SalesOrderIn(number=number, customer=customer.code, ordered_at=at, lines=lines))
         return Outcome("posted", "order", message=f"sales order {number}", effects={"order": str(order.id)})
 
-    # --- error declarations --------------------------------------------------------------------
-
     def declaration(self, event: dict, key: str, where: str) -> Outcome:
-        row = self.session.execute(
-            sa.text("SELECT id, effects, declared_at, mapping FROM epcis_events WHERE event_key = :k FOR UPDATE"),
-            {"k": key},
-        ).first()
-        if row is None:
-            raise NotFound(f"{where}: declares an error in event {key}, which lotline has not captured", kind="event", ref=key)
-        if row.declared_at is not None:
-            return Outcome("stored", "declaration", "error already declared; nothing more to undo")
-        decl = event["errorDeclaration"]
-        when = min(parse_time(decl["declarationTime"]), utcnow())
-        reason = f"EPCIS error declaration ({cbv(decl.get('reason')) or 'no reason given'}) of {key}"[:10_000]
-        if row.mapping == "execution":
-            raise InvalidStateTransition(
-                f"{where}: event {key} posted a work order execution, which lotline cannot undo; "
-                "send corrective events (a return, an adjustment) instead"
-            )
-        effects = row.effects or {}
-        undone = []
-        for change in reversed(effects.get("status", [])):
-            lot = self.session.get(Lot, uuid.UUID(change["lot"]))
-            lots_service.change_status(self.session, lot, LotStatusChange(status=change["from"], reason=reason))
-            undone.append(f"lot {lot.lot_code} back to {change['from']}")
-        for mid in effects.get("movements", []):
-            if row.mapping == "shipment":
-                undone.append(self._return_shipment(uuid.UUID(mid), effects, when, reason, key))
-            else:
-                inventory.reverse(self.session, uuid.UUID(mid), ReversalIn(reason=reason, occurred_at=when))
-                undone.append(f"movement {mid} reversed")
-        if effects.get("order"):
-            order = self.session.get(SalesOrder, uuid.UUID(effects["order"]))
-            if order is not None and order.status == "open" and not sales.order_lines(self.session, order)[0]["shipped"]:
-                order.status = "canceled"
-                undone.append(f"sales order {order.number} canceled")
-        self.session.execute(sa.text("UPDATE epcis_events SET declared_at = now() WHERE id = :id"), {"id": row.id})
-        return Outcome("posted", "declaration", "; ".join(undone) or "nothing to undo", effects={"declared": key})
+        from lotline.epcis.declarations import declare
 
-    def _return_shipment(self, movement_id, effects, when, reason, key) -> str:
-        detail = inventory.get_movement(self.session, movement_id)
-        lines = []
-        for line, rows in zip(detail.lines, detail.lot_rows, strict=True):
-            lines.append({"item": str(line.item_id), "location": str(line.location_id), "quantity": -line.quantity_delta,
-                          "lots": [{"lot": str(r.lot_id), "quantity": -r.quantity_delta} for r in rows]})
-        # return lines name the location by code
-        from lotline.models import Location
-
-        codes = {x.id: x.code for x in self.session.scalars(sa.select(Location).where(
-            Location.id.in_([ln.location_id for ln in detail.lines])))}
-        for ln, spec in zip(detail.lines, lines, strict=True):
-            spec["location"] = codes[ln.location_id]
-        p = inventory.return_goods(self.session, ReturnIn(customer=str(detail.movement.customer_id), occurred_at=when,
-                                                          external_ref=external_ref(key, "#declaration"), notes=reason,
-                                                          lines=lines))
-        return f"shipment returned (movement {p.movement.id})"
+        return declare(self, event, key, where)
