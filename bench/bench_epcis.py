@@ -150,11 +150,13 @@ def main() -> None:
     out.print(f"document: {a.events:,} events, {path.stat().st_size / 1e6:.1f} MB, written in {time.perf_counter() - t:.1f} s")
 
     src = capture.source_of_path(path)
+    rss_before_validate = rss_mb()
     t = time.perf_counter()
     header = document.read_header(src)
     problems = capture.validate_document(src, header)
     t_validate = time.perf_counter() - t
     assert not problems, problems[:3]
+    out.print(f"resident memory around the two validation passes: {rss_before_validate:.0f} MB -> {rss_mb():.0f} MB")
 
     name = f"lotline_epcis_bench_{os.getpid()}"
     fresh_database(a.server, name)
