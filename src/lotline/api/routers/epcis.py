@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from lotline.api.deps import ReadSession
+from lotline.api.deps import ReadSession, require
 from lotline.epcis import capture, export, query
 from lotline.serialize import to_jsonable
 from lotline.trace import service as trace_service
@@ -31,7 +31,9 @@ def _job_body(job: capture.Job) -> dict:
                         "refusals": [r.__dict__ for r in job.refusals[:1000]]})
 
 
-@router.post("/capture", status_code=status.HTTP_202_ACCEPTED)
+# Capture posts stock, production and shipments (and the lot status its dispositions carry): the
+# operator's "stock.post" permission.
+@router.post("/capture", status_code=status.HTTP_202_ACCEPTED, dependencies=[require("stock.post")])
 async def capture_document(
     request: Request,
     atomic: Annotated[bool, Query(description="All or nothing: one refused event posts nothing.")] = False,
@@ -68,13 +70,13 @@ class _NoClose:
         return False
 
 
-@router.get("/capture/{job_id}")
+@router.get("/capture/{job_id}", dependencies=[require("read")])
 def get_capture(job_id: uuid.UUID, session: ReadSession) -> dict:
     """A capture job: status, counters and per-event results in document order."""
     return to_jsonable(capture.get_job(session, job_id))
 
 
-@router.get("/events")
+@router.get("/events", dependencies=[require("read")])
 def get_events(
     session: ReadSession,
     eventType: Annotated[list[str] | None, Query()] = None,  # noqa: N803 - EPCIS parameter names
@@ -93,7 +95,7 @@ def get_events(
                         disposition=EQ_disposition or (), lot=lot, item=item, limit=limit)
 
 
-@router.get("/export")
+@router.get("/export", dependencies=[require("read")])
 def get_export(
     session: ReadSession,
     lot: str | None = None,
