@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from lotline import errors
+from lotline import errors, web
 from lotline.api import problems
 from lotline.api.routers import catalog, inventory, production, sales
 from lotline.api.routers import kpis as kpis_router
@@ -37,4 +37,5 @@ def create_app() -> FastAPI:
     # The JSON API lives under a versioned prefix so that the web console can own "/".
     for module in (catalog, inventory, production, sales, recalls_router, trace_router, kpis_router):
         app.include_router(module.router, prefix=API_PREFIX)
+    web.install(app)  # the console at "/" (HTML pages over the same services)
     return app
