@@ -7,6 +7,7 @@ scrap, then shows lots, on-hand by lot and location, and postings the rules refu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,17 +68,24 @@ class DemoReport:
     on_hand: list[dict] = field(default_factory=list)
 
 
-def prepare_database() -> str:
-    """A fresh, migrated demo database; the process-wide engine is pointed at it."""
-    url = engine_mod.sibling_database_url(DEMO_DATABASE, recreate=True)
+def prepare_database(name: str = DEMO_DATABASE) -> str:
+    """A fresh, migrated demo database; the process-wide engine is pointed at it.
+
+    Raises InvalidInput for a name that is not a plain lower-case identifier (it is quoted into DDL).
+    """
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise errors.InvalidInput(
+            f"demo database name {name!r} must be 1-63 lower-case letters, digits or underscores, not starting with a digit"
+        )
+    url = engine_mod.sibling_database_url(name, recreate=True)
     engine = engine_mod.create_engine(url)
     migrations.upgrade(engine)
     engine_mod.reset_engine(engine)
     return url
 
 
-def run(progress: Callable[[str], None] = lambda _msg: None) -> DemoReport:
-    url = prepare_database()
+def run(progress: Callable[[str], None] = lambda _msg: None, database: str = DEMO_DATABASE) -> DemoReport:
+    url = prepare_database(database)
     report = DemoReport(database_url=url)
     t0 = utcnow().replace(microsecond=0) - timedelta(days=12)
 
@@ -100,11 +108,12 @@ def run(progress: Callable[[str], None] = lambda _msg: None) -> DemoReport:
     step(f"master data: {len(ITEMS)} items, {len(LOCATIONS)} locations, {len(VENDORS)} vendors, {len(CUSTOMERS)} customers")
 
     receipts = [
-        ("MOULIN", "FLOUR-T55", "1000", "F2411-A", "MV-88121", day(0), "PO-7001"),
-        ("MOULIN", "FLOUR-T55", "800", "F2411-B", "MV-88190", day(3), "PO-7002"),
-        ("SALINES", "SALT", "200", "S-0577", "SS-2024-77", day(0), "PO-7003"),
-        ("LEVURE", "YEAST", "40", "Y-1203", "LC-1203", day(1), "PO-7004"),
-        ("LEVURE", "YEAST", "40", "Y-1210", "LC-1210", day(5), "PO-7005"),
+        # goods arrive at 05:00, before the morning transfers to the line
+        ("MOULIN", "FLOUR-T55", "1000", "F2411-A", "MV-88121", day(0, 5), "PO-7001"),
+        ("MOULIN", "FLOUR-T55", "800", "F2411-B", "MV-88190", day(3, 5), "PO-7002"),
+        ("SALINES", "SALT", "200", "S-0577", "SS-2024-77", day(0, 5), "PO-7003"),
+        ("LEVURE", "YEAST", "40", "Y-1203", "LC-1203", day(1, 5), "PO-7004"),
+        ("LEVURE", "YEAST", "40", "Y-1210", "LC-1210", day(5, 5), "PO-7005"),
     ]
     for vendor, sku, qty, lot, vendor_lot, when, ref in receipts:
         with db.transaction() as s:

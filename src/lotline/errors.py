@@ -16,7 +16,7 @@
     └── Unavailable                   unavailable      503     7   (database unreachable, SMTP down)
 
 Every error carries a stable machine ``code`` and a message naming the offending thing (movement
-line, lot code, SKU). HTTP (api/problems.py) and CLI (cli/__init__.py) map the classes in one table
+line, lot code, SKU). HTTP (api/problems.py ``STATUS``) and CLI (cli/common.py ``EXIT_CODES``) map the classes in one table
 each; database errors are translated in db/errors.py. Bugs are not domain errors.
 """
 

@@ -22,6 +22,11 @@ def no_gc_pauses() -> Iterator[None]:
     allocation after re-enabling triggers a young-generation pass over every one of them — 37-104 ms
     right after a big trace (measured with gc.callbacks). They are looked at by the next full
     collection instead, so cyclic garbage among them is still found.
+
+    The pause is process-wide, not per thread: in the server, while one request builds a big trace,
+    no thread of the process runs a cyclic collection. That is acceptable because the blocks are
+    short (a few hundred ms at most) and reference counting keeps freeing memory meanwhile; garbage
+    cycles made by other requests during the block wait for the next collection.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -465,6 +465,7 @@ def test_scrapping_a_tracked_item_must_name_the_lots(session, w):
         inventory.scrap(tx, ScrapIn(item="FLOUR", location="WH1", quantity=D(1), occurred_at=at(1)))
 
 
+@pytest.mark.raw_world("posts a shipment movement without an order (low-level post_movement)")
 def test_a_return_goes_back_into_the_lot_it_was_shipped_from(session, w):
     lot = receive(session, w.flour, w.wh1, "F-1", 10)
     line = inventory.Line(w.flour, w.wh1, D(-4), [inventory.LotDelta(lot, D(-4))])

@@ -102,6 +102,7 @@ def test_a_movement_cannot_be_reversed_twice(session, w):
         inventory.reverse(tx, rev.movement.id, ReversalIn(reason="undo the undo", occurred_at=at(1)))
 
 
+@pytest.mark.raw_world("posts a shipment movement without an order (low-level post_movement)")
 def test_shipments_and_production_are_not_reversed_by_a_generic_reversal(session, w):
     lot = receive(session, w.flour, w.wh1, "F-1", 10)
     line = inventory.Line(w.flour, w.wh1, D(-1), [inventory.LotDelta(lot, D(-1))])

@@ -375,6 +375,7 @@ def test_max_depth_limits_the_walk(session, world):
     assert len(one.edges) == 1
 
 
+@pytest.mark.raw_world("damages the balance table on purpose")
 def test_imbalance_between_ledger_and_balances_is_shown(session, world, connection):
     w = world
     receive(session, w["flour"], w["wh"], "F-1", 100)

@@ -12,15 +12,18 @@ from lotline import demo as demo_mod
 from lotline.cli.common import JsonOpt, console, emit, print_json
 
 
-def demo(as_json: bool = JsonOpt) -> None:
+def demo(
+    as_json: bool = JsonOpt,
+    database: str = typer.Option(demo_mod.DEMO_DATABASE, "--database", help="Name of the demo database (re-created)."),
+) -> None:
     """Build a fresh demo database, post a bakery's fortnight, show lots, stock and refused postings."""
     started = time.perf_counter()
     if as_json:
-        report = demo_mod.run()
+        report = demo_mod.run(database=database)
         print_json({"database_url": report.database_url, "steps": report.steps, "refused": report.refused, "lots": report.lots, "on_hand": report.on_hand})
         return
     with console.status("starting the database…"):
-        report = demo_mod.run(progress=lambda msg: console.print(f"[green]✓[/] {msg}"))
+        report = demo_mod.run(progress=lambda msg: console.print(f"[green]✓[/] {msg}"), database=database)
     emit(report.lots, ["sku", "lot_code", "status", "vendor_lot_code", "expires_at", "on_hand"], as_json=False, title="Lots")
     emit(report.on_hand, ["sku", "lot_code", "lot_status", "location", "location_kind", "quantity", "uom"], as_json=False, title="On hand by lot and location")
     console.print(Panel.fit("\n\n".join(f"[bold]{a}[/]\n  → [red]{code}[/]: {msg}" for a, code, msg in report.refused), title="Refused postings"))
@@ -28,7 +31,7 @@ def demo(as_json: bool = JsonOpt) -> None:
     if config.database_url():
         hint = f"LOTLINE_DATABASE_URL='{report.database_url}'"
     else:
-        hint = f"LOTLINE_DATABASE={demo_mod.DEMO_DATABASE}"
+        hint = f"LOTLINE_DATABASE={database}"
     console.print(f"explore it:  [bold]{hint} .venv/bin/lotline stock[/]   (or lot list, movement list, serve)", soft_wrap=True)
 
 

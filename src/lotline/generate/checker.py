@@ -70,44 +70,51 @@ def _foreign_keys(conn: psycopg.Connection) -> list[tuple[str, str, str, str, st
 
 def run_checks(conninfo: str, progress: Callable[[int, int], None] | None = None) -> list[CheckResult]:
     """Run every check in one REPEATABLE READ snapshot; returns one result per check."""
-    progress = progress or (lambda done, total: None)
-    names = check_names()
-    out: list[CheckResult] = []
     with psycopg.connect(conninfo) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         conn.execute("SET LOCAL work_mem = '256MB'")
-        fks = _foreign_keys(conn)
-        total = len(names) + 1
-        for n, name in enumerate(names, start=1):
-            text = load_sql(_PKG, name)
-            t0 = time.perf_counter()
-            violations, sample = conn.execute(text).fetchone()
-            out.append(CheckResult(name, _description(text), violations, sample, time.perf_counter() - t0))
-            progress(n, total)
-        t0 = time.perf_counter()
-        bad = []
-        for con, child, ccol, parent, pcol in fks:
-            q = sql.SQL(
-                "SELECT count(*) FROM {c} x WHERE x.{cc} IS NOT NULL "
-                "AND NOT EXISTS (SELECT 1 FROM {p} y WHERE y.{pc} = x.{cc})"
-            ).format(
-                c=sql.Identifier(child),
-                cc=sql.Identifier(ccol),
-                p=sql.Identifier(parent),
-                pc=sql.Identifier(pcol),
-            )
-            missing = conn.execute(q).fetchone()[0]
-            if missing:
-                bad.append(f"{con}: {missing}")
-        out.append(
-            CheckResult(
-                "check_11_foreign_keys",
-                f"every foreign key ({len(fks)} constraints) points at an existing row",
-                sum(int(b.rsplit(": ", 1)[1]) for b in bad),
-                ", ".join(bad[:5]) or None,
-                time.perf_counter() - t0,
-            )
-        )
-        progress(total, total)
+        out = run_checks_on(conn, progress)
         conn.rollback()
+    return out
+
+
+def run_checks_on(conn: psycopg.Connection, progress: Callable[[int, int], None] | None = None) -> list[CheckResult]:
+    """Run every check on an open connection, inside whatever transaction it is in (tests use the
+    uncommitted world a test built through the services)."""
+    progress = progress or (lambda done, total: None)
+    names = check_names()
+    out: list[CheckResult] = []
+    fks = _foreign_keys(conn)
+    total = len(names) + 1
+    for n, name in enumerate(names, start=1):
+        text = load_sql(_PKG, name)
+        t0 = time.perf_counter()
+        violations, sample = conn.execute(text).fetchone()
+        out.append(CheckResult(name, _description(text), violations, sample, time.perf_counter() - t0))
+        progress(n, total)
+    t0 = time.perf_counter()
+    bad = []
+    for con, child, ccol, parent, pcol in fks:
+        q = sql.SQL(
+            "SELECT count(*) FROM {c} x WHERE x.{cc} IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM {p} y WHERE y.{pc} = x.{cc})"
+        ).format(
+            c=sql.Identifier(child),
+            cc=sql.Identifier(ccol),
+            p=sql.Identifier(parent),
+            pc=sql.Identifier(pcol),
+        )
+        missing = conn.execute(q).fetchone()[0]
+        if missing:
+            bad.append(f"{con}: {missing}")
+    out.append(
+        CheckResult(
+            "check_11_foreign_keys",
+            f"every foreign key ({len(fks)} constraints) points at an existing row",
+            sum(int(b.rsplit(": ", 1)[1]) for b in bad),
+            ", ".join(bad[:5]) or None,
+            time.perf_counter() - t0,
+        )
+    )
+    progress(total, total)
     return out

@@ -1,12 +1,15 @@
 -- Invariant: receipts, production output and returns add stock; shipments, consumption and scrap
--- remove it; a transfer takes from one place exactly what it puts in another, per lot.
+-- remove it (a reversal the opposite); a transfer takes from one place exactly what it puts in another, per lot.
 -- Output: violations bigint, sample text (movement ids)
 WITH bad AS (
     SELECT m.id
       FROM inventory_movements m
       JOIN inventory_movement_lines ml ON ml.movement_id = m.id
-     WHERE (m.movement_type IN ('receipt', 'production_produce', 'return') AND ml.quantity_delta < 0)
-        OR (m.movement_type IN ('shipment', 'production_consume', 'scrap') AND ml.quantity_delta > 0)
+     -- a reversal keeps its original's type with every sign flipped
+     CROSS JOIN LATERAL (SELECT CASE WHEN m.reverses_movement_id IS NULL THEN ml.quantity_delta
+                                     ELSE -ml.quantity_delta END AS q) AS d
+     WHERE (m.movement_type IN ('receipt', 'production_produce', 'return') AND d.q < 0)
+        OR (m.movement_type IN ('shipment', 'production_consume', 'scrap') AND d.q > 0)
     UNION
     SELECT ml.movement_id
       FROM inventory_movement_lots iml

@@ -1,6 +1,6 @@
--- Invariant: only unexpired lots are shipped or consumed (status history is not stored, so the
--- status part is checked on the current state: stock of a lot that is not active or consumed sits
--- only in quarantine or scrap locations, and a consumed lot holds nothing).
+-- Invariant: only unexpired lots are shipped or consumed, and a consumed lot holds nothing.
+-- (Whether a lot was on hold when it shipped needs its status history; blocking or quarantining a
+-- lot does not move its stock, so held stock may sit anywhere — the rules only stop it leaving.)
 -- Output: violations bigint, sample text
 WITH bad AS (
     SELECT 'expired ' || iml.lot_id::text AS what
@@ -10,13 +10,6 @@ WITH bad AS (
       JOIN lots l ON l.id = iml.lot_id
      WHERE m.movement_type IN ('shipment', 'production_consume')
        AND l.expires_at IS NOT NULL AND l.expires_at <= m.occurred_at
-    UNION ALL
-    SELECT 'held ' || b.lot_id::text
-      FROM inventory_balances b
-      JOIN lots l ON l.id = b.lot_id
-      JOIN locations loc ON loc.id = b.location_id
-     WHERE b.quantity > 0 AND l.status IN ('quarantine', 'blocked', 'expired')
-       AND loc.kind NOT IN ('quarantine', 'scrap')
     UNION ALL
     SELECT 'consumed ' || b.lot_id::text
       FROM inventory_balances b
