@@ -25,6 +25,9 @@ from lotline.web import session as web_session
 
 TEMPLATES = Path(__file__).parent / "templates"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# A form shown again with the services' messages is a normal page for a browser (a 4xx document
+# would be logged as a failed load); machines use the JSON API and its problem+json statuses.
+FORM_ERROR = 200
 
 
 def _qty(value: Any) -> str:

@@ -17,7 +17,7 @@ from lotline.serialize import to_jsonable
 from lotline.types import utcnow
 from lotline.web import jobs
 from lotline.web import session as web_session
-from lotline.web.context import Ctx, FormErrors, Page, need, utc_text
+from lotline.web.context import FORM_ERROR, Ctx, FormErrors, Page, need, utc_text
 
 router = APIRouter()
 Read = Annotated[Ctx, Depends(need("read"))]
@@ -27,12 +27,12 @@ SORTS = {"kpi": lambda r: (r.kpi_name, r.label), "value": lambda r: (r.value is 
 
 def _runs_page(ctx: Ctx, *, status: str = "", errors=None, form=None, status_code=200, job_id: str = ""):
     page = Page(ctx.request, 50)
-    with db.read_snapshot() as s:
-        runs = kpis.list_runs(s, status=status or None, limit=500)
-    page.total = len(runs)
     now = utcnow().replace(microsecond=0, second=0)
     default = form or {"window_start": (now - timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
                        "window_end": now.strftime("%Y-%m-%dT%H:%M"), "notes": ""}
+    with db.read_snapshot() as s:
+        runs = [kpis.run_row(r) for r in kpis.list_runs(s, status=status or None, limit=500)]
+    page.total = len(runs)
     return ctx.render("kpi_runs.html", status_code=status_code, runs=runs[page.offset:page.offset + page.size],
                       page=page, status=status, errors=errors or {}, form=default,
                       job=jobs.get(job_id) if job_id else None)
@@ -53,7 +53,7 @@ def compute(ctx: Annotated[Ctx, Depends(need("kpi.write"))], window_start: Annot
             run_id = kpis.create_run(s, data).id
     except (LotlineError, ValidationError) as exc:
         return _runs_page(ctx, errors=FormErrors.of(exc, {"window_start": "window_start", "window_end": "window_end"}),
-                          form=form, status_code=422)
+                          form=form, status_code=FORM_ERROR)
 
     def work(job: jobs.Job) -> str:
         def progress(label: str, done: int, total: int) -> None:
@@ -79,9 +79,9 @@ def _run_page(ctx: Ctx, run_id: str, *, errors=None, status_code=200, job_id: st
     page = Page(ctx.request, 100)
     filter_error = None
     with db.read_snapshot() as s:
-        run = kpis.get_run(s, run_id)
+        run = kpis.run_row(kpis.get_run(s, run_id))
         try:
-            rows = kpis.snapshots(s, run.id, **_filters(s, kpi, level, item, location, customer))
+            rows = kpis.snapshots(s, run["id"], **_filters(s, kpi, level, item, location, customer))
         except LotlineError as exc:
             rows, filter_error = [], exc.message
     rows.sort(key=SORTS.get(sort, SORTS["kpi"]))
@@ -100,16 +100,16 @@ def run_page(ctx: Read, run_id: str, job: str = ""):
 @router.get("/kpi/runs/{run_id}/export.csv")
 def export_csv(ctx: Read, run_id: str):
     with db.read_snapshot() as s:
-        run = kpis.get_run(s, run_id)
-        text = kpis.to_csv(run.id, kpis.snapshots(s, run.id))
-    return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="kpi-{run.id}.csv"'})
+        rid = kpis.get_run(s, run_id).id
+        text = kpis.to_csv(rid, kpis.snapshots(s, rid))
+    return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="kpi-{rid}.csv"'})
 
 
 @router.get("/kpi/runs/{run_id}/bars.json")
 def bars(ctx: Read, run_id: str, kpi: str, by: str = "item", top: int = 20):
     """Top-N values of one KPI across a dimension (Chart.js bar data)."""
     if by not in ("item", "location", "customer"):
-        return JSONResponse({"error": f"by must be item, location or customer, not {by!r}"}, status_code=422)
+        return JSONResponse({"error": f"by must be item, location or customer, not {by!r}"}, status_code=FORM_ERROR)
     with db.read_snapshot() as s:
         rows = [r for r in kpis.snapshots(s, run_id, kpi=kpi, level=by) if r.value is not None]
     rows.sort(key=lambda r: -r.value)
@@ -136,9 +136,9 @@ def publish(ctx: Annotated[Ctx, Depends(need("kpi.sign"))], run_id: str, sig_pas
             web_session.verify_signature(ctx.session, sig_password, sig_meaning)
             kpis.publish_run(s, run_id)
     except web_session.Forbidden as exc:
-        return _run_page(ctx, run_id, errors=FormErrors({"sig_password": exc.message}), status_code=422)
+        return _run_page(ctx, run_id, errors=FormErrors({"sig_password": exc.message}), status_code=FORM_ERROR)
     except LotlineError as exc:
-        return _run_page(ctx, run_id, errors=FormErrors.of(exc), status_code=422)
+        return _run_page(ctx, run_id, errors=FormErrors.of(exc), status_code=FORM_ERROR)
     return RedirectResponse(f"/kpi/runs/{run_id}", status_code=303)
 
 
@@ -146,7 +146,7 @@ def publish(ctx: Annotated[Ctx, Depends(need("kpi.sign"))], run_id: str, sig_pas
 def compare(ctx: Read, a: str = "", b: str = "", kpi: str = "", level: str = "overall"):
     rows, error = [], None
     with db.read_snapshot() as s:
-        runs = kpis.list_runs(s, limit=200)
+        runs = [kpis.run_row(r) for r in kpis.list_runs(s, limit=200)]
         if a and b:
             try:
                 rows = kpis.compare(s, a, b, kpi=kpi or None, level=level or None)

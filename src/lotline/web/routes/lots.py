@@ -18,7 +18,7 @@ from lotline.recalls.schemas import CaseIn, TargetIn
 from lotline.trace import service as trace
 from lotline.web import queries
 from lotline.web import session as web_session
-from lotline.web.context import Ctx, FormErrors, Page, need
+from lotline.web.context import FORM_ERROR, Ctx, FormErrors, Page, need
 
 router = APIRouter()
 Read = Annotated[Ctx, Depends(need("read"))]
@@ -110,7 +110,7 @@ def change_status(
         if isinstance(exc, web_session.Forbidden):
             errors = FormErrors({"sig_password": exc.message})
         with db.read_snapshot() as s:
-            return _lot_page(ctx, s, lots.find_lot(s, ref), errors=errors, form=form, status_code=422)
+            return _lot_page(ctx, s, lots.find_lot(s, ref), errors=errors, form=form, status_code=FORM_ERROR)
     return RedirectResponse(f"/lots/{lot_id}", status_code=303)
 
 
@@ -131,5 +131,5 @@ def start_recall(
     except (LotlineError, ValidationError) as exc:
         with db.read_snapshot() as s:
             return _lot_page(ctx, s, lots.find_lot(s, ref), errors=FormErrors.of(exc, {"severity": "severity", "summary": "summary"}),
-                             form={"severity": severity, "summary": summary}, status_code=422)
+                             form={"severity": severity, "summary": summary}, status_code=FORM_ERROR)
     return RedirectResponse(f"/recalls/{number}", status_code=303)

@@ -22,7 +22,7 @@ from lotline.recalls.schemas import ActionRun, CaseIn, DraftIn, RecordIn, RunIn,
 from lotline.reports import fsma204, recall_report
 from lotline.web import jobs
 from lotline.web import session as web_session
-from lotline.web.context import Ctx, FormErrors, Page, need, utc_text
+from lotline.web.context import FORM_ERROR, Ctx, FormErrors, Page, need, utc_text
 
 router = APIRouter()
 Read = Annotated[Ctx, Depends(need("read"))]
@@ -43,7 +43,7 @@ def board(ctx: Read, status: str = "", severity: str = ""):
         page.total = len(cases)
         shown = cases[page.offset:page.offset + page.size]
         rows = [{"case": c, "eff": recalls.effectiveness(s, c.id)} for c in shown]
-    return ctx.render("recalls.html", rows=rows, page=page, status=status, severity=severity, errors={}, form={})
+        return ctx.render("recalls.html", rows=rows, page=page, status=status, severity=severity, errors={}, form={})
 
 
 @router.post("/recalls")
@@ -61,8 +61,8 @@ def create(ctx: Write, summary: Annotated[str, Form()] = "", severity: Annotated
         with db.read_snapshot() as s:
             cases = recalls.list_cases(s, limit=50)
             rows = [{"case": c, "eff": recalls.effectiveness(s, c.id)} for c in cases]
-        return ctx.render("recalls.html", status_code=422, rows=rows, page=page, status="", severity="",
-                          errors=FormErrors.of(exc, FIELDS), form=form)
+            return ctx.render("recalls.html", status_code=FORM_ERROR, rows=rows, page=page, status="", severity="",
+                              errors=FormErrors.of(exc, FIELDS), form=form)
     return RedirectResponse(f"/recalls/{number}", status_code=303)
 
 
@@ -116,9 +116,9 @@ def _do(ctx: Ctx, number: str, step, form: dict, *, to: str | None = None):
         with db.transaction() as s:
             step(s)
     except web_session.Forbidden as exc:
-        return _room(ctx, number, errors=FormErrors({"sig_password": exc.message}), form=form, status_code=422)
+        return _room(ctx, number, errors=FormErrors({"sig_password": exc.message}), form=form, status_code=FORM_ERROR)
     except (LotlineError, ValidationError) as exc:
-        return _room(ctx, number, errors=FormErrors.of(exc, FIELDS), form=form, status_code=422)
+        return _room(ctx, number, errors=FormErrors.of(exc, FIELDS), form=form, status_code=FORM_ERROR)
     return RedirectResponse(to or f"/recalls/{number}", status_code=303)
 
 
@@ -164,7 +164,7 @@ def compute_run(ctx: Write, number: str, direction: Annotated[str, Form()] = "bo
             recalls.find_case(s, number)
     except (LotlineError, ValidationError) as exc:
         return _room(ctx, number, errors=FormErrors.of(exc, {"as_of": "as_of", "direction": "direction"}),
-                     form={"as_of": as_of}, status_code=422)
+                     form={"as_of": as_of}, status_code=FORM_ERROR)
 
     def work(job: jobs.Job) -> str:
         job.message = "tracing the targets and recording the impacted lots and shipments"
@@ -226,7 +226,7 @@ def send_notices(ctx: Write, number: str, retry_failed: Annotated[str, Form()] =
             todo = [c for c in recalls.list_communications(s, case)
                     if c["channel"] == "email" and c["status"] in (("draft", "failed") if include_failed else ("draft",))]
     except LotlineError as exc:
-        return _room(ctx, number, errors=FormErrors({"send": exc.message}), status_code=422)
+        return _room(ctx, number, errors=FormErrors({"send": exc.message}), status_code=FORM_ERROR)
 
     def work(job: jobs.Job) -> str:
         job.progress(0, len(todo), "sending")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from lotline.web import session as web_session
-from lotline.web.context import Ctx, FormErrors, need
+from lotline.web.context import FORM_ERROR, Ctx, FormErrors, need
 
 router = APIRouter()
 
@@ -34,7 +34,7 @@ def signin(
         sess = web_session.sign_in(username, password)
     except web_session.NotSignedIn as exc:
         return Ctx(request, None).render(
-            "signin.html", status_code=401, next=_safe_next(next), username=username, errors=FormErrors.of(exc)
+            "signin.html", status_code=FORM_ERROR, next=_safe_next(next), username=username, errors=FormErrors.of(exc)
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(

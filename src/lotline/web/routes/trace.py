@@ -15,7 +15,7 @@ from lotline.lots import service as lots
 from lotline.trace import export, svg
 from lotline.trace import service as trace
 from lotline.web import graph
-from lotline.web.context import Ctx, Page, need
+from lotline.web.context import FORM_ERROR, Ctx, Page, need
 
 router = APIRouter()
 Read = Annotated[Ctx, Depends(need("read"))]
@@ -42,20 +42,19 @@ def trace_page(ctx: Read, ref: str, direction: str = "forward", as_of: str = "",
         try:
             lot, result = _run(s, ref, direction, as_of, max_depth)
         except LotlineError as exc:
-            return ctx.render("trace.html", status_code=422, lot=lot, params=params, error=exc.message,
+            return ctx.render("trace.html", status_code=FORM_ERROR, lot=lot, params=params, error=exc.message,
                               result=None, graph_json="null", page=None, customers=[], shipments=[], tab=tab)
-    page = Page(ctx.request, TABLE_PAGE)
-    customers = sorted({(x.customer_code, x.customer_name) for x in result.shipments})
-    rows = customers if tab == "customers" else result.shipments
-    page.total = len(rows)
-    data = graph.elements(result)
-    return ctx.render(
-        "trace.html", lot=lot, params=params, error=None, result=result, tab=tab, page=page,
-        shipments=result.shipments[page.offset:page.offset + page.size] if tab != "customers" else [],
-        customers=customers[page.offset:page.offset + page.size] if tab == "customers" else [],
-        n_customers=len(customers),
-        graph_json=json.dumps(data).replace("</", "<\\/"),
-    )
+        page = Page(ctx.request, TABLE_PAGE)
+        customers = sorted({(x.customer_code, x.customer_name) for x in result.shipments})
+        page.total = len(customers) if tab == "customers" else len(result.lots) if tab == "lots" else len(result.shipments)
+        data = graph.elements(result)
+        return ctx.render(
+            "trace.html", lot=lot, params=params, error=None, result=result, tab=tab, page=page,
+            shipments=result.shipments[page.offset:page.offset + page.size] if tab == "shipments" else [],
+            customers=customers[page.offset:page.offset + page.size] if tab == "customers" else [],
+            n_customers=len(customers),
+            graph_json=json.dumps(data).replace("</", "<\\/"),
+        )
 
 
 @router.get("/trace/{ref}/graph.json")
@@ -70,14 +69,15 @@ def trace_graph(ctx: Read, ref: str, direction: str = "forward", as_of: str = ""
 def trace_download(ctx: Read, ref: str, fmt: str, direction: str = "forward", as_of: str = "", max_depth: str = ""):
     with db.read_snapshot() as s:
         lot, result = _run(s, ref, direction, as_of, max_depth, with_stock=fmt in ("csv", "json"))
-    name = f"trace-{direction}-{lot.lot_code}"
+        code = lot.lot_code
+    name = f"trace-{direction}-{code}"
     if fmt == "csv":
         buf = io.StringIO()
         export.write_csv(result, buf)
         return Response(buf.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt == "svg":
-        return Response(svg.render_svg(result, title=f"{direction} trace of {lot.lot_code}"), media_type="image/svg+xml",
+        return Response(svg.render_svg(result, title=f"{direction} trace of {code}"), media_type="image/svg+xml",
                         headers={"Content-Disposition": f'attachment; filename="{name}.svg"'})
     if fmt == "json":
         return JSONResponse(result.to_json(), headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
