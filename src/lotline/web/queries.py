@@ -9,17 +9,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lotline.db import load_sql
+from lotline.db import local_settings, sql
 from lotline.errors import InvalidInput
 
 SEARCH_MAX = 60
 
 
 def _rows(session: Session, name: str, params: dict) -> list[dict]:
-    return [dict(r._mapping) for r in session.execute(sa.text(load_sql("lotline.web", name)), params)]
+    return sql.rows(session, sql.load_sql("lotline.web", name), params, kind="dict")
 
 
 def search_lots(session: Session, text: str, *, limit: int = 25) -> list[dict]:
@@ -30,7 +29,8 @@ def search_lots(session: Session, text: str, *, limit: int = 25) -> list[dict]:
     if len(term) > SEARCH_MAX:
         raise InvalidInput(f"search text is longer than {SEARCH_MAX} characters")
     terms = sorted({term, term.upper()})
-    return _rows(session, "search", {"terms": terms, "limit": limit})
+    with local_settings(session, jit="off"):
+        return _rows(session, "search", {"terms": terms, "limit": limit})
 
 
 def lot_ledger(session: Session, lot_id: uuid.UUID, *, offset: int, limit: int) -> tuple[list[dict], bool]:

@@ -26,15 +26,13 @@ from lotline.errors import LotlineError
 COOKIE = "lotline_session"
 SESSION_SECONDS = 8 * 3600
 
-# role -> permissions. One table; a route names the permission it needs.
+# role -> permissions, as lotline.auth.permissions has them (the interim provider mirrors that table).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "viewer": frozenset({"read"}),
-    "operator": frozenset({"read", "lots.write"}),
-    "quality": frozenset({"read", "lots.write", "recalls.write", "recalls.sign", "audit.read"}),
-    "analyst": frozenset({"read", "kpi.write", "kpi.sign"}),
-    "admin": frozenset(
-        {"read", "lots.write", "recalls.write", "recalls.sign", "kpi.write", "kpi.sign", "audit.read", "admin"}
-    ),
+    "viewer": frozenset({"read", "audit.read"}),
+    "operator": frozenset({"read", "audit.read"}),
+    "quality": frozenset({"read", "audit.read", "lot.status", "recall.write"}),
+    "analyst": frozenset({"read", "audit.read", "kpi.run"}),
+    "admin": frozenset({"read", "audit.read", "users.manage", "tokens.manage"}),
 }
 
 

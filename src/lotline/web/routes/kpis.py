@@ -44,7 +44,7 @@ def runs(ctx: Read, status: str = "", job: str = ""):
 
 
 @router.post("/kpi/runs")
-def compute(ctx: Annotated[Ctx, Depends(need("kpi.write"))], window_start: Annotated[str, Form()] = "",
+def compute(ctx: Annotated[Ctx, Depends(need("kpi.run"))], window_start: Annotated[str, Form()] = "",
             window_end: Annotated[str, Form()] = "", notes: Annotated[str, Form()] = ""):
     form = {"window_start": window_start, "window_end": window_end, "notes": notes}
     try:
@@ -129,7 +129,7 @@ def series(ctx: Read, kpi: str):
 
 
 @router.post("/kpi/runs/{run_id}/publish")
-def publish(ctx: Annotated[Ctx, Depends(need("kpi.sign"))], run_id: str, sig_password: Annotated[str, Form()] = "",
+def publish(ctx: Annotated[Ctx, Depends(need("kpi.run"))], run_id: str, sig_password: Annotated[str, Form()] = "",
             sig_meaning: Annotated[str, Form()] = "approved"):
     try:
         with db.transaction() as s:

@@ -88,7 +88,7 @@ def lot_ledger(ctx: Read, ref: str):
 
 @router.post("/lots/{ref}/status")
 def change_status(
-    ctx: Annotated[Ctx, Depends(need("lots.write"))],
+    ctx: Annotated[Ctx, Depends(need("lot.status"))],
     ref: str,
     status: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
@@ -116,7 +116,7 @@ def change_status(
 
 @router.post("/lots/{ref}/recall")
 def start_recall(
-    ctx: Annotated[Ctx, Depends(need("recalls.write"))],
+    ctx: Annotated[Ctx, Depends(need("recall.write"))],
     ref: str,
     severity: Annotated[str, Form()] = "high",
     summary: Annotated[str, Form()] = "",

@@ -26,8 +26,8 @@ from lotline.web.context import FORM_ERROR, Ctx, FormErrors, Page, need, utc_tex
 
 router = APIRouter()
 Read = Annotated[Ctx, Depends(need("read"))]
-Write = Annotated[Ctx, Depends(need("recalls.write"))]
-Sign = Annotated[Ctx, Depends(need("recalls.sign"))]
+Write = Annotated[Ctx, Depends(need("recall.write"))]
+Sign = Annotated[Ctx, Depends(need("recall.write"))]
 NOTICE_PAGE = 50
 FIELDS = {"lot": "lot", "item": "item", "ref": "lot", "location": "location", "kind": "lot", "summary": "summary",
           "severity": "severity", "reference": "reference", "status": "status", "at": "at", "reason": "reason",

@@ -9,7 +9,7 @@ SELECT * FROM (
       JOIN inventory_movement_lines ln ON ln.id = ml.inventory_movement_line_id
       JOIN inventory_movements mv ON mv.id = ln.movement_id
       JOIN locations loc ON loc.id = ln.location_id
-     WHERE ml.lot_id = :lot_id
+     WHERE ml.lot_id = %(lot_id)s::uuid
 ) x
- WHERE n > :offset AND n <= :offset + :limit + 1
+ WHERE n > %(offset)s::int AND n <= %(offset)s::int + %(limit)s::int + 1
  ORDER BY n

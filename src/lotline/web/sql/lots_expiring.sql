@@ -4,7 +4,7 @@ SELECT l.id, l.lot_code, l.status, l.expires_at, i.sku, i.uom, sum(b.quantity) A
   JOIN lots l ON l.id = b.lot_id
   JOIN items i ON i.id = l.item_id
  WHERE b.quantity > 0 AND l.status IN ('active', 'quarantine')
-   AND l.expires_at >= :now AND l.expires_at < :until
+   AND l.expires_at >= %(now)s::timestamptz AND l.expires_at < %(until)s::timestamptz
  GROUP BY l.id, i.sku, i.uom
  ORDER BY l.expires_at, l.lot_code
- LIMIT :limit
+ LIMIT %(limit)s::int

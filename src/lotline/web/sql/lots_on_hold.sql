@@ -4,4 +4,4 @@ SELECT l.id, l.lot_code, l.status, l.updated_at, l.expires_at, i.sku, i.uom,
   FROM lots l JOIN items i ON i.id = l.item_id
  WHERE l.status IN ('quarantine', 'blocked')
  ORDER BY l.updated_at DESC, l.lot_code
- LIMIT :limit
+ LIMIT %(limit)s::int
