@@ -7,7 +7,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import DOCS
+from tests.web.conftest import DOCS, USERS
 
 
 def _wait_for_job(web, timeout: float = 60.0) -> None:
@@ -75,3 +75,69 @@ def test_the_trace_view_draws_the_genealogy_graph_and_a_click_opens_a_lot(web):
     with web.page.expect_download() as download:
         web.page.get_by_role("link", name="CSV").click()
     assert download.value.suggested_filename == "trace-forward-F2411-A.csv"
+
+
+def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):
+    """Create → activate (signed) → trace run → plan → actions into quarantine → notices sent → closed (signed)."""
+    page = web.page
+    before = len(smtp_inbox.messages)
+    web.sign_in("qa")
+    web.go("/recalls")
+    new = page.get_by_role("region", name="New recall case")
+    new.get_by_label("Summary").fill("Salmonella in flour F2411-A")
+    new.get_by_label("Severity").select_option("high")
+    new.get_by_label("Target lot (code)").fill("F2411-A")
+    new.get_by_role("button", name="Create recall case").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Recall RC-\d{4}-\d{4}"))).to_be_visible()
+    number = re.search(r"RC-\d{4}-\d{4}", page.url).group(0)
+    expect(page.locator("#h-targets + table")).to_contain_text("F2411-A")
+
+    # activation is signed: a wrong password is refused next to the field, nothing changes
+    page.get_by_label("Your password").fill("not my password")
+    page.get_by_role("button", name="Activate (sign)").click()
+    expect(page.locator("#err-sig_password")).to_contain_text("signature password is wrong")
+    expect(page.locator("h1")).to_contain_text("draft")
+    page.get_by_label("Your password").fill(USERS["qa"][0])
+    page.get_by_role("button", name="Activate (sign)").click()
+    expect(page.locator("h1")).to_contain_text("active")
+
+    page.get_by_role("button", name="Run trace").click()
+    _wait_for_job(web)
+    expect(page.locator("#runs table")).to_contain_text("computed")
+    page.get_by_role("button", name="Plan all actions").click()
+    expect(page.locator("#actions table")).to_contain_text("quarantine lot")
+    page.get_by_label("Quarantine location").select_option("QA-HOLD")
+    page.get_by_role("button", name="Run all open actions").click()
+    expect(page.locator("#actions .s-planned")).to_have_count(0)
+    expect(page.locator("#actions .s-completed")).not_to_have_count(0)
+    expect(page.locator("#notices")).to_contain_text(re.compile(r"[1-9]\d* draft"))
+
+    page.get_by_role("button", name="Send draft emails").click()
+    _wait_for_job(web)
+    expect(page.locator("#notices")).to_contain_text(re.compile(r"0 draft, [1-9]\d* sent, 0 failed"))
+    arrived = smtp_inbox.messages[before:]
+    assert arrived and all(number in m["Subject"] for m in arrived)
+    notified = int(page.get_by_test_id("notified").inner_text())
+    assert notified == len(arrived)
+    recovered = page.get_by_test_id("recovered-kg").inner_text()
+    assert re.match(r"[1-9]", recovered), recovered  # the flour still on hand went into quarantine
+    page.screenshot(path=str(DOCS / "recall-room.png"), full_page=False)
+
+    # stock really moved: the flour lot's stock sits in the quarantine cage
+    web.go("/lots/F2411-A")
+    expect(page.locator("#h-onhand + table")).to_contain_text("QA-HOLD")
+    expect(page.locator("h1")).to_contain_text("quarantine")
+    web.go("/")
+    expect(page.locator("#h-recalls + table")).to_contain_text(number)
+    page.screenshot(path=str(DOCS / "home.png"), full_page=False)
+
+    # exports of the case
+    web.go(f"/recalls/{number}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="FSMA 204 CSV").click()
+    assert download.value.suggested_filename == f"{number}-fsma204.csv"
+
+    page.get_by_label("Your password").fill(USERS["qa"][0])
+    page.get_by_label("Meaning").select_option("responsible")
+    page.get_by_role("button", name="Close (sign)").click()
+    expect(page.locator("h1")).to_contain_text("closed")

@@ -48,7 +48,7 @@ def job_progress(ctx: Read, job_id: str):
     job = jobs.get(job_id)
     if job is None:
         return HTMLResponse('<p class="error" role="alert">This job is no longer known (server restarted?). Reload the page.</p>')
-    response = ctx.render("partials/job.html", job=job)
+    response = ctx.render("partials/job.html", job=job, reloading=job.status != "running")
     if job.status != "running":
         # the page reloads to show the job's result (same URL the user is on)
         response.headers["HX-Refresh"] = "true"

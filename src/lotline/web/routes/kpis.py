@@ -30,12 +30,13 @@ def _runs_page(ctx: Ctx, *, status: str = "", errors=None, form=None, status_cod
     now = utcnow().replace(microsecond=0, second=0)
     default = form or {"window_start": (now - timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
                        "window_end": now.strftime("%Y-%m-%dT%H:%M"), "notes": ""}
+    job = jobs.get(job_id) if job_id else None  # before the data (see recalls._room)
     with db.read_snapshot() as s:
         runs = [kpis.run_row(r) for r in kpis.list_runs(s, status=status or None, limit=500)]
     page.total = len(runs)
     return ctx.render("kpi_runs.html", status_code=status_code, runs=runs[page.offset:page.offset + page.size],
                       page=page, status=status, errors=errors or {}, form=default,
-                      job=jobs.get(job_id) if job_id else None)
+                      job=job)
 
 
 @router.get("/kpi")
@@ -78,6 +79,7 @@ def _run_page(ctx: Ctx, run_id: str, *, errors=None, status_code=200, job_id: st
     item, location, customer, sort = q.get("item", ""), q.get("location", ""), q.get("customer", ""), q.get("sort", "kpi")
     page = Page(ctx.request, 100)
     filter_error = None
+    job = jobs.get(job_id) if job_id else None  # before the data (see recalls._room)
     with db.read_snapshot() as s:
         run = kpis.run_row(kpis.get_run(s, run_id))
         try:
@@ -89,7 +91,7 @@ def _run_page(ctx: Ctx, run_id: str, *, errors=None, status_code=200, job_id: st
     return ctx.render("kpi_run.html", status_code=status_code, run=run, rows=rows[page.offset:page.offset + page.size],
                       page=page, kpi=kpi, level=level, item=item, location=location, customer=customer, sort=sort,
                       kpi_names=sorted(KPIS), levels=list(LEVELS), filter_error=filter_error, errors=errors or {},
-                      job=jobs.get(job_id) if job_id else None)
+                      job=job)
 
 
 @router.get("/kpi/runs/{run_id}")

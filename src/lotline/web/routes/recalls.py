@@ -68,6 +68,9 @@ def create(ctx: Write, summary: Annotated[str, Form()] = "", severity: Annotated
 
 def _room(ctx: Ctx, number: str, *, errors=None, form=None, status_code=200, job_id: str = "", notice: str = ""):
     page = Page(ctx.request, NOTICE_PAGE)
+    # the job's state before the data: a job that ends meanwhile then shows as running (and the page
+    # reloads), never as completed above data read before its commit
+    job = jobs.get(job_id) if job_id else None
     with db.read_snapshot() as s:
         case = recalls.find_case(s, number)
         runs = recalls.list_runs(s, case)
@@ -98,7 +101,7 @@ def _room(ctx: Ctx, number: str, *, errors=None, form=None, status_code=200, job
                                  .order_by(Location.code)).all(),
             storage=s.scalars(sa.select(Location.code).where(Location.kind == "storage", Location.active)
                               .order_by(Location.code)).all(),
-            job=jobs.get(job_id) if job_id else None,
+            job=job,
             errors=errors or {},
             form=form or {},
             notice=notice,
