@@ -141,3 +141,86 @@ def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):
     page.get_by_label("Meaning").select_option("responsible")
     page.get_by_role("button", name="Close (sign)").click()
     expect(page.locator("h1")).to_contain_text("closed")
+
+
+def test_a_viewer_sees_no_write_buttons_and_a_forged_post_is_refused(web, new_web):
+    qa = new_web()
+    qa.sign_in("qa")
+    qa.go("/recalls")
+    new = qa.page.get_by_role("region", name="New recall case")
+    new.get_by_label("Target lot (code)").fill("S-0577")
+    new.get_by_role("button", name="Create recall case").click()
+    number = re.search(r"RC-\d{4}-\d{4}", qa.page.url).group(0)
+
+    web.sign_in("viewer")
+    for path in (f"/recalls/{number}", "/recalls", "/lots/S-0577", "/kpi"):
+        web.go(path)
+        expect(web.page.locator("main form[method=post]")).to_have_count(0)
+        for name in ("Activate (sign)", "Run trace", "Change status", "Start a recall", "Create recall case", "Compute"):
+            expect(web.page.get_by_role("button", name=name)).to_have_count(0)
+    # the server refuses anyway: a POST carrying the viewer's own valid CSRF token, and one with none
+    csrf = web.page.evaluate("() => JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']")
+    forged = web.page.request.post(f"{web.base}/recalls/{number}/activate",
+                                   form={"csrf_token": csrf, "sig_password": USERS["viewer"][0]})
+    assert forged.status == 403 and "recall.write" in forged.text()
+    no_token = qa.page.request.post(f"{qa.base}/recalls/{number}/cancel", form={"reason": "forged"})
+    assert no_token.status == 403 and "security token" in no_token.text()
+    web.go(f"/recalls/{number}")
+    expect(web.page.locator("h1")).to_contain_text("draft")  # neither request changed anything
+
+
+def test_a_kpi_run_is_computed_charted_and_published(web):
+    web.sign_in("ana")
+    web.go("/kpi")
+    web.page.get_by_label("Notes").fill("browser test run")
+    web.page.get_by_role("button", name="Compute").click()
+    _wait_for_job(web)
+    expect(web.page.locator("h1")).to_contain_text("computed")
+    expect(web.page.locator("#bars[data-drawn]")).to_have_count(1)
+    expect(web.page.locator("table tbody tr").first).to_be_visible()
+    web.page.get_by_label("Your password").fill(USERS["ana"][0])
+    web.page.get_by_role("button", name="Publish (sign)").click()
+    expect(web.page.locator("h1")).to_contain_text("published")
+    web.go("/")
+    expect(web.page.locator("#h-kpi + p")).to_contain_text("Run of")
+
+
+def test_bad_input_shows_the_services_message_next_to_the_field_and_writes_nothing(web, new_web):
+    web.sign_in("qa")
+    web.go("/recalls")
+    before = web.page.locator("main table tbody tr").count()
+    new = web.page.get_by_role("region", name="New recall case")
+    new.get_by_label("Target lot (code)").fill("NO-SUCH-LOT")
+    new.get_by_role("button", name="Create recall case").click()
+    expect(web.page.locator("#err-lot")).to_contain_text("unknown lot 'NO-SUCH-LOT'")
+    expect(web.page.locator("#f-lot")).to_have_attribute("aria-invalid", "true")
+    web.go("/recalls")
+    assert web.page.locator("main table tbody tr").count() == before  # no case was half-created
+    ana = new_web().sign_in("ana")
+    ana.go("/kpi")
+    runs = ana.page.locator("main table tbody tr").count()
+    ana.page.get_by_label("Window start (UTC)").fill("2026-11-20T10:00")
+    ana.page.get_by_label("Window end (UTC, excluded)").fill("2026-11-10T10:00")
+    ana.page.get_by_role("button", name="Compute").click()
+    expect(ana.page.get_by_role("alert")).to_contain_text("must be after window_start")
+    assert ana.page.locator("main table tbody tr").count() == runs
+    assert ana.errors == []
+
+
+def test_pages_are_readable_on_a_tablet_and_work_from_the_keyboard(new_web):
+    tablet = new_web(768, 1024)
+    tablet.sign_in("qa")
+    for path in ("/", "/lots/F2411-A", "/recalls", "/kpi", "/trace/F2411-A"):
+        tablet.go(path)
+        width = tablet.page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 768, f"{path} scrolls sideways on a tablet ({width} px)"
+    tablet.go("/lots")
+    tablet.page.keyboard.type("F2411")  # the search box has the focus
+    expect(tablet.page.locator("#results")).to_contain_text("F2411-A")
+    for _ in range(40):
+        tablet.page.keyboard.press("Tab")
+        if tablet.page.evaluate("() => document.activeElement.textContent") == "F2411-A":
+            break
+    tablet.page.keyboard.press("Enter")
+    expect(tablet.page.get_by_role("heading", name=re.compile("Lot F2411-A"))).to_be_visible()
+    assert tablet.errors == []
