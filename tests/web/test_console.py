@@ -59,7 +59,8 @@ def test_the_trace_view_draws_the_genealogy_graph_and_a_click_opens_a_lot(web):
     web.page.get_by_role("link", name="Trace this lot").click()
     expect(web.page.locator("#graph[data-drawn]")).to_have_count(1)
     expect(web.page.locator("#graph-status")).to_contain_text("nodes shown")
-    web.page.screenshot(path=str(DOCS / "trace-view.png"), full_page=False)
+    web.page.locator("#h-graph").scroll_into_view_if_needed()
+    web.page.screenshot(path=str(DOCS / "trace-view.png"), full_page=True)
     # the graph's nodes are canvas-drawn: click the target lot through cytoscape's own position
     pos = web.page.evaluate(
         "() => { const cy = window.lotlineGraph;"
@@ -121,7 +122,8 @@ def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):
     assert notified == len(arrived)
     recovered = page.get_by_test_id("recovered-kg").inner_text()
     assert re.match(r"[1-9]", recovered), recovered  # the flour still on hand went into quarantine
-    page.screenshot(path=str(DOCS / "recall-room.png"), full_page=False)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(DOCS / "recall-room.png"), full_page=True)
 
     # stock really moved: the flour lot's stock sits in the quarantine cage
     web.go("/lots/F2411-A")

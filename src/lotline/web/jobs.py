@@ -9,6 +9,7 @@ process memory: they are progress reports, not the record — a restart loses th
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 import time
@@ -69,8 +70,10 @@ def start(label: str, owner: str, done_url: str, work: Callable[[Job], str | Non
 
 
 def get(job_id: str) -> Job | None:
+    """A copy of the job as it is now (pages render it after reading data: it must not change meanwhile)."""
     with _lock:
-        return _jobs.get(job_id)
+        job = _jobs.get(job_id)
+        return dataclasses.replace(job) if job is not None else None
 
 
 def wait_all(timeout: float = 30.0) -> None:

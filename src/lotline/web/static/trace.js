@@ -24,9 +24,11 @@
   function draw(data) {
     cy.elements().remove();
     cy.add(data.elements);
-    var layout = cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 8, rankSep: 60, animate: false });
+    var small = data.nodes <= 40;
+    var layout = cy.layout({ name: "dagre", rankDir: "LR", nodeSep: small ? 40 : 8, rankSep: small ? 120 : 60, animate: false });
     layout.one("layoutstop", function () {
       cy.fit(undefined, 20);
+      if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(); }  // a few nodes: readable, not giant
       box.setAttribute("data-drawn", String(Date.now()));
       status.textContent = data.nodes + " nodes shown for " + data.lots + " lots and " + data.customers + " customers" +
         (data.collapsed ? " (grouped by item and depth above " + 200 + " nodes; click a ◆ group to expand it)" : "") + ".";
