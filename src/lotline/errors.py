@@ -12,7 +12,8 @@
     │   ├── InsufficientQuantity      insufficient_quantity
     │   ├── LotNotReleased            lot_not_released
     │   ├── WrongLotItem              wrong_lot_item
-    │   └── OverShipment              over_shipment
+    │   ├── OverShipment              over_shipment
+    │   └── OverReturn                over_return   (more back than the customer was shipped)
     └── Unavailable                   unavailable      503     7   (database unreachable, SMTP down)
 
 Every error carries a stable machine ``code`` and a message naming the offending thing (movement
@@ -83,6 +84,10 @@ class WrongLotItem(RuleViolation):
 
 class OverShipment(RuleViolation):
     code = "over_shipment"
+
+
+class OverReturn(RuleViolation):
+    code = "over_return"
 
 
 class Unavailable(LotlineError):
