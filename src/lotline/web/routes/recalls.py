@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from lotline import db
 from lotline.errors import LotlineError
 from lotline.models import Location
-from lotline.recalls import notify
+from lotline.recalls.flows import notify
 from lotline.recalls import service as recalls
 from lotline.recalls.schemas import ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn, TransitionIn
 from lotline.reports import fsma204, recall_report
