@@ -1,4 +1,9 @@
-"""The FastAPI application: routers registered here, errors mapped in problems.py."""
+"""The FastAPI application: routers registered here, errors mapped in problems.py.
+
+Security wiring: every route declares its permission (api/deps.py ``require``/``public``); the
+routes FastAPI adds itself (the OpenAPI document and its docs page) are public by design. The
+OpenAPI document advertises the two credentials: a bearer token and the console's session cookie.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from pydantic import ValidationError
 
 from lotline import errors, web
 from lotline.api import problems
+from lotline.api.deps import public
+from lotline.api.routers import audit as audit_router
+from lotline.api.routers import auth as auth_router
 from lotline.api.routers import catalog, inventory, production, sales
 from lotline.api.routers import kpis as kpis_router
 from lotline.api.routers import recalls as recalls_router
@@ -30,12 +38,22 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, problems.request_validation_handler)
     app.add_exception_handler(ValidationError, problems.pydantic_validation_handler)
 
-    @app.get(f"{API_PREFIX}/health", tags=["meta"])
+    @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()])
     def health() -> dict:
         return {"status": "ok"}
 
     # The JSON API lives under a versioned prefix so that the web console can own "/".
-    for module in (catalog, inventory, production, sales, recalls_router, trace_router, kpis_router):
+    for module in (
+        auth_router,
+        catalog,
+        inventory,
+        production,
+        sales,
+        recalls_router,
+        trace_router,
+        kpis_router,
+        audit_router,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     web.install(app)  # the console at "/" (HTML pages over the same services)
     return app

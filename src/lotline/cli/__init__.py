@@ -11,9 +11,11 @@ from lotline import errors
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point; domain errors go to stderr with the exit code of cli.common.EXIT_CODES."""
+    from lotline.cli import access
     from lotline.cli.common import report_error
     from lotline.cli.main import app
 
+    access.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, prog_name="lotline")
     except (errors.LotlineError, ValidationError) as exc:

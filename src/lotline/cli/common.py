@@ -2,7 +2,7 @@
 
 Exit codes (one table, mirrored in README):
     0 ok · 1 unexpected bug · 2 invalid input/usage · 4 not found · 5 conflict · 6 rule violation ·
-    7 unavailable (database unreachable, SMTP down)
+    7 unavailable (database unreachable, SMTP down) · 3 unauthenticated · 8 permission denied
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ EXIT_CODES: list[tuple[type[Exception], int]] = [
     (errors.Conflict, 5),
     (errors.RuleViolation, 6),
     (errors.Unavailable, 7),
+    (errors.Unauthenticated, 3),
+    (errors.PermissionDenied, 8),
     (errors.LotlineError, 1),
 ]
 

@@ -17,6 +17,8 @@ CONSTRAINT_MESSAGES = {
     "work_orders_number_key": "a work order with this number already exists",
     "sales_orders_number_key": "a sales order with this number already exists",
     "inventory_balances_lot_nonnegative": "a lot would go below zero at a location",
+    "users_name_key": "a user with this name already exists",
+    "user_roles_user_role_key": "the user already has this role",
 }
 
 RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
