@@ -28,8 +28,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
-USERS = {"qa": ("qa-pass-1", "quality"), "viewer": ("viewer-pass-1", "viewer"), "ana": ("ana-pass-1", "analyst"),
-         "admin": ("admin-pass-1", "admin")}
+# the demo's users (public demo passwords) and an analyst the fixture adds
+USERS = {"qa": ("quality-demo-password", "quality"), "viewer": ("viewer-demo-password", "viewer"),
+         "admin": ("admin-demo-password", "admin"), "ana": ("analyst-pass-1", "analyst")}
+LOGIN = {"qa": "quality"}  # test name -> user name
 
 
 def _free_port() -> int:
@@ -72,6 +74,9 @@ def web_database(database_url):
     subprocess.run([str(lotline), "demo", "--database", name, "--json"], env=env, check=True,
                    stdout=subprocess.DEVNULL, cwd=REPO)
     url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    subprocess.run([str(lotline), "user", "add", "ana", "--role", "analyst", "--full-name", "Ana Analyst",
+                    "--password-stdin"], env={**env, "LOTLINE_DATABASE_URL": url}, input=USERS["ana"][0] + "\n",
+                   text=True, check=True, stdout=subprocess.DEVNULL, cwd=REPO)
     yield url
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
@@ -87,7 +92,6 @@ def live_server(web_database, smtp_inbox):
     env = {
         **os.environ,
         "LOTLINE_DATABASE_URL": web_database,
-        "LOTLINE_CONSOLE_USERS": ",".join(f"{u}:{p}:{r}" for u, (p, r) in USERS.items()),
         "LOTLINE_SMTP_HOST": "127.0.0.1",
         "LOTLINE_SMTP_PORT": str(smtp_inbox.port),
         "LOTLINE_SMTP_SECURITY": "none",
@@ -137,7 +141,7 @@ class WatchedPage:
 
     def sign_in(self, user: str):
         self.go("/signin")
-        self.page.get_by_label("User name").fill(user)
+        self.page.get_by_label("User name").fill(LOGIN.get(user, user))
         self.page.get_by_label("Password").fill(USERS[user][0])
         self.page.get_by_role("button", name="Sign in").click()
         self.page.wait_for_url(self.base + "/")

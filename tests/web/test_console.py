@@ -26,10 +26,10 @@ def _wait_for_job(web, timeout: float = 60.0) -> None:
 def test_signing_in_shows_the_home_page_and_signing_out_ends_the_session(web):
     web.go("/")
     assert "/signin" in web.page.url  # not signed in: sent to the sign-in form
-    web.page.get_by_label("User name").fill("qa")
+    web.page.get_by_label("User name").fill("quality")
     web.page.get_by_label("Password").fill("wrong password")
     web.page.get_by_role("button", name="Sign in").click()
-    expect(web.page.get_by_role("alert")).to_contain_text("unknown user or wrong password")
+    expect(web.page.get_by_role("alert")).to_contain_text("sign-in refused: unknown user, wrong password")
     web.sign_in("qa")
     expect(web.page.get_by_role("heading", name="Home")).to_be_visible()
     expect(web.page.get_by_role("heading", name="Lots on hold")).to_be_visible()
@@ -96,7 +96,7 @@ def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):
     # activation is signed: a wrong password is refused next to the field, nothing changes
     page.get_by_label("Your password").fill("not my password")
     page.get_by_role("button", name="Activate (sign)").click()
-    expect(page.locator("#err-sig_password")).to_contain_text("signature password is wrong")
+    expect(page.locator("#err-sig_password")).to_contain_text("signature refused")
     expect(page.locator("h1")).to_contain_text("draft")
     page.get_by_label("Your password").fill(USERS["qa"][0])
     page.get_by_role("button", name="Activate (sign)").click()
@@ -166,7 +166,7 @@ def test_a_viewer_sees_no_write_buttons_and_a_forged_post_is_refused(web, new_we
                                    form={"csrf_token": csrf, "sig_password": USERS["viewer"][0]})
     assert forged.status == 403 and "recall.write" in forged.text()
     no_token = qa.page.request.post(f"{qa.base}/recalls/{number}/cancel", form={"reason": "forged"})
-    assert no_token.status == 403 and "security token" in no_token.text()
+    assert no_token.status == 403 and "CSRF token" in no_token.text()
     web.go(f"/recalls/{number}")
     expect(web.page.locator("h1")).to_contain_text("draft")  # neither request changed anything
 

@@ -8,13 +8,14 @@ console's error pages (sign-in redirect, 403) — the app registers it with one 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from lotline.api import problems
-from lotline.errors import LotlineError
+from lotline.errors import LotlineError, PermissionDenied, Unauthenticated
 from lotline.web import session as web_session
 from lotline.web.context import ENV, Ctx
 
@@ -26,27 +27,19 @@ def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-async def _not_signed_in(request: Request, exc: web_session.NotSignedIn):
-    target = "/signin?next=" + request.url.path if request.method == "GET" else "/signin"
-    if _is_htmx(request):
-        return HTMLResponse("", status_code=401, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
-
-
-async def _refused(request: Request, exc: web_session.Forbidden | web_session.CsrfRefused):
-    sess = web_session.resolve(request.cookies.get(web_session.COOKIE))
-    html = ENV.get_template("refused.html").render(ctx=Ctx(request, sess), message=exc.message)
-    return HTMLResponse(html, status_code=403)
-
-
 async def _domain_error(request: Request, exc: LotlineError):
-    """Console pages show a domain error as a page; the JSON API keeps its problem+json."""
+    """Console pages answer a domain error with a page; the JSON API keeps its problem+json."""
     if request.url.path.startswith(API_PREFIX + "/"):
         return await problems.lotline_error_handler(request, exc)
-    sess = web_session.resolve(request.cookies.get(web_session.COOKIE))
-    status_code = problems.status_for(exc)
-    html = ENV.get_template("refused.html").render(ctx=Ctx(request, sess), message=exc.message, title="Not possible")
-    return HTMLResponse(html, status_code=status_code)
+    if isinstance(exc, Unauthenticated):
+        target = "/signin?next=" + quote(request.url.path) if request.method == "GET" else "/signin"
+        if _is_htmx(request):
+            return HTMLResponse("", status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    title = "Refused" if isinstance(exc, PermissionDenied) else "Not possible"
+    ctx = Ctx(request, web_session.optional_principal(request))
+    html = ENV.get_template("refused.html").render(ctx=ctx, message=exc.message, title=title)
+    return HTMLResponse(html, status_code=problems.status_for(exc))
 
 
 def install(app: FastAPI) -> None:
@@ -54,8 +47,5 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LotlineError, _domain_error)
-    app.add_exception_handler(web_session.NotSignedIn, _not_signed_in)
-    app.add_exception_handler(web_session.Forbidden, _refused)
-    app.add_exception_handler(web_session.CsrfRefused, _refused)
     for module in (signin, home, lots, trace, recalls, kpis):
         app.include_router(module.router, include_in_schema=False)

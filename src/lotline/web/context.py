@@ -20,11 +20,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from lotline.auth.permissions import PERMISSIONS
 from lotline.errors import LotlineError
 from lotline.web import session as web_session
 
 TEMPLATES = Path(__file__).parent / "templates"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # A form shown again with the services' messages is a normal page for a browser (a 4xx document
 # would be logged as a failed load); machines use the JSON API and its problem+json statuses.
 FORM_ERROR = 200
@@ -69,11 +69,11 @@ ENV = _env()
 @dataclass
 class Ctx:
     request: Request
-    session: web_session.WebSession | None
+    user: web_session.Principal | None
 
     @property
-    def user(self) -> web_session.WebUser | None:
-        return self.session.user if self.session else None
+    def csrf(self) -> str:
+        return (self.user.csrf_token if self.user else None) or ""
 
     def can(self, permission: str) -> bool:
         return self.user is not None and self.user.can(permission)
@@ -88,18 +88,16 @@ class Ctx:
 
 
 def need(permission: str):
-    async def dependency(request: Request) -> Ctx:
-        sess = web_session.resolve(request.cookies.get(web_session.COOKIE))
-        web_session.require(sess, permission)
-        if request.method not in SAFE_METHODS:
-            token = request.headers.get("x-csrf-token")
-            if token is None:
-                form = await request.form()
-                token = form.get("csrf_token")
-            web_session.check_csrf(sess, token if isinstance(token, str) else None)
-        return Ctx(request, sess)
+    """The dependency a console route declares: signed in (CSRF checked on writes) with ``permission``."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"undeclared permission {permission!r}: add it to lotline/auth/permissions.py")
 
-    dependency.permission = permission  # read by the test that walks app.routes
+    async def dependency(request: Request) -> Ctx:
+        principal = await web_session.principal(request)
+        principal.require(permission)
+        return Ctx(request, principal)
+
+    dependency.permission = permission  # read by the tests that walk app.routes
     return dependency
 
 

@@ -9,6 +9,7 @@ process memory: they are progress reports, not the record — a restart loses th
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import secrets
 import threading
@@ -65,7 +66,8 @@ def start(label: str, owner: str, done_url: str, work: Callable[[Job], str | Non
         finally:
             job.ended = time.time()
 
-    _pool.submit(run)
+    # the request's context goes with the job: its transactions act as the same user (lotline.actor)
+    _pool.submit(contextvars.copy_context().run, run)
     return job
 
 

@@ -135,9 +135,10 @@ def publish(ctx: Annotated[Ctx, Depends(need("kpi.run"))], run_id: str, sig_pass
             sig_meaning: Annotated[str, Form()] = "approved"):
     try:
         with db.transaction() as s:
-            web_session.verify_signature(ctx.session, sig_password, sig_meaning)
-            kpis.publish_run(s, run_id)
-    except web_session.Forbidden as exc:
+            run = kpis.publish_run(s, run_id)
+            s.flush()
+            web_session.sign(s, sig_password, sig_meaning, "kpi.publish", "kpi_runs", run.id)
+    except web_session.SignatureRefused as exc:
         return _run_page(ctx, run_id, errors=FormErrors({"sig_password": exc.message}), status_code=FORM_ERROR)
     except LotlineError as exc:
         return _run_page(ctx, run_id, errors=FormErrors.of(exc), status_code=FORM_ERROR)

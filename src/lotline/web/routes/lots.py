@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from lotline import db
+from lotline.audit import service as audit
 from lotline.errors import LotlineError
 from lotline.lots import service as lots
 from lotline.lots.schemas import LotStatusChange
@@ -65,7 +66,7 @@ def _lot_page(ctx: Ctx, s, lot, *, errors=None, form=None, status_code=200):
         page=page,
         balance=result.mass_balance[0] if result.mass_balance else None,
         next_statuses=sorted(lots.STATUS_TRANSITIONS[lot.status]),
-        history=[line for line in (lot.notes or "").splitlines() if line.strip()],
+        history=audit.lot_status_history(s, lot.id),
         errors=errors or {},
         form=form or {},
     )
@@ -100,14 +101,16 @@ def change_status(
         with db.transaction() as s:
             lot = lots.find_lot(s, ref)
             change = LotStatusChange(status=status, reason=reason or None)
-            if lot.status in ("quarantine", "blocked") and change.status == "active":
-                # releasing a held lot is a signed act
-                web_session.verify_signature(ctx.session, sig_password, sig_meaning)
+            release = lot.status in ("quarantine", "blocked") and change.status == "active"
+            audit.set_reason(s, change.reason)
             lots.change_status(s, lot, change)
+            if release:  # releasing a held lot is a signed act
+                s.flush()
+                web_session.sign(s, sig_password, sig_meaning, "lot.release", "lots", lot.id)
             lot_id = lot.id
     except (LotlineError, ValidationError) as exc:
         errors = FormErrors.of(exc, {"status": "status", "reason": "reason", "lot_code": "status"})
-        if isinstance(exc, web_session.Forbidden):
+        if isinstance(exc, web_session.SignatureRefused):
             errors = FormErrors({"sig_password": exc.message})
         with db.read_snapshot() as s:
             return _lot_page(ctx, s, lots.find_lot(s, ref), errors=errors, form=form, status_code=FORM_ERROR)

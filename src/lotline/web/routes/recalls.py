@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from lotline import db
 from lotline.errors import LotlineError
 from lotline.models import Location
-from lotline.recalls.flows import notify
 from lotline.recalls import service as recalls
+from lotline.recalls.flows import notify
 from lotline.recalls.schemas import ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn, TransitionIn
 from lotline.reports import fsma204, recall_report
 from lotline.web import jobs
@@ -118,7 +118,7 @@ def _do(ctx: Ctx, number: str, step, form: dict, *, to: str | None = None):
     try:
         with db.transaction() as s:
             step(s)
-    except web_session.Forbidden as exc:
+    except web_session.SignatureRefused as exc:
         return _room(ctx, number, errors=FormErrors({"sig_password": exc.message}), form=form, status_code=FORM_ERROR)
     except (LotlineError, ValidationError) as exc:
         return _room(ctx, number, errors=FormErrors.of(exc, FIELDS), form=form, status_code=FORM_ERROR)
@@ -140,8 +140,9 @@ def remove_target(ctx: Write, number: str, target_id: str):
 def activate(ctx: Sign, number: str, sig_password: Annotated[str, Form()] = "",
              sig_meaning: Annotated[str, Form()] = "approved", reason: Annotated[str, Form()] = ""):
     def step(s):
-        web_session.verify_signature(ctx.session, sig_password, sig_meaning)
-        recalls.activate(s, number, TransitionIn(reason=reason or None))
+        case = recalls.activate(s, number, TransitionIn(reason=reason or None))
+        s.flush()
+        web_session.sign(s, sig_password, sig_meaning, "recall.activate", "recall_cases", case.id)
     return _do(ctx, number, step, {})
 
 
@@ -149,8 +150,9 @@ def activate(ctx: Sign, number: str, sig_password: Annotated[str, Form()] = "",
 def close(ctx: Sign, number: str, sig_password: Annotated[str, Form()] = "",
           sig_meaning: Annotated[str, Form()] = "approved", reason: Annotated[str, Form()] = ""):
     def step(s):
-        web_session.verify_signature(ctx.session, sig_password, sig_meaning)
-        recalls.close(s, number, TransitionIn(reason=reason or None))
+        case = recalls.close(s, number, TransitionIn(reason=reason or None))
+        s.flush()
+        web_session.sign(s, sig_password, sig_meaning, "recall.close", "recall_cases", case.id)
     return _do(ctx, number, step, {})
 
 

@@ -1,4 +1,4 @@
-"""Sign in and out. The cookie holds an opaque session token: HttpOnly, Secure, SameSite=Strict."""
+"""Sign in and out. The cookie holds auth's opaque session token: HttpOnly, Secure, SameSite=Strict."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
+from lotline.auth.permissions import PUBLIC
 from lotline.web import session as web_session
 from lotline.web.context import FORM_ERROR, Ctx, FormErrors, need
 
 router = APIRouter()
+
+
+def public() -> None:
+    """Marks the sign-in form: the one console page that needs no session."""
+
+
+public.permission = PUBLIC
 
 
 def _safe_next(target: str | None) -> str:
@@ -18,12 +26,12 @@ def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
 
-@router.get("/signin")
+@router.get("/signin", dependencies=[Depends(public)])
 def signin_form(request: Request, next: str = "/"):
     return Ctx(request, None).render("signin.html", next=_safe_next(next), username="", errors={})
 
 
-@router.post("/signin")
+@router.post("/signin", dependencies=[Depends(public)])
 def signin(
     request: Request,
     username: Annotated[str, Form()] = "",
@@ -31,25 +39,21 @@ def signin(
     next: Annotated[str, Form()] = "/",
 ):
     try:
-        sess = web_session.sign_in(username, password)
-    except web_session.NotSignedIn as exc:
+        new = web_session.sign_in(request, username, password)
+    except web_session.Unauthenticated as exc:
         return Ctx(request, None).render(
             "signin.html", status_code=FORM_ERROR, next=_safe_next(next), username=username, errors=FormErrors.of(exc)
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        web_session.COOKIE, sess.token, max_age=web_session.SESSION_SECONDS, httponly=True, secure=True,
-        samesite="strict", path="/",
+        web_session.COOKIE, new.cookie, expires=new.expires_at, httponly=True, secure=True, samesite="strict", path="/"
     )
     return response
 
 
 @router.post("/signout")
-def signout(ctx: Annotated[Ctx, Depends(need("read"))]):
-    web_session.sign_out(ctx.session.token)
+def signout(ctx: Annotated[Ctx, Depends(need("self"))]):
+    web_session.sign_out(ctx.request)
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(web_session.COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response
-
-
-signin_form.permission = signin.permission = None  # public: the sign-in form itself

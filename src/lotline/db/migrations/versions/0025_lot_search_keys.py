@@ -1,21 +1,21 @@
 """Derived vendor-lot-code search keys for the console's lot search (table, trigger, backfill).
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0025
+Revises: 0024
 """
 
 from alembic import op
 
 from lotline.db.migrations import run_sql
 
-revision = "0022"
-down_revision = "0021"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    run_sql("core/0022_lot_search_keys.sql")
+    run_sql("core/0025_lot_search_keys.sql")
 
 
 def downgrade() -> None:
