@@ -37,7 +37,7 @@ from typing import Any
 class LotlineError(Exception):
     code = "lotline_error"
 
-    after_rollback: Callable[[Any], None] | None = None
+    after_rollback: Callable[[Any], object] | None = None  # its result is ignored
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)

@@ -35,9 +35,10 @@ def create_app() -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    app.add_exception_handler(errors.LotlineError, problems.lotline_error_handler)
-    app.add_exception_handler(RequestValidationError, problems.request_validation_handler)
-    app.add_exception_handler(ValidationError, problems.pydantic_validation_handler)
+    # the decorator form: add_exception_handler is typed for handlers of any Exception only
+    app.exception_handler(errors.LotlineError)(problems.lotline_error_handler)
+    app.exception_handler(RequestValidationError)(problems.request_validation_handler)
+    app.exception_handler(ValidationError)(problems.pydantic_validation_handler)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()])
     def health() -> dict:

@@ -48,8 +48,9 @@ async def _csrf_given(request: Request) -> str | None:
     if given is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        given = (await request.form()).get(CSRF_FIELD)
-    return given if isinstance(given, str) else None
+        field = (await request.form()).get(CSRF_FIELD)
+        return field if isinstance(field, str) else None  # an uploaded file is no token
+    return given
 
 
 async def current_principal(request: Request) -> Principal:
@@ -88,9 +89,8 @@ def require(permission: str):
         principal.require(permission)
         return principal
 
-    check.permission = permission  # read by the route/permission test
     check.__name__ = f"require_{permission.replace('.', '_')}"
-    return Depends(check)
+    return Depends(permissions.declare(check, permission))
 
 
 def public():
@@ -99,8 +99,7 @@ def public():
     def none() -> None:
         return None
 
-    none.permission = permissions.PUBLIC
-    return Depends(none)
+    return Depends(permissions.declare(none, permissions.PUBLIC))
 
 
 def declared_permission(route, inherited: tuple = ()) -> str | None:
@@ -109,7 +108,7 @@ def declared_permission(route, inherited: tuple = ()) -> str | None:
     calls = [dep.call for dep in dependant.dependencies] if dependant is not None else []
     calls += [getattr(dep, "dependency", None) for dep in inherited]
     for call in calls:
-        found = getattr(call, "permission", None)
+        found = permissions.declared(call)
         if found is not None:
             return found
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -64,7 +66,7 @@ async def pydantic_validation_handler(_request: Request, exc: ValidationError) -
     return problem(422, "invalid_input", "Invalid input", detail, errors=errs)
 
 
-PROBLEM_RESPONSES = {
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid credential: missing, unknown, expired or revoked token or session (problem+json)"},
     403: {"description": "The credential lacks the route's permission, or a CSRF token or signature was refused (problem+json)"},
     404: {"description": "Unknown reference (problem+json)"},

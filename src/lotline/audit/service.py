@@ -94,7 +94,8 @@ def entries(
                 check_one_line(str(value))
             except ValueError as exc:
                 raise InvalidInput(f"audit filter --{name} {exc}") from None
-    where, params = [], {"limit": limit}
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
     if table_name:
         where.append("table_name = :table_name")
         params["table_name"] = table_name

@@ -16,7 +16,12 @@ every role includes ``read``). Changing who may do what is an edit of this table
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from lotline.errors import PermissionDenied
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 ROLES = ("viewer", "operator", "quality", "analyst", "admin")
 
@@ -40,6 +45,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 # Routes that need no credential at all (health, sign-in, the OpenAPI document).
 PUBLIC = "public"
+
+# The attribute a route dependency carries naming the permission it checks (``declare``/``declared``).
+_DECLARED = "permission"
+
+
+def declare(dependency: F, permission: str) -> F:
+    """Tag a route dependency with the permission it checks, for the tests that walk the routes."""
+    setattr(dependency, _DECLARED, permission)
+    return dependency
+
+
+def declared(dependency: object) -> str | None:
+    """The permission ``dependency`` was tagged with by ``declare`` (None: not a declaring one)."""
+    return getattr(dependency, _DECLARED, None)
 
 
 def allowed(roles: frozenset[str] | set[str], permission: str) -> bool:

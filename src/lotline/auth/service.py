@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -140,12 +141,12 @@ def list_users(session: Session) -> list[dict]:
 
 
 def _active_admins(session: Session) -> int:
-    return session.scalar(
+    return session.execute(
         sa.select(sa.func.count())
         .select_from(UserRole)
         .join(User, User.id == UserRole.user_id)
         .where(UserRole.role == "admin", User.active)
-    )
+    ).scalar_one()
 
 
 def _lock_user(session: Session, user: User) -> None:
@@ -171,7 +172,7 @@ def disable_user(session: Session, name: str) -> User:
     return user
 
 
-def set_roles(session: Session, name: str, roles: list[str]) -> User:
+def set_roles(session: Session, name: str, roles: Sequence[str]) -> User:
     """Replace a user's roles; Conflict when it would leave no active admin."""
     user = find_user(session, name)
     _lock_user(session, user)
@@ -199,12 +200,12 @@ def set_password(session: Session, name: str, password: str) -> User:
 # --- password checks (sign-in, signatures) and throttling ---------------------------------------
 
 
-def _record_failure(name: str, user_id: uuid.UUID | None, why: str, event: str) -> callable:
+def _record_failure(name: str, user_id: uuid.UUID | None, why: str, event: str) -> Callable[[Session], None]:
     def record(session: Session) -> None:
         locked = False
         if user_id is not None and why == "wrong_password":
             # One statement: count the failure, lock at the limit (and restart the count).
-            locked = session.execute(
+            locked = bool(session.execute(
                 sa.text(
                     "UPDATE users SET failed_sign_ins = CASE WHEN failed_sign_ins + 1 >= :max THEN 0"
                     "                                   ELSE failed_sign_ins + 1 END,"
@@ -213,7 +214,7 @@ def _record_failure(name: str, user_id: uuid.UUID | None, why: str, event: str) 
                     " WHERE id = :id RETURNING locked_until IS NOT NULL AND locked_until > now()"
                 ),
                 {"max": MAX_FAILURES, "lock": f"{int(LOCK_FOR.total_seconds())} seconds", "id": user_id},
-            ).scalar()
+            ).scalar())
         audit.record_event(session, event, "users", user_id, {"name": name, "why": why})
         if locked and why == "wrong_password":
             audit.record_event(

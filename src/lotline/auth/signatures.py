@@ -74,7 +74,7 @@ def sign(session: Session, signature: SignatureIn, action: str, table: str, reco
     audit_id = audit.latest_entry_id(session, table, record_id)
     if audit_id is None:  # a bug: the signed step did not change its record
         raise RuntimeError(f"no audit entry of {table} {record_id} in this transaction to sign")
-    at = session.execute(sa.text("SELECT clock_timestamp()")).scalar()
+    at = session.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
     row = session.execute(
         sa.text(
             """

@@ -19,7 +19,7 @@ from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
 from lotline.errors import NotFound
 from lotline.models import Customer, Item, Location, Vendor
 
-M = TypeVar("M", Item, Location, Vendor, Customer)
+M = TypeVar("M", bound=Item | Location | Vendor | Customer)
 
 _NATURAL_KEY = {Item: "sku", Location: "code", Vendor: "code", Customer: "code"}
 _LABEL = {Item: "item", Location: "location", Vendor: "vendor", Customer: "customer"}

@@ -15,8 +15,6 @@ Commands that act as the database owner rather than as a lotline user (``db``, `
 
 from __future__ import annotations
 
-import click
-
 from lotline import db
 from lotline.auth import service as auth_service
 from lotline.auth.service import Principal
@@ -73,10 +71,14 @@ def permission_for(path: tuple[str, ...]) -> str | None:
     raise KeyError(f"no permission declared for `lotline {' '.join(path)}`")
 
 
-def command_path(root: click.Group, argv: list[str]) -> tuple[str, ...]:
-    """The subcommand names in ``argv`` (root options such as ``--as NAME`` skipped)."""
+def command_path(root: object, argv: list[str]) -> tuple[str, ...]:
+    """The subcommand names in ``argv`` (root options such as ``--as NAME`` skipped).
+
+    ``root`` is the root click command; groups are told by their ``commands`` (typer >= 0.2x ships
+    its own click, so no click class is named here).
+    """
     path: list[str] = []
-    group: click.Command = root
+    group = root
     tokens = iter(argv)
     for token in tokens:
         if token == "--as":

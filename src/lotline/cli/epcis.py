@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from lotline.cli.common import console, emit, err_console, print_json, run
 from lotline.db import read_snapshot, transaction
@@ -36,8 +36,12 @@ def import_(
             with Progress(TextColumn(f"{path.name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                           console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
                 task = bar.add_task("events", total=None)
+
+                def progress(done: int, total: int, bar: Progress = bar, task: TaskID = task) -> None:
+                    bar.update(task, completed=done, total=total)
+
                 job = capture.capture(src, atomic=atomic, create_master_data=create_master_data, name=str(path),
-                                      progress=lambda done, total, bar=bar, task=task: bar.update(task, completed=done, total=total))
+                                      progress=progress)
             jobs.append(job)
             if job.status == "failed":
                 worst = max(worst, 2 if job.error and "schema" in job.error else 6)
@@ -117,15 +121,15 @@ def export_(
     """One EPCIS 2.0 JSON-LD document with the events of a trace or a recall's trace run."""
 
     def body():
-        if (lot is None) == (recall is None):
-            raise InvalidInput("give exactly one of --lot and --recall")
         with read_snapshot() as s:
-            if recall is not None:
+            if recall is not None and lot is None:
                 doc = export.export_recall(s, recall, digital_link=digital_link)
-            else:
+            elif lot is not None and recall is None:
                 start = trace_service.resolve_lot(s, lot, item=item)
                 doc = export.export_lots(s, [start.id], direction, trace_service.parse_as_of(as_of),
                                          digital_link=digital_link)
+            else:
+                raise InvalidInput("give exactly one of --lot and --recall")
         text = json.dumps(doc, indent=1, default=_plain)
         if output is None:
             sys.stdout.write(text + "\n")
@@ -140,7 +144,7 @@ def _plain(value):
     return str(value)
 
 
-_TARGETS = {"item": (Item, "gtin"), "location": (Location, "gln"), "vendor": (Vendor, "gln"), "customer": (Customer, "gln")}
+_TARGETS: dict[str, tuple[type[Item] | type[Location] | type[Vendor] | type[Customer], str]] = {"item": (Item, "gtin"), "location": (Location, "gln"), "vendor": (Vendor, "gln"), "customer": (Customer, "gln")}
 
 
 @app.command("id")

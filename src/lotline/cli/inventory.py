@@ -77,7 +77,7 @@ def _post(service_fn, schema, payload: dict, as_json: bool) -> None:
 
 
 def _one_lot_line(item: str, location: str, quantity: str, lot: str | None) -> dict:
-    line = {"item": item, "location": location, "quantity": quantity}
+    line: dict[str, object] = {"item": item, "location": location, "quantity": quantity}
     if lot:
         line["lots"] = [{"lot": lot, "quantity": quantity}]
     return line
@@ -251,7 +251,7 @@ def lot_show(lot: str, item: str = typer.Option(None, help="Item SKU when the co
     """One lot with its on-hand by location."""
     with read_snapshot() as s:
         found = lots_service.find_lot(s, lot, item_ref=item)
-        sku = s.get(Item, found.item_id).sku
+        sku = s.get_one(Item, found.item_id).sku
         row = lots_service.lot_row(found, sku)
         row["on_hand"] = lots_service.on_hand(s, lot_id=found.id)
     if as_json:
@@ -289,7 +289,7 @@ def lot_status(
     with transaction() as s:
         found = lots_service.find_lot(s, lot, item_ref=item)
         lots_service.change_status(s, found, change)
-        row = lots_service.lot_row(found, s.get(Item, found.item_id).sku)
+        row = lots_service.lot_row(found, s.get_one(Item, found.item_id).sku)
     emit([row], LOT_COLUMNS, as_json=as_json)
 
 

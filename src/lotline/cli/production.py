@@ -33,7 +33,7 @@ def create(
 
 def _consume(spec: str) -> dict:
     parts = split_spec(spec, 3, 4, "SKU:LOCATION:QTY or SKU:LOCATION:QTY:LOTCODE")
-    line = {"item": parts[0], "location": parts[1], "quantity": parts[2]}
+    line: dict[str, object] = {"item": parts[0], "location": parts[1], "quantity": parts[2]}
     if len(parts) == 4:
         line["lots"] = [{"lot": parts[3], "quantity": parts[2]}]
     return line

@@ -38,14 +38,14 @@ def translate(exc: sa.exc.DBAPIError) -> errors.LotlineError | None:
             "the request collided with a concurrent one and was rolled back; retry it", sqlstate=sqlstate
         )
     if sqlstate == "23505":
-        msg = CONSTRAINT_MESSAGES.get(constraint, "duplicate value")
+        msg = CONSTRAINT_MESSAGES.get(constraint or "", "duplicate value")
         return errors.DuplicateKey(f"{msg} ({detail})" if detail else msg, constraint=constraint)
     if sqlstate == "23503":
         return errors.InvalidInput(
             f"reference to a record that does not exist ({detail})", constraint=constraint
         )
     if sqlstate in ("23514", "23502"):
-        msg = CONSTRAINT_MESSAGES.get(constraint, f"value violates constraint {constraint}")
+        msg = CONSTRAINT_MESSAGES.get(constraint or "", f"value violates constraint {constraint}")
         return errors.RuleViolation(msg, constraint=constraint)
     if isinstance(exc, sa.exc.DataError) and sqlstate is None:
         # refused by the driver before it reached the server: a value PostgreSQL cannot hold

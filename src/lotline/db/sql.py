@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 import psycopg
 import sqlalchemy as sa
-from psycopg.abc import Query
 from psycopg.rows import RowFactory, dict_row, namedtuple_row, tuple_row
+from psycopg.sql import SQL, Composed
 from sqlalchemy.orm import Session
 
 #: where a statement runs: a session, an SQLAlchemy connection (Alembic's ``op.get_bind()``), or a
@@ -37,6 +37,8 @@ Target = Session | sa.Connection | psycopg.Connection
 #: row shapes: named tuples (``row.sku``), bare tuples (cheapest, for the largest results), dicts.
 RowKind = Literal["named", "tuple", "dict"]
 Params = Mapping[str, Any] | None
+# psycopg's own ``Query`` also admits t-string Templates, which carry their values and take no params.
+Query = str | bytes | SQL | Composed
 
 _FACTORIES: dict[str, RowFactory[Any]] = {"named": namedtuple_row, "tuple": tuple_row, "dict": dict_row}
 
@@ -59,7 +61,9 @@ def driver_connection(target: Target) -> psycopg.Connection:
 
 def _wrap(statement: Query, params: Params, exc: psycopg.Error) -> sa.exc.DBAPIError:
     # the same exception type SQLAlchemy raises, so db.errors translates it at the boundary
-    return sa.exc.DBAPIError.instance(str(statement), params, exc, psycopg.Error)
+    wrapped = sa.exc.DBAPIError.instance(str(statement), params, exc, psycopg.Error)
+    assert isinstance(wrapped, sa.exc.DBAPIError)  # a psycopg.Error is always wrapped as one
+    return wrapped
 
 
 def execute(target: Target, statement: Query, params: Params = None) -> int:

@@ -296,7 +296,8 @@ def _apply_chunk(s: Session, job: Job, chunk: list[dict], first: int, mapper: Ma
         key = document.event_key(event)
         keys.append(key + "#declaration" if "errorDeclaration" in event else key)
     known = set(s.execute(sa.text("SELECT event_key FROM epcis_events WHERE event_key = ANY(:k)"), {"k": keys}).scalars())
-    results, rows = [], []
+    results: list[Result] = []
+    rows: list[tuple] = []
     for n, (event, key) in enumerate(zip(chunk, keys, strict=True)):
         seq = first + n
         plain_key = key.removesuffix("#declaration")

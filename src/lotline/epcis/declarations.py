@@ -49,7 +49,7 @@ def declare(mapper: Mapper, event: dict, key: str, where: str) -> Outcome:
     effects = row.effects or {}
     undone = []
     for change in reversed(effects.get("status", [])):
-        lot = session.get(Lot, uuid.UUID(change["lot"]))
+        lot = session.get_one(Lot, uuid.UUID(change["lot"]))
         lots_service.change_status(session, lot, LotStatusChange(status=change["from"], reason=reason))
         undone.append(f"lot {lot.lot_code} back to {change['from']}")
     for mid in effects.get("movements", []):

@@ -79,6 +79,7 @@ def read_header(source: Source) -> Header:
                 if builder is None:
                     builder = ijson.ObjectBuilder()
                 builder.event(event, value)
+                assert key is not None  # ijson reports a member's key before any event inside it
                 members[key] = builder.value
         except ijson.JSONError as exc:
             raise _json_error(exc) from exc

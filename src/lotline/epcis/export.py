@@ -216,10 +216,10 @@ def _document(session: Session, wanted: set[uuid.UUID], as_of: datetime | None, 
         for n, ev in enumerate(by_movement[mid]):
             timeline.append(((*order_of[mid], n), ev))
     for eid, erows in executions.items():
-        ev = _execution_event(names, lots, wanted, eid, erows)
-        if ev is not None:
-            ev["_execution"] = str(eid)
-            timeline.append(((erows[0][13], min(r[19] for r in erows), erows[0][16], 0), ev))
+        execution = _execution_event(names, lots, wanted, eid, erows)
+        if execution is not None:
+            execution["_execution"] = str(eid)
+            timeline.append(((erows[0][13], min(r[19] for r in erows), erows[0][16], 0), execution))
     _reuse_captured_ids(session, by_movement, executions, timeline)
     for _k, ev in timeline:
         ev.pop("_execution", None)

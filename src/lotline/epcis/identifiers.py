@@ -174,10 +174,10 @@ def parse_class(raw: str) -> ClassRef:
         if found and found[0] == "01":
             pairs = found[1]
             gtin = normalise_gtin(pairs["01"], raw=raw)
-            lot, serial = pairs.get("10"), pairs.get("21")
-            if lot == "" or serial == "":
+            dl_lot, dl_serial = pairs.get("10"), pairs.get("21")
+            if dl_lot == "" or dl_serial == "":
                 raise InvalidInput(f"Digital Link {raw!r} has an empty lot or serial", identifier=raw)
-            return ClassRef(gtin=gtin, lot=lot, serial=serial)
+            return ClassRef(gtin=gtin, lot=dl_lot, serial=dl_serial)
     raise InvalidInput(
         f"{raw!r} names no trade item lotline understands (LGTIN/SGTIN URN, GS1 Digital Link /01/, lotline URN)",
         identifier=raw,

@@ -107,6 +107,13 @@ class Qty:
     item: Rec
     quantity: Decimal | None  # None only where no quantity is posted (a status change)
 
+    @property
+    def posted(self) -> Decimal:
+        """The quantity of a line that posts one (events that post refuse lines without one first)."""
+        if self.quantity is None:
+            raise InvalidInput(f"{self.raw} has no quantity; lotline posts quantities")
+        return self.quantity
+
 
 def _lot_ids(*posted) -> list[uuid.UUID]:
     """Lots a posting touched, from its own lot rows (no query)."""
@@ -125,7 +132,7 @@ class Mapper:
 
     @property
     def session(self) -> Session:
-        return self.registry.session
+        return self.registry.db
 
     # --- pieces --------------------------------------------------------------------------------
 
@@ -271,8 +278,8 @@ class Mapper:
                 raise InvalidInput(f"{where}: a count adjustment of a lot-tracked item must name its lots")
             p = inventory.adjust(self.session, AdjustmentIn(
                 reason=f"EPCIS {step} {key}", occurred_at=at, external_ref=ref,
-                lines=[{"item": q.item.code, "location": location.code, "quantity": sign * q.quantity,
-                        "lots": [{"lot": q.ref.lot, "quantity": sign * q.quantity}] if q.ref.lot is not None else []}
+                lines=[{"item": q.item.code, "location": location.code, "quantity": sign * q.posted,
+                        "lots": [{"lot": q.ref.lot, "quantity": sign * q.posted}] if q.ref.lot is not None else []}
                        for q in qs],
             ))
             posted = Outcome("posted", "adjustment", effects={"movements": [str(p.movement.id)]})

@@ -30,7 +30,7 @@ from lotline.models import Customer, Item, Location, Vendor
 
 MDA = "urn:lotline:mda:"
 CBV_MDA = "urn:epcglobal:cbv:mda#"
-_MODEL = {"item": Item, "location": Location, "vendor": Vendor, "customer": Customer}
+_MODEL: dict[str, type[Item] | type[Location] | type[Vendor] | type[Customer]] = {"item": Item, "location": Location, "vendor": Vendor, "customer": Customer}
 _KEY = {"item": "sku", "location": "code", "vendor": "code", "customer": "code"}
 # Rec 20 code -> the stocking unit spelling lotline gives an item it creates
 _UOM_FOR = {"KGM": "kg", "GRM": "g", "LTR": "l", "MLT": "ml", "H87": "ea", "EA": "ea", "C62": "ea", "TNE": "t", "MTR": "m"}
@@ -124,6 +124,13 @@ class Registry:
         self._cache: dict[tuple, Rec] = {}
         self._journal: list[tuple] = []
 
+    @property
+    def db(self) -> Session:
+        """The session of the transaction the registry is bound to (capture binds one per chunk)."""
+        if self.session is None:
+            raise RuntimeError("the registry is not bound to a session yet")
+        return self.session
+
     def mark(self) -> int:
         return len(self._journal)
 
@@ -139,7 +146,7 @@ class Registry:
         return rec
 
     def _by_identifier(self, target: str, scheme: str, digits: str, extension: str = "") -> uuid.UUID | None:
-        return self.session.execute(
+        return self.db.execute(
             sa.text(
                 f"SELECT {target}_id FROM gs1_identifiers WHERE target = :t AND scheme = :s AND digits = :d AND extension = :e"
             ),
@@ -154,7 +161,7 @@ class Registry:
     def _load(self, target: str, *, record_id: uuid.UUID | None = None, code: str | None = None):
         model = _MODEL[target]
         col = model.id if record_id is not None else getattr(model, _KEY[target])
-        return self.session.scalar(sa.select(model).where(col == (record_id if record_id is not None else code)))
+        return self.db.scalar(sa.select(model).where(col == (record_id if record_id is not None else code)))
 
     # --- items ---------------------------------------------------------------------------------
 
@@ -185,7 +192,7 @@ class Registry:
         else:
             shelf = attrs.get(MDA + "shelfLifeDays")
             item = catalog.create_item(
-                self.session,
+                self.db,
                 ItemIn(
                     sku=sku,
                     name=str(attrs.get(MDA + "name") or attrs.get(CBV_MDA + "descriptionShort") or f"GTIN {ref.gtin or sku}"),
@@ -195,7 +202,7 @@ class Registry:
                 ),
             )
         if ref.gtin:
-            add_identifier(self.session, "item", item.id, "gtin", ref.gtin, company_prefix_length=ref.company_prefix_length)
+            add_identifier(self.db, "item", item.id, "gtin", ref.gtin, company_prefix_length=ref.company_prefix_length)
         return self._remember(key, self._rec("item", item), created=True)
 
     # --- locations and parties -----------------------------------------------------------------
@@ -222,9 +229,9 @@ class Registry:
                 ref=raw,
             )
         attrs = self.vocabulary.get(key, {})
-        code = str(attrs.get(MDA + "code") or place.code or (place.gln + (f"-{place.extension}" if place.extension else "")))
+        code = str(attrs.get(MDA + "code") or place.code or (f"{place.gln}-{place.extension}" if place.extension else f"{place.gln}"))
         record = self._load("location", code=code) or catalog.create_location(
-            self.session,
+            self.db,
             LocationIn(
                 code=code,
                 name=str(attrs.get(MDA + "name") or attrs.get(CBV_MDA + "name") or f"GLN {place.gln or code}"),
@@ -232,7 +239,7 @@ class Registry:
             ),
         )
         if place.gln:
-            add_identifier(self.session, "location", record.id, "gln", place.gln, extension=place.extension,
+            add_identifier(self.db, "location", record.id, "gln", place.gln, extension=place.extension,
                            company_prefix_length=place.company_prefix_length)
         return self._remember(key, self._rec("location", record), created=True)
 
@@ -267,9 +274,9 @@ class Registry:
                 name=str(attrs.get(MDA + "name") or attrs.get(CBV_MDA + "name") or f"GLN {place.gln or code}"),
                 contact_email=attrs.get(MDA + "email") or None,
             )
-            record = (catalog.create_vendor if role == "vendor" else catalog.create_customer)(self.session, data)
+            record = (catalog.create_vendor if role == "vendor" else catalog.create_customer)(self.db, data)
         if place.gln:
-            add_identifier(self.session, role, record.id, "gln", place.gln, company_prefix_length=place.company_prefix_length)
+            add_identifier(self.db, role, record.id, "gln", place.gln, company_prefix_length=place.company_prefix_length)
         return self._remember(key, self._rec(role, record), created=True)
 
 

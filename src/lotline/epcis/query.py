@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -47,7 +48,8 @@ def events(
     for t in event_types:
         if t not in STANDARD_EVENT_TYPES and ":" not in t:
             raise InvalidInput(f"eventType {t!r} is not one of {', '.join(STANDARD_EVENT_TYPES)} nor an extension URI")
-    where, params = ["TRUE"], {"limit": limit}
+    where = ["TRUE"]
+    params: dict[str, Any] = {"limit": limit}
     if event_types:
         where.append("event_type = ANY(:types)")
         params["types"] = list(event_types)

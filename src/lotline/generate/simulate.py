@@ -451,7 +451,7 @@ class Simulation:
         """FEFO from production stock of ``item``: [(lot, qty)] summing to qty (production runs on demand)."""
         queue = self.prod_stock[item.idx]
         bal = self.balance
-        out = []
+        out: list[tuple[int, int]] = []
         need = qty
         while need > 0:
             # A margin of a day: the consume movement is stamped a few ticks after this check.
@@ -560,7 +560,7 @@ class Simulation:
     def _fg_take(self, item: ItemDef, qty: int) -> list[tuple[int, int]]:
         stock = self.fg_stock[item.idx]
         bal = self.balance
-        out = []
+        out: list[tuple[int, int]] = []
         need = qty
         i = 0
         while need > 0 and i < len(stock) and len(out) < 3:

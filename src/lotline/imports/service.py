@@ -215,7 +215,7 @@ def _post_master(s, kind: str, row: dict) -> None:
             masterdata.add_identifier(s, kind[:-1], rec.id, "gln", row["gln"], company_prefix_length=row.get("company_prefix_length"))
 
 
-def _post_group(s, kind: str, ref: str, rows: list[dict]) -> None:
+def _post_group(s, kind: str, ref: str | None, rows: list[dict]) -> None:
     first = rows[0]
     if kind == "receipts":
         lines = []
@@ -350,7 +350,7 @@ def template(kind: str, path: Path | None) -> str | None:
     from openpyxl import Workbook
 
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # a new workbook has one sheet (wb.active may be None in general)
     ws.title = kind
     ws.append([c.name for c in cols])
     doc = wb.create_sheet("README")

@@ -178,9 +178,9 @@ def apply(
     back_dated = []
     for key in taking:
         row = current.get(key)
-        have = row.quantity if row is not None else Decimal(0)
-        if have + changes[key].delta < 0:
-            raise _refuse(changes[key], have)
+        # no balance row is nothing on hand: taking from it is refused like any shortfall
+        if row is None or row.quantity + changes[key].delta < 0:
+            raise _refuse(changes[key], row.quantity if row is not None else Decimal(0))
         if row.last_occurred_at is None or row.last_occurred_at > occurred_at:
             back_dated.append(key)
     later_max: dict[Key, datetime] = {}

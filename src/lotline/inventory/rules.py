@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -197,7 +198,7 @@ def check_returns(session: Session, customer_id: uuid.UUID, occurred_at: datetim
     path takes them), so two concurrent returns cannot both use the same shipped quantity.
     """
     wanted: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
-    first: dict[uuid.UUID, tuple[int, object, object]] = {}
+    first: dict[uuid.UUID, tuple[int, Any, Any]] = {}  # (line number, line, lot) as ``lines`` has them
     for n, line in enumerate(lines, start=1):
         for ld in line.lots:
             wanted[ld.lot.id] += ld.quantity_delta

@@ -105,6 +105,7 @@ def _fefo_candidates(stock: Sequence[Stocked], at: datetime) -> list[Candidate]:
         Candidate(r.lot_id, r.lot_code, r.quantity, r.expires_at, r.received_at)
         for r in stock
         if r.lot_id is not None
+        and r.lot_code is not None  # (always, with a lot: the row is joined to it)
         and r.quantity > 0
         and r.status == lots_service.RELEASED
         and (r.expires_at is None or r.expires_at > at)
@@ -162,16 +163,14 @@ def receive(session: Session, data: ReceiptIn) -> Posted:
                 item,
                 location,
                 ln.quantity,
-                [LotDelta(None, x.quantity) for x in ln.lots],
                 unit_cost=ln.unit_cost,
             )
         )
     # every new lot of the receipt checked in one query and inserted in one flush
     new = [(line.item, lot_in) for line, ln in zip(lines, data.lines, strict=True) for lot_in in ln.lots]
     made = iter(lots_service.create_lots(session, new, received_at=occurred_at))
-    for line in lines:
-        for ld in line.lots:
-            ld.lot = next(made)
+    for line, ln in zip(lines, data.lines, strict=True):
+        line.lots = [LotDelta(next(made), x.quantity) for x in ln.lots]
     return post_movement(
         session,
         "receipt",

@@ -75,9 +75,16 @@ COMPUTE_STEPS: list[tuple[str, str | None, str]] = [
 COMPUTE_SETTINGS = {"work_mem": "512MB", "enable_mergejoin": "off", "jit": "off"}
 
 
+def window(run: KpiRun) -> tuple[datetime, datetime]:
+    """The run's [start, end): every run lotline creates has one (the frozen columns allow NULL)."""
+    if run.window_start is None or run.window_end is None:
+        raise InvalidStateTransition(f"KPI run {run.id} has no window; it cannot be computed", run_id=str(run.id))
+    return run.window_start, run.window_end
+
+
 def whole_days(run: KpiRun) -> bool:
     """Whether the window starts and ends at 00:00 UTC (its days are UTC days)."""
-    utc = [t.astimezone(UTC) for t in (run.window_start, run.window_end)]
+    utc = [t.astimezone(UTC) for t in window(run)]
     return all(t == t.replace(hour=0, minute=0, second=0, microsecond=0) for t in utc)
 
 
@@ -109,12 +116,13 @@ def due_date_bounds(ws: datetime, we: datetime) -> tuple[date, date]:
 
 def compute_params(run: KpiRun) -> dict[str, Any]:
     """Bind parameters of the compute statements for ``run``."""
-    first_due, end_due = due_date_bounds(run.window_start, run.window_end)
-    seconds = Decimal(str((run.window_end - run.window_start).total_seconds()))
+    ws, we = window(run)
+    first_due, end_due = due_date_bounds(ws, we)
+    seconds = Decimal(str((we - ws).total_seconds()))
     days = seconds / 86400
     return {
-        "ws": run.window_start,
-        "we": run.window_end,
+        "ws": ws,
+        "we": we,
         "as_of": run.as_of,
         "window_seconds": seconds,
         "window_days": days,

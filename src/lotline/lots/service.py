@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -255,11 +256,12 @@ def lot_row(lot: Lot, sku: str) -> dict:
 
 
 def lot_quantity(session: Session, lot_id: uuid.UUID) -> Decimal:
-    return session.scalar(
+    # an aggregate always returns exactly one row
+    return session.execute(
         sa.select(sa.func.coalesce(sa.func.sum(InventoryBalance.quantity), 0)).where(
             InventoryBalance.lot_id == lot_id
         )
-    )
+    ).scalar_one()
 
 
 def list_lots(
@@ -280,9 +282,13 @@ def list_lots(
 
 def expire_due(session: Session, now: datetime) -> int:
     """Mark active/quarantined lots whose expiry has passed as expired (one statement)."""
-    result = session.execute(
-        sa.update(Lot)
-        .where(Lot.status.in_(["active", "quarantine"]), Lot.expires_at <= now)
-        .values(status="expired", updated_at=sa.func.now())
+    # a DML statement's result is a CursorResult (Session.execute is typed with the base Result)
+    result = cast(
+        "sa.CursorResult[Any]",
+        session.execute(
+            sa.update(Lot)
+            .where(Lot.status.in_(["active", "quarantine"]), Lot.expires_at <= now)
+            .values(status="expired", updated_at=sa.func.now())
+        ),
     )
     return result.rowcount

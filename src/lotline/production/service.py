@@ -132,24 +132,24 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
         )
 
     lines = []
-    for ln in data.produce:
-        item, location = items[ln.item or wo.item_id], locations[ln.location]
+    for out in data.produce:
+        item, location = items[out.item or wo.item_id], locations[out.location]
         lots = []
         if item.lot_tracked:
-            lot = lots_service.lots_of_item(session, item, [ln.lot_code]).get(ln.lot_code)
+            lot = lots_service.lots_of_item(session, item, [out.lot_code]).get(out.lot_code)
             if lot is None:
                 lot = lots_service.create_lot(
                     session,
                     item,
                     NewLot(
-                        lot_code=ln.lot_code,
+                        lot_code=out.lot_code,
                         manufactured_at=occurred_at,
-                        expires_at=ln.expires_at,
-                        notes=ln.notes,
+                        expires_at=out.expires_at,
+                        notes=out.notes,
                     ),
                 )
-            lots = [inventory.LotDelta(lot, ln.quantity)]
-        lines.append(inventory.Line(item, location, ln.quantity, lots))
+            lots = [inventory.LotDelta(lot, out.quantity)]
+        lines.append(inventory.Line(item, location, out.quantity, lots))
     produced = inventory.post_movement(session, "production_produce", occurred_at, lines, notes=wo.number)
 
     execution = WorkOrderExecution(

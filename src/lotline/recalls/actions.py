@@ -264,15 +264,15 @@ def _move_all(session, movement_type, occurred_at, lot, item, rows, dest, notes)
 
 
 def _lot_and_item(session: Session, action: RecallAction) -> tuple[Lot, Item]:
-    lot = session.get(Lot, action.lot_id)
-    return lot, session.get(Item, lot.item_id)
+    lot = session.get_one(Lot, action.lot_id)
+    return lot, session.get_one(Item, lot.item_id)
 
 
 def _notify(session: Session, case: RecallCase, action: RecallAction, data: ActionRun, occurred_at: datetime):
     """customer_notify: draft the notices (one customer when the action names a shipment)."""
     customers = None
     if action.sales_order_shipment_id:
-        customers = [session.get(SalesOrderShipment, action.sales_order_shipment_id).customer_id]
+        customers = [session.get_one(SalesOrderShipment, action.sales_order_shipment_id).customer_id]
     draft_communications(session, case.id, DraftIn(channel=data.channel), customer_ids=customers)
     return None
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -147,7 +147,7 @@ def close(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = No
             recall_number=case.recall_number,
         )
     closed_at = not_future(data.at or utcnow(), "closed_at")
-    if closed_at < case.initiated_at:
+    if case.initiated_at is not None and closed_at < case.initiated_at:
         raise InvalidInput(
             f"closed_at {closed_at.isoformat()} is before the recall was initiated ({case.initiated_at.isoformat()})"
         )
@@ -192,6 +192,7 @@ def add_target(session: Session, ref: str | uuid.UUID, data: TargetIn) -> Recall
         values = {"target_type": "lot", "lot_id": lot.id, "item_id": None, "uom": None}
         label = f"lot {lot.lot_code}"
     else:
+        assert data.item is not None  # TargetIn holds a lot or an item
         item = catalog.resolve(session, Item, data.item)
         uom = data.uom or item.uom
         if uom != item.uom:
@@ -223,10 +224,14 @@ def remove_target(session: Session, ref: str | uuid.UUID, target_id: uuid.UUID) 
     """Remove a target of a draft or active case; NotFound if the case has no such target."""
     case = find_case(session, ref, lock="update")
     require_status(case, ("draft", "active"), "change targets")
-    deleted = session.execute(
-        sa.delete(RecallCaseTarget).where(
-            RecallCaseTarget.id == target_id, RecallCaseTarget.recall_case_id == case.id
-        )
+    # a DML statement's result is a CursorResult (Session.execute is typed with the base Result)
+    deleted = cast(
+        "sa.CursorResult[Any]",
+        session.execute(
+            sa.delete(RecallCaseTarget).where(
+                RecallCaseTarget.id == target_id, RecallCaseTarget.recall_case_id == case.id
+            )
+        ),
     ).rowcount
     if not deleted:
         raise NotFound(f"recall {case.recall_number} has no target {target_id}", kind="recall_target")

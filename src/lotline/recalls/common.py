@@ -97,6 +97,8 @@ def require_status(case: RecallCase, allowed: Sequence[str], doing: str) -> None
 
 def check_window(case: RecallCase, occurred_at: datetime) -> None:
     """InvalidInput unless ``occurred_at`` is inside [initiated_at, closed_at or now]."""
+    if case.initiated_at is None:  # a draft: nothing can have happened in it yet
+        raise InvalidInput(f"recall {case.recall_number} has not been initiated")
     end = case.closed_at or utcnow() + FUTURE_TOLERANCE
     if occurred_at < case.initiated_at or occurred_at > end:
         upper = case.closed_at.isoformat() if case.closed_at else "now"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -128,6 +129,10 @@ def _has_untracked_targets(session: Session, case_id: uuid.UUID) -> bool:
     )
 
 
+@overload
+def latest_run(session: Session, case: RecallCase, *, required: Literal[True] = True) -> RecallTraceRun: ...
+@overload
+def latest_run(session: Session, case: RecallCase, *, required: bool) -> RecallTraceRun | None: ...
 def latest_run(session: Session, case: RecallCase, *, required: bool = True) -> RecallTraceRun | None:
     """The case's computed run (there is at most one)."""
     run = session.scalar(
@@ -257,7 +262,7 @@ def run_sets(session: Session, run: RecallTraceRun | uuid.UUID) -> RunSets:
 def shipment_lines(session: Session, run: RecallTraceRun | uuid.UUID | RunSets) -> list[dict]:
     """What each impacted customer received of the recalled goods (lots, items, quantities)."""
     sets = run if isinstance(run, RunSets) else run_sets(session, run)
-    params = {"shipment_ids": sets.shipments, "lot_ids": sets.recalled_lots}
+    params: dict[str, Any] = {"shipment_ids": sets.shipments, "lot_ids": sets.recalled_lots}
     rows = sql_dicts(session, "impacted_shipment_lines", params)
     if _has_untracked_targets(session, sets.run.recall_case_id):
         params = {"case_id": sets.run.recall_case_id, "shipment_ids": sets.shipments}

@@ -71,13 +71,14 @@ def effectiveness(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
             RecallCommunication.recall_case_id == case.id, RecallCommunication.status == "sent"
         )
     )
-    actions = dict(
-        session.execute(
+    actions: dict[str, int] = {
+        status: n
+        for status, n in session.execute(
             sa.select(RecallAction.status, sa.func.count())
             .where(RecallAction.recall_case_id == case.id)
             .group_by(RecallAction.status)
-        ).all()
-    )
+        )
+    }
 
     def since_initiation(t: datetime | None) -> float | None:
         if t is None or case.initiated_at is None:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import namedtuple
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from lotline.perf import no_gc_pauses
@@ -43,8 +42,33 @@ COLUMNS: list[tuple[str, str]] = [
     ("reference_document_number", "Reference document number"),
 ]
 KEYS = [k for k, _ in COLUMNS]
-# One spreadsheet row: a tuple in column order (what the writers iterate) with named fields.
-Row = namedtuple("Row", KEYS)
+
+
+class Row(NamedTuple):
+    """One spreadsheet row: a tuple in column order (what the writers iterate) with named fields.
+
+    The fields are ``KEYS`` in order (a test holds them equal); spelled out so the types are checked.
+    """
+
+    event_type: str
+    event_date: date
+    event_time_utc: str
+    traceability_lot_code: str | None
+    tlc_source_reference: str | None
+    product_description: str
+    sku: str
+    quantity: Any
+    unit_of_measure: str
+    location: str
+    previous_source_or_next_recipient: str | None
+    input_traceability_lot_code: str | None
+    input_product_description: str | None
+    input_quantity: Any
+    input_unit_of_measure: str | None
+    reference_document_type: str
+    reference_document_number: str | None
+
+
 _ORDER = {"Receiving": 0, "Transformation": 1, "Shipping": 2}
 # Zones already at UTC (psycopg returns Etc/UTC for a UTC session): no conversion per row needed.
 _UTC_ZONES = {UTC, ZoneInfo("UTC"), ZoneInfo("Etc/UTC")}

@@ -50,13 +50,14 @@ def _impacted_customers(session: Session, run: RecallTraceRun | None, lines: lis
     # the FSMA export); shipment counts per customer come from the run itself.
     shipments_per_customer: dict[uuid.UUID, int] = {}
     if run is not None:
-        shipments_per_customer = dict(
-            session.execute(
+        shipments_per_customer = {
+            customer_id: n
+            for customer_id, n in session.execute(
                 sa.select(RecallImpactedShipment.customer_id, sa.func.count())
                 .where(RecallImpactedShipment.recall_trace_run_id == run.id)
                 .group_by(RecallImpactedShipment.customer_id)
-            ).all()
-        )
+            )
+        }
     customers: dict[uuid.UUID, dict] = {}
     for line in lines:
         c = customers.get(line["customer_id"])
@@ -104,7 +105,7 @@ def _impacted_customers(session: Session, run: RecallTraceRun | None, lines: lis
 
 def _timeline(case: RecallCase, runs: list[dict], actions: list[dict], comms: list[dict]) -> list[dict]:
     """The case's events in time order: lifecycle, trace runs, actions closed, notices sent."""
-    timeline = [{"at": case.created_at, "event": "case created (draft)"}]
+    timeline: list[dict[str, Any]] = [{"at": case.created_at, "event": "case created (draft)"}]
     if case.initiated_at:
         timeline.append({"at": case.initiated_at, "event": "recall initiated (active)"})
     for r in runs:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -111,7 +111,7 @@ def _date(value: date) -> str:
 
 # Cells carry no "r" reference (optional in SpreadsheetML): their position is their order in the row,
 # so an empty cell is written as <c/>. Dispatch on the exact type: a dict lookup per cell.
-_WRITERS = {
+_WRITERS: dict[type, Callable[[Any], str]] = {
     str: _str,
     bool: _bool,
     int: _number,

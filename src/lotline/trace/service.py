@@ -157,7 +157,7 @@ def resolve_lot(session: Session, ref: str | uuid.UUID, *, item: str | None = No
 def trace(
     session: Session,
     start_lot_ids: Sequence[uuid.UUID],
-    direction: Direction = "both",
+    direction: str = "both",  # a Direction; any other string is refused (callers pass user input)
     as_of: datetime | None = None,
     max_depth: int | None = None,
     *,
@@ -261,7 +261,7 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
         # lot_no is the 1-based position in ship_params["lot_ids"]
         by_position = [None, *((lot_id[i], item_id[i], sku[i], uom[i]) for i in shipped)]
         make_shipment = TracedShipment._make
-        shipments = []
+        shipments: list[TracedShipment] = []
         append = shipments.append
         head: tuple = ()
         for sid, oid, number, cid, ccode, cname, shipped_at, lot_no, quantity in shipment_rows():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from lotline.trace.service import TraceResult, format_quantity
@@ -66,12 +67,12 @@ def render_svg(result: TraceResult, *, max_nodes: int = 400, title: str | None =
     drawn = set(ordered[:max_nodes])
     left_out = len(ordered) - len(drawn)
 
-    shipments = defaultdict(int)
-    customers = defaultdict(set)
+    shipments: defaultdict[uuid.UUID, int] = defaultdict(int)
+    customers: defaultdict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for s in result.shipments:
         shipments[s.lot_id] += 1
         customers[s.lot_id].add(s.customer_id)
-    held = defaultdict(lambda: 0)
+    held: defaultdict[uuid.UUID, Decimal] = defaultdict(Decimal)
     for h in result.on_hand:
         held[h.lot_id] += h.quantity
 

@@ -46,6 +46,6 @@ def install(app: FastAPI) -> None:
     from lotline.web.routes import home, kpis, lots, recalls, signin, trace
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_exception_handler(LotlineError, _domain_error)
+    app.exception_handler(LotlineError)(_domain_error)  # (typed; add_exception_handler wants any Exception)
     for module in (signin, home, lots, trace, recalls, kpis):
         app.include_router(module.router, include_in_schema=False)

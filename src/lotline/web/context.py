@@ -20,8 +20,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from lotline.auth.permissions import PERMISSIONS
-from lotline.errors import LotlineError
+from lotline.auth.permissions import PERMISSIONS, declare
+from lotline.errors import LotlineError, Unauthenticated
 from lotline.web import session as web_session
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -72,6 +72,13 @@ class Ctx:
     user: web_session.Principal | None
 
     @property
+    def principal(self) -> web_session.Principal:
+        """The signed-in user: every route behind ``need`` has one (only the sign-in page has none)."""
+        if self.user is None:
+            raise Unauthenticated("sign in first")
+        return self.user
+
+    @property
     def csrf(self) -> str:
         return (self.user.csrf_token if self.user else None) or ""
 
@@ -97,8 +104,7 @@ def need(permission: str):
         principal.require(permission)
         return Ctx(request, principal)
 
-    dependency.permission = permission  # read by the tests that walk app.routes
-    return dependency
+    return declare(dependency, permission)  # read by the tests that walk app.routes
 
 
 class FormErrors(dict):

@@ -108,9 +108,9 @@ def get_export(
     """A trace (``lot``) or a recall's trace run (``recall``) as one EPCIS 2.0 document."""
     from lotline.errors import InvalidInput
 
-    if (lot is None) == (recall is None):
-        raise InvalidInput("give exactly one of lot and recall")
-    if recall is not None:
+    if recall is not None and lot is None:
         return export.export_recall(session, recall, digital_link=digital_link)
-    start = trace_service.resolve_lot(session, lot, item=item)
-    return export.export_lots(session, [start.id], direction, trace_service.parse_as_of(as_of), digital_link=digital_link)
+    if lot is not None and recall is None:
+        start = trace_service.resolve_lot(session, lot, item=item)
+        return export.export_lots(session, [start.id], direction, trace_service.parse_as_of(as_of), digital_link=digital_link)
+    raise InvalidInput("give exactly one of lot and recall")

@@ -114,7 +114,7 @@ def list_lots(
 @router.get("/lots/{ref}", dependencies=[require("read")])
 def get_lot(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> dict:
     lot = lots_service.find_lot(session, ref, item_ref=item)
-    body = _lot_out(lot, session.get(Item, lot.item_id).sku)
+    body = _lot_out(lot, session.get_one(Item, lot.item_id).sku)
     body["on_hand"] = to_jsonable(lots_service.on_hand(session, lot_id=lot.id))
     return body
 
@@ -131,4 +131,4 @@ def change_lot_status(
 ) -> dict:
     """Quarantine, block, release (active), expire or consume a lot."""
     lot = lots_service.change_status(session, lots_service.find_lot(session, ref, item_ref=item), data)
-    return _lot_out(lot, session.get(Item, lot.item_id).sku)
+    return _lot_out(lot, session.get_one(Item, lot.item_id).sku)

@@ -64,7 +64,10 @@ def current(engine: Engine) -> str | None:
 def head() -> str:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    revision = ScriptDirectory.from_config(cfg).get_current_head()
+    if revision is None:
+        raise RuntimeError(f"no migrations found in {HERE}")
+    return revision
 
 
 def sql_text(relative: str) -> str:

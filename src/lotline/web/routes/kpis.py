@@ -64,7 +64,7 @@ def compute(ctx: Annotated[Ctx, Depends(need("kpi.run"))], window_start: Annotat
             kpis.compute_run(s, run_id, progress=progress)
         return "computed"
 
-    job = jobs.start("KPI run", ctx.user.name, f"/kpi/runs/{run_id}", work)
+    job = jobs.start("KPI run", ctx.principal.name, f"/kpi/runs/{run_id}", work)
     return RedirectResponse(f"/kpi/runs/{run_id}?job={job.id}", status_code=303)
 
 
@@ -113,11 +113,11 @@ def bars(ctx: Read, run_id: str, kpi: str, by: str = "item", top: int = 20):
     if by not in ("item", "location", "customer"):
         return JSONResponse({"error": f"by must be item, location or customer, not {by!r}"}, status_code=FORM_ERROR)
     with db.read_snapshot() as s:
-        rows = [r for r in kpis.snapshots(s, run_id, kpi=kpi, level=by) if r.value is not None]
-    rows.sort(key=lambda r: -r.value)
-    rows = rows[: max(1, min(top, 100))]
-    return JSONResponse({"labels": [r.label for r in rows], "values": [float(r.value) for r in rows],
-                         "units": rows[0].units if rows else ""})
+        valued = [(r.value, r) for r in kpis.snapshots(s, run_id, kpi=kpi, level=by) if r.value is not None]
+    valued.sort(key=lambda vr: -vr[0])
+    valued = valued[: max(1, min(top, 100))]
+    return JSONResponse({"labels": [r.label for _, r in valued], "values": [float(v) for v, _ in valued],
+                         "units": valued[0][1].units if valued else ""})
 
 
 @router.get("/kpi/series.json")

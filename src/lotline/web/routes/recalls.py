@@ -6,6 +6,7 @@ Long steps (a trace run of thousands of lots, sending thousands of notices) run 
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from lotline import db
-from lotline.errors import LotlineError
+from lotline.errors import InvalidInput, LotlineError
 from lotline.models import Location
 from lotline.recalls import service as recalls
 from lotline.recalls.flows import notify
@@ -131,9 +132,16 @@ def add_target(ctx: Write, number: str, lot: Annotated[str, Form()] = "", item: 
                {"lot": lot, "item": item})
 
 
+def _target_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise InvalidInput(f"target id {text!r} is not a UUID") from None
+
+
 @router.post("/recalls/{number}/targets/{target_id}/remove")
 def remove_target(ctx: Write, number: str, target_id: str):
-    return _do(ctx, number, lambda s: recalls.remove_target(s, number, target_id), {})
+    return _do(ctx, number, lambda s: recalls.remove_target(s, number, _target_id(target_id)), {})
 
 
 @router.post("/recalls/{number}/activate")
@@ -178,7 +186,7 @@ def compute_run(ctx: Write, number: str, direction: Annotated[str, Form()] = "bo
             lots = len(recalls.run_lots(s, run.id))
         return f"trace run recorded: {lots} impacted lots"
 
-    job = jobs.start("Trace run", ctx.user.name, f"/recalls/{number}", work)
+    job = jobs.start("Trace run", ctx.principal.name, f"/recalls/{number}", work)
     return RedirectResponse(f"/recalls/{number}?job={job.id}#runs", status_code=303)
 
 
@@ -244,7 +252,7 @@ def send_notices(ctx: Write, number: str, retry_failed: Annotated[str, Form()] =
         notify.send_pending(number, include_failed=include_failed, settings=settings, on_result=on_result)
         return f"{counts['sent']} sent, {counts['failed']} failed"
 
-    job = jobs.start("Sending notices", ctx.user.name, f"/recalls/{number}", work)
+    job = jobs.start("Sending notices", ctx.principal.name, f"/recalls/{number}", work)
     return RedirectResponse(f"/recalls/{number}?job={job.id}#notices", status_code=303)
 
 

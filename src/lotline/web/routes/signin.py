@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from lotline.auth.permissions import PUBLIC
+from lotline.auth.permissions import PUBLIC, declare
 from lotline.web import session as web_session
 from lotline.web.context import FORM_ERROR, Ctx, FormErrors, need
 
@@ -18,7 +18,7 @@ def public() -> None:
     """Marks the sign-in form: the one console page that needs no session."""
 
 
-public.permission = PUBLIC
+declare(public, PUBLIC)
 
 
 def _safe_next(target: str | None) -> str:
