@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from lotline import db, errors
+from lotline.auth import service as auth_service
+from lotline.auth.schemas import TokenIn, UserIn
 from lotline.catalog import service as catalog
 from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
 from lotline.db import engine as engine_mod
@@ -81,9 +83,6 @@ DEMO_PASSWORD_SUFFIX = "-demo-password"
 
 
 def _create_demo_users(report: DemoReport) -> None:
-    from lotline.auth import service as auth_service
-    from lotline.auth.schemas import TokenIn, UserIn
-
     with db.transaction(actor="os:demo") as s:
         for name, full_name, roles in DEMO_USERS:
             password = name + DEMO_PASSWORD_SUFFIX

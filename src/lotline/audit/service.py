@@ -7,6 +7,7 @@ put in the transaction-local ``lotline.reason`` that every entry of the transact
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -47,8 +48,6 @@ def record_event(
     session: Session, event: str, table_name: str, record_id: Any, details: dict | None = None
 ) -> int:
     """An entry for something that changed no row (refused sign-in, bulk load); returns its id."""
-    import json
-
     values = {"event": event, **(details or {})}
     return session.execute(
         _EVENT,

@@ -32,7 +32,7 @@ from lotline.audit import service as audit
 from lotline.auth import passwords, permissions
 from lotline.auth.models import ApiToken, User, UserRole, WebSession
 from lotline.auth.schemas import TokenIn, UserIn
-from lotline.errors import Conflict, CsrfRejected, NotFound, Unauthenticated
+from lotline.errors import Conflict, CsrfRejected, InvalidInput, NotFound, Unauthenticated
 from lotline.types import utcnow
 
 MAX_FAILURES = 5
@@ -311,8 +311,6 @@ def create_token(session: Session, data: TokenIn) -> NewToken:
     if not user.active:
         raise Conflict(f"user {user.name!r} is disabled; no token can be created for them")
     if data.expires_at is not None and data.expires_at <= utcnow():
-        from lotline.errors import InvalidInput
-
         raise InvalidInput(f"expires_at {data.expires_at.isoformat()} is not in the future")
     secret = TOKEN_MARK + secrets.token_urlsafe(32)
     token = ApiToken(

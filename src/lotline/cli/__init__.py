@@ -7,14 +7,13 @@ import sys
 from pydantic import ValidationError
 
 from lotline import errors
+from lotline.cli import access
+from lotline.cli.common import report_error
+from lotline.cli.main import app
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point; domain errors go to stderr with the exit code of cli.common.EXIT_CODES."""
-    from lotline.cli import access
-    from lotline.cli.common import report_error
-    from lotline.cli.main import app
-
     access.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, prog_name="lotline")

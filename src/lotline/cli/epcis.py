@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from lotline.catalog import service as catalog
 from lotline.cli.common import console, emit, err_console, print_json, run
 from lotline.db import read_snapshot, transaction
 from lotline.epcis import capture, export, masterdata
@@ -160,8 +161,6 @@ def add_id(
     def body():
         if kind not in _TARGETS:
             raise InvalidInput(f"kind must be one of {', '.join(_TARGETS)}, got {kind!r}")
-        from lotline.catalog import service as catalog
-
         model, scheme = _TARGETS[kind]
         with transaction() as s:
             record = catalog.resolve(s, model, ref)

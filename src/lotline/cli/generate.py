@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from lotline.cli.common import console, run
+from lotline.db.engine import normalize_url, resolve_url
 from lotline.errors import RuleViolation
 
 PHASES = {
@@ -22,8 +23,6 @@ PHASES = {
 
 
 def _url(database_url: str | None) -> str:
-    from lotline.db.engine import normalize_url, resolve_url
-
     return normalize_url(database_url) if database_url else resolve_url()
 
 
@@ -62,7 +61,7 @@ def generate(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Generate a realistic, deterministic data set (refuses a non-empty database unless --force)."""
-    from lotline.generate import checker, loader
+    from lotline.generate import checker, loader  # noqa: PLC0415 — CLI start-up: only this command needs the generator
 
     url = run(lambda: _url(database_url))
     with Progress(

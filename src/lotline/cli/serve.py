@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from lotline import errors
+from lotline.auth import service as auth_service
+from lotline.db import get_engine, read_snapshot
 
 NO_USERS = (
     "this database has no users yet, so nobody could sign in or use the API. Create the first "
@@ -16,9 +18,6 @@ NO_USERS = (
 
 def ensure_users() -> None:
     """Conflict (exit 5) with the way out when the database has no users."""
-    from lotline.auth import service as auth_service
-    from lotline.db import read_snapshot
-
     with read_snapshot() as s:
         if not auth_service.has_users(s):
             raise errors.Conflict(NO_USERS)
@@ -29,10 +28,10 @@ def serve(
     port: int = typer.Option(8000, help="Port."),
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /api/v1/docs)."""
-    import uvicorn
+    # CLI start-up: only this command needs the web stack (FastAPI, the console, uvicorn)
+    import uvicorn  # noqa: PLC0415 — see above
 
-    from lotline.api.app import create_app
-    from lotline.db import get_engine
+    from lotline.api.app import create_app  # noqa: PLC0415 — see above
 
     get_engine()  # fail fast, with a clear message, when the database is unreachable
     ensure_users()

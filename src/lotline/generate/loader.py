@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql as pgsql
 
-from lotline.db import sql
+from lotline.db import migrations, sql
+from lotline.db.engine import create_engine
 from lotline.errors import Conflict, InvalidInput
+from lotline.generate.checker import run_checks
 from lotline.generate.simulate import TABLE_NAMES, TABLES, Rows, Simulation
 
 # Secondary indexes are dropped during the load only on these (the large) tables.
@@ -195,9 +197,6 @@ def generate(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> LoadReport:
     """Generate scale ``scale`` into the (migrated or empty) database at ``url``."""
-    from lotline.db import migrations
-    from lotline.db.engine import create_engine
-
     if scale < 1:
         raise InvalidInput(f"scale must be 1 or more, got {scale}")
     progress = progress or (lambda phase, done, total: None)
@@ -324,8 +323,6 @@ def generate(
         replica_mode=bool(superuser),
     )
     if check:
-        from lotline.generate.checker import run_checks
-
         t4 = time.perf_counter()
         report.check = run_checks(conninfo, progress=lambda d, n: progress("check", d, n))
         report.seconds_check = time.perf_counter() - t4

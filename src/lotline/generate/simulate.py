@@ -20,7 +20,7 @@ Quantities are held as integers in thousandths of the unit.
 from __future__ import annotations
 
 import random
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -552,8 +552,6 @@ class Simulation:
     # --- sales -----------------------------------------------------------------------------------
 
     def _customer(self) -> int:
-        from bisect import bisect_left
-
         x = self.rng.random() * self.customer_cum[-1]
         return min(bisect_left(self.customer_cum, x), len(self.customer_cum) - 1)
 

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from lotline import db
 from lotline.catalog import service as catalog
 from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
+from lotline.db import errors as db_errors
 from lotline.epcis import masterdata
 from lotline.errors import InvalidInput, LotlineError, NotFound
 from lotline.imports.columns import KINDS, Column, normal
@@ -78,7 +79,7 @@ class Report:
 
 def _raw_rows(path: Path) -> list[list[Any]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # noqa: PLC0415 — heavy (~0.5 s), only .xlsx files need it
 
         wb = load_workbook(path, read_only=True, data_only=True)
         try:
@@ -318,8 +319,6 @@ def import_files(files: list[tuple[str, Path]], *, dry_run: bool = False, progre
                         col, msg = _message(exc)
                         problems.append(Problem(sheet.file, rows_label, col, msg))
                     except sa.exc.DBAPIError as exc:
-                        from lotline.db import errors as db_errors
-
                         translated = db_errors.translate(exc)
                         if translated is None:
                             raise
@@ -347,7 +346,7 @@ def template(kind: str, path: Path | None) -> str | None:
             return buf.getvalue()
         path.write_text(buf.getvalue(), encoding="utf-8")
         return None
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # noqa: PLC0415 — heavy (~0.5 s), only .xlsx templates need it
 
     wb = Workbook()
     ws = wb.worksheets[0]  # a new workbook has one sheet (wb.active may be None in general)

@@ -60,6 +60,7 @@ from sqlalchemy.orm import Session
 
 from lotline.db import local_settings, sql
 from lotline.errors import NotFound
+from lotline.lots import service as lots_service
 from lotline.perf import no_gc_pauses
 from lotline.trace import graph
 from lotline.trace.model import (
@@ -149,8 +150,6 @@ def resolve_lot(session: Session, ref: str | uuid.UUID, *, item: str | None = No
 
     Raises NotFound (unknown lot or item) and InvalidInput (code used by several items, no SKU).
     """
-    from lotline.lots import service as lots_service  # lots imports nothing of trace; keeps it so
-
     return lots_service.find_lot(session, ref, item_ref=item)
 
 

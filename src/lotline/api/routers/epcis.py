@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from lotline.api.deps import ReadSession, require
 from lotline.epcis import capture, export, query
+from lotline.errors import InvalidInput
 from lotline.serialize import to_jsonable
 from lotline.trace import service as trace_service
 
@@ -106,8 +107,6 @@ def get_export(
     digital_link: bool = False,
 ) -> dict:
     """A trace (``lot``) or a recall's trace run (``recall``) as one EPCIS 2.0 document."""
-    from lotline.errors import InvalidInput
-
     if recall is not None and lot is None:
         return export.export_recall(session, recall, digital_link=digital_link)
     if lot is not None and recall is None:

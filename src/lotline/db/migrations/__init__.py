@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from alembic import command
+from alembic import command, op
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -77,6 +77,4 @@ def sql_text(relative: str) -> str:
 
 def run_sql(relative: str) -> None:
     """Execute a migration SQL file verbatim: no ':' or '%' parsing, several statements allowed."""
-    from alembic import op
-
     sql.execute(op.get_bind(), sql_text(relative))

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from lotline import db
+from lotline import config, db
 from lotline.errors import InvalidInput, LotlineError
 from lotline.models import Location
 from lotline.recalls import service as recalls
@@ -230,8 +230,6 @@ def draft_notices(ctx: Write, number: str, channel: Annotated[str, Form()] = "em
 def send_notices(ctx: Write, number: str, retry_failed: Annotated[str, Form()] = ""):
     include_failed = retry_failed == "1"
     try:
-        from lotline import config
-
         settings = config.smtp_settings()  # bad settings are refused here, before any notice is claimed
         notify.tls_context(settings)
         with db.read_snapshot() as s:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from lotline import db
-from lotline.errors import LotlineError
+from lotline.errors import InvalidInput, LotlineError
 from lotline.lots import service as lots
 from lotline.trace import export, svg
 from lotline.trace import service as trace
@@ -26,8 +26,6 @@ def _run(s, ref: str, direction: str, as_of: str, max_depth: str, *, with_stock:
     lot = lots.find_lot(s, ref)
     depth = int(max_depth) if max_depth.strip().lstrip("-").isdigit() else None
     if max_depth.strip() and depth is None:
-        from lotline.errors import InvalidInput
-
         raise InvalidInput(f"max depth must be a whole number, got {max_depth!r}", field="max_depth")
     result = trace.trace(s, [lot.id], direction, trace.parse_as_of(as_of or None), depth, with_stock=with_stock)
     return lot, result
