@@ -52,6 +52,20 @@ COMMAND_PERMISSIONS: dict[tuple[str, ...], str | None] = {
     ("user",): "users.manage",
     ("token",): "tokens.manage",
     ("audit",): "audit.read",
+    # EPCIS capture and spreadsheet imports post through the posting services (and may create
+    # master data when asked); reading, validating and exporting are reads.
+    ("epcis",): _READ,
+    ("epcis", "import"): "stock.post",
+    ("epcis", "validate"): _READ,
+    ("epcis", "job"): _READ,
+    ("epcis", "export"): _READ,
+    ("epcis", "id"): _READ,
+    ("import",): "stock.post",
+    ("import", "items"): "master_data.write",
+    ("import", "locations"): "master_data.write",
+    ("import", "vendors"): "master_data.write",
+    ("import", "customers"): "master_data.write",
+    ("import", "template"): None,  # writes a blank template file, touches no database
 }
 # Groups whose commands write unless they are one of READ_COMMANDS.
 GROUP_WRITES = {"recall": "recall.write"}
