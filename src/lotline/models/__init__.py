@@ -412,3 +412,17 @@ class KpiRollupInput(Base):
     numerator_qty: Mapped[Decimal | None]
     denominator_qty: Mapped[Decimal | None]
     computed_at: Mapped[datetime] = created()
+
+
+# Recall completion tables (strategy, consignees, responses, ...): their own module, re-exported.
+from lotline.models.recall_completion import (  # noqa: E402
+    RecallConsignee,
+    RecallEffectivenessCheck,
+    RecallReminder,
+    RecallResponse,
+    RecallResponseLink,
+    RecallStatusReport,
+    RecallStrategy,
+)
+
+__all__ = ["RecallConsignee", "RecallEffectivenessCheck", "RecallReminder", "RecallResponse", "RecallResponseLink", "RecallStatusReport", "RecallStrategy"]

@@ -1,0 +1,323 @@
+"""Consignees of a recall and their responses (21 CFR 7.49 "a ready means" to report).
+
+- Consignees at depth 1 are the impacted customers of the case's computed trace run; each new run
+  adds the newly impacted and retires those no longer impacted (``sync_from_run``, set-based).
+  Responses already given are never lost: rows are retired, not deleted.
+- A consignee that forwarded the recall names its sub-accounts, who become consignees at the next
+  depth (sub-recall) and can be notified and answer the same way.
+- Each consignee can answer through a personal response link: an unguessable token (256 bits) of
+  which only a SHA-256 hash is stored, valid until it expires. A link may be used again until then:
+  every submission is a new, append-only response (a correction), never an edit.
+- Responses recorded by a quality user (phone, letter, email, portal) are the same append-only rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lotline import config
+from lotline.errors import InvalidInput, InvalidStateTransition, NotFound
+from lotline.models import (
+    Customer,
+    RecallCase,
+    RecallConsignee,
+    RecallResponse,
+    RecallResponseLink,
+    RecallTraceRun,
+)
+from lotline.recalls import strategy as strategy_mod
+from lotline.recalls.completion_schemas import RecordedResponseIn, ResponseIn
+from lotline.types import utcnow
+
+LINK_GRACE = timedelta(days=30)  # a link outlives the response deadline by this much
+
+
+def _sync_sql() -> tuple[sa.TextClause, sa.TextClause]:
+    add = sa.text(
+        """
+        INSERT INTO recall_consignees (id, recall_case_id, customer_id, depth, name, email, phone, added_by_run_id)
+        SELECT gen_random_uuid(), CAST(:case_id AS uuid), c.id, 1, c.name, c.contact_email, c.contact_phone,
+               CAST(:run_id AS uuid)
+          FROM (SELECT DISTINCT customer_id FROM recall_impacted_shipments
+                 WHERE recall_trace_run_id = CAST(:run_id AS uuid)) s
+          JOIN customers c ON c.id = s.customer_id
+        ON CONFLICT (recall_case_id, customer_id) WHERE customer_id IS NOT NULL
+        DO UPDATE SET retired_at = NULL, retired_by_run_id = NULL
+              WHERE recall_consignees.retired_at IS NOT NULL
+        """
+    )
+    retire = sa.text(
+        """
+        UPDATE recall_consignees k SET retired_at = now(), retired_by_run_id = CAST(:run_id AS uuid)
+         WHERE k.recall_case_id = CAST(:case_id AS uuid) AND k.depth = 1 AND k.retired_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM recall_impacted_shipments s
+                            WHERE s.recall_trace_run_id = CAST(:run_id AS uuid) AND s.customer_id = k.customer_id)
+        """
+    )
+    return add, retire
+
+
+def sync_from_run(session: Session, case: RecallCase, run: RecallTraceRun) -> dict[str, int]:
+    """Make the case's depth-1 consignees the run's impacted customers (adds, retires, revives)."""
+    add, retire = _sync_sql()
+    params = {"case_id": str(case.id), "run_id": str(run.id)}
+    added = session.execute(add, params).rowcount
+    retired = session.execute(retire, params).rowcount
+    return {"added_or_revived": added, "retired": retired}
+
+
+def find(session: Session, case: RecallCase, consignee_id: uuid.UUID | str, *, lock: bool = False) -> RecallConsignee:
+    try:
+        cid = uuid.UUID(str(consignee_id))
+    except ValueError:
+        raise InvalidInput(f"consignee id {str(consignee_id)!r} is not a UUID") from None
+    query = sa.select(RecallConsignee).where(RecallConsignee.id == cid, RecallConsignee.recall_case_id == case.id)
+    if lock:
+        query = query.with_for_update()
+    consignee = session.scalar(query)
+    if consignee is None:
+        raise NotFound(
+            f"recall {case.recall_number} has no consignee {cid}; list them with `lotline recall consignees {case.recall_number}`",
+            kind="consignee",
+            ref=str(cid),
+        )
+    return consignee
+
+
+def for_customer(session: Session, case: RecallCase, customer_id: uuid.UUID) -> RecallConsignee | None:
+    return session.scalar(
+        sa.select(RecallConsignee).where(
+            RecallConsignee.recall_case_id == case.id, RecallConsignee.customer_id == customer_id
+        )
+    )
+
+
+_LIST_SQL = sa.text(
+    """
+    SELECT k.id, k.depth, k.name, k.email, k.phone, k.parent_consignee_id, k.retired_at,
+           cu.code AS customer, p.name AS forwarded_by,
+           r.received_at AS responded_at, r.channel AS response_channel, r.holds_product,
+           r.quantity_on_hand, r.quantity_returned, r.quantity_destroyed, r.forwarded,
+           coalesce(rem.n, 0) AS reminders_sent, rem.last_at AS last_reminder_at,
+           chk.result AS check_result, (chk.id IS NOT NULL) AS sampled
+      FROM recall_consignees k
+      LEFT JOIN customers cu ON cu.id = k.customer_id
+      LEFT JOIN recall_consignees p ON p.id = k.parent_consignee_id
+      LEFT JOIN LATERAL (SELECT * FROM recall_responses x WHERE x.consignee_id = k.id
+                          ORDER BY x.received_at DESC, x.id DESC LIMIT 1) r ON true
+      LEFT JOIN LATERAL (SELECT count(*) AS n, max(sent_at) AS last_at FROM recall_reminders y
+                          WHERE y.consignee_id = k.id AND y.kind = 'reminder' AND y.status = 'sent') rem ON true
+      LEFT JOIN recall_effectiveness_checks chk ON chk.consignee_id = k.id AND chk.recall_case_id = k.recall_case_id
+     WHERE k.recall_case_id = CAST(:case_id AS uuid)
+       AND (CAST(:include_retired AS boolean) OR k.retired_at IS NULL)
+     ORDER BY k.depth, k.name, k.id
+    """
+)
+
+
+def list_consignees(session: Session, case: RecallCase, *, include_retired: bool = False) -> list[dict[str, Any]]:
+    """Every consignee with its latest response, reminders sent and effectiveness-check result."""
+    rows = session.execute(_LIST_SQL, {"case_id": str(case.id), "include_retired": include_retired}).mappings()
+    return [dict(r) for r in rows]
+
+
+# --- response links ------------------------------------------------------------------------------
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def issue_link(session: Session, case: RecallCase, consignee: RecallConsignee, *, now: datetime | None = None) -> str:
+    """A new personal response token for the consignee (returned once; only its hash is kept)."""
+    now = now or utcnow()
+    strat = strategy_mod.require(session, case)
+    token = secrets.token_urlsafe(32)
+    session.add(
+        RecallResponseLink(
+            consignee_id=consignee.id,
+            token_hash=_hash(token),
+            expires_at=max(strat.response_deadline, now) + LINK_GRACE,
+        )
+    )
+    session.flush()
+    return token
+
+
+def link_url(token: str) -> str:
+    return f"{config.public_url()}/respond/{token}"
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    link: RecallResponseLink
+    consignee: RecallConsignee
+    case: RecallCase
+
+
+def resolve_link(session: Session, token: str, *, now: datetime | None = None) -> LinkTarget:
+    """The consignee a token belongs to. NotFound for an unknown (forged) token, InvalidStateTransition
+    for an expired one or one whose recall is over — the same words whatever the reason for unknown."""
+    now = now or utcnow()
+    if not token or len(token) > 200 or not token.isascii():
+        raise NotFound("this response link is not valid; use the link from your most recent recall email")
+    link = session.scalar(sa.select(RecallResponseLink).where(RecallResponseLink.token_hash == _hash(token)))
+    if link is None:
+        raise NotFound("this response link is not valid; use the link from your most recent recall email")
+    consignee = session.get(RecallConsignee, link.consignee_id)
+    assert consignee is not None  # FK
+    case = session.get(RecallCase, consignee.recall_case_id)
+    assert case is not None
+    if link.expires_at <= now:
+        raise InvalidStateTransition(
+            f"this response link expired on {link.expires_at:%Y-%m-%d}; please reply to the recall email or call us",
+            expired=True,
+        )
+    if case.status not in ("active",):
+        raise InvalidStateTransition(f"recall {case.recall_number} is {case.status}; no more responses are taken here")
+    return LinkTarget(link, consignee, case)
+
+
+def received_by(session: Session, case: RecallCase, consignee: RecallConsignee) -> list[dict[str, Any]]:
+    """What this consignee received of the recalled products (for its response page, nothing more)."""
+    if consignee.customer_id is None:
+        return []
+    rows = session.execute(
+        sa.text(
+            """
+            SELECT i.sku, i.name AS product, l.lot_code, sum(-iml.quantity_delta) AS quantity, iml.uom,
+                   min(s.shipped_at) AS first_shipped_at
+              FROM recall_trace_runs r
+              JOIN recall_impacted_shipments ris ON ris.recall_trace_run_id = r.id
+              JOIN sales_order_shipments s ON s.id = ris.sales_order_shipment_id
+              JOIN shipment_lot_links sll ON sll.sales_order_shipment_id = s.id
+              JOIN inventory_movement_lots iml ON iml.id = sll.inventory_movement_lot_id
+              JOIN lots l ON l.id = iml.lot_id
+              JOIN items i ON i.id = l.item_id
+             WHERE r.recall_case_id = CAST(:case_id AS uuid) AND r.status = 'computed'
+               AND ris.customer_id = CAST(:customer_id AS uuid)
+               AND EXISTS (SELECT 1 FROM recall_impacted_lots il
+                            WHERE il.recall_trace_run_id = r.id AND il.lot_id = l.id)
+             GROUP BY i.sku, i.name, l.lot_code, iml.uom
+             ORDER BY i.sku, l.lot_code
+            """
+        ),
+        {"case_id": str(case.id), "customer_id": str(consignee.customer_id)},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+def _record(
+    session: Session,
+    case: RecallCase,
+    consignee: RecallConsignee,
+    data: ResponseIn,
+    *,
+    channel: str,
+    recorded_by: str | None,
+    received_at: datetime | None,
+) -> tuple[RecallResponse, list[RecallConsignee]]:
+    if consignee.retired_at is not None:
+        raise InvalidStateTransition(
+            f"consignee {consignee.name} is no longer impacted (retired by a newer trace run); its responses are closed"
+        )
+    response = RecallResponse(
+        consignee_id=consignee.id,
+        channel=channel,
+        responder=data.responder,
+        recorded_by=recorded_by,
+        acknowledged=data.acknowledged,
+        holds_product=data.holds_product,
+        quantity_on_hand=data.quantity_on_hand,
+        quantity_returned=data.quantity_returned,
+        quantity_destroyed=data.quantity_destroyed,
+        forwarded=data.forwarded,
+        notes=data.notes,
+    )
+    if received_at is not None:
+        response.received_at = received_at
+    session.add(response)
+    added: list[RecallConsignee] = []
+    if data.sub_accounts:
+        known = {
+            (k.name.casefold(), (k.email or "").casefold())
+            for k in session.scalars(
+                sa.select(RecallConsignee).where(RecallConsignee.parent_consignee_id == consignee.id)
+            )
+        }
+        for sub in data.sub_accounts:
+            key = (sub.name.casefold(), (sub.email or "").casefold())
+            if key in known:
+                continue  # named again in a correction: already a consignee
+            known.add(key)
+            child = RecallConsignee(
+                recall_case_id=case.id,
+                parent_consignee_id=consignee.id,
+                depth=consignee.depth + 1,
+                name=sub.name,
+                email=sub.email,
+                phone=sub.phone,
+            )
+            session.add(child)
+            added.append(child)
+    session.flush()
+    return response, added
+
+
+def respond_by_link(session: Session, token: str, data: ResponseIn, *, now: datetime | None = None):
+    """A response submitted through the public page. Raises what ``resolve_link`` raises."""
+    target = resolve_link(session, token, now=now)
+    # lock the consignee so two submissions of one link are two ordered responses
+    session.execute(sa.select(RecallConsignee.id).where(RecallConsignee.id == target.consignee.id).with_for_update())
+    target.link.last_used_at = sa.func.now()
+    return _record(session, target.case, target.consignee, data, channel="link", recorded_by=None, received_at=None)
+
+
+def record_response(session: Session, case: RecallCase, consignee_id, data: RecordedResponseIn, *, recorded_by: str | None):
+    """A response taken by phone, letter, email or portal, recorded by a quality user."""
+    if case.status != "active":
+        raise InvalidStateTransition(f"recall {case.recall_number} is {case.status}: responses are recorded on active recalls")
+    consignee = find(session, case, consignee_id, lock=True)
+    if data.received_at is not None and data.received_at > utcnow() + timedelta(minutes=5):
+        raise InvalidInput("received_at is in the future")
+    return _record(session, case, consignee, data, channel=data.channel, recorded_by=recorded_by,
+                   received_at=data.received_at)
+
+
+def responses(session: Session, case: RecallCase, consignee_id=None) -> list[dict[str, Any]]:
+    query = (
+        sa.select(RecallResponse, RecallConsignee.name)
+        .join(RecallConsignee, RecallConsignee.id == RecallResponse.consignee_id)
+        .where(RecallConsignee.recall_case_id == case.id)
+        .order_by(RecallResponse.received_at, RecallResponse.id)
+    )
+    if consignee_id is not None:
+        query = query.where(RecallConsignee.id == find(session, case, consignee_id).id)
+    out = []
+    for resp, name in session.execute(query).all():
+        out.append({
+            "id": resp.id, "consignee_id": resp.consignee_id, "consignee": name, "received_at": resp.received_at,
+            "channel": resp.channel, "responder": resp.responder, "recorded_by": resp.recorded_by,
+            "acknowledged": resp.acknowledged, "holds_product": resp.holds_product,
+            "quantity_on_hand": resp.quantity_on_hand, "quantity_returned": resp.quantity_returned,
+            "quantity_destroyed": resp.quantity_destroyed, "forwarded": resp.forwarded, "notes": resp.notes,
+        })
+    return out
+
+
+def customer_name(session: Session, consignee: RecallConsignee) -> str:
+    if consignee.customer_id is None:
+        return consignee.name
+    customer = session.get(Customer, consignee.customer_id)
+    return customer.name if customer else consignee.name
