@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from lotline.db import engine as engine_mod
-from lotline.db import local_settings, migrations
+from lotline.db import local_settings, migrations, sql
 from lotline.kpis import service as kpis
 from lotline.kpis.schemas import RunIn
 
@@ -270,27 +270,18 @@ def explain(url: str, start: datetime, end: datetime) -> None:
         params = kpis.compute_params(run)
         for _name, table, _label in kpis.COMPUTE_STEPS:
             if table:
-                s.execute(sa.text(f"DROP TABLE IF EXISTS pg_temp.{table}"))
+                sql.execute(s, f"DROP TABLE IF EXISTS pg_temp.{table}")
         with local_settings(s, **kpis.COMPUTE_SETTINGS):  # as compute_run does
             for name, table, _label in kpis.COMPUTE_STEPS:
-                if (
-                    name == "walk"
-                    and not s.execute(
-                        sa.text("SELECT EXISTS (SELECT 1 FROM kpi_series WHERE may_go_negative)")
-                    ).scalar_one()
-                ):
-                    s.execute(sa.text(kpis._EMPTY_WALK))
+                if name == "walk" and not sql.scalar(s, sql.load_sql("lotline.kpis", "walk_needed"), {}):
+                    sql.execute(s, sql.load_sql("lotline.kpis", "walk_empty"), {})
                     console.rule("walk: skipped (no series may go negative)")
                     continue
-                plan = (
-                    s.execute(sa.text("EXPLAIN (ANALYZE, BUFFERS) " + kpis.statement(name)), params)
-                    .scalars()
-                    .all()
-                )
+                plan = [r[0] for r in sql.rows(s, "EXPLAIN (ANALYZE, BUFFERS) " + kpis.statement(name), params, kind="tuple")]
                 console.rule(name)
                 console.print("\n".join(plan), highlight=False)
                 if table:
-                    s.execute(sa.text(f"ANALYZE {table}"))
+                    sql.execute(s, f"ANALYZE {table}")
         s.rollback()
     eng.dispose()
 

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from lotline.inventory import service as inventory
 from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ScrapIn
@@ -374,21 +375,21 @@ def test_as_of_ignores_movements_recorded_later(session, ledger):
     # later: every record of it (movement, its lines, the shipment) carries the later time, and the
     # derived fill state of the order lines is re-derived from them, as the shipping service does.
     moved = session.execute(
-        kpis.sa.text(
+        sa.text(
             "UPDATE inventory_movements SET created_at = now() + interval '1 hour' "
             "WHERE movement_type = 'shipment' AND occurred_at = :t RETURNING id"
         ),
         {"t": t(20)},
     ).scalars().all()
     session.execute(
-        kpis.sa.text(
+        sa.text(
             "UPDATE inventory_movement_lines SET created_at = now() + interval '1 hour' "
             "WHERE movement_id = ANY(:ids)"
         ),
         {"ids": moved},
     )
     orders = session.execute(
-        kpis.sa.text(
+        sa.text(
             "UPDATE sales_order_shipments SET created_at = now() + interval '1 hour' WHERE shipped_at = :t "
             "RETURNING sales_order_id"
         ),
@@ -396,7 +397,7 @@ def test_as_of_ignores_movements_recorded_later(session, ledger):
     ).scalars().all()
     assert moved and orders
     sales.refresh_line_fills(session, orders)
-    as_of = session.execute(kpis.sa.text("SELECT now()")).scalar_one()
+    as_of = session.execute(sa.text("SELECT now()")).scalar_one()
     run = kpis.run_kpis(session, RunIn(window_start=WS, window_end=WE, as_of=as_of))
     flour_wh1 = _values(session, run.id, {"item_id": x["flour"].id, "location_id": x["wh1"].id})
     assert flour_wh1["avg_on_hand_qty"].value == D(80)  # the -30 on Jan 20 is not seen

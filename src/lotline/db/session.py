@@ -11,12 +11,13 @@ transaction (savepoint mode) so the real boundary runs and is rolled back afterw
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotline.db import errors as db_errors
+from lotline.db import sql
 from lotline.db.engine import get_engine
 
 _factory: sessionmaker | None = None
@@ -42,7 +43,7 @@ def _boundary(readonly: bool, isolation: str | None = None) -> Iterator[Session]
         if (readonly or isolation) and _snapshots:
             session.connection(execution_options={"isolation_level": isolation or "REPEATABLE READ"})
         if readonly and _snapshots:
-            session.execute(sa.text("SET TRANSACTION READ ONLY"))
+            sql.execute(session, "SET TRANSACTION READ ONLY")
         yield session
         if readonly:
             session.rollback()
@@ -61,7 +62,7 @@ def _boundary(readonly: bool, isolation: str | None = None) -> Iterator[Session]
         session.close()
 
 
-def transaction(isolation: str | None = None) -> contextmanager[Session]:
+def transaction(isolation: str | None = None) -> AbstractContextManager[Session]:
     """One use case = one transaction: commit on success, roll back and translate on failure.
 
     ``isolation="REPEATABLE READ"`` gives a multi-statement computation (a KPI run) one snapshot
@@ -70,7 +71,7 @@ def transaction(isolation: str | None = None) -> contextmanager[Session]:
     return _boundary(readonly=False, isolation=isolation)
 
 
-def read_snapshot() -> contextmanager[Session]:
+def read_snapshot() -> AbstractContextManager[Session]:
     """A consistent read-only snapshot for multi-query reads."""
     return _boundary(readonly=True)
 
@@ -86,19 +87,23 @@ def local_settings(session: Session, **settings: str) -> Iterator[None]:
     """
     names, values = list(settings), list(settings.values())
     # per row, current_setting is evaluated before set_config (target-list order)
-    previous = session.execute(
-        sa.text(
+    previous = [
+        row[0]
+        for row in sql.rows(
+            session,
             "SELECT current_setting(s.name), set_config(s.name, s.value, true)"
-            "  FROM unnest(CAST(:names AS text[]), CAST(:values AS text[])) WITH ORDINALITY AS s(name, value, n)"
-            " ORDER BY s.n"
-        ),
-        {"names": names, "values": values},
-    ).scalars().all()
+            "  FROM unnest(%(names)s::text[], %(values)s::text[]) WITH ORDINALITY AS s(name, value, n)"
+            " ORDER BY s.n",
+            {"names": names, "values": values},
+            kind="tuple",
+        )
+    ]
 
     def restore() -> None:
-        session.execute(
-            sa.text("SELECT set_config(s.name, s.value, true) FROM unnest(CAST(:names AS text[]), CAST(:values AS text[])) AS s(name, value)"),
-            {"names": names, "values": list(previous)},
+        sql.execute(
+            session,
+            "SELECT set_config(s.name, s.value, true) FROM unnest(%(names)s::text[], %(values)s::text[]) AS s(name, value)",
+            {"names": names, "values": previous},
         )
 
     try:

@@ -1,12 +1,119 @@
-"""Loader for the set-based SQL kept in ``<package>/sql/*.sql`` files."""
+"""The one SQL runner: load a ``.sql`` file, bind, execute, pipeline.
+
+Every hand-written statement — the ``<package>/sql/*.sql`` files and the few inline ones — runs
+through these functions, on the psycopg connection under the caller's session, so it shares the
+session's transaction and snapshot.
+
+Invariants:
+- One placeholder style, psycopg's named ``%(name)s``, each parameter cast in the SQL
+  (``%(lot_id)s::uuid``, ``%(ids)s::uuid[]``). A ``.sql`` file is always run with a parameter
+  mapping (``{}`` when it takes none), so a literal ``%`` in it is always written ``%%`` and
+  it holds one statement. Comments are parsed too: a ``%(x)s`` there must be a given parameter.
+- A statement run without parameters (``params=None``) is sent verbatim, nothing parsed: DDL and
+  migration files may hold ``%``, ``:`` and several statements.
+- Database errors leave as ``sqlalchemy.exc.DBAPIError`` whatever the target, so the transaction
+  boundary (``db.session``) translates them exactly as it does for ORM statements.
+- Nothing here commits, and nothing flushes (neither does ``session.execute(text(...))``): flush
+  the session first when a statement must see pending ORM changes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
+from typing import Any, Literal
+
+import psycopg
+import sqlalchemy as sa
+from psycopg.abc import Query
+from psycopg.rows import RowFactory, dict_row, namedtuple_row, tuple_row
+from sqlalchemy.orm import Session
+
+#: where a statement runs: a session, an SQLAlchemy connection (Alembic's ``op.get_bind()``), or a
+#: plain psycopg connection (the generator's bulk loads).
+Target = Session | sa.Connection | psycopg.Connection
+#: row shapes: named tuples (``row.sku``), bare tuples (cheapest, for the largest results), dicts.
+RowKind = Literal["named", "tuple", "dict"]
+Params = Mapping[str, Any] | None
+
+_FACTORIES: dict[str, RowFactory[Any]] = {"named": namedtuple_row, "tuple": tuple_row, "dict": dict_row}
 
 
 @cache
 def load_sql(package: str, name: str) -> str:
-    """Text of ``sql/<name>.sql`` inside ``package`` (e.g. ``load_sql("lotline.trace", "forward")``)."""
+    """Text of ``sql/<name>.sql`` inside ``package`` (e.g. ``load_sql("lotline.trace", "closure")``)."""
     return resources.files(package).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def driver_connection(target: Target) -> psycopg.Connection:
+    """The psycopg connection under ``target`` (a session's begins its transaction if needed)."""
+    if isinstance(target, psycopg.Connection):
+        return target
+    conn = target.connection() if isinstance(target, Session) else target
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection), "lotline runs on the psycopg driver"
+    return raw
+
+
+def _wrap(statement: Query, params: Params, exc: psycopg.Error) -> sa.exc.DBAPIError:
+    # the same exception type SQLAlchemy raises, so db.errors translates it at the boundary
+    return sa.exc.DBAPIError.instance(str(statement), params, exc, psycopg.Error)
+
+
+def execute(target: Target, statement: Query, params: Params = None) -> int:
+    """Run a statement for its effect; the number of rows it touched (-1 when not applicable)."""
+    raw = driver_connection(target)
+    try:
+        with raw.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.rowcount
+    except psycopg.Error as exc:
+        raise _wrap(statement, params, exc) from exc
+
+
+def rows(target: Target, statement: Query, params: Params = None, *, kind: RowKind = "named") -> list[Any]:
+    """Every row of a statement, as ``kind`` (named tuples by default)."""
+    raw = driver_connection(target)
+    try:
+        with raw.cursor(row_factory=_FACTORIES[kind]) as cur:
+            cur.execute(statement, params)
+            return cur.fetchall()
+    except psycopg.Error as exc:
+        raise _wrap(statement, params, exc) from exc
+
+
+def one(target: Target, statement: Query, params: Params = None, *, kind: RowKind = "named") -> Any:
+    """The first row of a statement, or None when it returns none."""
+    raw = driver_connection(target)
+    try:
+        with raw.cursor(row_factory=_FACTORIES[kind]) as cur:
+            cur.execute(statement, params)
+            return cur.fetchone()
+    except psycopg.Error as exc:
+        raise _wrap(statement, params, exc) from exc
+
+
+def scalar(target: Target, statement: Query, params: Params = None) -> Any:
+    """The first column of the first row, or None when there is no row."""
+    row = one(target, statement, params, kind="tuple")
+    return None if row is None else row[0]
+
+
+@contextmanager
+def pipelined(
+    target: Target, statement: Query, params: Params = None, *, kind: RowKind = "tuple"
+) -> Iterator[Callable[[], list[Any]]]:
+    """Send a statement now, fetch its rows later: ``with pipelined(...) as fetch: ...; fetch()``.
+
+    psycopg's pipeline mode: the server executes the statement while this process goes on with
+    its own work (two cores instead of one taking turns). The pipeline is closed on exit.
+    """
+    raw = driver_connection(target)
+    try:
+        with raw.pipeline(), raw.cursor(row_factory=_FACTORIES[kind]) as cur:
+            cur.execute(statement, params)
+            yield cur.fetchall
+    except psycopg.Error as exc:
+        raise _wrap(statement, params, exc) from exc

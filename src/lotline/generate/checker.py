@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 import psycopg
-from psycopg import sql
+from psycopg import sql as pgsql
 
-from lotline.db import load_sql
+from lotline.db import sql
 
 _PKG = "lotline.generate"
 
@@ -53,7 +53,8 @@ def _description(text: str) -> str:
 
 def _foreign_keys(conn: psycopg.Connection) -> list[tuple[str, str, str, str, str]]:
     """(constraint, child table, child column, parent table, parent column) of single-column FKs."""
-    return conn.execute(
+    return sql.rows(
+        conn,
         """
         SELECT c.conname, ct.relname, ca.attname, pt.relname, pa.attname
           FROM pg_constraint c
@@ -64,15 +65,16 @@ def _foreign_keys(conn: psycopg.Connection) -> list[tuple[str, str, str, str, st
           JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
          WHERE c.contype = 'f' AND n.nspname = current_schema() AND cardinality(c.conkey) = 1
          ORDER BY ct.relname, c.conname
-        """
-    ).fetchall()
+        """,
+        kind="tuple",
+    )
 
 
 def run_checks(conninfo: str, progress: Callable[[int, int], None] | None = None) -> list[CheckResult]:
     """Run every check in one REPEATABLE READ snapshot; returns one result per check."""
     with psycopg.connect(conninfo) as conn:
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        conn.execute("SET LOCAL work_mem = '256MB'")
+        sql.execute(conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        sql.execute(conn, "SET LOCAL work_mem = '256MB'")
         out = run_checks_on(conn, progress)
         conn.rollback()
     return out
@@ -87,24 +89,24 @@ def run_checks_on(conn: psycopg.Connection, progress: Callable[[int, int], None]
     fks = _foreign_keys(conn)
     total = len(names) + 1
     for n, name in enumerate(names, start=1):
-        text = load_sql(_PKG, name)
+        text = sql.load_sql(_PKG, name)
         t0 = time.perf_counter()
-        violations, sample = conn.execute(text).fetchone()
+        violations, sample = sql.one(conn, text, {}, kind="tuple")
         out.append(CheckResult(name, _description(text), violations, sample, time.perf_counter() - t0))
         progress(n, total)
     t0 = time.perf_counter()
     bad = []
     for con, child, ccol, parent, pcol in fks:
-        q = sql.SQL(
+        q = pgsql.SQL(
             "SELECT count(*) FROM {c} x WHERE x.{cc} IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM {p} y WHERE y.{pc} = x.{cc})"
         ).format(
-            c=sql.Identifier(child),
-            cc=sql.Identifier(ccol),
-            p=sql.Identifier(parent),
-            pc=sql.Identifier(pcol),
+            c=pgsql.Identifier(child),
+            cc=pgsql.Identifier(ccol),
+            p=pgsql.Identifier(parent),
+            pc=pgsql.Identifier(pcol),
         )
-        missing = conn.execute(q).fetchone()[0]
+        missing = sql.scalar(conn, q)
         if missing:
             bad.append(f"{con}: {missing}")
     out.append(

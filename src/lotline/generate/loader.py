@@ -21,8 +21,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import psycopg
-from psycopg import sql
+from psycopg import sql as pgsql
 
+from lotline.db import sql
 from lotline.errors import Conflict, InvalidInput
 from lotline.generate.simulate import TABLE_NAMES, TABLES, Rows, Simulation
 
@@ -84,9 +85,9 @@ def psycopg_url(url: str) -> str:
 def _has_data(conn: psycopg.Connection) -> dict[str, int]:
     out = {}
     for t in LEDGER_TABLES:
-        n = conn.execute(
-            sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(sql.Identifier(t))
-        ).fetchone()[0]
+        n = sql.scalar(
+            conn, pgsql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(pgsql.Identifier(t))
+        )
         if n:
             out[t] = n
     return out
@@ -94,7 +95,8 @@ def _has_data(conn: psycopg.Connection) -> dict[str, int]:
 
 def _secondary_indexes(conn: psycopg.Connection) -> list[tuple[str, str]]:
     """(name, CREATE INDEX statement) of indexes on BIG_TABLES that back no constraint."""
-    return conn.execute(
+    return sql.rows(
+        conn,
         """
         SELECT i.relname, pg_get_indexdef(ix.indexrelid)
           FROM pg_index ix
@@ -102,23 +104,26 @@ def _secondary_indexes(conn: psycopg.Connection) -> list[tuple[str, str]]:
           JOIN pg_class t ON t.oid = ix.indrelid
           JOIN pg_namespace n ON n.oid = t.relnamespace
          WHERE n.nspname = current_schema()
-           AND t.relname = ANY(%s)
+           AND t.relname = ANY(%(tables)s::text[])
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid)
          ORDER BY t.relname, i.relname
         """,
-        (BIG_TABLES,),
-    ).fetchall()
+        {"tables": BIG_TABLES},
+        kind="tuple",
+    )
 
 
 def _copy_all(conn: psycopg.Connection, buffers: dict[str, list[str]]) -> None:
+    # COPY streams through psycopg's own copy API: the one kind of statement the runner (db.sql)
+    # does not carry, because its rows come from Python, not from a result.
     cols = dict(TABLES)
     with conn.cursor() as cur:
         for table in TABLE_NAMES:
             lines = buffers[table]
             if not lines:
                 continue
-            stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols[table]))
+            stmt = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+                pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, cols[table]))
             )
             with cur.copy(stmt) as copy:
                 chunk = 20_000
@@ -128,7 +133,8 @@ def _copy_all(conn: psycopg.Connection, buffers: dict[str, list[str]]) -> None:
 
 def most_used_raw_lot(conn: psycopg.Connection) -> dict | None:
     """The received lot that went into the most executions (the worst-case forward trace)."""
-    row = conn.execute(
+    row = sql.one(
+        conn,
         """
         SELECT l.id, l.lot_code, i.sku, count(DISTINCT e.work_order_execution_id) AS executions
           FROM lot_genealogy_edges e
@@ -138,8 +144,9 @@ def most_used_raw_lot(conn: psycopg.Connection) -> dict | None:
          GROUP BY l.id, l.lot_code, i.sku
          ORDER BY executions DESC, l.id
          LIMIT 1
-        """
-    ).fetchone()
+        """,
+        kind="tuple",
+    )
     if row is None:
         return None
     return {"lot_id": str(row[0]), "lot_code": row[1], "sku": row[2], "executions": row[3]}
@@ -176,26 +183,29 @@ def generate(
                     f"database {conn.info.dbname!r} already holds data ({', '.join(existing)}); "
                     "use --force to wipe it first, or point --database-url at an empty database"
                 )
-            tables = conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
-            ).fetchall()
-            conn.execute(
-                sql.SQL("TRUNCATE {} CASCADE").format(
-                    sql.SQL(", ").join(sql.Identifier(t) for (t,) in tables)
+            tables = sql.rows(
+                conn,
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'",
+                kind="tuple",
+            )
+            sql.execute(
+                conn,
+                pgsql.SQL("TRUNCATE {} CASCADE").format(
+                    pgsql.SQL(", ").join(pgsql.Identifier(t) for (t,) in tables)
                 )
             )
-        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+        superuser = sql.scalar(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         dbname = conn.info.dbname
 
     t0 = time.perf_counter()
     with psycopg.connect(conninfo) as conn:
-        conn.execute("SET LOCAL synchronous_commit = off")
-        conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        sql.execute(conn, "SET LOCAL synchronous_commit = off")
+        sql.execute(conn, "SET LOCAL maintenance_work_mem = '512MB'")
         if superuser:
-            conn.execute("SET LOCAL session_replication_role = replica")
+            sql.execute(conn, "SET LOCAL session_replication_role = replica")
         indexes = _secondary_indexes(conn)
         for name, _ddl in indexes:
-            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+            sql.execute(conn, pgsql.SQL("DROP INDEX {}").format(pgsql.Identifier(name)))
         # One COPY batch in flight on a worker thread while the simulation builds the next one;
         # the connection is only used by that thread until the load is over.
         pending: list[Future] = []
@@ -214,7 +224,8 @@ def generate(
         statuses = sim.final_statuses()
         t1 = time.perf_counter()
         # Before the indexes come back (cheaper): a lot with nothing left anywhere is 'consumed'.
-        conn.execute(
+        sql.execute(
+            conn,
             """
             UPDATE lots l SET status = 'consumed'
              WHERE l.status = 'active'
@@ -223,22 +234,26 @@ def generate(
         )
         for status, ids in statuses.items():
             if ids:
-                conn.execute("UPDATE lots SET status = %s WHERE id = ANY(%s::uuid[])", (status, ids))
+                sql.execute(
+                    conn,
+                    "UPDATE lots SET status = %(status)s::text WHERE id = ANY(%(ids)s::uuid[])",
+                    {"status": status, "ids": ids},
+                )
         # The derived lot -> shipment table, from the links just loaded (same SQL as migration 0017).
-        derived_lot_shipments = conn.execute(migrations.sql_text("core/0017_backfill_lot_shipments.sql")).rowcount
+        derived_lot_shipments = sql.execute(conn, migrations.sql_text("core/0017_backfill_lot_shipments.sql"))
         # The derived fill state of every order line, from its defining view (migration 0020).
-        derived_fills = conn.execute(
-            "INSERT INTO sales_order_line_fills SELECT * FROM sales_order_line_fills_source"
-        ).rowcount
+        derived_fills = sql.execute(
+            conn, "INSERT INTO sales_order_line_fills SELECT * FROM sales_order_line_fills_source"
+        )
         for n, (_name, ddl) in enumerate(indexes, start=1):
-            conn.execute(ddl)
+            sql.execute(conn, ddl)
             progress("indexes", n, len(indexes))
         conn.commit()
         t2 = time.perf_counter()
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
         progress("analyze", 0, 1)
-        conn.execute("VACUUM ANALYZE")
+        sql.execute(conn, "VACUUM ANALYZE")
         progress("analyze", 1, 1)
         used = most_used_raw_lot(conn)
     t3 = time.perf_counter()

@@ -2,7 +2,7 @@
 
 The catalogue (``KPIS``) is the single list of KPI names, their dimension levels, units and
 definitions; the SQL in ``sql/inputs.sql`` produces exactly these names (a test checks it), the
-CLI/API validate KPI names against it and the README table is generated from it.
+CLI/API validate KPI names against it, and `lotline kpi defs` and `GET /kpi/defs` print it.
 """
 
 from __future__ import annotations

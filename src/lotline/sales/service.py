@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
-from lotline.db import load_sql
+from lotline.db import sql
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound, OverShipment
 from lotline.inventory import service as inventory
 from lotline.models import (
@@ -76,7 +76,7 @@ def create_order(session: Session, data: SalesOrderIn) -> SalesOrder:
 
 def refresh_line_fills(session: Session, order_ids: list[uuid.UUID]) -> None:
     """Re-derive the fill state (sales_order_line_fills) of these orders' lines; call after a flush."""
-    session.execute(sa.text(load_sql("lotline.sales", "refresh_line_fills")), {"order_ids": order_ids})
+    sql.execute(session, sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": order_ids})
 
 
 def find_order(session: Session, ref: str | uuid.UUID, *, lock: bool = False) -> SalesOrder:

@@ -15,6 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from lotline.db import sql
+
 HERE = Path(__file__).parent
 
 
@@ -50,7 +52,7 @@ def sql_text(relative: str) -> str:
 
 
 def run_sql(relative: str) -> None:
-    """Execute a migration SQL file verbatim (driver-level: no ':' or '%' parameter parsing)."""
+    """Execute a migration SQL file verbatim: no ':' or '%' parsing, several statements allowed."""
     from alembic import op
 
-    op.get_bind().exec_driver_sql(sql_text(relative))
+    sql.execute(op.get_bind(), sql_text(relative))

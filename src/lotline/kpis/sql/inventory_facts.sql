@@ -1,6 +1,6 @@
 -- Purpose: per (item, location) series, the rounded additive components every inventory KPI is
 --          built from (the finest level of kpi_rollup_inputs).
--- Parameters: :window_seconds (numeric, we - ws in seconds).
+-- Parameters: window_seconds (numeric, we - ws in seconds).
 -- Input: kpi_series, kpi_walk (only flagged series), kpi_lot_facts; items (uom, standard_cost).
 -- Output: TEMP TABLE kpi_inventory_facts.
 -- Invariants: every component is rounded to numeric(18,6) HERE, once; coarser levels only ever sum
@@ -13,15 +13,15 @@ SELECT s.item_id,
        i.uom,
        round(c.qty_seconds / 86400, 6) AS on_hand_qty_days,
        round(c.qty_seconds * i.standard_cost / 86400, 6) AS on_hand_value_days,
-       round(c.qty_seconds / CAST(:window_seconds AS numeric), 6) AS avg_qty,
-       round(c.qty_seconds * i.standard_cost / CAST(:window_seconds AS numeric), 6) AS avg_value,
+       round(c.qty_seconds / %(window_seconds)s::numeric, 6) AS avg_qty,
+       round(c.qty_seconds * i.standard_cost / %(window_seconds)s::numeric, 6) AS avg_value,
        round(s.outflow, 6) AS outflow_qty,
        round(s.outflow * i.standard_cost, 6) AS outflow_value,
-       round(s.outflow * 31536000 / CAST(:window_seconds AS numeric), 6) AS outflow_qty_annual,
-       round(s.outflow * i.standard_cost * 31536000 / CAST(:window_seconds AS numeric), 6) AS outflow_value_annual,
+       round(s.outflow * 31536000 / %(window_seconds)s::numeric, 6) AS outflow_qty_annual,
+       round(s.outflow * i.standard_cost * 31536000 / %(window_seconds)s::numeric, 6) AS outflow_value_annual,
        round(s.stockout_days, 6) AS stockout_days,
        round(s.negative_days, 6) AS negative_days,
-       round(coalesce(w.negative_qty_seconds, 0) / CAST(:window_seconds AS numeric), 6) AS negative_avg_qty,
+       round(coalesce(w.negative_qty_seconds, 0) / %(window_seconds)s::numeric, 6) AS negative_avg_qty,
        round(s.scrapped, 6) AS scrapped_qty,
        round(s.scrapped * i.standard_cost, 6) AS scrapped_value,
        round(coalesce(lf.expired_qty, 0), 6) AS expired_qty,

@@ -1,12 +1,12 @@
 -- Purpose: lot-based stock facts per (item, location): expiry write-offs in the window and stock
 --          held (lot quarantined or blocked) at the window end.
--- Parameters: :ws, :we, :as_of (timestamptz).
+-- Parameters: ws, we, as_of (timestamptz).
 -- Output: TEMP TABLE kpi_lot_facts(item_id, location_id, expired_qty, held_qty).
 -- Invariants:
 --   * expired = quantity scrapped in the window from lots whose expires_at had passed at the time
 --     of the scrap (movement type + lots.expires_at; a part of scrapped_qty; reversals net out).
 --     Expiry itself moves no stock: expired stock counts in on-hand until it is scrapped.
---   * held: on-hand at :we of lots whose status is quarantine or blocked. Lot status has no history
+--   * held: on-hand at we of lots whose status is quarantine or blocked. Lot status has no history
 --     in the schema: it is the status when the run is computed (a published run freezes it).
 WITH expired AS (
     -- through the movements: their (movement_type, occurred_at) index finds the few scraps
@@ -16,9 +16,9 @@ WITH expired AS (
       JOIN inventory_movement_lots ml ON ml.inventory_movement_line_id = l.id
       JOIN lots lo ON lo.id = ml.lot_id
      WHERE m.movement_type = 'scrap'
-       AND m.occurred_at >= CAST(:ws AS timestamptz)
-       AND m.occurred_at < CAST(:we AS timestamptz)
-       AND m.created_at <= CAST(:as_of AS timestamptz)
+       AND m.occurred_at >= %(ws)s::timestamptz
+       AND m.occurred_at < %(we)s::timestamptz
+       AND m.created_at <= %(as_of)s::timestamptz
        AND lo.expires_at <= m.occurred_at
      GROUP BY l.item_id, l.location_id
 ), held AS (
@@ -27,8 +27,8 @@ WITH expired AS (
       JOIN inventory_movement_lots ml ON ml.lot_id = lo.id
       JOIN inventory_movement_lines l ON l.id = ml.inventory_movement_line_id
      WHERE lo.status IN ('quarantine', 'blocked')
-       AND l.created_at <= CAST(:as_of AS timestamptz)
-       AND l.occurred_at < CAST(:we AS timestamptz)
+       AND l.created_at <= %(as_of)s::timestamptz
+       AND l.occurred_at < %(we)s::timestamptz
      GROUP BY l.item_id, l.location_id
 )
 SELECT coalesce(e.item_id, h.item_id) AS item_id,

@@ -1,7 +1,7 @@
 -- Purpose: per (item, location) series: opening, closing, the one-pass on-hand integral, outflow,
 --          scrap, stock-out and negative-stock days, and whether the series may dip below zero.
--- Parameters: :ws (timestamptz), :window_seconds (numeric), :window_days (numeric, may be
---             fractional), :n_days (integer, ceil(window_days)).
+-- Parameters: ws (timestamptz), window_seconds (numeric), window_days (numeric, may be
+--             fractional), n_days (integer, ceil(window_days)).
 -- Input: kpi_days, items.lot_tracked. Output: TEMP TABLE kpi_series.
 -- Invariants:
 --   * on-hand integral (qty x seconds) = opening * window + sum(q_i * (we - t_i)): exact whenever the
@@ -15,16 +15,16 @@
 --     series are walked line by line (walk.sql).
 WITH d AS (
     SELECT kd.*,
-           kd.day < CAST(:ws AS timestamptz) AS opening_row,
-           CASE WHEN kd.day < CAST(:ws AS timestamptz) THEN -1
-                ELSE CAST(round(extract(epoch FROM kd.day - CAST(:ws AS timestamptz)) / 86400) AS integer)
+           kd.day < %(ws)s::timestamptz AS opening_row,
+           CASE WHEN kd.day < %(ws)s::timestamptz THEN -1
+                ELSE CAST(round(extract(epoch FROM kd.day - %(ws)s::timestamptz) / 86400) AS integer)
            END AS k
       FROM kpi_days kd
 ), lv AS (
     SELECT d.*,
            sum(d.q) OVER w AS level_end,
            sum(d.q) OVER w - d.q AS level_start,
-           least(coalesce(lead(d.k) OVER w, CAST(:n_days AS integer)), CAST(:window_days AS numeric))
+           least(coalesce(lead(d.k) OVER w, %(n_days)s::integer), %(window_days)s::numeric)
                - greatest(d.k, 0) AS span_days
       FROM d
     WINDOW w AS (PARTITION BY d.item_id, d.location_id ORDER BY d.k)
@@ -33,7 +33,7 @@ SELECT lv.item_id,
        lv.location_id,
        coalesce(sum(lv.q) FILTER (WHERE lv.opening_row), 0) AS opening,
        sum(lv.q) AS closing,
-       coalesce(sum(lv.q) FILTER (WHERE lv.opening_row), 0) * CAST(:window_seconds AS numeric)
+       coalesce(sum(lv.q) FILTER (WHERE lv.opening_row), 0) * %(window_seconds)s::numeric
            + coalesce(sum(lv.qsec) FILTER (WHERE NOT lv.opening_row), 0) AS unclamped_qty_seconds,
        coalesce(sum(lv.outflow) FILTER (WHERE NOT lv.opening_row), 0) AS outflow,
        coalesce(sum(lv.scrapped) FILTER (WHERE NOT lv.opening_row), 0) AS scrapped,

@@ -1,6 +1,6 @@
 -- Purpose: re-derive the sales_order_line_fills rows of the given orders' lines from their definition
 --          (view sales_order_line_fills_source, migration 0020) after an order was created or shipped.
--- Parameters: :order_ids (uuid[]).
+-- Parameters: order_ids (uuid[]).
 -- Invariants: the rows equal the view's rows for the orders (every column), in the same transaction
 --   as the change.
 --   Whole orders, because a line's row carries its order's figures. The filter is on the view's
@@ -8,7 +8,7 @@
 INSERT INTO sales_order_line_fills
 SELECT *
   FROM sales_order_line_fills_source
- WHERE sales_order_id = ANY(CAST(:order_ids AS uuid[]))
+ WHERE sales_order_id = ANY(%(order_ids)s::uuid[])
     ON CONFLICT (sales_order_line_id) DO UPDATE
    SET sales_order_id = EXCLUDED.sales_order_id,
        customer_id = EXCLUDED.customer_id,
