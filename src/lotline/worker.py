@@ -19,6 +19,7 @@ periodic lock), and each pass finds its work again from the database, so a lost 
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 
 from lotline import config, db
 from lotline.db import engine as engine_mod
+from lotline.db import sql
 from lotline.models import RecallCase
 from lotline.types import utcnow
 
@@ -62,7 +64,7 @@ def status_reports_pass() -> dict[str, Any]:
     with db.read_snapshot() as s:
         active = list(s.scalars(sa.select(RecallCase.id).where(RecallCase.status == "active")))
     for case_id in active:
-        with db.transaction(actor="worker") if _takes_actor() else db.transaction() as s:
+        with db.transaction() as s:
             case = s.scalar(sa.select(RecallCase).where(RecallCase.id == case_id).with_for_update(skip_locked=True))
             if case is None or not status_reports.due(s, case):
                 continue
@@ -87,13 +89,9 @@ def drill_pass() -> dict[str, Any]:
     now = utcnow()
     with db.transaction() as s:
         # one reminder per DRILL_REMINDER_EVERY, across workers: the lock serialises the check
-        s.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('lotline.drill_reminder'))"))
-        last_drill = s.scalar(sa.text(
-            "SELECT max(created_at) FROM recall_cases WHERE notes LIKE 'mock recall drill%%'"
-        ))
-        last_reminder = s.scalar(sa.text(
-            "SELECT max(ran_at) FROM lotline_job_runs WHERE job = 'drill_reminder'"
-        ))
+        sql.execute(s, "SELECT pg_advisory_xact_lock(hashtext('lotline.drill_reminder'))", {})
+        last_drill = sql.scalar(s, "SELECT max(created_at) FROM recall_cases WHERE notes LIKE 'mock recall drill%%'", {})
+        last_reminder = sql.scalar(s, "SELECT max(ran_at) FROM lotline_job_runs WHERE job = 'drill_reminder'", {})
         if last_drill is not None and last_drill > now - DRILL_EVERY:
             return {"drill_reminder": f"last drill {last_drill:%Y-%m-%d}: none due"}
         if last_reminder is not None and last_reminder > now - DRILL_REMINDER_EVERY:
@@ -104,16 +102,10 @@ def drill_pass() -> dict[str, Any]:
         since = f"the last one was on {last_drill:%Y-%m-%d}" if last_drill else "none has been run yet"
         msg = _message(settings, "Quality assurance", to, "Mock recall drill due",
                        f"A mock recall drill is due: {since}.\nRun: lotline recall mock --lot <a much-used raw lot>\n")
-        s.execute(sa.text("INSERT INTO lotline_job_runs (job, detail) VALUES ('drill_reminder', CAST(:d AS jsonb))"),
-                  {"d": '{"to": "%s"}' % to.replace('"', "")})
+        sql.execute(s, "INSERT INTO lotline_job_runs (job, detail) VALUES ('drill_reminder', %(d)s::jsonb)",
+                    {"d": json.dumps({"to": to})})
         notify.deliver(settings, msg, notify.tls_context(settings))
     return {"drill_reminder": f"sent to {to}"}
-
-
-def _takes_actor() -> bool:
-    import inspect  # noqa: PLC0415
-
-    return "actor" in inspect.signature(db.transaction).parameters
 
 
 PASSES = {

@@ -18,44 +18,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.db import sql
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound
 from lotline.models import RecallCase, RecallConsignee, RecallEffectivenessCheck
 from lotline.recalls import strategy as strategy_mod
 from lotline.recalls.completion_schemas import CheckResultIn
 from lotline.types import utcnow
 
-_FIGURES_SQL = sa.text(
-    """
-    WITH k AS (
-        SELECT k.id, k.depth, r.holds_product, r.quantity_on_hand, r.quantity_returned, r.quantity_destroyed,
-               r.received_at, r.acknowledged
-          FROM recall_consignees k
-          LEFT JOIN LATERAL (SELECT * FROM recall_responses x WHERE x.consignee_id = k.id
-                              ORDER BY x.received_at DESC, x.id DESC LIMIT 1) r ON true
-         WHERE k.recall_case_id = CAST(:case_id AS uuid) AND k.retired_at IS NULL
-    )
-    SELECT count(*) AS consignees,
-           count(*) FILTER (WHERE depth = 1) AS direct_consignees,
-           count(*) FILTER (WHERE depth > 1) AS sub_consignees,
-           count(received_at) AS responding,
-           count(*) - count(received_at) AS not_responding,
-           count(*) FILTER (WHERE received_at IS NULL AND CAST(:deadline AS timestamptz) <= now()) AS overdue,
-           count(*) FILTER (WHERE holds_product) AS still_holding,
-           coalesce(sum(quantity_on_hand), 0) AS reported_on_hand,
-           coalesce(sum(quantity_returned), 0) AS reported_returned,
-           coalesce(sum(quantity_destroyed), 0) AS reported_destroyed
-      FROM k
-    """
-)
-
 
 def consignee_figures(session: Session, case: RecallCase) -> dict[str, Any]:
     strat = strategy_mod.get(session, case)
-    row = session.execute(
-        _FIGURES_SQL,
-        {"case_id": str(case.id), "deadline": strat.response_deadline if strat else None},
-    ).mappings().one()
-    out = dict(row)
+    session.flush()
+    out = sql.one(session, sql.load_sql("lotline.recalls", "consignee_figures"),
+                  {"case_id": case.id, "deadline": strat.response_deadline if strat else None}, kind="dict")
     if strat is None:
         out["overdue"] = None
     out["response_rate_pct"] = (

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline import config
+from lotline.db import sql
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound
 from lotline.models import (
     Customer,
@@ -40,37 +41,16 @@ from lotline.types import utcnow
 LINK_GRACE = timedelta(days=30)  # a link outlives the response deadline by this much
 
 
-def _sync_sql() -> tuple[sa.TextClause, sa.TextClause]:
-    add = sa.text(
-        """
-        INSERT INTO recall_consignees (id, recall_case_id, customer_id, depth, name, email, phone, added_by_run_id)
-        SELECT gen_random_uuid(), CAST(:case_id AS uuid), c.id, 1, c.name, c.contact_email, c.contact_phone,
-               CAST(:run_id AS uuid)
-          FROM (SELECT DISTINCT customer_id FROM recall_impacted_shipments
-                 WHERE recall_trace_run_id = CAST(:run_id AS uuid)) s
-          JOIN customers c ON c.id = s.customer_id
-        ON CONFLICT (recall_case_id, customer_id) WHERE customer_id IS NOT NULL
-        DO UPDATE SET retired_at = NULL, retired_by_run_id = NULL
-              WHERE recall_consignees.retired_at IS NOT NULL
-        """
-    )
-    retire = sa.text(
-        """
-        UPDATE recall_consignees k SET retired_at = now(), retired_by_run_id = CAST(:run_id AS uuid)
-         WHERE k.recall_case_id = CAST(:case_id AS uuid) AND k.depth = 1 AND k.retired_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM recall_impacted_shipments s
-                            WHERE s.recall_trace_run_id = CAST(:run_id AS uuid) AND s.customer_id = k.customer_id)
-        """
-    )
-    return add, retire
+def _q(name: str) -> str:
+    return sql.load_sql("lotline.recalls", name)
 
 
 def sync_from_run(session: Session, case: RecallCase, run: RecallTraceRun) -> dict[str, int]:
     """Make the case's depth-1 consignees the run's impacted customers (adds, retires, revives)."""
-    add, retire = _sync_sql()
-    params = {"case_id": str(case.id), "run_id": str(run.id)}
-    added = session.execute(add, params).rowcount
-    retired = session.execute(retire, params).rowcount
+    session.flush()  # the run's impacted rows may still be pending ORM inserts
+    params = {"case_id": case.id, "run_id": run.id}
+    added = sql.execute(session, _q("consignees_add"), params)
+    retired = sql.execute(session, _q("consignees_retire"), params)
     return {"added_or_revived": added, "retired": retired}
 
 
@@ -100,33 +80,12 @@ def for_customer(session: Session, case: RecallCase, customer_id: uuid.UUID) -> 
     )
 
 
-_LIST_SQL = sa.text(
-    """
-    SELECT k.id, k.depth, k.name, k.email, k.phone, k.parent_consignee_id, k.retired_at,
-           cu.code AS customer, p.name AS forwarded_by,
-           r.received_at AS responded_at, r.channel AS response_channel, r.holds_product,
-           r.quantity_on_hand, r.quantity_returned, r.quantity_destroyed, r.forwarded,
-           coalesce(rem.n, 0) AS reminders_sent, rem.last_at AS last_reminder_at,
-           chk.result AS check_result, (chk.id IS NOT NULL) AS sampled
-      FROM recall_consignees k
-      LEFT JOIN customers cu ON cu.id = k.customer_id
-      LEFT JOIN recall_consignees p ON p.id = k.parent_consignee_id
-      LEFT JOIN LATERAL (SELECT * FROM recall_responses x WHERE x.consignee_id = k.id
-                          ORDER BY x.received_at DESC, x.id DESC LIMIT 1) r ON true
-      LEFT JOIN LATERAL (SELECT count(*) AS n, max(sent_at) AS last_at FROM recall_reminders y
-                          WHERE y.consignee_id = k.id AND y.kind = 'reminder' AND y.status = 'sent') rem ON true
-      LEFT JOIN recall_effectiveness_checks chk ON chk.consignee_id = k.id AND chk.recall_case_id = k.recall_case_id
-     WHERE k.recall_case_id = CAST(:case_id AS uuid)
-       AND (CAST(:include_retired AS boolean) OR k.retired_at IS NULL)
-     ORDER BY k.depth, k.name, k.id
-    """
-)
 
 
 def list_consignees(session: Session, case: RecallCase, *, include_retired: bool = False) -> list[dict[str, Any]]:
     """Every consignee with its latest response, reminders sent and effectiveness-check result."""
-    rows = session.execute(_LIST_SQL, {"case_id": str(case.id), "include_retired": include_retired}).mappings()
-    return [dict(r) for r in rows]
+    session.flush()
+    return sql.rows(session, _q("consignees_list"), {"case_id": case.id, "include_retired": include_retired}, kind="dict")
 
 
 # --- response links ------------------------------------------------------------------------------
@@ -190,29 +149,8 @@ def received_by(session: Session, case: RecallCase, consignee: RecallConsignee) 
     """What this consignee received of the recalled products (for its response page, nothing more)."""
     if consignee.customer_id is None:
         return []
-    rows = session.execute(
-        sa.text(
-            """
-            SELECT i.sku, i.name AS product, l.lot_code, sum(-iml.quantity_delta) AS quantity, iml.uom,
-                   min(s.shipped_at) AS first_shipped_at
-              FROM recall_trace_runs r
-              JOIN recall_impacted_shipments ris ON ris.recall_trace_run_id = r.id
-              JOIN sales_order_shipments s ON s.id = ris.sales_order_shipment_id
-              JOIN shipment_lot_links sll ON sll.sales_order_shipment_id = s.id
-              JOIN inventory_movement_lots iml ON iml.id = sll.inventory_movement_lot_id
-              JOIN lots l ON l.id = iml.lot_id
-              JOIN items i ON i.id = l.item_id
-             WHERE r.recall_case_id = CAST(:case_id AS uuid) AND r.status = 'computed'
-               AND ris.customer_id = CAST(:customer_id AS uuid)
-               AND EXISTS (SELECT 1 FROM recall_impacted_lots il
-                            WHERE il.recall_trace_run_id = r.id AND il.lot_id = l.id)
-             GROUP BY i.sku, i.name, l.lot_code, iml.uom
-             ORDER BY i.sku, l.lot_code
-            """
-        ),
-        {"case_id": str(case.id), "customer_id": str(consignee.customer_id)},
-    ).mappings()
-    return [dict(r) for r in rows]
+    return sql.rows(session, _q("consignee_received"), {"case_id": case.id, "customer_id": consignee.customer_id},
+                    kind="dict")
 
 
 # --- responses -----------------------------------------------------------------------------------

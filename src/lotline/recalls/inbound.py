@@ -11,43 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
+from lotline.db import sql
 from lotline.errors import DuplicateKey, NotFound
 from lotline.models import Item, Vendor
 from lotline.recalls.completion_schemas import InboundNoticeIn
-
-_MATCH_SQL = sa.text(
-    """
-    SELECT DISTINCT l.id, l.lot_code, l.vendor_lot_code, i.sku, l.received_at
-      FROM inventory_movements m
-      JOIN inventory_movement_lines ml ON ml.movement_id = m.id
-      JOIN inventory_movement_lots iml ON iml.inventory_movement_line_id = ml.id
-      JOIN lots l ON l.id = iml.lot_id
-      JOIN items i ON i.id = l.item_id
-     WHERE m.movement_type = 'receipt' AND m.reverses_movement_id IS NULL
-       AND m.vendor_id = CAST(:vendor_id AS uuid)
-       AND (cardinality(CAST(:vendor_lots AS text[])) = 0 OR l.vendor_lot_code = ANY(CAST(:vendor_lots AS text[])))
-       AND (cardinality(CAST(:item_ids AS uuid[])) = 0 OR l.item_id = ANY(CAST(:item_ids AS uuid[])))
-       AND (CAST(:since AS timestamptz) IS NULL OR m.occurred_at >= CAST(:since AS timestamptz))
-       AND (CAST(:until AS timestamptz) IS NULL OR m.occurred_at < CAST(:until AS timestamptz))
-     ORDER BY i.sku, l.lot_code
-    """
-)
-
-_OPEN_CASES_SQL = sa.text(
-    """
-    SELECT c.recall_number, c.status
-      FROM recall_cases c
-     WHERE c.status IN ('draft', 'active')
-       AND NOT EXISTS (SELECT 1 FROM unnest(CAST(:lot_ids AS uuid[])) AS x(lot_id)
-                        WHERE NOT EXISTS (SELECT 1 FROM recall_case_targets t
-                                           WHERE t.recall_case_id = c.id AND t.lot_id = x.lot_id))
-     ORDER BY c.created_at
-    """
-)
 
 
 def _day_start(d) -> datetime | None:
@@ -58,17 +28,18 @@ def match(session: Session, data: InboundNoticeIn) -> list[dict[str, Any]]:
     """The lots received from the notice's vendor that it concerns."""
     vendor = catalog.resolve(session, Vendor, data.vendor, context="inbound recall notice")
     item_ids = [catalog.resolve(session, Item, ref, context="inbound recall notice").id for ref in data.items]
-    rows = session.execute(
-        _MATCH_SQL,
+    return sql.rows(
+        session,
+        sql.load_sql("lotline.recalls", "inbound_match"),
         {
-            "vendor_id": str(vendor.id),
+            "vendor_id": vendor.id,
             "vendor_lots": list(data.vendor_lot_codes),
-            "item_ids": [str(i) for i in item_ids],
+            "item_ids": item_ids,
             "since": _day_start(data.received_from),
             "until": _day_start(data.received_to + timedelta(days=1)) if data.received_to else None,
         },
-    ).mappings()
-    return [dict(r) for r in rows]
+        kind="dict",
+    )
 
 
 def open_case(session: Session, data: InboundNoticeIn) -> dict[str, Any]:
@@ -84,7 +55,7 @@ def open_case(session: Session, data: InboundNoticeIn) -> dict[str, Any]:
             "check the codes against `lotline lot list`",
             kind="lot",
         )
-    existing = session.execute(_OPEN_CASES_SQL, {"lot_ids": [str(r["id"]) for r in lots]}).first()
+    existing = sql.one(session, sql.load_sql("lotline.recalls", "inbound_open_cases"), {"lot_ids": [r["id"] for r in lots]})
     if existing is not None:
         raise DuplicateKey(
             f"open recall {existing.recall_number} ({existing.status}) already targets all {len(lots)} matched lots",

@@ -18,6 +18,7 @@ reminder is retried on the next pass.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,39 +28,11 @@ from email.utils import format_datetime, formataddr, make_msgid
 import sqlalchemy as sa
 
 from lotline import config, db
+from lotline.db import sql
 from lotline.models import RecallCase, RecallConsignee, RecallReminder
 from lotline.recalls import consignees as consignees_mod
 from lotline.recalls import strategy as strategy_mod
 from lotline.types import utcnow
-
-_DUE_SQL = sa.text(
-    """
-    WITH k AS (
-        SELECT k.id AS consignee_id, k.email, c.id AS case_id, st.response_deadline, st.reminder_max,
-               make_interval(hours => st.reminder_interval_hours) AS every, st.coordinator_email,
-               (SELECT count(*) FROM recall_reminders r WHERE r.consignee_id = k.id AND r.kind = 'reminder') AS sent,
-               (SELECT max(sent_at) FROM recall_reminders r WHERE r.consignee_id = k.id AND r.kind = 'reminder') AS last_at,
-               EXISTS (SELECT 1 FROM recall_reminders r WHERE r.consignee_id = k.id AND r.kind = 'escalation') AS escalated
-          FROM recall_consignees k
-          JOIN recall_cases c ON c.id = k.recall_case_id AND c.status = 'active'
-          JOIN recall_strategies st ON st.recall_case_id = c.id
-         WHERE k.retired_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM recall_responses x WHERE x.consignee_id = k.id)
-           AND st.response_deadline <= CAST(:now AS timestamptz)
-           AND (CAST(:only AS uuid) IS NULL OR k.id = CAST(:only AS uuid))
-    )
-    SELECT consignee_id, case_id, 'reminder' AS kind, sent + 1 AS seq
-      FROM k
-     WHERE email IS NOT NULL AND sent < reminder_max
-       AND coalesce(last_at + every, response_deadline) <= CAST(:now AS timestamptz)
-    UNION ALL
-    SELECT consignee_id, case_id, 'escalation', 1
-      FROM k
-     WHERE sent >= reminder_max AND NOT escalated AND coordinator_email IS NOT NULL
-       AND coalesce(last_at, response_deadline) + every <= CAST(:now AS timestamptz)
-     ORDER BY 2, 1, 3
-    """
-)
 
 
 @dataclass
@@ -71,15 +44,20 @@ class PassResult:
 
 
 def due(session, now: datetime, only: uuid.UUID | None = None) -> list[tuple[uuid.UUID, uuid.UUID, str, int]]:
-    rows = session.execute(_DUE_SQL, {"now": now, "only": str(only) if only else None}).all()
+    rows = sql.rows(session, sql.load_sql("lotline.recalls", "reminders_due"), {"now": now, "only": only})
     return [(r.consignee_id, r.case_id, r.kind, r.seq) for r in rows]
+
+
+def _header_text(value: str) -> str:
+    """Names and subjects come from records; a CR/LF there must not start a header of its own."""
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()
 
 
 def _message(settings: config.SmtpSettings, to_name: str, to_addr: str, subject: str, body: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = settings.sender
-    msg["To"] = formataddr((to_name, to_addr))  # formataddr encodes; header values are never raw user text
-    msg["Subject"] = subject
+    msg["To"] = formataddr((_header_text(to_name), _header_text(to_addr)))
+    msg["Subject"] = _header_text(subject)
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = make_msgid(domain="lotline.invalid")
     msg.set_content(body)

@@ -64,6 +64,7 @@ from lotline.models import (
     SalesOrderShipment,
 )
 from lotline.perf import no_gc_pauses
+from lotline.recalls import consignees, strategy
 from lotline.recalls.schemas import (
     ActionIn,
     ActionRun,
@@ -219,6 +220,7 @@ def activate(session: Session, ref: str | uuid.UUID, data: TransitionIn | None =
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
     _transition(case, "active")
+    strategy.require(session, case)  # 21 CFR 7.42: no recall starts without its strategy
     if not session.scalar(
         sa.select(RecallCaseTarget.id).where(RecallCaseTarget.recall_case_id == case.id).limit(1)
     ):
@@ -422,6 +424,8 @@ def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = Non
     _insert_impacted_lots(session, run.id, lot_ids, roles)
     _insert_impacted_shipments(session, run.id, case.id, as_of, ship_ids, customer_ids)
     session.refresh(run)
+    # the run's impacted customers become the case's consignees (added, retired, revived)
+    consignees.sync_from_run(session, case, run)
     return run
 
 

@@ -132,3 +132,12 @@ BEGIN
 END $$;
 CREATE TRIGGER trg_recall_status_reports_immutable BEFORE UPDATE ON recall_status_reports
     FOR EACH ROW EXECUTE FUNCTION recall_status_reports_immutable();
+
+-- Scheduled jobs that must remember when they last acted (e.g. the yearly drill reminder).
+CREATE TABLE lotline_job_runs (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job text NOT NULL,
+    ran_at timestamptz NOT NULL DEFAULT now(),
+    detail jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX idx_lotline_job_runs_job ON lotline_job_runs (job, ran_at);
