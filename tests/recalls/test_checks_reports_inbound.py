@@ -3,11 +3,11 @@ changes), the 7.46 initial report, and inbound recall notices matched to our rec
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import openpyxl
-import io
 import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError

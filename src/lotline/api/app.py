@@ -8,10 +8,11 @@ from pydantic import ValidationError
 
 from lotline import errors
 from lotline.api import problems
-from lotline.api.routers import catalog, inventory, production, sales
+from lotline.api.routers import catalog, inventory, production, recall_completion, sales
 from lotline.api.routers import kpis as kpis_router
 from lotline.api.routers import recalls as recalls_router
 from lotline.api.routers import trace as trace_router
+from lotline.respond import routes as respond_routes
 
 API_PREFIX = "/api/v1"
 
@@ -35,6 +36,8 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     # The JSON API lives under a versioned prefix so that the web console can own "/".
-    for module in (catalog, inventory, production, sales, recalls_router, trace_router, kpis_router):
+    for module in (catalog, inventory, production, sales, recall_completion, recalls_router, trace_router, kpis_router):
         app.include_router(module.router, prefix=API_PREFIX)
+    # the public recall response page: no sign-in, the link's token is the credential
+    app.include_router(respond_routes.router)
     return app

@@ -115,6 +115,17 @@ def link_url(token: str) -> str:
     return f"{config.public_url()}/respond/{token}"
 
 
+def response_link_for(session: Session, case: RecallCase, customer_id: uuid.UUID) -> str | None:
+    """A fresh response link for the customer's consignee, for its notice (None when the case has
+    no strategy or the customer is not a consignee of the computed run)."""
+    if strategy_mod.get(session, case) is None:
+        return None
+    consignee = for_customer(session, case, customer_id)
+    if consignee is None or consignee.retired_at is not None:
+        return None
+    return link_url(issue_link(session, case, consignee))
+
+
 @dataclass(frozen=True)
 class LinkTarget:
     link: RecallResponseLink

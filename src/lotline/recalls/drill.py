@@ -15,13 +15,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from lotline.db import read_snapshot, transaction
 from lotline.perf import no_gc_pauses
-from lotline.recalls import service
+from lotline.recalls import service, strategy
+from lotline.recalls.completion_schemas import StrategyIn
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.reports import fsma204, recall_report
+from lotline.types import utcnow
 
 
 @dataclass
@@ -44,6 +47,16 @@ class DrillResult:
 
 
 @no_gc_pauses()  # the steps build and keep large results; see lotline.perf
+
+def drill_strategy(lots: list[str]) -> StrategyIn:
+    """The strategy a drill runs under: a class II retail recall with level C checks, a week to answer."""
+    return StrategyIn(
+        fda_class="II", depth="retail", public_warning="none", effectiveness_level="C",
+        reason="mock recall drill", health_hazard="none (drill)",
+        product_description=f"products made from lot(s) {', '.join(lots)}",
+        response_deadline=utcnow() + timedelta(days=7),
+    )
+
 def run_drill(
     lots: Sequence[str],
     *,
@@ -72,6 +85,7 @@ def run_drill(
         )
         for lot in lots:
             service.add_target(s, case.id, TargetIn(lot=lot, item=item))
+        strategy.set_strategy(s, case, drill_strategy(lots))
         service.activate(s, case.id)
         number, case_id = case.recall_number, case.id
     result = DrillResult(number, str(case_id))
