@@ -77,7 +77,7 @@ def test_a_reminder_header_never_carries_raw_control_characters(session, world, 
                     {"id": alpha["id"]})
     assert reminders.run_pass().reminders_sent == 3
     evil = next(m for m in smtp.messages if "alpha@example.com" in m["To"])
-    assert "Bcc" not in evil.keys()
+    assert "Bcc" not in evil
 
 
 # --- the worker process ---------------------------------------------------------------------------
