@@ -66,6 +66,30 @@ class DemoReport:
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # (attempt, error code, message)
     lots: list[dict] = field(default_factory=list)
     on_hand: list[dict] = field(default_factory=list)
+    users: list[dict] = field(default_factory=list)  # name, roles, password, token (demo only)
+
+
+# Demo users: one per kind of person. Their passwords are public (printed by the demo): a demo
+# database is for trying lotline out, never for records.
+DEMO_USERS = [
+    ("admin", "Ada Admin", ["admin"]),
+    ("quality", "Quentin Quality", ["quality"]),
+    ("operator", "Olivia Operator", ["operator"]),
+    ("viewer", "Victor Viewer", ["viewer"]),
+]
+DEMO_PASSWORD_SUFFIX = "-demo-password"
+
+
+def _create_demo_users(report: DemoReport) -> None:
+    from lotline.auth import service as auth_service
+    from lotline.auth.schemas import TokenIn, UserIn
+
+    with db.transaction(actor="os:demo") as s:
+        for name, full_name, roles in DEMO_USERS:
+            password = name + DEMO_PASSWORD_SUFFIX
+            auth_service.add_user(s, UserIn(name=name, full_name=full_name, roles=roles, password=password))
+            token = auth_service.create_token(s, TokenIn(user=name, name="demo")).secret
+            report.users.append({"name": name, "roles": ",".join(roles), "password": password, "token": token})
 
 
 def prepare_database(name: str = DEMO_DATABASE) -> str:
@@ -95,6 +119,11 @@ def run(progress: Callable[[str], None] = lambda _msg: None, database: str = DEM
     def step(message: str) -> None:
         report.steps.append(message)
         progress(message)
+
+    _create_demo_users(report)
+    step(f"{len(DEMO_USERS)} demo users (admin, quality, operator, viewer), each with a password and an API token")
+    # The demo's postings are the operator's and the lot hold is quality's: the audit trail says so.
+    db.set_actor("user:operator")
 
     with db.transaction() as s:
         for item in ITEMS:
@@ -248,7 +277,7 @@ def run(progress: Callable[[str], None] = lambda _msg: None, database: str = DEM
         )
     step("a customer return of 12 loaves into quarantine, then scrapped")
 
-    with db.transaction() as s:
+    with db.transaction(actor="user:quality") as s:
         lots_service.change_status(
             s, lots_service.find_lot(s, "Y-1210", item_ref="YEAST"), LotStatusChange(status="blocked", reason="supplier notice LC-1210")
         )
@@ -327,5 +356,6 @@ def run(progress: Callable[[str], None] = lambda _msg: None, database: str = DEM
             for lot, sku in lots_service.list_lots(s)
         ]
         report.on_hand = lots_service.on_hand(s)
+    db.set_actor(None)
     return report
 

@@ -12,21 +12,32 @@
     │   ├── InsufficientQuantity      insufficient_quantity
     │   ├── LotNotReleased            lot_not_released
     │   ├── WrongLotItem              wrong_lot_item
-    │   └── OverShipment              over_shipment
-    └── Unavailable                   unavailable      503     7   (database unreachable, SMTP down)
+    │   ├── OverShipment              over_shipment
+    │   └── OverReturn                over_return   (more back than the customer was shipped)
+    ├── Unavailable                   unavailable      503     7   (database unreachable, SMTP down)
+    ├── Unauthenticated               unauthenticated  401     3   (no, bad, expired or revoked credential)
+    └── PermissionDenied              permission_denied 403    8   (the actor lacks the route's permission)
+        ├── CsrfRejected              csrf_rejected          (cookie-authenticated write without its token)
+        └── SignatureRefused          signature_refused      (wrong password / not the signer's own)
 
 Every error carries a stable machine ``code`` and a message naming the offending thing (movement
-line, lot code, SKU). HTTP (api/problems.py ``STATUS``) and CLI (cli/common.py ``EXIT_CODES``) map the classes in one table
+line, lot code, SKU). An error may carry ``after_rollback``: a callable the transaction boundary
+runs in a fresh transaction once the failed one is rolled back — how a refused sign-in or signature
+leaves exactly the audit of the failed attempt and nothing else. HTTP (api/problems.py ``STATUS``)
+and CLI (cli/common.py ``EXIT_CODES``) map the classes in one table
 each; database errors are translated in db/errors.py. Bugs are not domain errors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
 class LotlineError(Exception):
     code = "lotline_error"
+
+    after_rollback: Callable[[Any], None] | None = None
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -85,5 +96,25 @@ class OverShipment(RuleViolation):
     code = "over_shipment"
 
 
+class OverReturn(RuleViolation):
+    code = "over_return"
+
+
 class Unavailable(LotlineError):
     code = "unavailable"
+
+
+class Unauthenticated(LotlineError):
+    code = "unauthenticated"
+
+
+class PermissionDenied(LotlineError):
+    code = "permission_denied"
+
+
+class CsrfRejected(PermissionDenied):
+    code = "csrf_rejected"
+
+
+class SignatureRefused(PermissionDenied):
+    code = "signature_refused"

@@ -4,7 +4,7 @@ Every scheduled job is a flow that is idempotent, so a worker killed at any poin
 neither loses nor repeats an effect:
 
 - ``recall_reminders``  reminders to consignees past their response deadline, then escalation to the
-                        case's coordinator (recalls/reminders.py: exactly-once rows, see there);
+                        case's coordinator (recalls/flows/reminders.py: exactly-once rows, see there);
 - ``recall_status_reports``  issues the 21 CFR 7.53 status report of each active case whose cadence
                         (strategy.status_report_interval_days) says one is due (locked per case);
 - ``expire_lots``       marks lots whose expiry has passed as expired (one UPDATE; repeatable);
@@ -50,7 +50,7 @@ def _conninfo() -> str:
 
 
 def reminders_pass() -> dict[str, Any]:
-    from lotline.recalls import reminders  # noqa: PLC0415 — keeps `lotline --help` light
+    from lotline.recalls.flows import reminders  # noqa: PLC0415 — keeps `lotline --help` light
 
     result = reminders.run_pass()
     return {"reminders_sent": result.reminders_sent, "escalations_sent": result.escalations_sent,
@@ -81,7 +81,7 @@ def expire_pass() -> dict[str, Any]:
 
 
 def drill_pass() -> dict[str, Any]:
-    from lotline.recalls import notify  # noqa: PLC0415
+    from lotline.recalls.flows import notify  # noqa: PLC0415
 
     to = config.qa_email()
     if to is None:
@@ -97,7 +97,7 @@ def drill_pass() -> dict[str, Any]:
         if last_reminder is not None and last_reminder > now - DRILL_REMINDER_EVERY:
             return {"drill_reminder": f"reminded on {last_reminder:%Y-%m-%d}"}
         settings = config.smtp_settings()
-        from lotline.recalls.reminders import _message  # noqa: PLC0415
+        from lotline.recalls.flows.reminders import _message  # noqa: PLC0415
 
         since = f"the last one was on {last_drill:%Y-%m-%d}" if last_drill else "none has been run yet"
         msg = _message(settings, "Quality assurance", to, "Mock recall drill due",
@@ -116,8 +116,16 @@ PASSES = {
 }
 
 
+def _act_as_worker() -> None:
+    """Every transaction of a pass acts as the OS login running the worker (audited as ``os``)."""
+    from lotline.auth import service as auth_service  # noqa: PLC0415
+
+    db.set_actor(auth_service.os_principal().actor)
+
+
 def run_once() -> dict[str, Any]:
     """One pass of every job, in order; a failing job is reported and the others still run."""
+    _act_as_worker()
     out: dict[str, Any] = {}
     for name, fn in PASSES.items():
         try:
@@ -137,6 +145,7 @@ def make_app() -> procrastinate.App:
     cron = f"* * * * * */{tick}" if tick < 60 else f"*/{max(tick // 60, 1)} * * * *"
     for name, fn in PASSES.items():
         def job(timestamp: int, _fn=fn, _name=name) -> None:
+            _act_as_worker()  # jobs run in worker threads: the context is set in each
             log.info("%s: %s", _name, _fn())
 
         job.__name__ = name

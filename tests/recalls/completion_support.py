@@ -36,3 +36,8 @@ def active_recall(session, *, lot="F-1", **strategy_kw):
 
 def consignee(session, case, customer_code: str):
     return next(k for k in consignees.list_consignees(session, case) if k["customer"] == customer_code)
+
+
+def with_strategy(session, case, **kw):
+    """Give a case the standard test strategy (activation needs one)."""
+    return strategy.set_strategy(session, case, strategy_in(**kw))

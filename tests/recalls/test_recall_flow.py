@@ -13,17 +13,19 @@ import sqlalchemy as sa
 
 from lotline.errors import LotNotReleased
 from lotline.lots import service as lots_service
-from lotline.models import InventoryMovement, RecallAction, RecallTraceRun
+from lotline.models import InventoryMovement, RecallAction, RecallCommunication, RecallTraceRun
 from lotline.recalls import service as recalls
 from lotline.recalls.schemas import ActionIn, ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn
 from lotline.reports import fsma204, recall_report
 from tests.builders import at, ship
+from tests.recalls.completion_support import with_strategy
 
 
 def _open_recall(session, *targets: TargetIn, severity="high"):
     case = recalls.create_case(session, CaseIn(severity=severity, summary="Salmonella in flour lot F-1"))
     for t in targets:
         recalls.add_target(session, case.id, t)
+    with_strategy(session, case)
     recalls.activate(session, case.id)
     return case
 
@@ -82,7 +84,7 @@ def test_a_recall_of_a_raw_lot_reaches_exactly_the_customers_of_it_and_its_produ
         ("DELTA", "phone", "draft"),
     ]
     beta = next(c for c in comms if c["customer_code"] == "BETA")
-    body = session.get(recalls.RecallCommunication, beta["id"]).body
+    body = session.get(RecallCommunication, beta["id"]).body
     assert "C-1" in body and "SO-2" in body and "20 ea" in body and "B-1" not in body
     for c in comms:
         recalls.record_communication(session, c["id"], RecordIn(status="sent", reference="spoke to buyer"))

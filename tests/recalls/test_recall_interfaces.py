@@ -8,6 +8,12 @@ import json
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
+
+from lotline.models import RecallCase
+from lotline.recalls import service as recalls
+from lotline.recalls.schemas import CaseIn, TargetIn
+from tests.recalls.completion_support import strategy_in, with_strategy
 
 
 @pytest.fixture
@@ -22,9 +28,18 @@ def client(client, world):
     return client
 
 
+def _strategy_file(tmp_path):
+    path = tmp_path / "strategy.json"
+    path.write_text(strategy_in().model_dump_json())
+    return str(path)
+
+
 def test_a_recall_through_the_cli(cli, tmp_path):
+    without = cli("recall", "create", "--number", "RC-T-0", "--lot", "F-1", "--activate")
+    assert without.code == 2 and "no strategy" in without.err
     r = cli(
-        "recall", "create", "--number", "RC-T-1", "--severity", "high", "--lot", "F-1", "--activate", "--json"
+        "recall", "create", "--number", "RC-T-1", "--severity", "high", "--lot", "F-1",
+        "--strategy", _strategy_file(tmp_path), "--activate", "--json",
     )
     assert r.code == 0, r.err
     assert r.json()[0]["status"] == "active"
@@ -119,6 +134,8 @@ def test_a_recall_through_the_http_api(client):
     assert client.post(f"/recalls/{number}/targets", json={"lot": "F-1"}).status_code == 201
     dup = client.post(f"/recalls/{number}/targets", json={"lot": "F-1"})
     assert dup.status_code == 409 and "already targets lot F-1" in dup.json()["detail"]
+    assert client.post(f"/recalls/{number}/activate").status_code == 422  # no strategy yet
+    client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
     assert client.post(f"/recalls/{number}/activate").json()["status"] == "active"
     run = client.post(f"/recalls/{number}/runs", json={"direction": "forward"})
     assert run.status_code == 201, run.text
@@ -146,8 +163,9 @@ def test_a_recall_through_the_http_api(client):
     assert closing.status_code == 409 and "open actions" in closing.json()["detail"]
 
 
-def test_human_output_of_every_listing(cli):
-    assert cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--activate").code == 0
+def test_human_output_of_every_listing(cli, tmp_path):
+    made = cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--strategy", _strategy_file(tmp_path), "--activate")
+    assert made.code == 0, made.err
     first = cli("recall", "trace", "RC-H-1", "--as-of", "2026-01-07T12:00:00+00:00")
     assert first.code == 0, first.err
     assert "impacted lots" in first.out and "B-1" in first.out and "C-1" not in first.out
@@ -181,6 +199,7 @@ def test_human_output_of_every_listing(cli):
 def test_email_notices_are_sent_through_the_http_api(client, smtp):
     number = client.post("/recalls", json={"recall_number": "RC-API-2"}).json()["recall_number"]
     client.post(f"/recalls/{number}/targets", json={"item": "BREAD"})
+    client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
     client.post(f"/recalls/{number}/activate")
     client.post(f"/recalls/{number}/runs")
     drafted = client.post(f"/recalls/{number}/communications", json={"channel": "email"}).json()
@@ -207,3 +226,59 @@ def test_a_failing_drill_still_cancels_its_case(cli, monkeypatch):
     assert [(c["status"], c["notes"].splitlines()[-1]) for c in cases] == [
         ("canceled", "mock recall drill failed")
     ]
+
+
+def _legacy_number(session, number: str) -> None:
+    """A traced, active case whose stored number is ``number`` (as older versions accepted it)."""
+    case = recalls.create_case(session, CaseIn(recall_number="RC-LEGACY-1"))
+    recalls.add_target(session, case.id, TargetIn(lot="F-1"))
+    with_strategy(session, case)
+    recalls.activate(session, case.id)
+    recalls.compute_run(session, case.id)
+    session.execute(sa.update(RecallCase).where(RecallCase.id == case.id).values(recall_number=number))
+    session.flush()
+    return case.id
+
+
+@pytest.mark.parametrize("number", ["../../escape", "a b", "RC\r\n1", "RC-ü", "-RC", "RC.", 'x"y', "R" * 65])
+def test_a_recall_number_with_a_bad_format_is_refused_by_cli_and_api(cli, client, number):
+    r = cli("recall", "create", "--number", number)
+    assert r.code == 2 and "recall number" in r.err
+    r = client.post("/recalls", json={"recall_number": number})
+    assert r.status_code == 422 and "recall number" in r.text
+    assert cli("recall", "list", "--json").json() == []
+
+
+def test_export_and_report_write_inside_the_working_directory_whatever_the_stored_number(
+    cli, session, tmp_path, monkeypatch
+):
+    case_id = _legacy_number(session, "../../escape")
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    assert cli("recall", "export", str(case_id), "--format", "csv").code == 0
+    assert cli("recall", "report", str(case_id)).code == 0
+    assert sorted(p.name for p in work.iterdir()) == ["_.._escape-fsma204.csv", "_.._escape-report.html"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        p.name for p in work.iterdir()
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "ascii_name"),
+    [
+        ('RC-1"; filename="evil.exe', "RC-1___filename__evil.exe-fsma204"),
+        ("RC-名前-1", "RC-__-1-fsma204"),
+        ("RC-1\r\nSet-Cookie: x=1", "RC-1__Set-Cookie__x_1-fsma204"),
+    ],
+)
+def test_fsma_downloads_name_their_file_safely_whatever_the_stored_number(
+    client, session, number, ascii_name
+):
+    case_id = _legacy_number(session, number)
+    for fmt in ("csv", "xlsx"):
+        r = client.get(f"/recalls/{case_id}/fsma204.{fmt}")
+        assert r.status_code == 200, r.text
+        header = r.headers["content-disposition"]
+        assert header.startswith(f"attachment; filename=\"{ascii_name}.{fmt}\"; filename*=UTF-8''")
+        assert header.count(";") == 2 and "set-cookie" not in r.headers

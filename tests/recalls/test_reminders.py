@@ -8,8 +8,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from lotline.models import RecallReminder
-from lotline.recalls import consignees, reminders
+from lotline.recalls import consignees
 from lotline.recalls.completion_schemas import RecordedResponseIn
+from lotline.recalls.flows import reminders
 from lotline.types import utcnow
 from tests.recalls.completion_support import active_recall, consignee
 

@@ -468,3 +468,12 @@ def test_a_trace_leaves_the_callers_planner_settings_as_they_were(session, world
         " current_setting('max_parallel_workers_per_gather')"
     ).one()
     assert after == before
+
+
+def test_a_trace_without_stock_is_five_statements_and_with_stock_six(session, world):
+    w = world
+    receive(session, w["flour"], w["wh"], "F-1", 100)
+    execute(session, "WO-1", w["dough"], [(w["flour"], w["wh"], 40, [("F-1", 40)])], [(w["wh"], 60, "D-1")])
+    f1 = lot(session, "F-1").id
+    assert trace.trace(session, [f1], "both", with_stock=False).statements == 5
+    assert trace.trace(session, [f1], "both").statements == 6

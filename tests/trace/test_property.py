@@ -135,8 +135,10 @@ def test_trace_matches_a_plain_bfs(session, case):
             result = trace.trace(session, [lot_ids[s] for s in sorted(start)], direction, as_of, max_depth)
         finally:
             psycopg.Cursor.execute = real_execute
-        # a bounded number of statements whatever the graph: never one per lot or per hop
-        assert 5 <= len(executed) <= 7, executed
+        # six statements whatever the graph (start lots, settings, closure, shipments, stock,
+        # settings back): never one per lot or per hop
+        assert len(executed) == 6, executed
+        assert result.statements == 6
 
         want_lots, want_edges = expected(n, edges, start, direction, as_of_day, max_depth)
         index = {x: i for i, x in enumerate(lot_ids)}
@@ -150,16 +152,23 @@ def test_trace_matches_a_plain_bfs(session, case):
         }
         assert got_edges == want_edges
         assert len(result.edges) == len(got_edges)
-        # every reported cycle really is one: each member reaches every other through traced edges
+        # the cycles are exactly the strongly connected parts of the traced edges that hold a
+        # cycle: members reach each other, and every such part is reported, once
         adjacency = {}
         for _, p, c in got_edges:
             adjacency.setdefault(p, set()).add(c)
+        reach = {x: set(bfs([x], adjacency, None)) for x in range(n)}
+        want_cycles = {
+            frozenset(y for y in range(n) if y in reach[x] and x in reach[y])
+            for x in range(n)
+            if any(x in reach[y] for y in adjacency.get(x, ()))  # x lies on a cycle
+        }
+        got_cycles = [frozenset(index[x] for x in cycle.lot_ids) for cycle in result.cycles]
+        assert set(got_cycles) == want_cycles
+        assert len(got_cycles) == len(want_cycles)
         for cycle in result.cycles:
-            members = [index[x] for x in cycle.lot_ids]
-            for m in members:
-                reach = bfs([m], adjacency, None)
-                assert set(members) <= set(reach)
-                assert len(members) > 1 or m in adjacency.get(m, ())
+            assert list(cycle.lot_ids) == sorted(cycle.lot_ids, key=str)
+            assert cycle.lot_codes == tuple(f"L{index[x]}" for x in cycle.lot_ids)
         if acyclic:
             assert result.cycles == []
     finally:

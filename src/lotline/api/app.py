@@ -1,4 +1,9 @@
-"""The FastAPI application: routers registered here, errors mapped in problems.py."""
+"""The FastAPI application: routers registered here, errors mapped in problems.py.
+
+Security wiring: every route declares its permission (api/deps.py ``require``/``public``); the
+routes FastAPI adds itself (the OpenAPI document and its docs page) are public by design. The
+OpenAPI document advertises the two credentials: a bearer token and the console's session cookie.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from pydantic import ValidationError
 
 from lotline import errors
 from lotline.api import problems
+from lotline.api.deps import public
+from lotline.api.routers import audit as audit_router
+from lotline.api.routers import auth as auth_router
 from lotline.api.routers import catalog, inventory, production, recall_completion, sales
 from lotline.api.routers import kpis as kpis_router
 from lotline.api.routers import recalls as recalls_router
@@ -31,12 +39,23 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, problems.request_validation_handler)
     app.add_exception_handler(ValidationError, problems.pydantic_validation_handler)
 
-    @app.get(f"{API_PREFIX}/health", tags=["meta"])
+    @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()])
     def health() -> dict:
         return {"status": "ok"}
 
     # The JSON API lives under a versioned prefix so that the web console can own "/".
-    for module in (catalog, inventory, production, sales, recall_completion, recalls_router, trace_router, kpis_router):
+    for module in (
+        auth_router,
+        catalog,
+        inventory,
+        production,
+        sales,
+        recall_completion,
+        recalls_router,
+        trace_router,
+        kpis_router,
+        audit_router,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     # the public recall response page: no sign-in, the link's token is the credential
     app.include_router(respond_routes.router)

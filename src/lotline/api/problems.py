@@ -16,6 +16,8 @@ STATUS: list[tuple[type[errors.LotlineError], int]] = [
     (errors.Conflict, 409),
     (errors.RuleViolation, 422),
     (errors.Unavailable, 503),
+    (errors.Unauthenticated, 401),
+    (errors.PermissionDenied, 403),
     (errors.LotlineError, 500),
 ]
 
@@ -35,7 +37,11 @@ def problem(status: int, code: str, title: str, detail: str, **extra) -> JSONRes
 async def lotline_error_handler(_request: Request, exc: errors.LotlineError) -> JSONResponse:
     status = status_for(exc)
     title = type(exc).__name__
-    return problem(status, exc.code, title, exc.message, **({"details": exc.details} if exc.details else {}))
+    response = problem(status, exc.code, title, exc.message, **({"details": exc.details} if exc.details else {}))
+    if status == 401:
+        # RFC 9110: a 401 names the scheme the client should use.
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lotline"'
+    return response
 
 
 def _validation_errors(errs) -> list[dict]:
@@ -59,6 +65,8 @@ async def pydantic_validation_handler(_request: Request, exc: ValidationError) -
 
 
 PROBLEM_RESPONSES = {
+    401: {"description": "No valid credential: missing, unknown, expired or revoked token or session (problem+json)"},
+    403: {"description": "The credential lacks the route's permission, or a CSRF token or signature was refused (problem+json)"},
     404: {"description": "Unknown reference (problem+json)"},
     409: {"description": "Conflict: duplicate, illegal state change, concurrent request (problem+json)"},
     422: {"description": "Invalid input or a lot rule refused the request (problem+json)"},

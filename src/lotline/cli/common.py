@@ -2,13 +2,14 @@
 
 Exit codes (one table, mirrored in README):
     0 ok · 1 unexpected bug · 2 invalid input/usage · 4 not found · 5 conflict · 6 rule violation ·
-    7 unavailable (database unreachable, SMTP down)
+    7 unavailable (database unreachable, SMTP down) · 3 unauthenticated · 8 permission denied
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 
 import typer
 from pydantic import ValidationError
+from rich import markup
 from rich.console import Console
 from rich.table import Table
 
@@ -33,6 +35,8 @@ EXIT_CODES: list[tuple[type[Exception], int]] = [
     (errors.Conflict, 5),
     (errors.RuleViolation, 6),
     (errors.Unavailable, 7),
+    (errors.Unauthenticated, 3),
+    (errors.PermissionDenied, 8),
     (errors.LotlineError, 1),
 ]
 
@@ -55,12 +59,22 @@ def format_validation_error(exc: ValidationError) -> str:
     return "invalid input: " + "; ".join(parts)
 
 
+def _safe(text: str) -> str:
+    """A message fit for a terminal: Rich markup escaped, control characters (which may come
+    from the user's input: CR, escape sequences) shown as escapes; newlines and tabs kept."""
+    shown = "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else ch.encode("unicode_escape").decode()
+        for ch in text
+    )
+    return markup.escape(shown)
+
+
 def report_error(exc: Exception) -> int:
     if isinstance(exc, ValidationError):
-        err_console.print(f"[red]error:[/] {format_validation_error(exc)}", highlight=False)
+        err_console.print(f"[red]error:[/] {_safe(format_validation_error(exc))}", highlight=False)
     else:
         code = getattr(exc, "code", "error")
-        err_console.print(f"[red]error ({code}):[/] {exc}", highlight=False)
+        err_console.print(f"[red]error ({code}):[/] {_safe(str(exc))}", highlight=False)
     return exit_code_for(exc)
 
 

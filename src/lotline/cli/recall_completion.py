@@ -11,12 +11,19 @@ from pathlib import Path
 
 import typer
 
+from lotline.cli import access
 from lotline.cli.common import JsonOpt, console, emit, print_json
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
 from lotline.recalls import checks, consignees, inbound, status_reports, strategy
 from lotline.recalls import service as recalls
-from lotline.recalls.completion_schemas import CheckResultIn, InboundNoticeIn, RecordedResponseIn, StrategyIn
+from lotline.recalls.completion_schemas import (
+    CheckResultIn,
+    InboundNoticeIn,
+    RecordedResponseIn,
+    StrategyIn,
+    strategy_from_file,
+)
 from lotline.reports import initial_report
 
 response_app = typer.Typer(help="Consignee responses (append-only; a correction is a new response).", no_args_is_help=True)
@@ -56,7 +63,7 @@ def strategy_cmd(
             out = strategy.as_dict(strategy.get(s, recalls.find_case(s, number)))
     else:
         if from_file is not None:
-            data = StrategyIn.model_validate_json(from_file.read_text(encoding="utf-8"))
+            data = strategy_from_file(from_file)
         else:
             if deadline is not None and deadline.tzinfo is None:
                 from datetime import UTC  # noqa: PLC0415
@@ -130,14 +137,12 @@ def response_record(
     as_json: bool = JsonOpt,
 ) -> None:
     """Record a response taken by phone, letter, email or portal."""
-    import getpass  # noqa: PLC0415
-
     data = RecordedResponseIn(channel=channel, responder=responder, holds_product=holds, quantity_on_hand=on_hand,
                               quantity_returned=returned, quantity_destroyed=destroyed, forwarded=forwarded,
                               sub_accounts=_sub_accounts(sub), received_at=received_at, notes=notes)
     with transaction() as s:
         case = recalls.find_case(s, number)
-        response, added = consignees.record_response(s, case, consignee_id, data, recorded_by=getpass.getuser())
+        response, added = consignees.record_response(s, case, consignee_id, data, recorded_by=access.current().actor)
         out = {"response_id": response.id, "new_consignees": [{"id": k.id, "name": k.name, "depth": k.depth} for k in added]}
     print_json(out) if as_json else console.print(
         f"response recorded ({len(out['new_consignees'])} new sub-account consignee(s))")
@@ -171,22 +176,18 @@ def check_list(number: str = typer.Argument(...), as_json: bool = JsonOpt) -> No
 def check_record(number: str = typer.Argument(...), check_id: str = typer.Argument(...),
                  result: str = typer.Option(..., help="effective | ineffective | unreachable"),
                  notes: str = typer.Option(None), as_json: bool = JsonOpt) -> None:
-    import getpass  # noqa: PLC0415
-
     with transaction() as s:
         row = checks.record_check(s, recalls.find_case(s, number), check_id, CheckResultIn(result=result, notes=notes),
-                                  checked_by=getpass.getuser())
+                                  checked_by=access.current().actor)
     emit([row], CHECK_COLUMNS, as_json=as_json)
 
 
 @report_app.command("issue")
 def report_issue(number: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
     """Issue the next status report now (stored as it stands, never recomputed)."""
-    import getpass  # noqa: PLC0415
-
     with transaction() as s:
         case = recalls.find_case(s, number, lock="update")
-        out = status_reports.as_dict(status_reports.issue(s, case, issued_by=getpass.getuser()))
+        out = status_reports.as_dict(status_reports.issue(s, case, issued_by=access.current().actor))
     _print_report(out, as_json)
 
 

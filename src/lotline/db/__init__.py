@@ -7,7 +7,7 @@ services receive the session and never commit, roll back or close it. Hand-writt
 
 from lotline.db import sql
 from lotline.db.engine import get_engine, reset_engine
-from lotline.db.session import configure_sessions, local_settings, read_snapshot, transaction
+from lotline.db.session import configure_sessions, local_settings, read_snapshot, set_actor, transaction
 from lotline.db.sql import load_sql
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "load_sql",
     "local_settings",
     "sql",
+    "set_actor",
 ]

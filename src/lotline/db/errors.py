@@ -17,6 +17,8 @@ CONSTRAINT_MESSAGES = {
     "work_orders_number_key": "a work order with this number already exists",
     "sales_orders_number_key": "a sales order with this number already exists",
     "inventory_balances_lot_nonnegative": "a lot would go below zero at a location",
+    "users_name_key": "a user with this name already exists",
+    "user_roles_user_role_key": "the user already has this role",
 }
 
 RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
@@ -45,6 +47,10 @@ def translate(exc: sa.exc.DBAPIError) -> errors.LotlineError | None:
     if sqlstate in ("23514", "23502"):
         msg = CONSTRAINT_MESSAGES.get(constraint, f"value violates constraint {constraint}")
         return errors.RuleViolation(msg, constraint=constraint)
+    if isinstance(exc, sa.exc.DataError) and sqlstate is None:
+        # refused by the driver before it reached the server: a value PostgreSQL cannot hold
+        # (a NUL byte in text, an integer beyond bigint) in a lookup or filter the schemas never saw
+        return errors.InvalidInput(f"invalid value: {str(orig).strip().splitlines()[0]}")
     if sqlstate in ("22003", "22P02", "22007", "22008", "22001"):
         return errors.InvalidInput(f"invalid value: {str(orig).strip().splitlines()[0]}")
     if sqlstate == "42P01":

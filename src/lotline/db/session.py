@@ -4,6 +4,15 @@
 translates database errors into domain errors. ``read_snapshot()`` does the same for multi-query
 reads in one REPEATABLE READ, READ ONLY snapshot (trace, KPI, reports).
 
+Who acts is part of the transaction: the first statement of the boundary's transaction sets the transaction-local
+``lotline.actor`` (``kind:name``, e.g. ``user:alice``, ``os:bob``; empty = the audit trigger falls
+back to the database role) and clears ``lotline.reason``. The actor is passed explicitly
+(``transaction(actor=...)``) or taken from ``current_actor`` — a context variable an entrypoint sets
+once so that flows opening their own transactions (sending notices) act as the same person.
+
+An error carrying ``after_rollback`` (errors.py) gets it run in a fresh transaction after the
+failed one is rolled back: the audit of a refused sign-in survives, the refused change does not.
+
 Tests swap the session factory with ``configure_sessions`` to bind sessions to an outer
 transaction (savepoint mode) so the real boundary runs and is rolled back afterwards.
 """
@@ -12,16 +21,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from lotline import errors
 from lotline.db import errors as db_errors
 from lotline.db import sql
 from lotline.db.engine import get_engine
 
 _factory: sessionmaker | None = None
 _snapshots = True  # False when sessions join an outer test transaction
+
+# "kind:name" of whoever acts in this context (set by the API dependency / CLI callback).
+current_actor: ContextVar[str | None] = ContextVar("lotline_actor", default=None)
+
+_BEGIN = sa.text("SELECT set_config('lotline.actor', :actor, true), set_config('lotline.reason', '', true)")
+
+
+def set_actor(actor: str | None) -> None:
+    """Make ``actor`` ('user:alice', 'os:bob') the default of every transaction in this context."""
+    current_actor.set(actor)
 
 
 def configure_sessions(factory: sessionmaker | None, *, snapshots: bool = True) -> None:
@@ -36,9 +57,20 @@ def _new_session() -> Session:
     return Session(bind=get_engine(), expire_on_commit=False)
 
 
+def _after_rollback(exc: BaseException, actor: str | None) -> None:
+    record = getattr(exc, "after_rollback", None)
+    if record is None:
+        return
+    with _boundary(readonly=False, actor=actor) as session:
+        record(session)
+
+
 @contextmanager
-def _boundary(readonly: bool, isolation: str | None = None) -> Iterator[Session]:
+def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = None) -> Iterator[Session]:
     session = _new_session()
+    actor = actor if actor is not None else current_actor.get()
+    # Set when the session first touches the database (a boundary that reads nothing costs nothing).
+    sa.event.listen(session, "after_begin", lambda _s, _t, conn: conn.execute(_BEGIN, {"actor": actor or ""}))
     try:
         if (readonly or isolation) and _snapshots:
             session.connection(execution_options={"isolation_level": isolation or "REPEATABLE READ"})
@@ -55,6 +87,11 @@ def _boundary(readonly: bool, isolation: str | None = None) -> Iterator[Session]
         if translated is None:
             raise
         raise translated from exc
+    except errors.LotlineError as exc:
+        session.rollback()
+        session.close()
+        _after_rollback(exc, actor)
+        raise
     except BaseException:
         session.rollback()
         raise
@@ -62,18 +99,18 @@ def _boundary(readonly: bool, isolation: str | None = None) -> Iterator[Session]
         session.close()
 
 
-def transaction(isolation: str | None = None) -> AbstractContextManager[Session]:
+def transaction(isolation: str | None = None, actor: str | None = None) -> AbstractContextManager[Session]:
     """One use case = one transaction: commit on success, roll back and translate on failure.
 
     ``isolation="REPEATABLE READ"`` gives a multi-statement computation (a KPI run) one snapshot
-    of the ledger while it writes its results.
+    of the ledger while it writes its results. ``actor`` overrides ``current_actor``.
     """
-    return _boundary(readonly=False, isolation=isolation)
+    return _boundary(readonly=False, isolation=isolation, actor=actor)
 
 
-def read_snapshot() -> AbstractContextManager[Session]:
+def read_snapshot(actor: str | None = None) -> AbstractContextManager[Session]:
     """A consistent read-only snapshot for multi-query reads."""
-    return _boundary(readonly=True)
+    return _boundary(readonly=True, actor=actor)
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 ``generate(url, scale, seed, force=...)``:
 - refuses a database that already holds ledger data unless ``force`` (which TRUNCATEs every
-  lotline table first — there is no append mode: the generated world is one consistent year);
+  lotline table but users, credentials and the audit trail first — there is no append mode: the generated world is one consistent year);
 - migrates the database to head if needed;
 - in one transaction: drops the secondary indexes of the big tables (their exact definitions are
   read from the catalog and re-created afterwards), streams the simulation's rows with
@@ -10,6 +10,9 @@
   while the server ingests), re-creates the indexes, sets the final lot statuses set-based;
 - as superuser, foreign-key triggers are skipped during the load (``session_replication_role =
   replica``); the checker then proves referential integrity with anti-joins instead;
+- audit: the COPY load bypasses row-level capture (replica mode, or the owner disabling the
+  ``lotline_audit`` triggers inside the load's transaction) and records one ``bulk_load`` entry per
+  table with its row count instead;
 - ANALYZE + VACUUM (visibility map for index-only scans) and the invariant checker.
 """
 
@@ -80,6 +83,35 @@ class LoadReport:
 def psycopg_url(url: str) -> str:
     """A libpq URL (drops SQLAlchemy's +driver suffix)."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
+
+
+KEPT_TABLES = ("alembic_version", "audit_log", "signatures", "users", "user_roles", "api_tokens", "web_sessions")
+
+
+def _audited_tables(conn: psycopg.Connection) -> list[str]:
+    return [
+        name
+        for (name,) in sql.rows(
+            conn,
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE t.tgname = 'lotline_audit' AND c.relnamespace = current_schema()::regnamespace",
+            kind="tuple",
+        )
+    ]
+
+
+def _record_bulk_load(conn: psycopg.Connection, counts: dict[str, int], scale: int, seed: int) -> None:
+    """One audit entry per loaded table (the COPY bypassed row-level capture)."""
+    sql.execute(
+        conn,
+        """
+        INSERT INTO audit_log (actor, actor_kind, table_name, operation, new_values)
+        SELECT a.name, a.kind, t.name, 'EVENT',
+               jsonb_build_object('event', 'bulk_load', 'rows', t.n, 'scale', %(scale)s::int, 'seed', %(seed)s::int)
+          FROM lotline_audit_actor() a, unnest(%(tables)s::text[], %(counts)s::bigint[]) AS t(name, n)
+        """,
+        {"scale": scale, "seed": seed, "tables": list(counts), "counts": list(counts.values())},
+    )
 
 
 def _has_data(conn: psycopg.Connection) -> dict[str, int]:
@@ -183,9 +215,12 @@ def generate(
                     f"database {conn.info.dbname!r} already holds data ({', '.join(existing)}); "
                     "use --force to wipe it first, or point --database-url at an empty database"
                 )
+            # Users, credentials and the append-only audit trail survive a wipe of the data.
             tables = sql.rows(
                 conn,
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'",
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                " AND tablename <> ALL(%(kept)s::text[])",
+                {"kept": list(KEPT_TABLES)},
                 kind="tuple",
             )
             sql.execute(
@@ -202,7 +237,13 @@ def generate(
         sql.execute(conn, "SET LOCAL synchronous_commit = off")
         sql.execute(conn, "SET LOCAL maintenance_work_mem = '512MB'")
         if superuser:
-            sql.execute(conn, "SET LOCAL session_replication_role = replica")
+            sql.execute(conn, "SET LOCAL session_replication_role = replica")  # no triggers fire
+        else:
+            # Row-level audit capture is bypassed for the COPY load (one entry per table instead);
+            # only the tables' owner may do this, and it is undone by the end of this transaction.
+            audited = _audited_tables(conn)
+            for table in audited:
+                sql.execute(conn, pgsql.SQL("ALTER TABLE {} DISABLE TRIGGER lotline_audit").format(pgsql.Identifier(table)))
         indexes = _secondary_indexes(conn)
         for name, _ddl in indexes:
             sql.execute(conn, pgsql.SQL("DROP INDEX {}").format(pgsql.Identifier(name)))
@@ -248,6 +289,10 @@ def generate(
         for n, (_name, ddl) in enumerate(indexes, start=1):
             sql.execute(conn, ddl)
             progress("indexes", n, len(indexes))
+        if not superuser:
+            for table in audited:
+                sql.execute(conn, pgsql.SQL("ALTER TABLE {} ENABLE TRIGGER lotline_audit").format(pgsql.Identifier(table)))
+        _record_bulk_load(conn, rows.counts, scale, seed)
         conn.commit()
         t2 = time.perf_counter()
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lotline.models import Base, created, pk
+from lotline.models.base import Base, created, pk
 
 
 class RecallStrategy(Base):

@@ -117,3 +117,16 @@ class InboundNoticeIn(Input):
         if self.received_from and self.received_to and self.received_to < self.received_from:
             raise ValueError("received_to is before received_from")
         return self
+
+
+def strategy_from_file(path) -> StrategyIn:
+    """A strategy from a JSON file (the API's body); InvalidInput names an unreadable file."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from lotline.errors import InvalidInput  # noqa: PLC0415
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read the strategy file {str(path)!r}: {exc}") from exc
+    return StrategyIn.model_validate_json(text)

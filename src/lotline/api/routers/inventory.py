@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from lotline.api.deps import ReadSession, WriteSession
+from lotline.api.deps import ReadSession, RetryingRoute, WriteSession, require
 from lotline.catalog import service as catalog
 from lotline.inventory import queries
 from lotline.inventory import service as inventory
@@ -17,7 +17,7 @@ from lotline.lots.schemas import LotStatusChange
 from lotline.models import Item, Location
 from lotline.serialize import to_jsonable
 
-router = APIRouter(tags=["inventory"])
+router = APIRouter(tags=["inventory"], route_class=RetryingRoute)  # postings retry conflicts
 
 
 def _posted(session, posted, response: Response) -> dict:
@@ -29,37 +29,37 @@ def _posted(session, posted, response: Response) -> dict:
     return to_jsonable(body)
 
 
-@router.post("/receipts", status_code=status.HTTP_201_CREATED)
+@router.post("/receipts", status_code=status.HTTP_201_CREATED, dependencies=[require("stock.post")])
 def post_receipt(data: ReceiptIn, session: WriteSession, response: Response) -> dict:
     """Receive goods from a vendor into new lots."""
     return _posted(session, inventory.receive(session, data), response)
 
 
-@router.post("/transfers", status_code=status.HTTP_201_CREATED)
+@router.post("/transfers", status_code=status.HTTP_201_CREATED, dependencies=[require("stock.post")])
 def post_transfer(data: TransferIn, session: WriteSession, response: Response) -> dict:
     """Move stock between locations; lots keep their identity (FEFO when lots are omitted)."""
     return _posted(session, inventory.transfer(session, data), response)
 
 
-@router.post("/adjustments", status_code=status.HTTP_201_CREATED)
+@router.post("/adjustments", status_code=status.HTTP_201_CREATED, dependencies=[require("stock.post")])
 def post_adjustment(data: AdjustmentIn, session: WriteSession, response: Response) -> dict:
     """Count corrections (signed) in existing lots."""
     return _posted(session, inventory.adjust(session, data), response)
 
 
-@router.post("/scraps", status_code=status.HTTP_201_CREATED)
+@router.post("/scraps", status_code=status.HTTP_201_CREATED, dependencies=[require("stock.post")])
 def post_scrap(data: ScrapIn, session: WriteSession, response: Response) -> dict:
     """Write stock off."""
     return _posted(session, inventory.scrap(session, data), response)
 
 
-@router.post("/returns", status_code=status.HTTP_201_CREATED)
+@router.post("/returns", status_code=status.HTTP_201_CREATED, dependencies=[require("stock.post")])
 def post_return(data: ReturnIn, session: WriteSession, response: Response) -> dict:
     """Goods back from a customer into their lots."""
     return _posted(session, inventory.return_goods(session, data), response)
 
 
-@router.get("/movements")
+@router.get("/movements", dependencies=[require("read")])
 def list_movements(
     session: ReadSession,
     movement_type: Literal[
@@ -71,18 +71,18 @@ def list_movements(
     return to_jsonable(queries.list_movements(session, limit=limit, movement_type=movement_type))
 
 
-@router.get("/movements/{movement_id}")
+@router.get("/movements/{movement_id}", dependencies=[require("read")])
 def get_movement(movement_id: uuid.UUID, session: ReadSession) -> dict:
     return to_jsonable(queries.movement_detail(session, movement_id))
 
 
-@router.post("/movements/{movement_id}/reverse", status_code=status.HTTP_201_CREATED)
+@router.post("/movements/{movement_id}/reverse", status_code=status.HTTP_201_CREATED, dependencies=[require("stock.reverse")])
 def reverse_movement(movement_id: uuid.UUID, data: ReversalIn, session: WriteSession, response: Response) -> dict:
     """Post the exact opposite of a movement and mark it reversed."""
     return _posted(session, inventory.reverse(session, movement_id, data), response)
 
 
-@router.get("/stock")
+@router.get("/stock", dependencies=[require("read")])
 def on_hand(
     session: ReadSession,
     item: str | None = Query(None, max_length=200, description="SKU or id"),
@@ -100,7 +100,7 @@ def _lot_out(lot, sku: str) -> dict:
     return to_jsonable(lots_service.lot_row(lot, sku))
 
 
-@router.get("/lots")
+@router.get("/lots", dependencies=[require("read")])
 def list_lots(
     session: ReadSession,
     item: str | None = Query(None, max_length=200),
@@ -111,7 +111,7 @@ def list_lots(
     return [_lot_out(lot, sku) for lot, sku in lots_service.list_lots(session, item_id=item_id, status=status_, limit=limit)]
 
 
-@router.get("/lots/{ref}")
+@router.get("/lots/{ref}", dependencies=[require("read")])
 def get_lot(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> dict:
     lot = lots_service.find_lot(session, ref, item_ref=item)
     body = _lot_out(lot, session.get(Item, lot.item_id).sku)
@@ -119,13 +119,13 @@ def get_lot(ref: str, session: ReadSession, item: str | None = Query(None, max_l
     return body
 
 
-@router.get("/lots/{ref}/history")
+@router.get("/lots/{ref}/history", dependencies=[require("read")])
 def lot_history(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> list[dict]:
     """Every movement of the lot in time order, with its running total."""
     return to_jsonable(queries.lot_history(session, lots_service.find_lot(session, ref, item_ref=item).id))
 
 
-@router.post("/lots/{ref}/status")
+@router.post("/lots/{ref}/status", dependencies=[require("lot.status")])
 def change_lot_status(
     ref: str, data: LotStatusChange, session: WriteSession, item: str | None = Query(None, max_length=200)
 ) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response, status
 
-from lotline.api.deps import ReadSession, SnapshotWriteSession, WriteSession
+from lotline.api.deps import ReadSession, SnapshotWriteSession, WriteSession, require
 from lotline.kpis import service
 from lotline.kpis.schemas import KPIS, RunIn
 from lotline.serialize import to_jsonable
@@ -21,13 +21,13 @@ def _dims(session, item, location, customer) -> dict:
     return service.dimensions_for(session, item=item, location=location, customer=customer)
 
 
-@router.get("/definitions")
+@router.get("/definitions", dependencies=[require("read")])
 def definitions() -> list[dict]:
     """The KPI catalogue (names, dimension levels, units, numerator, denominator)."""
     return [to_jsonable(k) for k in KPIS.values()]
 
 
-@router.post("/runs", status_code=status.HTTP_201_CREATED)
+@router.post("/runs", status_code=status.HTTP_201_CREATED, dependencies=[require("kpi.run")])
 def create_run(data: RunIn, session: SnapshotWriteSession, publish: bool = False) -> dict:
     """Create and compute a run for [window_start, window_end) as of ``as_of`` (default now)."""
     run = service.run_kpis(session, data)
@@ -36,7 +36,7 @@ def create_run(data: RunIn, session: SnapshotWriteSession, publish: bool = False
     return to_jsonable(service.run_row(run))
 
 
-@router.get("/runs")
+@router.get("/runs", dependencies=[require("read")])
 def list_runs(
     session: ReadSession,
     status_: str | None = Query(None, alias="status"),
@@ -49,22 +49,22 @@ def list_runs(
     ]
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", dependencies=[require("read")])
 def get_run(run_id: str, session: ReadSession) -> dict:
     return to_jsonable(service.run_row(service.get_run(session, run_id)))
 
 
-@router.post("/runs/{run_id}/publish")
+@router.post("/runs/{run_id}/publish", dependencies=[require("kpi.run")])
 def publish_run(run_id: str, session: WriteSession) -> dict:
     return to_jsonable(service.run_row(service.publish_run(session, run_id)))
 
 
-@router.post("/runs/{run_id}/archive")
+@router.post("/runs/{run_id}/archive", dependencies=[require("kpi.run")])
 def archive_run(run_id: str, session: WriteSession) -> dict:
     return to_jsonable(service.run_row(service.archive_run(session, run_id)))
 
 
-@router.get("/runs/{run_id}/snapshots")
+@router.get("/runs/{run_id}/snapshots", dependencies=[require("read")])
 def snapshots(
     run_id: str,
     session: ReadSession,
@@ -87,7 +87,7 @@ def snapshots(
     return [to_jsonable(service.snapshot_row(r)) for r in rows]
 
 
-@router.get("/runs/{run_id}/export.csv")
+@router.get("/runs/{run_id}/export.csv", dependencies=[require("read")])
 def export_csv(
     run_id: str, session: ReadSession, kpi: str | None = None, level: str | None = None
 ) -> Response:
@@ -100,7 +100,7 @@ def export_csv(
     )
 
 
-@router.get("/runs/{run_id}/chart.svg")
+@router.get("/runs/{run_id}/chart.svg", dependencies=[require("read")])
 def run_chart(
     run_id: str, session: ReadSession, kpi: str, by: str = "item", top: int = Query(20, ge=1, le=500)
 ) -> Response:
@@ -108,7 +108,7 @@ def run_chart(
     return Response(service.run_chart(session, run_id, kpi, by=by, top=top), media_type="image/svg+xml")
 
 
-@router.get("/compare")
+@router.get("/compare", dependencies=[require("read")])
 def compare(
     a: str,
     b: str,
@@ -126,7 +126,7 @@ def compare(
     return [to_jsonable(r) for r in rows]
 
 
-@router.get("/series/{kpi}")
+@router.get("/series/{kpi}", dependencies=[require("read")])
 def series(
     kpi: str,
     session: ReadSession,
@@ -141,7 +141,7 @@ def series(
     ]
 
 
-@router.get("/series/{kpi}/chart.svg")
+@router.get("/series/{kpi}/chart.svg", dependencies=[require("read")])
 def series_chart(
     kpi: str,
     session: ReadSession,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from lotline.api.deps import ReadSession, WriteSession
+from lotline.api.deps import ReadSession, RetryingRoute, WriteSession, require
 from lotline.inventory import queries
 from lotline.production import service
 from lotline.production.schemas import ExecutionIn, WorkOrderIn
 from lotline.serialize import to_jsonable
 
-router = APIRouter(tags=["production"])
+router = APIRouter(tags=["production"], route_class=RetryingRoute)  # postings retry conflicts
 
 
 def _wo_out(wo) -> dict:
@@ -19,17 +19,17 @@ def _wo_out(wo) -> dict:
     )
 
 
-@router.post("/work-orders", status_code=status.HTTP_201_CREATED)
+@router.post("/work-orders", status_code=status.HTTP_201_CREATED, dependencies=[require("production.write")])
 def create_work_order(data: WorkOrderIn, session: WriteSession) -> dict:
     return _wo_out(service.create_work_order(session, data))
 
 
-@router.get("/work-orders")
+@router.get("/work-orders", dependencies=[require("read")])
 def list_work_orders(session: ReadSession) -> list[dict]:
     return [{**_wo_out(wo), "sku": sku} for wo, sku in service.list_work_orders(session)]
 
 
-@router.post("/work-orders/{ref}/executions", status_code=status.HTTP_201_CREATED)
+@router.post("/work-orders/{ref}/executions", status_code=status.HTTP_201_CREATED, dependencies=[require("production.write")])
 def execute(ref: str, data: ExecutionIn, session: WriteSession, response: Response) -> dict:
     """Consume and produce together; writes lot links and genealogy."""
     done = service.execute(session, ref, data)
@@ -39,6 +39,6 @@ def execute(ref: str, data: ExecutionIn, session: WriteSession, response: Respon
     return to_jsonable({"execution_id": done.execution.id, "replayed": done.replayed, "movements": movements})
 
 
-@router.post("/work-orders/{ref}/close")
+@router.post("/work-orders/{ref}/close", dependencies=[require("production.write")])
 def close(ref: str, session: WriteSession) -> dict:
     return _wo_out(service.set_status(session, service.find_work_order(session, ref, lock=True), "closed"))

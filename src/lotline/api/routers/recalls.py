@@ -7,8 +7,10 @@ import uuid
 from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from lotline.api.deps import ReadSession, WriteSession
-from lotline.recalls import notify, service
+from lotline.api.deps import ReadSession, WriteSession, require
+from lotline.errors import NotFound
+from lotline.recalls import service
+from lotline.recalls.flows import notify
 from lotline.recalls.schemas import (
     ActionIn,
     ActionRun,
@@ -20,7 +22,7 @@ from lotline.recalls.schemas import (
     TargetIn,
     TransitionIn,
 )
-from lotline.reports import fsma204, recall_report
+from lotline.reports import files, fsma204, recall_report
 from lotline.serialize import to_jsonable
 
 router = APIRouter(tags=["recalls"])
@@ -40,17 +42,17 @@ def _comm(session, comm) -> dict:
     return to_jsonable(next(c for c in service.list_communications(session, case) if c["id"] == comm.id))
 
 
-@router.post("/recalls", status_code=status.HTTP_201_CREATED)
+@router.post("/recalls", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
 def create_case(data: CaseIn, session: WriteSession) -> dict:
     return _case(service.create_case(session, data))
 
 
-@router.get("/recalls")
+@router.get("/recalls", dependencies=[require("read")])
 def list_cases(session: ReadSession, status: str | None = None) -> list[dict]:
     return [_case(c) for c in service.list_cases(session, status=status)]
 
 
-@router.get("/recalls/{ref}")
+@router.get("/recalls/{ref}", dependencies=[require("read")])
 def get_case(ref: str, session: ReadSession) -> dict:
     case = service.find_case(session, ref)
     return to_jsonable(
@@ -62,39 +64,39 @@ def get_case(ref: str, session: ReadSession) -> dict:
     )
 
 
-@router.patch("/recalls/{ref}")
+@router.patch("/recalls/{ref}", dependencies=[require("recall.write")])
 def update_case(ref: str, data: CaseUpdate, session: WriteSession) -> dict:
     return _case(service.update_case(session, ref, data))
 
 
-@router.post("/recalls/{ref}/activate")
+@router.post("/recalls/{ref}/activate", dependencies=[require("recall.write")])
 def activate(ref: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
     return _case(service.activate(session, ref, data))
 
 
-@router.post("/recalls/{ref}/close")
+@router.post("/recalls/{ref}/close", dependencies=[require("recall.write")])
 def close(ref: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
     return _case(service.close(session, ref, data))
 
 
-@router.post("/recalls/{ref}/cancel")
+@router.post("/recalls/{ref}/cancel", dependencies=[require("recall.write")])
 def cancel(ref: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
     return _case(service.cancel(session, ref, data))
 
 
-@router.get("/recalls/{ref}/targets")
+@router.get("/recalls/{ref}/targets", dependencies=[require("read")])
 def list_targets(ref: str, session: ReadSession) -> list[dict]:
     return to_jsonable(service.list_targets(session, service.find_case(session, ref)))
 
 
-@router.post("/recalls/{ref}/targets", status_code=status.HTTP_201_CREATED)
+@router.post("/recalls/{ref}/targets", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
 def add_target(ref: str, data: TargetIn, session: WriteSession) -> dict:
     target = service.add_target(session, ref, data)
     rows = service.list_targets(session, service.find_case(session, ref))
     return to_jsonable(next(t for t in rows if t["id"] == target.id))
 
 
-@router.delete("/recalls/{ref}/targets/{target_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/recalls/{ref}/targets/{target_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("recall.write")])
 def remove_target(ref: str, target_id: uuid.UUID, session: WriteSession) -> Response:
     service.remove_target(session, ref, target_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -115,24 +117,24 @@ def _run(session, run) -> dict:
     )
 
 
-@router.post("/recalls/{ref}/runs", status_code=status.HTTP_201_CREATED)
+@router.post("/recalls/{ref}/runs", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
 def compute_run(ref: str, session: WriteSession, data: RunIn | None = None) -> dict:
     return _run(session, service.compute_run(session, ref, data))
 
 
-@router.get("/recalls/{ref}/runs")
+@router.get("/recalls/{ref}/runs", dependencies=[require("read")])
 def list_runs(ref: str, session: ReadSession) -> list[dict]:
     return to_jsonable(service.list_runs(session, service.find_case(session, ref)))
 
 
-@router.get("/recalls/{ref}/runs/{run_id}")
+@router.get("/recalls/{ref}/runs/{run_id}", dependencies=[require("read")])
 def get_run(ref: str, run_id: str, session: ReadSession) -> dict:
     case = service.find_case(session, ref)
     run = service.latest_run(session, case) if run_id == "latest" else service.find_run(session, run_id, case)
     return _run(session, run)
 
 
-@router.get("/recalls/{ref}/runs/{old_id}/diff/{new_id}")
+@router.get("/recalls/{ref}/runs/{old_id}/diff/{new_id}", dependencies=[require("read")])
 def diff_runs(ref: str, old_id: uuid.UUID, new_id: uuid.UUID, session: ReadSession) -> dict:
     case = service.find_case(session, ref)
     service.find_run(session, old_id, case)
@@ -140,76 +142,74 @@ def diff_runs(ref: str, old_id: uuid.UUID, new_id: uuid.UUID, session: ReadSessi
     return to_jsonable(service.diff_runs(session, old_id, new_id))
 
 
-@router.get("/recalls/{ref}/actions")
+@router.get("/recalls/{ref}/actions", dependencies=[require("read")])
 def list_actions(ref: str, session: ReadSession, status: str | None = None) -> list[dict]:
     return to_jsonable(service.list_actions(session, service.find_case(session, ref), status=status))
 
 
-@router.post("/recalls/{ref}/actions", status_code=status.HTTP_201_CREATED)
+@router.post("/recalls/{ref}/actions", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
 def plan_action(ref: str, data: ActionIn, session: WriteSession) -> dict:
     return _action(session, service.plan_action(session, ref, data))
 
 
-@router.post("/recalls/{ref}/actions/plan-all")
+@router.post("/recalls/{ref}/actions/plan-all", dependencies=[require("recall.write")])
 def plan_all(ref: str, session: WriteSession) -> dict:
     return {"planned": service.plan_all(session, ref)}
 
 
-@router.post("/recall-actions/{action_id}/start")
+@router.post("/recall-actions/{action_id}/start", dependencies=[require("recall.write")])
 def start_action(action_id: str, session: WriteSession) -> dict:
     return _action(session, service.start_action(session, action_id))
 
 
-@router.post("/recall-actions/{action_id}/run")
+@router.post("/recall-actions/{action_id}/run", dependencies=[require("recall.write")])
 def run_action(action_id: str, session: WriteSession, data: ActionRun | None = None) -> dict:
     return _action(session, service.run_action(session, action_id, data))
 
 
-@router.post("/recall-actions/{action_id}/cancel")
+@router.post("/recall-actions/{action_id}/cancel", dependencies=[require("recall.write")])
 def cancel_action(action_id: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
     return _action(session, service.cancel_action(session, action_id, data.reason if data else None))
 
 
-@router.get("/recalls/{ref}/communications")
+@router.get("/recalls/{ref}/communications", dependencies=[require("read")])
 def list_communications(ref: str, session: ReadSession, status: str | None = None) -> list[dict]:
     return to_jsonable(service.list_communications(session, service.find_case(session, ref), status=status))
 
 
-@router.post("/recalls/{ref}/communications", status_code=status.HTTP_201_CREATED)
+@router.post("/recalls/{ref}/communications", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
 def draft_communications(ref: str, data: DraftIn, session: WriteSession) -> list[dict]:
     return [_comm(session, c) for c in service.draft_communications(session, ref, data)]
 
 
-@router.post("/recall-communications/{comm_id}/record")
+@router.post("/recall-communications/{comm_id}/record", dependencies=[require("recall.write")])
 def record_communication(comm_id: str, data: RecordIn, session: WriteSession) -> dict:
     return _comm(session, service.record_communication(session, comm_id, data))
 
 
 # Sending runs its own short transactions around the SMTP conversation (see recalls/notify.py).
-@router.post("/recall-communications/{comm_id}/send")
+@router.post("/recall-communications/{comm_id}/send", dependencies=[require("recall.write")])
 async def send_communication(comm_id: str, force: bool = False) -> dict:
     return to_jsonable(await run_in_threadpool(notify.send_email, comm_id, force=force))
 
 
-@router.post("/recalls/{ref}/communications/send")
+@router.post("/recalls/{ref}/communications/send", dependencies=[require("recall.write")])
 async def send_pending(ref: str, include_failed: bool = False) -> list[dict]:
     return to_jsonable(await run_in_threadpool(notify.send_pending, ref, include_failed=include_failed))
 
 
-@router.get("/recalls/{ref}/effectiveness")
+@router.get("/recalls/{ref}/effectiveness", dependencies=[require("read")])
 def effectiveness(ref: str, session: ReadSession) -> dict:
     return to_jsonable(service.effectiveness(session, ref))
 
 
-@router.get("/recalls/{ref}/fsma204.{fmt}", response_class=Response)
+@router.get("/recalls/{ref}/fsma204.{fmt}", response_class=Response, dependencies=[require("read")])
 def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = None) -> Response:
-    from lotline.errors import NotFound
-
     if fmt not in ("csv", "xlsx"):
         raise NotFound(f"no FSMA 204 export in format {fmt!r}; use .csv or .xlsx")
     number = service.find_case(session, ref).recall_number
     table = fsma204.rows(service.fsma_events(session, ref, run))
-    disposition = {"Content-Disposition": f'attachment; filename="{number}-fsma204.{fmt}"'}
+    disposition = {"Content-Disposition": files.content_disposition(files.export_name(number, "fsma204", fmt))}
     if fmt == "csv":
         return Response(fsma204.to_csv(table), media_type="text/csv; charset=utf-8", headers=disposition)
     return Response(
@@ -219,10 +219,8 @@ def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = N
     )
 
 
-@router.get("/recalls/{ref}/report.{fmt}", response_class=Response)
+@router.get("/recalls/{ref}/report.{fmt}", response_class=Response, dependencies=[require("read")])
 def report(ref: str, fmt: str, session: ReadSession) -> Response:
-    from lotline.errors import NotFound
-
     if fmt not in ("html", "json"):
         raise NotFound(f"no recall report in format {fmt!r}; use .html or .json")
     data = service.report_data(session, ref)

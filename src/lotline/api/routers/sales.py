@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from lotline.api.deps import ReadSession, WriteSession
+from lotline.api.deps import ReadSession, RetryingRoute, WriteSession, require
 from lotline.inventory import queries
 from lotline.sales import service
 from lotline.sales.schemas import SalesOrderIn, ShipmentIn
 from lotline.serialize import to_jsonable
 
-router = APIRouter(tags=["sales"])
+router = APIRouter(tags=["sales"], route_class=RetryingRoute)  # postings retry conflicts
 
 
 def _order_out(session, order) -> dict:
@@ -32,12 +32,12 @@ def _order_out(session, order) -> dict:
     )
 
 
-@router.post("/sales-orders", status_code=status.HTTP_201_CREATED)
+@router.post("/sales-orders", status_code=status.HTTP_201_CREATED, dependencies=[require("sales.write")])
 def create_order(data: SalesOrderIn, session: WriteSession) -> dict:
     return _order_out(session, service.create_order(session, data))
 
 
-@router.get("/sales-orders")
+@router.get("/sales-orders", dependencies=[require("read")])
 def list_orders(session: ReadSession) -> list[dict]:
     return [
         to_jsonable({"id": o.id, "number": o.number, "customer": code, "status": o.status, "ordered_at": o.ordered_at})
@@ -45,12 +45,12 @@ def list_orders(session: ReadSession) -> list[dict]:
     ]
 
 
-@router.get("/sales-orders/{ref}")
+@router.get("/sales-orders/{ref}", dependencies=[require("read")])
 def get_order(ref: str, session: ReadSession) -> dict:
     return _order_out(session, service.find_order(session, ref))
 
 
-@router.post("/sales-orders/{ref}/shipments", status_code=status.HTTP_201_CREATED)
+@router.post("/sales-orders/{ref}/shipments", status_code=status.HTTP_201_CREATED, dependencies=[require("sales.write")])
 def ship(ref: str, data: ShipmentIn, session: WriteSession, response: Response) -> dict:
     """Ship order lines (FEFO unless lots are named); refuses over-shipping and unreleased lots."""
     shipped = service.ship(session, ref, data)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import Field
 
-from lotline.api.deps import ReadSession
+from lotline.api.deps import ReadSession, require
 from lotline.trace import service as trace_service
 from lotline.trace.export import write_csv
 from lotline.trace.svg import render_svg
@@ -48,7 +48,7 @@ AsOfQ = Annotated[str | None, Query(description="ISO 8601 time; only what happen
 DepthQ = Annotated[int | None, Query(description="Stop after this many hops (0 or more).")]
 
 
-@router.get("/{direction}/{lot}")
+@router.get("/{direction}/{lot}", dependencies=[require("read")])
 def trace_lot(
     direction: DirectionParam,
     lot: str,
@@ -64,7 +64,7 @@ def trace_lot(
 
 
 @router.get(
-    "/{direction}/{lot}/svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}}
+    "/{direction}/{lot}/svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}}, dependencies=[require("read")]
 )
 def trace_svg(
     direction: DirectionParam,
@@ -79,7 +79,7 @@ def trace_svg(
     return Response(render_svg(result), media_type="image/svg+xml")
 
 
-@router.get("/{direction}/{lot}/csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get("/{direction}/{lot}/csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}}, dependencies=[require("read")])
 def trace_csv(
     direction: DirectionParam,
     lot: str,
@@ -95,7 +95,7 @@ def trace_csv(
     return Response(buf.getvalue(), media_type="text/csv")
 
 
-@router.post("")
+@router.post("", dependencies=[require("read")])
 def trace_many(data: TraceIn, session: ReadSession) -> dict:
     """Trace several lots at once (e.g. every target of a recall) by id."""
     when = trace_service.parse_as_of(data.as_of)

@@ -1,4 +1,4 @@
--- Purpose: reminders and escalations due now (see recalls/reminders.py for the rule).
+-- Purpose: reminders and escalations due now (see recalls/flows/reminders.py for the rule).
 -- Parameters: %(now)s timestamptz, %(only)s uuid (NULL = every consignee).
 -- Output: consignee_id, case_id, kind ('reminder'|'escalation'), seq.
     WITH k AS (

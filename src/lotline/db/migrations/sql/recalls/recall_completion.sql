@@ -64,7 +64,8 @@ CREATE INDEX idx_recall_response_links_consignee ON recall_response_links (consi
 CREATE TABLE recall_responses (
     id uuid PRIMARY KEY,
     consignee_id uuid NOT NULL REFERENCES recall_consignees(id) ON DELETE CASCADE,
-    received_at timestamptz NOT NULL DEFAULT now(),
+    -- the wall clock, not the transaction start: responses order by it, also within one transaction
+    received_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     channel text NOT NULL CHECK (channel IN ('link', 'phone', 'letter', 'email', 'portal')),
     responder text NOT NULL,
     recorded_by text,
@@ -94,7 +95,7 @@ CREATE TABLE recall_reminders (
     seq integer NOT NULL CHECK (seq >= 1),
     kind text NOT NULL CHECK (kind IN ('reminder', 'escalation')),
     status text NOT NULL CHECK (status IN ('sent', 'failed')),
-    sent_at timestamptz NOT NULL DEFAULT now(),
+    sent_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     message_id text,
     failure text,
     UNIQUE (consignee_id, seq, kind)
@@ -119,7 +120,7 @@ CREATE TABLE recall_status_reports (
     id uuid PRIMARY KEY,
     recall_case_id uuid NOT NULL REFERENCES recall_cases(id) ON DELETE CASCADE,
     seq integer NOT NULL CHECK (seq >= 1),
-    issued_at timestamptz NOT NULL DEFAULT now(),
+    issued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     issued_by text,
     figures jsonb NOT NULL,
     changes jsonb NOT NULL,
@@ -141,3 +142,22 @@ CREATE TABLE lotline_job_runs (
     detail jsonb NOT NULL DEFAULT '{}'
 );
 CREATE INDEX idx_lotline_job_runs_job ON lotline_job_runs (job, ran_at);
+
+-- Audited like every table of record (migration 0023's generic trigger). Response links keep their
+-- token hash out of the trail; reminders and the job log are records of what was sent.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['recall_strategies', 'recall_consignees', 'recall_responses', 'recall_reminders',
+                             'recall_effectiveness_checks', 'recall_status_reports']
+    LOOP
+        EXECUTE 'CREATE TRIGGER lotline_audit AFTER INSERT OR UPDATE OR DELETE ON ' || quote_ident(t)
+             || ' FOR EACH ROW EXECUTE FUNCTION lotline_audit_row()';
+        EXECUTE 'CREATE TRIGGER lotline_audit_truncate AFTER TRUNCATE ON ' || quote_ident(t)
+             || ' FOR EACH STATEMENT EXECUTE FUNCTION lotline_audit_truncate()';
+    END LOOP;
+END
+$$;
+CREATE TRIGGER lotline_audit AFTER INSERT OR DELETE ON recall_response_links
+    FOR EACH ROW EXECUTE FUNCTION lotline_audit_row('token_hash');

@@ -94,7 +94,7 @@ def _escalation(session, case: RecallCase, consignee: RecallConsignee, settings)
 
 def _send_one(consignee_id: uuid.UUID, kind: str, seq: int, now: datetime, settings, context) -> str:
     """'sent', 'skipped' (locked elsewhere or no longer due); raises on delivery failure."""
-    from lotline.recalls import notify  # noqa: PLC0415 — SMTP plumbing shared with notices
+    from lotline.recalls.flows import notify  # noqa: PLC0415 — SMTP plumbing shared with notices
 
     with db.transaction() as s:
         consignee = s.scalar(
@@ -115,7 +115,7 @@ def _send_one(consignee_id: uuid.UUID, kind: str, seq: int, now: datetime, setti
 
 def run_pass(now: datetime | None = None) -> PassResult:
     """Send every reminder and escalation due now; safe to run from several workers at once."""
-    from lotline.recalls import notify  # noqa: PLC0415
+    from lotline.recalls.flows import notify  # noqa: PLC0415
 
     now = now or utcnow()
     settings = config.smtp_settings()

@@ -2,8 +2,8 @@
 effectiveness checks, status reports, the job-run log; and procrastinate's job-queue schema for
 ``lotline worker`` (the schema of the pinned procrastinate release, applied verbatim).
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0025
+Revises: 0024
 """
 
 from importlib import resources
@@ -13,8 +13,8 @@ from alembic import op
 from lotline.db import sql
 from lotline.db.migrations import run_sql
 
-revision = "0021"
-down_revision = "0020"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,35 @@
+"""The audit trail: GET /audit (by record, lot, user, time range)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+
+from lotline.api.deps import ReadSession, require
+from lotline.audit import service
+from lotline.lots import service as lots_service
+from lotline.serialize import to_jsonable
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit", dependencies=[require("audit.read")])
+def audit_entries(
+    session: ReadSession,
+    table: str | None = Query(None, max_length=64, description="Table of the record, e.g. lots"),
+    record: str | None = Query(None, max_length=200, description="Record id"),
+    lot: str | None = Query(None, max_length=200, description="Lot code or id: its changes and rows naming it"),
+    item: str | None = Query(None, max_length=200, description="Item SKU when the lot code is used by several items"),
+    user: str | None = Query(None, max_length=64, description="Actor name (user, OS login or database role)"),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(1000, ge=1, le=100_000),
+) -> list[dict]:
+    """Entries oldest first: when, who, table, record, operation, values before and after, reason."""
+    lot_id = lots_service.find_lot(session, lot, item_ref=item).id if lot else None
+    return to_jsonable(
+        service.entries(
+            session, table_name=table, record_id=record, lot_id=lot_id, actor=user, since=since, until=until, limit=limit
+        )
+    )

@@ -1,0 +1,105 @@
+"""Identity endpoints: sign-in / sign-out / me (/auth), users (/users) and API tokens (/tokens)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from lotline.api.deps import (
+    SESSION_COOKIE,
+    AnonymousWriteSession,
+    CurrentPrincipal,
+    ReadSession,
+    WriteSession,
+    public,
+    require,
+)
+from lotline.auth import service
+from lotline.auth.schemas import PasswordIn, RolesIn, SignInIn, TokenIn, UserIn
+from lotline.serialize import to_jsonable
+
+router = APIRouter(tags=["users and access"])
+
+
+def _me(principal) -> dict:
+    return {
+        "name": principal.name,
+        "full_name": principal.full_name,
+        "roles": sorted(principal.roles),
+        "via": principal.via,
+    }
+
+
+@router.post("/auth/sign-in", dependencies=[public()])
+def sign_in(data: SignInIn, request: Request, response: Response, session: AnonymousWriteSession) -> dict:
+    """Check a name and password and open a web session (HttpOnly cookie); returns its CSRF token,
+    which every cookie-authenticated write must send as ``X-CSRF-Token``."""
+    principal = service.sign_in(session, data.name, data.password)
+    new = service.create_session(session, principal, request.headers.get("user-agent"))
+    response.set_cookie(
+        SESSION_COOKIE,
+        new.cookie,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        expires=new.expires_at,
+        path="/",
+    )
+    return to_jsonable({**_me(new.principal), "csrf_token": new.csrf_token, "expires_at": new.expires_at})
+
+
+@router.post("/auth/sign-out", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("self")])
+def sign_out(request: Request, session: WriteSession) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        service.revoke_session(session, cookie)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/auth/me", dependencies=[require("self")])
+def me(principal: CurrentPrincipal) -> dict:
+    return _me(principal)
+
+
+@router.get("/users", dependencies=[require("users.manage")])
+def list_users(session: ReadSession) -> list[dict]:
+    return to_jsonable(service.list_users(session))
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, dependencies=[require("users.manage")])
+def add_user(data: UserIn, session: WriteSession) -> dict:
+    return to_jsonable(service.user_row(session, service.add_user(session, data)))
+
+
+@router.post("/users/{name}/disable", dependencies=[require("users.manage")])
+def disable_user(name: str, session: WriteSession) -> dict:
+    return to_jsonable(service.user_row(session, service.disable_user(session, name)))
+
+
+@router.put("/users/{name}/roles", dependencies=[require("users.manage")])
+def set_roles(name: str, data: RolesIn, session: WriteSession) -> dict:
+    return to_jsonable(service.user_row(session, service.set_roles(session, name, data.roles)))
+
+
+@router.put("/users/{name}/password", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("users.manage")])
+def set_password(name: str, data: PasswordIn, session: WriteSession) -> Response:
+    service.set_password(session, name, data.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/tokens", dependencies=[require("tokens.manage")])
+def list_tokens(session: ReadSession, user: str | None = None) -> list[dict]:
+    return to_jsonable(service.list_tokens(session, user))
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, dependencies=[require("tokens.manage")])
+def create_token(data: TokenIn, session: WriteSession) -> dict:
+    """A new API token; ``token`` in the answer is shown this once and never again."""
+    new = service.create_token(session, data)
+    return to_jsonable({**service.token_row(new.token, data.user), "token": new.secret})
+
+
+@router.post("/tokens/{ref}/revoke", dependencies=[require("tokens.manage")])
+def revoke_token(ref: str, session: WriteSession) -> dict:
+    return to_jsonable(service.revoke_token(session, ref))
