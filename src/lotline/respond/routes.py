@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from lotline import db
+from lotline.api.deps import public
 from lotline.errors import InvalidStateTransition, LotlineError, NotFound
 from lotline.recalls import consignees
 from lotline.recalls import strategy as strategy_mod
@@ -59,7 +60,7 @@ def _refusal(exc: LotlineError) -> HTMLResponse:
     return _page(status, message=exc.message, ctx=None)
 
 
-@router.get("/respond/{token}", response_class=HTMLResponse)
+@router.get("/respond/{token}", response_class=HTMLResponse, dependencies=[public()])
 def show(token: str) -> HTMLResponse:
     try:
         with db.read_snapshot() as s:
@@ -98,7 +99,7 @@ def _parse(form: dict[str, str]) -> dict[str, Any]:
     }
 
 
-@router.post("/respond/{token}", response_class=HTMLResponse)
+@router.post("/respond/{token}", response_class=HTMLResponse, dependencies=[public()])
 async def submit(token: str, request: Request) -> HTMLResponse:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
