@@ -28,6 +28,7 @@ COMMAND_PERMISSIONS: dict[tuple[str, ...], str | None] = {
     ("demo",): None,
     ("generate",): None,
     ("serve",): None,
+    ("worker",): None,  # a system process: its passes act as the OS login (see lotline.worker)
     ("receive",): "stock.post",
     ("transfer",): "stock.post",
     ("adjust",): "stock.post",
@@ -71,7 +72,8 @@ COMMAND_PERMISSIONS: dict[tuple[str, ...], str | None] = {
 GROUP_WRITES = {"recall": "recall.write"}
 READ_COMMANDS = frozenset(
     {"list", "show", "history", "impacted", "runs", "diff", "effectiveness", "export", "report",
-     "compare", "series", "chart", "defs", "forward", "backward", "both"}
+     "compare", "series", "chart", "defs", "forward", "backward", "both", "consignees",
+     "initial-report"}
 )
 
 
