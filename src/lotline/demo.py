@@ -107,7 +107,7 @@ def prepare_database(name: str = DEMO_DATABASE) -> str:
     return url
 
 
-def run(progress: Callable[[str], None] = lambda _msg: None, database: str = DEMO_DATABASE) -> DemoReport:
+def run(progress: Callable[[str], None] = lambda _msg: None, database: str = DEMO_DATABASE) -> DemoReport:  # noqa: C901 — the demo's story, one linear sequence of steps
     url = prepare_database(database)
     report = DemoReport(database_url=url)
     t0 = utcnow().replace(microsecond=0) - timedelta(days=12)

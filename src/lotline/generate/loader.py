@@ -187,7 +187,7 @@ def most_used_raw_lot(conn: psycopg.Connection) -> dict | None:
     return {"lot_id": str(row[0]), "lot_code": row[1], "sku": row[2], "executions": row[3]}
 
 
-def generate(
+def generate(  # noqa: C901 — the load's phases in order, each timed
     url: str,
     scale: int,
     seed: int = 7,

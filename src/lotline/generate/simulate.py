@@ -265,7 +265,7 @@ class Simulation:
 
     # --- master data ---------------------------------------------------------------------------
 
-    def _master_data(self) -> None:
+    def _master_data(self) -> None:  # noqa: C901 — one linear sequence of master-data tables
         rng = self.rng
         add = self.rows.add
         self.location_ids = []

@@ -92,7 +92,7 @@ def _raw_rows(path: Path) -> list[list[Any]]:
     raise InvalidInput(f"{path}: only .csv and .xlsx files are imported")
 
 
-def _convert(value: Any, col: Column) -> Any:
+def _convert(value: Any, col: Column) -> Any:  # noqa: C901 — one branch per column type
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if col.required:
             raise ValueError("is required")
@@ -141,7 +141,7 @@ def _convert(value: Any, col: Column) -> Any:
     raise AssertionError(col.type)
 
 
-def read_sheet(path: Path, kind: str, problems: list[Problem]) -> Sheet:
+def read_sheet(path: Path, kind: str, problems: list[Problem]) -> Sheet:  # noqa: C901 — one pass over a CSV or XLSX file collecting every problem
     """Rows of one file with every cell converted; problems appended, never raised."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown import kind {kind!r}; one of {', '.join(KINDS)}")
@@ -216,63 +216,79 @@ def _post_master(s, kind: str, row: dict) -> None:
             masterdata.add_identifier(s, kind[:-1], rec.id, "gln", row["gln"], company_prefix_length=row.get("company_prefix_length"))
 
 
-def _post_group(s, kind: str, ref: str | None, rows: list[dict]) -> None:
+def _post_receipt(s, ref: str | None, rows: list[dict]) -> None:
     first = rows[0]
-    if kind == "receipts":
-        lines = []
+    lines = []
+    for r in rows:
+        item = catalog.resolve(s, Item, r["item"], context="receipt")
+        lots = []
+        if item.lot_tracked or r.get("lot_code"):
+            lots = [{"lot_code": r.get("lot_code") or "", "quantity": r["quantity"], "vendor_lot_code": r.get("vendor_lot_code"),
+                     "manufactured_at": r.get("manufactured_at"), "expires_at": r.get("expires_at")}]
+        lines.append({"item": r["item"], "location": r["location"], "quantity": r["quantity"], "unit_cost": r.get("unit_cost"),
+                      "lots": lots})
+    inventory.receive(s, ReceiptIn(vendor=first["vendor"], occurred_at=first["occurred_at"], external_ref=ref, lines=lines))
+
+
+def _post_transfer(s, ref: str | None, rows: list[dict]) -> None:
+    r = rows[0]  # a transfer is one row
+    inventory.transfer(s, TransferIn(item=r["item"], from_location=r["from_location"], to_location=r["to_location"],
+                                     quantity=r["quantity"], occurred_at=r["occurred_at"], external_ref=r.get("transfer_ref"),
+                                     lots=[{"lot": r["lot_code"], "quantity": r["quantity"]}] if r.get("lot_code") else None))
+
+
+def _post_production(s, ref: str | None, rows: list[dict]) -> None:
+    first = rows[0]
+    consume = [{"item": r["item"], "location": r["location"], "quantity": r["quantity"],
+                "lots": [{"lot": r["lot_code"], "quantity": r["quantity"]}] if r.get("lot_code") else None}
+               for r in rows if r["role"] == "consume"]
+    produce = [{"item": r["item"], "location": r["location"], "quantity": r["quantity"], "lot_code": r.get("lot_code") or "-",
+                "expires_at": r.get("expires_at")} for r in rows if r["role"] == "produce"]
+    roles = {r["role"] for r in rows} - {"consume", "produce"}
+    if roles:
+        raise InvalidInput(f"role must be consume or produce, got {', '.join(sorted(map(str, roles)))}")
+    if not produce:
+        raise InvalidInput(f"batch {ref} produces nothing; add a produce row")
+    number = first["work_order"]
+    wo = s.scalar(sa.select(WorkOrder).where(WorkOrder.number == number))
+    if wo is None:
+        wo = production.create_work_order(s, WorkOrderIn(number=number, item=produce[0]["item"],
+                                                          planned_quantity=sum(p["quantity"] for p in produce)))
+    production.execute(s, wo.id, ExecutionIn(occurred_at=first["occurred_at"], external_ref=ref, consume=consume, produce=produce))
+
+
+def _post_shipment(s, ref: str | None, rows: list[dict]) -> None:
+    first = rows[0]
+    order = s.scalar(sa.select(SalesOrder).where(SalesOrder.number == first["order"]))
+    if order is None:
+        totals: dict[str, Decimal] = {}
         for r in rows:
-            item = catalog.resolve(s, Item, r["item"], context="receipt")
-            lots = []
-            if item.lot_tracked or r.get("lot_code"):
-                lots = [{"lot_code": r.get("lot_code") or "", "quantity": r["quantity"], "vendor_lot_code": r.get("vendor_lot_code"),
-                         "manufactured_at": r.get("manufactured_at"), "expires_at": r.get("expires_at")}]
-            lines.append({"item": r["item"], "location": r["location"], "quantity": r["quantity"], "unit_cost": r.get("unit_cost"),
-                          "lots": lots})
-        inventory.receive(s, ReceiptIn(vendor=first["vendor"], occurred_at=first["occurred_at"], external_ref=ref, lines=lines))
-    elif kind == "transfers":
-        r = first
-        inventory.transfer(s, TransferIn(item=r["item"], from_location=r["from_location"], to_location=r["to_location"],
-                                         quantity=r["quantity"], occurred_at=r["occurred_at"], external_ref=r.get("transfer_ref"),
-                                         lots=[{"lot": r["lot_code"], "quantity": r["quantity"]}] if r.get("lot_code") else None))
-    elif kind == "production":
-        consume = [{"item": r["item"], "location": r["location"], "quantity": r["quantity"],
-                    "lots": [{"lot": r["lot_code"], "quantity": r["quantity"]}] if r.get("lot_code") else None}
-                   for r in rows if r["role"] == "consume"]
-        produce = [{"item": r["item"], "location": r["location"], "quantity": r["quantity"], "lot_code": r.get("lot_code") or "-",
-                    "expires_at": r.get("expires_at")} for r in rows if r["role"] == "produce"]
-        roles = {r["role"] for r in rows} - {"consume", "produce"}
-        if roles:
-            raise InvalidInput(f"role must be consume or produce, got {', '.join(sorted(map(str, roles)))}")
-        if not produce:
-            raise InvalidInput(f"batch {ref} produces nothing; add a produce row")
-        number = first["work_order"]
-        wo = s.scalar(sa.select(WorkOrder).where(WorkOrder.number == number))
-        if wo is None:
-            wo = production.create_work_order(s, WorkOrderIn(number=number, item=produce[0]["item"],
-                                                              planned_quantity=sum(p["quantity"] for p in produce)))
-        production.execute(s, wo.id, ExecutionIn(occurred_at=first["occurred_at"], external_ref=ref, consume=consume, produce=produce))
-    elif kind == "shipments":
-        order = s.scalar(sa.select(SalesOrder).where(SalesOrder.number == first["order"]))
-        if order is None:
-            totals: dict[str, Decimal] = {}
-            for r in rows:
-                totals[r["item"]] = totals.get(r["item"], Decimal(0)) + r["quantity"]
-            order = sales.create_order(s, SalesOrderIn(
-                number=first["order"], customer=first["customer"], ordered_at=first["shipped_at"],
-                lines=[{"item": k, "quantity": v, "due_date": first.get("due_date") or first["shipped_at"].date()} for k, v in totals.items()]))
-        lines_by_item: dict[Any, list] = {}
-        for x in sales.order_lines(s, order):
-            lines_by_item.setdefault(x["line"].item_id, []).append(x)
-        ship = []
-        for r in rows:
-            item = catalog.resolve(s, Item, r["item"], context="shipment")
-            candidates = lines_by_item.get(item.id)
-            if not candidates:
-                raise InvalidInput(f"sales order {order.number} has no line for item {item.sku}")
-            line = next((x for x in candidates if x["open"] > 0), candidates[0])
-            ship.append({"line_no": line["line"].line_no, "location": r["location"], "quantity": r["quantity"],
-                         "lots": [{"lot": r["lot_code"], "quantity": r["quantity"]}] if r.get("lot_code") else None})
-        sales.ship(s, order.id, ShipmentIn(shipped_at=first["shipped_at"], external_ref=ref, lines=ship))
+            totals[r["item"]] = totals.get(r["item"], Decimal(0)) + r["quantity"]
+        order = sales.create_order(s, SalesOrderIn(
+            number=first["order"], customer=first["customer"], ordered_at=first["shipped_at"],
+            lines=[{"item": k, "quantity": v, "due_date": first.get("due_date") or first["shipped_at"].date()} for k, v in totals.items()]))
+    lines_by_item: dict[Any, list] = {}
+    for x in sales.order_lines(s, order):
+        lines_by_item.setdefault(x["line"].item_id, []).append(x)
+    ship = []
+    for r in rows:
+        item = catalog.resolve(s, Item, r["item"], context="shipment")
+        candidates = lines_by_item.get(item.id)
+        if not candidates:
+            raise InvalidInput(f"sales order {order.number} has no line for item {item.sku}")
+        line = next((x for x in candidates if x["open"] > 0), candidates[0])
+        ship.append({"line_no": line["line"].line_no, "location": r["location"], "quantity": r["quantity"],
+                     "lots": [{"lot": r["lot_code"], "quantity": r["quantity"]}] if r.get("lot_code") else None})
+    sales.ship(s, order.id, ShipmentIn(shipped_at=first["shipped_at"], external_ref=ref, lines=ship))
+
+
+# One poster per transaction kind (the master-data kinds go through _post_master).
+_POSTERS = {"receipts": _post_receipt, "transfers": _post_transfer, "production": _post_production,
+            "shipments": _post_shipment}
+
+
+def _post_group(s, kind: str, ref: str | None, rows: list[dict]) -> None:
+    _POSTERS[kind](s, ref, rows)
 
 
 GROUP_KEY = {"receipts": "receipt_ref", "production": "batch_ref", "shipments": "shipment_ref"}

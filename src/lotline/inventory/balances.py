@@ -152,7 +152,7 @@ def _refuse(change: Change, available: Decimal, *, at: datetime | None = None) -
     )
 
 
-def apply(
+def apply(  # noqa: C901 — the posting hot path: one pass over the changes
     session: Session,
     changes: dict[Key, Change],
     occurred_at: datetime,

@@ -49,7 +49,7 @@ def _t(
     )
 
 
-def render_svg(result: TraceResult, *, max_nodes: int = 400, title: str | None = None) -> str:
+def render_svg(result: TraceResult, *, max_nodes: int = 400, title: str | None = None) -> str:  # noqa: C901 — layout then drawing, one linear sequence of SVG parts
     """An SVG document (text) of the traced lots and edges."""
     column: dict[uuid.UUID, int] = {}
     info = {}

@@ -19,7 +19,7 @@ def _lot_group(lot) -> str:
     return f"g:{lot.sku}:{lot.depth}:{lot.role}"
 
 
-def elements(result: TraceResult, *, expand: set[str] | frozenset[str] = frozenset(), budget: int = BUDGET) -> dict:
+def elements(result: TraceResult, *, expand: set[str] | frozenset[str] = frozenset(), budget: int = BUDGET) -> dict:  # noqa: C901 — one pass building the graph's nodes and edges under a budget
     lots = result.lots
     customers_of: dict = defaultdict(set)  # lot id -> customer ids
     names = {}
