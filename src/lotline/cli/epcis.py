@@ -122,15 +122,15 @@ def export_(
     """One EPCIS 2.0 JSON-LD document with the events of a trace or a recall's trace run."""
 
     def body():
+        if (lot is None) == (recall is None):
+            raise InvalidInput("give exactly one of --lot and --recall")
         with read_snapshot() as s:
-            if recall is not None and lot is None:
+            if recall is not None:
                 doc = export.export_recall(s, recall, digital_link=digital_link)
-            elif lot is not None and recall is None:
+            elif lot is not None:
                 start = trace_service.resolve_lot(s, lot, item=item)
                 doc = export.export_lots(s, [start.id], direction, trace_service.parse_as_of(as_of),
                                          digital_link=digital_link)
-            else:
-                raise InvalidInput("give exactly one of --lot and --recall")
         text = json.dumps(doc, indent=1, default=_plain)
         if output is None:
             sys.stdout.write(text + "\n")
