@@ -92,53 +92,71 @@ def _raw_rows(path: Path) -> list[list[Any]]:
     raise InvalidInput(f"{path}: only .csv and .xlsx files are imported")
 
 
-def _convert(value: Any, col: Column) -> Any:  # noqa: C901 — one branch per column type
+def _text(value: Any) -> str:
+    return str(value).strip() if not isinstance(value, float) or not value.is_integer() else str(int(value))
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not d.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return d
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number") from None
+
+
+def _bool(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "y"):
+        return True
+    if text in ("false", "no", "0", "n"):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    try:
+        t = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date-time like 2026-01-05T08:00:00Z") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date like 2026-01-05") from None
+
+
+# Column type -> converter of a non-empty cell (ValueError with the message the problem shows).
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "text": _text, "decimal": _decimal, "int": _int, "bool": _bool, "time": _time, "date": _date,
+}
+
+
+def _convert(value: Any, col: Column) -> Any:
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if col.required:
             raise ValueError("is required")
         return None
-    if col.type == "text":
-        return str(value).strip() if not isinstance(value, float) or not value.is_integer() else str(int(value))
-    if col.type == "decimal":
-        try:
-            d = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
-        if not d.is_finite():
-            raise ValueError(f"{value!r} is not a finite number")
-        return d
-    if col.type == "int":
-        try:
-            return int(str(value).strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not a whole number") from None
-    if col.type == "bool":
-        text = str(value).strip().lower()
-        if text in ("true", "yes", "1", "y"):
-            return True
-        if text in ("false", "no", "0", "n"):
-            return False
-        raise ValueError(f"{value!r} is not true or false")
-    if col.type == "time":
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-        if isinstance(value, date):
-            return datetime(value.year, value.month, value.day, tzinfo=UTC)
-        try:
-            t = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date-time like 2026-01-05T08:00:00Z") from None
-        return t if t.tzinfo else t.replace(tzinfo=UTC)
-    if col.type == "date":
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date like 2026-01-05") from None
-    raise AssertionError(col.type)
+    return _CONVERTERS[col.type](value)
 
 
 def read_sheet(path: Path, kind: str, problems: list[Problem]) -> Sheet:  # noqa: C901 — one pass over a CSV or XLSX file collecting every problem

@@ -75,7 +75,38 @@ def no_lots_on_untracked(item, lots, context: str) -> None:
         raise AllocationMismatch(f"{context}: item {item.sku} is not lot-tracked and takes no lots", sku=item.sku)
 
 
-def validate(movement_type: str, lines: Sequence) -> None:  # noqa: C901 — one branch per movement rule, in the order they are checked
+def _check_line_lots(where: str, line: Any, q: Decimal, transfer_net: dict[tuple, Decimal]) -> None:
+    """The lots of a lot-tracked line: of its item, each once, with the line's sign, summing to it."""
+    if not line.lots:
+        raise AllocationMismatch(f"{where}: item {line.item.sku} is lot-tracked; say which lots")
+    seen: set[uuid.UUID] = set()
+    total = Decimal(0)
+    for ld in line.lots:
+        lot = ld.lot
+        if lot.item_id != line.item.id:
+            raise WrongLotItem(
+                f"{where}: lot {lot.lot_code} belongs to another item, not {line.item.sku}",
+                lot_code=lot.lot_code,
+                sku=line.item.sku,
+            )
+        if lot.id in seen:
+            raise AllocationMismatch(f"{where}: lot {lot.lot_code} is listed twice")
+        seen.add(lot.id)
+        if ld.quantity_delta == 0 or (ld.quantity_delta > 0) != (q > 0):
+            raise AllocationMismatch(
+                f"{where}: lot {lot.lot_code} quantity {ld.quantity_delta} must have the line's sign and not be zero"
+            )
+        total += ld.quantity_delta
+        transfer_net[(line.item.id, lot.id)] += ld.quantity_delta
+    if total != q:
+        raise AllocationMismatch(
+            f"{where}: lot quantities sum to {fmt_qty(total)}, the line's quantity is {fmt_qty(q)}",
+            lots_total=str(total),
+            line_quantity=str(q),
+        )
+
+
+def validate(movement_type: str, lines: Sequence) -> None:
     sign = SIGN[movement_type]
     if not lines:
         raise InvalidInput("a movement needs at least one line")
@@ -96,33 +127,7 @@ def validate(movement_type: str, lines: Sequence) -> None:  # noqa: C901 — one
             no_lots_on_untracked(line.item, line.lots, where)
             transfer_net[(line.item.id, None)] += q
             continue
-        if not line.lots:
-            raise AllocationMismatch(f"{where}: item {line.item.sku} is lot-tracked; say which lots")
-        seen: set[uuid.UUID] = set()
-        total = Decimal(0)
-        for ld in line.lots:
-            lot = ld.lot
-            if lot.item_id != line.item.id:
-                raise WrongLotItem(
-                    f"{where}: lot {lot.lot_code} belongs to another item, not {line.item.sku}",
-                    lot_code=lot.lot_code,
-                    sku=line.item.sku,
-                )
-            if lot.id in seen:
-                raise AllocationMismatch(f"{where}: lot {lot.lot_code} is listed twice")
-            seen.add(lot.id)
-            if ld.quantity_delta == 0 or (ld.quantity_delta > 0) != (q > 0):
-                raise AllocationMismatch(
-                    f"{where}: lot {lot.lot_code} quantity {ld.quantity_delta} must have the line's sign and not be zero"
-                )
-            total += ld.quantity_delta
-            transfer_net[(line.item.id, lot.id)] += ld.quantity_delta
-        if total != q:
-            raise AllocationMismatch(
-                f"{where}: lot quantities sum to {fmt_qty(total)}, the line's quantity is {fmt_qty(q)}",
-                lots_total=str(total),
-                line_quantity=str(q),
-            )
+        _check_line_lots(where, line, q, transfer_net)
     if movement_type == "transfer":
         for (_item, _lot), net in transfer_net.items():
             if net != 0:
