@@ -52,7 +52,7 @@ def _label(lot: trace_service.TracedLot) -> str:
     return f"[bold]{lot.lot_code}[/] {lot.sku} ({status})"
 
 
-def build_tree(result: trace_service.TraceResult, *, limit: int = 200) -> Tree:  # noqa: C901 — one breadth-first walk; the branches share its bookkeeping
+def build_tree(result: trace_service.TraceResult, *, limit: int = 200) -> Tree:  # noqa: C901 — counted with its two closures (shipments, the recursive walk), which share its state
     """Targets at the root; downstream lots under the lot that first reached them (BFS tree),
     upstream components under a 'from' branch; shipments under the lots that shipped."""
     lots = {(x.lot_id, x.role): x for x in result.lots}
