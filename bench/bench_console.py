@@ -81,7 +81,7 @@ def main() -> None:
                 search += timed(f"/lots/search?q={t}", 1)
         rows.append((f"lot search as you type, GET /lots/search ({len(terms)} prefixes)", search))
     else:
-        # A read-only database without migration 0025: time the search statement itself, with the
+        # A read-only database without migration 0027: time the search statement itself, with the
         # vendor-lot-key probe (an index range scan of a table of received lots) left out.
         from lotline import db
         from lotline.db import local_settings, sql
