@@ -93,6 +93,18 @@ def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):
     number = re.search(r"RC-\d{4}-\d{4}", page.url).group(0)
     expect(page.locator("#h-targets + table")).to_contain_text("F2411-A")
 
+    # no recall starts without its strategy (21 CFR 7.42)
+    page.get_by_label("Your password").fill(USERS["qa"][0])
+    page.get_by_role("button", name="Activate (sign)").click()
+    expect(page.get_by_role("alert").first).to_contain_text("has no strategy")
+    page.get_by_label("FDA class").select_option("II")
+    page.get_by_label("Reason for the recall").fill("Salmonella found in a retained sample")
+    page.get_by_label("Health hazard evaluation").fill("remote probability of adverse health consequences")
+    page.get_by_label("Product description").fill("Wheat flour T55, 25 kg bags, lot F2411-A")
+    page.get_by_label("Response deadline (UTC)").fill("2030-01-15T12:00")
+    page.get_by_role("button", name="Save strategy").click()
+    expect(page.locator("#h-life ~ dl").nth(1)).to_contain_text("retail")
+
     # activation is signed: a wrong password is refused next to the field, nothing changes
     page.get_by_label("Your password").fill("not my password")
     page.get_by_role("button", name="Activate (sign)").click()

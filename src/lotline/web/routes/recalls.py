@@ -17,6 +17,8 @@ from lotline import db
 from lotline.errors import LotlineError
 from lotline.models import Location
 from lotline.recalls import service as recalls
+from lotline.recalls import strategy
+from lotline.recalls.completion_schemas import StrategyIn
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn, TransitionIn
 from lotline.reports import fsma204, recall_report
@@ -31,7 +33,8 @@ Sign = Annotated[Ctx, Depends(need("recall.write"))]
 NOTICE_PAGE = 50
 FIELDS = {"lot": "lot", "item": "item", "ref": "lot", "location": "location", "kind": "lot", "summary": "summary",
           "severity": "severity", "reference": "reference", "status": "status", "at": "at", "reason": "reason",
-          "recall_number": "recall_number", "channel": "channel"}
+          "channel": "channel", "fda_class": "fda_class", "depth": "depth", "response_deadline": "response_deadline",
+          "health_hazard": "health_hazard", "product_description": "product_description", "effectiveness_level": "effectiveness_level"}
 
 
 @router.get("/recalls")
@@ -89,6 +92,7 @@ def _room(ctx: Ctx, number: str, *, errors=None, form=None, status_code=200, job
             status_code=status_code,
             case=case,
             targets=recalls.list_targets(s, case),
+            strategy=strategy.as_dict(strategy.get(s, case)),
             runs=runs,
             diff=diff,
             actions=recalls.list_actions(s, case),
@@ -134,6 +138,24 @@ def add_target(ctx: Write, number: str, lot: Annotated[str, Form()] = "", item: 
 @router.post("/recalls/{number}/targets/{target_id}/remove")
 def remove_target(ctx: Write, number: str, target_id: str):
     return _do(ctx, number, lambda s: recalls.remove_target(s, number, target_id), {})
+
+
+@router.post("/recalls/{number}/strategy")
+def set_strategy(ctx: Write, number: str, fda_class: Annotated[str, Form()] = "", depth: Annotated[str, Form()] = "",
+                 public_warning: Annotated[str, Form()] = "none", effectiveness_level: Annotated[str, Form()] = "A",
+                 strategy_reason: Annotated[str, Form()] = "", health_hazard: Annotated[str, Form()] = "",
+                 product_description: Annotated[str, Form()] = "", response_deadline: Annotated[str, Form()] = ""):
+    """The recall strategy (21 CFR 7.42) a case needs before it can be activated."""
+    form = {"fda_class": fda_class, "depth": depth, "public_warning": public_warning, "effectiveness_level": effectiveness_level,
+            "strategy_reason": strategy_reason, "health_hazard": health_hazard, "product_description": product_description,
+            "response_deadline": response_deadline}
+
+    def step(s):
+        data = StrategyIn(fda_class=fda_class, depth=depth, public_warning=public_warning,
+                          effectiveness_level=effectiveness_level, reason=strategy_reason, health_hazard=health_hazard,
+                          product_description=product_description, response_deadline=utc_text(response_deadline))
+        strategy.set_strategy(s, recalls.find_case(s, number, lock="update"), data)
+    return _do(ctx, number, step, form)
 
 
 @router.post("/recalls/{number}/activate")
