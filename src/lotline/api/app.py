@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from lotline import errors
+from lotline import errors, web
 from lotline.api import problems
 from lotline.api.deps import public
 from lotline.api.routers import audit as audit_router
@@ -57,4 +57,5 @@ def create_app() -> FastAPI:
         epcis_router,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+    web.install(app)  # the console at "/" (HTML pages over the same services)
     return app

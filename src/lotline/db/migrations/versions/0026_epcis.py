@@ -1,21 +1,21 @@
 """GS1 identifiers of master data; EPCIS capture jobs, per-event results and captured events.
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 """
 
 from alembic import op
 
 from lotline.db.migrations import run_sql
 
-revision = "0025"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    run_sql("core/0025_epcis.sql")
+    run_sql("core/0026_epcis.sql")
 
 
 def downgrade() -> None:
