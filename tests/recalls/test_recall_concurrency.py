@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from lotline import db
 from lotline.recalls import service as recalls
-from lotline.recalls.schemas import CaseIn, TargetIn
+from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.trace import service as trace
+from tests.builders import sign
 from tests.recalls.conftest import build_world
 
 pytestmark = pytest.mark.concurrency
@@ -44,7 +45,7 @@ def case_number(committed_engine) -> str:
         build_world(s)
         case = recalls.create_case(s, CaseIn(recall_number="RC-CONC"))
         recalls.add_target(s, case.id, TargetIn(lot="F-1"))
-        recalls.activate(s, case.id)
+        recalls.activate(s, case.id, TransitionIn(signature=sign(s)))
     return "RC-CONC"
 
 

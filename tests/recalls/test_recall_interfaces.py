@@ -9,6 +9,8 @@ import json
 import openpyxl
 import pytest
 
+from tests.conftest import SIGNED
+
 
 @pytest.fixture
 def cli(cli, world):
@@ -22,8 +24,8 @@ def client(client, world):
     return client
 
 
-def test_a_recall_through_the_cli(cli, tmp_path):
-    r = cli(
+def test_a_recall_through_the_cli(cli, signed_cli, tmp_path):
+    r = signed_cli(
         "recall", "create", "--number", "RC-T-1", "--severity", "high", "--lot", "F-1", "--activate", "--json"
     )
     assert r.code == 0, r.err
@@ -62,7 +64,9 @@ def test_a_recall_through_the_cli(cli, tmp_path):
     assert openpyxl.load_workbook(xlsx).active.max_row == 8
     eff = cli("recall", "effectiveness", "RC-T-1", "--json").json()
     assert (eff["customers_impacted"], eff["customers_notified"]) == (3, 1)
-    assert cli("recall", "close", "RC-T-1").code == 0
+    assert cli("recall", "close", "RC-T-1", "--reason", "done").code == 2  # unsigned
+    r = signed_cli("recall", "close", "RC-T-1", "--reason", "done")
+    assert r.code == 0, r.err
     html = tmp_path / "r.html"
     assert cli("recall", "report", "RC-T-1", "--out", str(html)).code == 0
     assert "RC-T-1" in html.read_text()
@@ -119,7 +123,9 @@ def test_a_recall_through_the_http_api(client):
     assert client.post(f"/recalls/{number}/targets", json={"lot": "F-1"}).status_code == 201
     dup = client.post(f"/recalls/{number}/targets", json={"lot": "F-1"})
     assert dup.status_code == 409 and "already targets lot F-1" in dup.json()["detail"]
-    assert client.post(f"/recalls/{number}/activate").json()["status"] == "active"
+    unsigned = client.post(f"/recalls/{number}/activate")
+    assert unsigned.status_code == 422 and "electronic signature" in unsigned.json()["detail"]
+    assert client.post(f"/recalls/{number}/activate", json=SIGNED).json()["status"] == "active"
     run = client.post(f"/recalls/{number}/runs", json={"direction": "forward"})
     assert run.status_code == 201, run.text
     assert sorted(s["customer_code"] for s in run.json()["impacted_shipments"]) == ["ALPHA", "BETA", "DELTA"]
@@ -142,12 +148,12 @@ def test_a_recall_through_the_http_api(client):
     assert client.get("/recalls/NOPE").status_code == 404
     bad = client.post(f"/recalls/{number}/actions", json={"action_type": "scrap_lot"})
     assert bad.status_code == 422
-    closing = client.post(f"/recalls/{number}/close")
+    closing = client.post(f"/recalls/{number}/close", json={"reason": "done", **SIGNED})
     assert closing.status_code == 409 and "open actions" in closing.json()["detail"]
 
 
-def test_human_output_of_every_listing(cli):
-    assert cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--activate").code == 0
+def test_human_output_of_every_listing(cli, signed_cli):
+    assert signed_cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--activate").code == 0
     first = cli("recall", "trace", "RC-H-1", "--as-of", "2026-01-07T12:00:00+00:00")
     assert first.code == 0, first.err
     assert "impacted lots" in first.out and "B-1" in first.out and "C-1" not in first.out
@@ -174,14 +180,14 @@ def test_human_output_of_every_listing(cli):
     shown = cli("recall", "notice", "show", notice["id"])
     assert shown.code == 0 and "What to do" in shown.out
     assert cli("recall", "action", "run-all", "RC-H-1", "--json").json() == {"completed": 4}
-    assert cli("recall", "close", "RC-H-1", "--reason", "all recovered").code == 0
+    assert signed_cli("recall", "close", "RC-H-1", "--reason", "all recovered").code == 0
     assert cli("recall", "list", "--status", "closed", "--json").json()[0]["severity"] == "critical"
 
 
 def test_email_notices_are_sent_through_the_http_api(client, smtp):
     number = client.post("/recalls", json={"recall_number": "RC-API-2"}).json()["recall_number"]
     client.post(f"/recalls/{number}/targets", json={"item": "BREAD"})
-    client.post(f"/recalls/{number}/activate")
+    client.post(f"/recalls/{number}/activate", json=SIGNED)
     client.post(f"/recalls/{number}/runs")
     drafted = client.post(f"/recalls/{number}/communications", json={"channel": "email"}).json()
     assert sorted(d["customer_code"] for d in drafted) == ["ALPHA", "GAMMA"]

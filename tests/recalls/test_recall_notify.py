@@ -7,7 +7,8 @@ import pytest
 from lotline.errors import Conflict, InvalidInput, InvalidStateTransition
 from lotline.recalls import notify
 from lotline.recalls import service as recalls
-from lotline.recalls.schemas import CaseIn, DraftIn, TargetIn
+from lotline.recalls.schemas import CaseIn, DraftIn, TargetIn, TransitionIn
+from tests.builders import sign
 from tests.recalls.conftest import free_port
 
 
@@ -15,7 +16,7 @@ from tests.recalls.conftest import free_port
 def notices(session, world):
     case = recalls.create_case(session, CaseIn(severity="critical", summary="Salmonella"))
     recalls.add_target(session, case.id, TargetIn(lot="F-1"))
-    recalls.activate(session, case.id)
+    recalls.activate(session, case.id, TransitionIn(signature=sign(session)))
     recalls.compute_run(session, case.id)
     created = recalls.draft_communications(session, case.id, DraftIn(channel="email"))
     return case, {c.customer_id: c for c in created}

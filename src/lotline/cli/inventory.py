@@ -12,6 +12,7 @@ import typer
 
 from lotline.catalog import service as catalog
 from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, lot_specs, print_json, read_input
+from lotline.cli.signing import PasswordStdinOpt, SignOpt, signature
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
 from lotline.inventory import queries
@@ -267,11 +268,13 @@ def lot_status(
     lot: str,
     status: str = typer.Argument(..., help="active | quarantine | blocked | expired | consumed"),
     item: str = typer.Option(None, help="Item SKU when the code repeats."),
-    reason: str = typer.Option(None, help="Why; appended to the lot's notes."),
+    reason: str = typer.Option(None, help="Why (required); appended to the lot's notes and the audit trail."),
+    sign: str = SignOpt,
+    password_stdin: bool = PasswordStdinOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Change a lot's status (quarantine, block, release, ...)."""
-    change = LotStatusChange(status=status, reason=reason)
+    """Change a lot's status (quarantine, block, release, ...); a release to active needs --sign."""
+    change = LotStatusChange(status=status, reason=reason, signature=signature(sign, password_stdin))
     with transaction() as s:
         found = lots_service.find_lot(s, lot, item_ref=item)
         lots_service.change_status(s, found, change)

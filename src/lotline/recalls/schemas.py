@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from lotline.auth.schemas import SignatureIn
 from lotline.types import Code, Input, Ref, Text, Timestamp, Uom
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -38,6 +39,8 @@ class TransitionIn(Input):
 
     at: Timestamp | None = None
     reason: Text | None = None
+    # activate and close: the actor's electronic signature (password again + meaning)
+    signature: SignatureIn | None = None
 
 
 class TargetIn(Input):

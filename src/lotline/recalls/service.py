@@ -34,6 +34,8 @@ import jinja2
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.audit import service as audit
+from lotline.auth import signatures
 from lotline.catalog import service as catalog
 from lotline.db import load_sql
 from lotline.errors import (
@@ -214,8 +216,11 @@ def _transition(case: RecallCase, new: str) -> None:
         )
 
 
-def activate(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = None) -> RecallCase:
-    """draft -> active; initiated_at = data.at or now. The case needs at least one target."""
+def activate(
+    session: Session, ref: str | uuid.UUID, data: TransitionIn | None = None, *, signed: bool = True
+) -> RecallCase:
+    """draft -> active; initiated_at = data.at or now. The case needs at least one target and the
+    actor's electronic signature (``data.signature``)."""
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
     _transition(case, "active")
@@ -226,15 +231,22 @@ def activate(session: Session, ref: str | uuid.UUID, data: TransitionIn | None =
             f"recall {case.recall_number} has no targets; add a lot or item before activating it"
         )
     case.initiated_at = _not_future(data.at or utcnow(), "initiated_at")
+    if signed:
+        signatures.require_signature(data.signature, "recall.activate", f"activating recall {case.recall_number}")
     case.status = "active"
+    if data.reason:
+        audit.set_reason(session, data.reason)
     _append_note(case, data.reason)
     case.updated_at = sa.func.now()
     session.flush()
+    if signed:
+        signatures.sign(session, data.signature, "recall.activate", "recall_cases", case.id)
     return case
 
 
 def close(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = None) -> RecallCase:
-    """active -> closed; refused while any action is planned or in progress."""
+    """active -> closed; refused while any action is planned or in progress. Needs a reason and the
+    actor's electronic signature."""
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
     _transition(case, "closed")
@@ -254,11 +266,15 @@ def close(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = No
         raise InvalidInput(
             f"closed_at {closed_at.isoformat()} is before the recall was initiated ({case.initiated_at.isoformat()})"
         )
+    what = f"closing recall {case.recall_number}"
+    audit.require_reason(session, data.reason, what)
+    signatures.require_signature(data.signature, "recall.close", what)
     case.closed_at = closed_at
     case.status = "closed"
     _append_note(case, data.reason)
     case.updated_at = sa.func.now()
     session.flush()
+    signatures.sign(session, data.signature, "recall.close", "recall_cases", case.id)
     return case
 
 
@@ -267,6 +283,7 @@ def cancel(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = N
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
     _transition(case, "canceled")
+    audit.require_reason(session, data.reason, f"canceling recall {case.recall_number}")
     session.execute(
         sa.update(RecallAction)
         .where(RecallAction.recall_case_id == case.id, RecallAction.status.in_(OPEN_ACTION))
@@ -327,9 +344,11 @@ def add_target(session: Session, ref: str | uuid.UUID, data: TargetIn) -> Recall
     return target
 
 
-def remove_target(session: Session, ref: str | uuid.UUID, target_id: uuid.UUID) -> None:
+def remove_target(session: Session, ref: str | uuid.UUID, target_id: uuid.UUID, reason: str | None = None) -> None:
+    """Remove a target; InvalidInput without a reason (kept in the audit trail with the old row)."""
     case = find_case(session, ref, lock="update")
     _require_status(case, ("draft", "active"), "change targets")
+    audit.require_reason(session, reason, f"removing a target of recall {case.recall_number}")
     deleted = session.execute(
         sa.delete(RecallCaseTarget).where(
             RecallCaseTarget.id == target_id, RecallCaseTarget.recall_case_id == case.id
@@ -730,9 +749,10 @@ def start_action(session: Session, action_id) -> RecallAction:
 
 
 def cancel_action(session: Session, action_id, reason: str | None = None) -> RecallAction:
-    """planned|in_progress -> canceled; nothing moves."""
+    """planned|in_progress -> canceled; nothing moves. InvalidInput without a reason."""
     case, action = _lock_case_and_action(session, action_id)
     _require_status(case, ("active",), "change actions")
+    audit.require_reason(session, reason, f"canceling a recall action of {case.recall_number}")
     _action_transition(action, "canceled")
     action.status = "canceled"
     _append_note(action, reason)
@@ -887,7 +907,7 @@ def run_action(session: Session, action_id, data: ActionRun | None = None) -> Re
             dest = _pick_location(session, data.location, "storage", f"restock lot {lot.lot_code}")
             # Active first: the posting service only lets active lots move into storage.
             lots_service.change_status(
-                session, lot, LotStatusChange(status="active", reason=f"{tag}: restocked")
+                session, lot, LotStatusChange(status="active", reason=f"{tag}: restocked"), sign_release=False
             )
             rows = _balances(session, lot, kinds_in=("quarantine",))
             movement = _move_all(
@@ -1272,6 +1292,8 @@ def report_data(session: Session, ref: str | uuid.UUID, *, lines: list[dict] | N
     timeline.sort(key=lambda e: e["at"])
     return {
         "case": case_dict(case),
+        # 21 CFR 11.50(b): printed name, time and meaning of every signature on the case
+        "signatures": signatures.signatures_of(session, "recall_cases", case.id),
         "generated_at": utcnow(),
         "timeline": timeline,
         "targets": list_targets(session, case),
