@@ -64,7 +64,8 @@ def main() -> None:
     import sqlalchemy as sa
 
     from lotline import db
-    from lotline.recalls import drill, service
+    from lotline.recalls import service
+    from lotline.recalls.flows import drill
     from lotline.recalls.schemas import CaseIn, TargetIn
 
     console = Console()

@@ -241,8 +241,7 @@ def client(connection, make_user, token_for):
 # Packages whose tests build worlds through the posting services: every such world must pass the
 # generator's invariant checker, as generated data does (a test that builds a deliberately broken
 # world through raw SQL says so with @pytest.mark.raw_world("why")).
-# (tests/lots joins once a consumed lot can no longer hold stock — issue 10.)
-_SERVICE_WORLDS = {"inventory", "production", "sales", "recalls", "trace", "kpis"}
+_SERVICE_WORLDS = {"inventory", "lots", "production", "sales", "recalls", "trace", "kpis"}
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@
     │   ├── InsufficientQuantity      insufficient_quantity
     │   ├── LotNotReleased            lot_not_released
     │   ├── WrongLotItem              wrong_lot_item
-    │   └── OverShipment              over_shipment
+    │   ├── OverShipment              over_shipment
+    │   └── OverReturn                over_return   (more back than the customer was shipped)
     ├── Unavailable                   unavailable      503     7   (database unreachable, SMTP down)
     ├── Unauthenticated               unauthenticated  401     3   (no, bad, expired or revoked credential)
     └── PermissionDenied              permission_denied 403    8   (the actor lacks the route's permission)
@@ -93,6 +94,10 @@ class WrongLotItem(RuleViolation):
 
 class OverShipment(RuleViolation):
     code = "over_shipment"
+
+
+class OverReturn(RuleViolation):
+    code = "over_return"
 
 
 class Unavailable(LotlineError):

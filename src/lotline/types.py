@@ -1,16 +1,28 @@
 """Validated input types shared by every domain's schemas.
 
 They make bad input fail at the edge with a message naming the field: NaN/Infinity, quantities
-beyond numeric(18,6), zero where zero means nothing, empty or over-long strings.
+beyond numeric(18,6), zero where zero means nothing, empty or over-long strings, control
+characters, and times or dates no part of lotline could read back.
+
+Invariants (every ``Input``, whatever its field types, through ``Input._readable``):
+- no string anywhere in an input holds a NUL byte (PostgreSQL text cannot store one);
+- every timestamp's UTC instant and every date lies in [EARLIEST, LATEST): psycopg reads a
+  timestamptz back as a Python datetime (years 1-9999, in the connection's time zone), expiry adds
+  up to 100 years of shelf life, and XLSX exports start at 1900 — outside this range a stored value
+  would make every later read of it fail;
+- codes, names and references (``Code``, ``Name``, ``Ref``, ``Uom``) are one line: no control
+  characters (CR, LF, tab, NUL, ...) nor Unicode line/paragraph separators; free text (``Text``)
+  keeps newlines and tabs but no other control character.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import unicodedata
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # numeric(18,6): at most 12 digits before the point and 6 after.
 QTY_LIMIT = Decimal("1e12")
@@ -32,9 +44,62 @@ def _nonzero(value: Decimal) -> Decimal:
     return value
 
 
+# The readable range of every timestamp (its UTC instant) and date, half-open.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9900, 1, 1, tzinfo=UTC)
+RANGE_TEXT = "from 1900-01-01T00:00:00Z up to (not including) 9900-01-01T00:00:00Z"
+
+
 def _aware(value: datetime) -> datetime:
     # Naive timestamps are taken as UTC so that stored timestamptz values never depend on the host.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def check_timestamp(value: datetime) -> datetime:
+    """``value`` made aware (naive = UTC), or ValueError when its UTC instant is outside the range.
+
+    Public for the inputs that do not come through a schema (query parameters parsed by hand).
+    """
+    value = _aware(value)
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is in year 10000 in UTC
+        instant = None
+    if instant is None or not EARLIEST <= instant < LATEST:
+        raise ValueError(f"{value.isoformat()} is out of range: timestamps must lie {RANGE_TEXT}")
+    return value
+
+
+def check_date(value: date) -> date:
+    """``value``, or ValueError when it is outside the range."""
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(f"{value.isoformat()} is out of range: dates must lie from 1900-01-01 up to 9900-01-01")
+    return value
+
+
+def _describe(ch: str) -> str:
+    names = {"\x00": "NUL", "\n": "LF", "\r": "CR", "\t": "tab"}
+    return f"U+{ord(ch):04X}" + (f" ({names[ch]})" if ch in names else "")
+
+
+def _one_line(value: str) -> str:
+    for i, ch in enumerate(value):
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            raise ValueError(
+                f"must be one line without control characters (CR, LF, tab, NUL, ...); "
+                f"found {_describe(ch)} at position {i + 1}"
+            )
+    return value
+
+
+def _free_text(value: str) -> str:
+    for i, ch in enumerate(value):
+        if ch not in "\n\r\t" and unicodedata.category(ch) == "Cc":
+            raise ValueError(
+                f"must not contain control characters other than newlines and tabs; "
+                f"found {_describe(ch)} at position {i + 1}"
+            )
+    return value
 
 
 Numeric = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_fits_numeric_18_6)]
@@ -43,18 +108,45 @@ SignedQuantity = Annotated[
     Decimal, Field(allow_inf_nan=False), AfterValidator(_fits_numeric_18_6), AfterValidator(_nonzero)
 ]
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_fits_numeric_18_6)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(max_length=10_000)]
-Uom = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
-Timestamp = Annotated[datetime, AfterValidator(_aware)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_one_line)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
+Uom = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16), AfterValidator(_one_line)]
+Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_free_text)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_free_text)]
+Timestamp = Annotated[datetime, AfterValidator(check_timestamp)]
+Day = Annotated[date, AfterValidator(check_date)]
+
+
+def _readable(value: Any) -> Any:
+    """The input-wide rules on any value: NUL-free strings, times and dates inside the range."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"must not contain NUL (U+0000); found at position {value.index(chr(0)) + 1}")
+    elif isinstance(value, datetime):
+        check_timestamp(value)
+    elif isinstance(value, date):
+        check_date(value)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            _readable(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _readable(k)
+            _readable(v)
+    return value
 
 
 class Input(BaseModel):
-    """Base of every input schema: unknown fields are refused, not silently dropped."""
+    """Base of every input schema: unknown fields are refused, not silently dropped; every field,
+    whatever its type, obeys the input-wide rules of this module's docstring."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _readable(cls, value: Any) -> Any:
+        return _readable(value)
 
 
 def fmt_qty(value: Decimal) -> str:

@@ -74,3 +74,15 @@ def test_transaction_commits_on_success(session, lot):
         tx.get(Lot, lot.id).notes = "checked"
     session.expire_all()
     assert session.get(Lot, lot.id).notes == "checked"
+
+
+def test_a_nul_byte_in_a_lookup_is_invalid_input_not_a_driver_error(connection):
+    with pytest.raises(InvalidInput, match="NUL"), db.transaction() as s:
+        s.execute(sa.select(Lot).where(Lot.lot_code == "F\x00-1")).all()
+
+
+def test_the_api_answers_422_for_a_nul_byte_in_a_path(client):
+    r = client.get("/lots/F%00-1")
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "invalid_input"
+    assert client.get("/lots").status_code == 200

@@ -68,7 +68,7 @@ TRIGGERS = sa.text(
     SELECT c.relname AS tbl, t.tgname AS name
       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = :schema AND c.relname = ANY(:tables) AND NOT t.tgisinternal
-       -- the audit trail's row triggers (migration 0022) are the one addition issue 12 allows on
+       -- the audit trail's row triggers (migration 0023) are the one addition issue 12 allows on
        -- the frozen tables; they change no column, constraint or index
        AND t.tgname NOT IN ('lotline_audit', 'lotline_audit_truncate')
      ORDER BY 1, 2

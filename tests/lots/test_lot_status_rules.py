@@ -11,7 +11,7 @@ import pytest
 
 from lotline.errors import InsufficientQuantity, InvalidInput, InvalidStateTransition, LotNotReleased
 from lotline.inventory import service as inventory
-from lotline.inventory.schemas import ScrapIn, TransferIn
+from lotline.inventory.schemas import AdjustmentIn, ReversalIn, ScrapIn, TransferIn
 from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatusChange
 from lotline.models import Lot
@@ -20,13 +20,30 @@ from tests.inventory.support import balance, refused_without_writes
 
 D = Decimal
 NOT_RELEASED = ["quarantine", "blocked", "consumed", "expired"]
+# A lot is only set consumed once it has no stock, so moving its stock cannot even be tried.
+WITH_STOCK = ["quarantine", "blocked", "expired"]
 
 
 def _lot_in_status(session, w, status, code="F-1", qty=10, item=None, **kw):
     lot = receive(session, item or w.flour, w.wh1, code, qty, **kw)
+    if status == "consumed":
+        _scrap_all(session, item or w.flour, code, qty)
     if status != "active":
         lots_service.change_status(session, lot, LotStatusChange(status=status, reason="test"))
     return lot
+
+
+def _scrap_all(session, item, code, qty, location="WH1", when=None):
+    return inventory.scrap(
+        session,
+        ScrapIn(
+            item=item.sku,
+            location=location,
+            quantity=D(qty),
+            lots=[{"lot": code, "quantity": D(qty)}],
+            occurred_at=when or at(),
+        ),
+    )
 
 
 def _move(session, to, qty=D(4), code="F-1", when=None):
@@ -60,7 +77,7 @@ def test_consuming_a_lot_that_is_not_released_is_refused(session, w, status):
         execute(tx, "WO-1", w.bread, [(w.flour, w.wh1, 4, [("F-1", 4)])], [(w.wh1, 8, "B-1")])
 
 
-@pytest.mark.parametrize("status", NOT_RELEASED)
+@pytest.mark.parametrize("status", WITH_STOCK)
 def test_a_lot_that_is_not_released_cannot_move_to_ordinary_storage(session, w, status):
     _lot_in_status(session, w, status)
     with refused_without_writes(
@@ -69,7 +86,7 @@ def test_a_lot_that_is_not_released_cannot_move_to_ordinary_storage(session, w, 
         _move(tx, "WH2")
 
 
-@pytest.mark.parametrize("status", NOT_RELEASED)
+@pytest.mark.parametrize("status", WITH_STOCK)
 @pytest.mark.parametrize("to", ["QUAR", "SCRAP"])
 def test_a_lot_that_is_not_released_may_move_to_quarantine_or_scrap_locations(session, w, status, to):
     lot = _lot_in_status(session, w, status)
@@ -78,7 +95,7 @@ def test_a_lot_that_is_not_released_may_move_to_quarantine_or_scrap_locations(se
     assert (balance(session, w.flour, w.wh1, lot), balance(session, w.flour, dest, lot)) == (6, 4)
 
 
-@pytest.mark.parametrize("status", NOT_RELEASED)
+@pytest.mark.parametrize("status", WITH_STOCK)
 def test_a_lot_that_is_not_released_may_be_scrapped(session, w, status):
     lot = _lot_in_status(session, w, status)
     inventory.scrap(
@@ -163,6 +180,8 @@ def test_production_cannot_add_new_stock_to_a_lot_that_is_not_released(session, 
     receive(session, w.flour, w.wh1, "F-1", 10)
     execute(session, "WO-1", w.bread, [(w.flour, w.wh1, 2, [("F-1", 2)])], [(w.wh1, 4, "B-1")])
     bread_lot = lots_service.find_lot(session, "B-1", item_ref="BREAD")
+    if status == "consumed":
+        _scrap_all(session, w.bread, "B-1", 4, when=at(1))
     lots_service.change_status(session, bread_lot, LotStatusChange(status=status, reason="test"))
     with refused_without_writes(
         session, LotNotReleased, match="B-1 of BREAD is .*new stock cannot be added"
@@ -179,6 +198,57 @@ def test_a_consumed_lot_is_final(session, w):
         session, InvalidStateTransition, match="F-1 cannot go from consumed to active"
     ) as tx:
         lots_service.change_status(tx, tx.get(Lot, lot.id), LotStatusChange(status="active"))
+
+
+@pytest.mark.parametrize("status", ["active", *WITH_STOCK])
+def test_marking_a_lot_with_stock_consumed_is_refused(session, w, status):
+    lot = _lot_in_status(session, w, status)
+    with refused_without_writes(
+        session,
+        InvalidStateTransition,
+        match="F-1 still has stock \\(10 at WH1\\); consume, ship or scrap it",
+    ) as tx:
+        lots_service.change_status(tx, tx.get(Lot, lot.id), LotStatusChange(status="consumed"))
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        lambda s: _move(s, "QUAR", qty=D(1)),
+        lambda s: inventory.adjust(
+            s,
+            AdjustmentIn(
+                reason="found",
+                occurred_at=at(1),
+                lines=[
+                    {
+                        "item": "FLOUR",
+                        "location": "WH1",
+                        "quantity": D(1),
+                        "lots": [{"lot": "F-1", "quantity": D(1)}],
+                    }
+                ],
+            ),
+        ),
+    ],
+    ids=["transfer", "adjustment"],
+)
+def test_no_movement_adds_stock_to_a_consumed_lot(session, w, post):
+    _lot_in_status(session, w, "consumed")
+    with refused_without_writes(session, (LotNotReleased, InsufficientQuantity)) as tx:
+        post(tx)
+
+
+def test_reversing_the_scrap_of_a_consumed_lot_is_refused(session, w):
+    receive(session, w.flour, w.wh1, "F-1", 10)
+    scrapped = _scrap_all(session, w.flour, "F-1", 10)
+    lots_service.change_status(
+        session, lots_service.find_lot(session, "F-1"), LotStatusChange(status="consumed", reason="all scrapped")
+    )
+    with refused_without_writes(
+        session, LotNotReleased, match="F-1 of FLOUR is consumed; new stock cannot"
+    ) as tx:
+        inventory.reverse(tx, scrapped.movement.id, ReversalIn(reason="oops", occurred_at=at(1)))
 
 
 def test_an_expired_lot_cannot_be_released_again(session, w):

@@ -127,6 +127,7 @@ class Inbox:
         self.messages: list = []
         self.encrypted: list[bool] = []  # per message: did it arrive over TLS
         self.refuse: set[str] = set()
+        self.recipients: list[list[str]] = []  # per message: the envelope's RCPT TO addresses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -136,6 +137,7 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content))
+        self.recipients.append(list(envelope.rcpt_tos))
         self.encrypted.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 Message accepted for delivery"
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from lotline import db
+from lotline.recalls import runs as recall_runs
 from lotline.recalls import service as recalls
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.trace import service as trace
@@ -96,7 +97,7 @@ def test_a_failure_in_the_middle_of_a_run_leaves_no_partial_rows(committed_engin
     def boom(*args, **kwargs):
         raise RuntimeError("disk full while writing impacted shipments")
 
-    monkeypatch.setattr(recalls, "_insert_impacted_shipments", boom)
+    monkeypatch.setattr(recall_runs, "_insert_impacted_shipments", boom)
     with pytest.raises(RuntimeError, match="disk full"), db.transaction() as s:
         recalls.compute_run(s, case_number)
     assert _counts(committed_engine, case_number) == before
@@ -110,7 +111,7 @@ def test_a_killed_connection_in_the_middle_of_a_run_leaves_no_partial_rows(
     with db.transaction() as s:
         first = recalls.compute_run(s, case_number)
     before = _counts(committed_engine, case_number)
-    real = recalls._insert_impacted_shipments
+    real = recall_runs._insert_impacted_shipments
     written, killed = threading.Event(), threading.Event()
     pid: list[int] = []
 
@@ -120,7 +121,7 @@ def test_a_killed_connection_in_the_middle_of_a_run_leaves_no_partial_rows(
         killed.wait(10)
         return real(session, *args, **kwargs)
 
-    monkeypatch.setattr(recalls, "_insert_impacted_shipments", stall)
+    monkeypatch.setattr(recall_runs, "_insert_impacted_shipments", stall)
     outcome: list[BaseException] = []
 
     def compute():

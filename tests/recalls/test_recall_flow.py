@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from lotline.errors import LotNotReleased
 from lotline.lots import service as lots_service
-from lotline.models import InventoryMovement, RecallAction, RecallTraceRun
+from lotline.models import InventoryMovement, RecallAction, RecallCommunication, RecallTraceRun
 from lotline.recalls import service as recalls
 from lotline.recalls.schemas import (
     ActionIn,
@@ -91,7 +91,7 @@ def test_a_recall_of_a_raw_lot_reaches_exactly_the_customers_of_it_and_its_produ
         ("DELTA", "phone", "draft"),
     ]
     beta = next(c for c in comms if c["customer_code"] == "BETA")
-    body = session.get(recalls.RecallCommunication, beta["id"]).body
+    body = session.get(RecallCommunication, beta["id"]).body
     assert "C-1" in body and "SO-2" in body and "20 ea" in body and "B-1" not in body
     for c in comms:
         recalls.record_communication(session, c["id"], RecordIn(status="sent", reference="spoke to buyer"))

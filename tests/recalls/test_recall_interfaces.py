@@ -8,7 +8,12 @@ import json
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
+from lotline.models import RecallCase
+from lotline.recalls import service as recalls
+from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
+from tests.builders import sign
 from tests.conftest import SIGNED
 
 
@@ -213,3 +218,58 @@ def test_a_failing_drill_still_cancels_its_case(cli, monkeypatch):
     assert [(c["status"], c["notes"].splitlines()[-1]) for c in cases] == [
         ("canceled", "mock recall drill failed")
     ]
+
+
+def _legacy_number(session, number: str) -> None:
+    """A traced, active case whose stored number is ``number`` (as older versions accepted it)."""
+    case = recalls.create_case(session, CaseIn(recall_number="RC-LEGACY-1"))
+    recalls.add_target(session, case.id, TargetIn(lot="F-1"))
+    recalls.activate(session, case.id, TransitionIn(signature=sign(session)))
+    recalls.compute_run(session, case.id)
+    session.execute(sa.update(RecallCase).where(RecallCase.id == case.id).values(recall_number=number))
+    session.flush()
+    return case.id
+
+
+@pytest.mark.parametrize("number", ["../../escape", "a b", "RC\r\n1", "RC-ü", "-RC", "RC.", 'x"y', "R" * 65])
+def test_a_recall_number_with_a_bad_format_is_refused_by_cli_and_api(cli, client, number):
+    r = cli("recall", "create", "--number", number)
+    assert r.code == 2 and "recall number" in r.err
+    r = client.post("/recalls", json={"recall_number": number})
+    assert r.status_code == 422 and "recall number" in r.text
+    assert cli("recall", "list", "--json").json() == []
+
+
+def test_export_and_report_write_inside_the_working_directory_whatever_the_stored_number(
+    cli, session, tmp_path, monkeypatch
+):
+    case_id = _legacy_number(session, "../../escape")
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    assert cli("recall", "export", str(case_id), "--format", "csv").code == 0
+    assert cli("recall", "report", str(case_id)).code == 0
+    assert sorted(p.name for p in work.iterdir()) == ["_.._escape-fsma204.csv", "_.._escape-report.html"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        p.name for p in work.iterdir()
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "ascii_name"),
+    [
+        ('RC-1"; filename="evil.exe', "RC-1___filename__evil.exe-fsma204"),
+        ("RC-名前-1", "RC-__-1-fsma204"),
+        ("RC-1\r\nSet-Cookie: x=1", "RC-1__Set-Cookie__x_1-fsma204"),
+    ],
+)
+def test_fsma_downloads_name_their_file_safely_whatever_the_stored_number(
+    client, session, number, ascii_name
+):
+    case_id = _legacy_number(session, number)
+    for fmt in ("csv", "xlsx"):
+        r = client.get(f"/recalls/{case_id}/fsma204.{fmt}")
+        assert r.status_code == 200, r.text
+        header = r.headers["content-disposition"]
+        assert header.startswith(f"attachment; filename=\"{ascii_name}.{fmt}\"; filename*=UTF-8''")
+        assert header.count(";") == 2 and "set-cookie" not in r.headers

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from lotline.errors import Conflict, InvalidInput, InvalidStateTransition
-from lotline.recalls import notify
+from lotline.models import Customer, RecallCase, RecallCommunication
 from lotline.recalls import service as recalls
-from lotline.recalls.schemas import CaseIn, DraftIn, TargetIn, TransitionIn
+from lotline.recalls.flows import notify
+from lotline.recalls.schemas import CaseIn, DraftIn, RecordIn, TargetIn, TransitionIn
 from tests.builders import sign
 from tests.recalls.conftest import free_port
 
@@ -96,18 +98,18 @@ def test_a_claimed_notice_is_not_sent_again_unless_forced(session, world, notice
 def test_non_email_channels_are_recorded_by_hand_and_email_cannot_be(session, world, notices, smtp):
     comm = _comm(session, world, notices, "ALPHA")
     with pytest.raises(InvalidInput, match="sent over SMTP"):
-        recalls.record_communication(session, comm.id, recalls.RecordIn(status="sent"))
+        recalls.record_communication(session, comm.id, RecordIn(status="sent"))
     [phone] = recalls.draft_communications(
         session, notices[0].id, DraftIn(channel="phone", customers=["ALPHA"])
     )
     with pytest.raises(InvalidInput, match="goes by phone"):
         notify.send_email(phone.id)
-    recalls.record_communication(session, phone.id, recalls.RecordIn(status="failed", reference="no answer"))
+    recalls.record_communication(session, phone.id, RecordIn(status="failed", reference="no answer"))
     assert phone.status == "failed" and phone.external_ref == "failed: no answer"
-    recalls.record_communication(session, phone.id, recalls.RecordIn(status="sent", reference="call #12"))
+    recalls.record_communication(session, phone.id, RecordIn(status="sent", reference="call #12"))
     assert phone.status == "sent" and phone.sent_at is not None
     with pytest.raises(InvalidStateTransition, match="already recorded as sent"):
-        recalls.record_communication(session, phone.id, recalls.RecordIn(status="sent"))
+        recalls.record_communication(session, phone.id, RecordIn(status="sent"))
 
 
 def test_a_customer_without_email_fails_clearly(session, world, notices, smtp):
@@ -153,7 +155,9 @@ def test_smtp_credentials_are_used_and_a_refused_login_fails_the_notice(session,
         controller.stop()
 
 
-def test_bad_smtp_security_setting_is_named_and_leaves_the_notice_unclaimed(session, world, notices, monkeypatch):
+def test_bad_smtp_security_setting_is_named_and_leaves_the_notice_unclaimed(
+    session, world, notices, monkeypatch
+):
     monkeypatch.setenv("LOTLINE_SMTP_SECURITY", "ssl3")
     comm = _comm(session, world, notices, "ALPHA")
     with pytest.raises(InvalidInput, match="LOTLINE_SMTP_SECURITY must be one of none, starttls, tls"):
@@ -229,7 +233,9 @@ def test_a_bad_ca_file_is_named_and_leaves_the_notice_unclaimed(
     comm = _comm(session, world, notices, "ALPHA")
     for ca_file in (str(tmp_path / "missing.pem"), str(not_pem)):
         monkeypatch.setenv("LOTLINE_SMTP_CA_FILE", ca_file)
-        with pytest.raises(InvalidInput, match="LOTLINE_SMTP_CA_FILE .* cannot be read as PEM CA certificates"):
+        with pytest.raises(
+            InvalidInput, match="LOTLINE_SMTP_CA_FILE .* cannot be read as PEM CA certificates"
+        ):
             notify.send_email(comm.id)
         session.refresh(comm)
         assert (comm.status, comm.external_ref) == ("draft", None)
@@ -243,3 +249,49 @@ def test_a_bad_smtp_port_is_named_and_leaves_the_notice_unclaimed(session, world
         notify.send_email(comm.id)
     session.refresh(comm)
     assert (comm.status, comm.external_ref) == ("draft", None)
+
+
+def test_line_breaks_in_names_and_numbers_never_reach_the_headers_and_a_bad_address_fails_alone(
+    session, world, notices, smtp
+):
+    case = notices[0]
+    # Data as it may sit in the database already (older versions accepted it).
+    session.execute(
+        sa.update(Customer).where(Customer.code == "ALPHA").values(name="Alpha\r\nBcc: spy@attacker.example")
+    )
+    session.execute(
+        sa.update(Customer)
+        .where(Customer.code == "BETA")
+        .values(contact_email="beta@example.com\r\nRCPT TO:<spy@attacker.example>")
+    )
+    session.execute(
+        sa.update(RecallCase)
+        .where(RecallCase.id == case.id)
+        .values(recall_number="RC-9\nBcc: spy@attacker.example")
+    )
+    alpha_notice = _comm(session, world, notices, "ALPHA")
+    session.execute(
+        sa.update(RecallCommunication)
+        .where(RecallCommunication.id == alpha_notice.id)
+        .values(subject="URGENT product recall\r\nBcc: spy@attacker.example")
+    )
+    session.flush()
+    results = notify.send_pending(case.id)
+    by_code = {r.customer_code: r for r in results}
+    assert [r.customer_code for r in results] == ["ALPHA", "BETA", "DELTA"]  # the batch went on
+    assert (by_code["ALPHA"].status, by_code["DELTA"].status) == ("sent", "sent")
+    assert by_code["BETA"].status == "failed"
+    assert "customer BETA's contact email" in by_code["BETA"].error
+    assert "not a valid email address" in by_code["BETA"].error
+    beta = _comm(session, world, notices, "BETA")
+    session.refresh(beta)
+    assert beta.status == "failed" and beta.external_ref.startswith("failed: customer BETA's contact email")
+    assert len(smtp.messages) == 2
+    for msg in smtp.messages:
+        assert msg["Bcc"] is None and "spy@attacker.example" not in msg.get_all("To")[0].split("<")[-1]
+        assert all("\n" not in v and "\r" not in v for v in msg.values())
+    alpha = next(m for m in smtp.messages if "alpha@example.com" in m["To"])
+    assert alpha["To"] == '"Alpha Bcc: spy@attacker.example" <alpha@example.com>'
+    assert alpha["X-Lotline-Recall"] == "RC-9 Bcc: spy@attacker.example"
+    assert alpha["Subject"] == "URGENT product recall Bcc: spy@attacker.example"
+    assert smtp.recipients == [["alpha@example.com"], ["delta@example.com"]]

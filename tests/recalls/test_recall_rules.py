@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from pydantic import ValidationError
 
 from lotline.errors import Conflict, DuplicateKey, InvalidInput, InvalidStateTransition, NotFound
 from lotline.recalls import service as recalls
-from lotline.recalls.schemas import ActionIn, ActionRun, CaseIn, RunIn, TargetIn, TransitionIn
+from lotline.recalls.schemas import ActionIn, ActionRun, CaseIn, DraftIn, RunIn, TargetIn, TransitionIn
 from lotline.types import utcnow
 from tests.builders import at, make_location, sign
 
@@ -102,10 +103,10 @@ def test_runs_refuse_bad_input(session, world):
     with pytest.raises(ValidationError):
         RunIn(max_depth=-1)
     with pytest.raises(InvalidInput, match="no computed trace run"):
-        recalls.draft_communications(session, case.id, recalls.DraftIn())
+        recalls.draft_communications(session, case.id, DraftIn())
     run = recalls.compute_run(session, case.id)  # a draft case may be traced before it is initiated
     with pytest.raises(NotFound, match="unknown trace run"):
-        recalls.diff_runs(session, run.id, recalls.uuid.uuid4())
+        recalls.diff_runs(session, run.id, uuid.uuid4())
 
 
 def test_actions_need_an_active_case_and_follow_their_lifecycle(session, world):
@@ -143,7 +144,7 @@ def test_actions_need_an_active_case_and_follow_their_lifecycle(session, world):
     with pytest.raises(InvalidStateTransition, match="closed; only active"):
         recalls.plan_action(session, case.id, ActionIn(action_type="block_lot", lot="F-2"))
     with pytest.raises(NotFound, match="unknown recall action"):
-        recalls.run_action(session, recalls.uuid.uuid4())
+        recalls.run_action(session, uuid.uuid4())
 
 
 def test_action_inputs_are_checked(session, world):

@@ -50,3 +50,28 @@ def test_repeated_values_render_alike_and_odd_values_still_render():
         [True, 1, "x"],
         ["[1, 2]", 1, "x"],
     ]
+
+
+def test_the_sheet_is_streamed_to_the_output_while_rows_are_still_coming():
+    out = io.BytesIO()
+    written_before_the_end: list[int] = []
+
+    def rows():
+        for n in range(20_000):
+            if n == 19_999:
+                written_before_the_end.append(out.tell())
+            yield [n, f"lot {n}", Decimal(n) / 4]
+
+    xlsx.write_to(out, ["n", "lot", "qty"], rows())
+    # Most of the sheet was compressed into the output before the last row was even produced.
+    assert written_before_the_end[0] > len(out.getvalue()) // 2
+    ws = _read(out.getvalue())
+    assert ws.max_row == 20_001 and ws["B20001"].value == "lot 19999" and ws["C3"].value == 0.25
+
+
+def test_values_stay_right_when_the_cell_cache_starts_over(monkeypatch):
+    monkeypatch.setattr(xlsx, "_CACHE_LIMIT", 3)
+    rows = [[n % 5, f"v{n % 7}", True if n % 2 else 1] for n in range(40)]
+    ws = _read(xlsx.write(["a", "b", "c"], rows))
+    assert [[c.value for c in r] for r in ws.iter_rows(min_row=2)] == rows
+    assert [type(c.value) for c in next(ws.iter_rows(min_row=2, max_row=3))] == [int, str, int]

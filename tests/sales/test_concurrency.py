@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from lotline import db
 from lotline.errors import InsufficientQuantity, LotNotReleased, OverShipment
+from lotline.inventory import service as inventory
 from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatusChange
 from lotline.models import InventoryBalance, Item, Location, Lot, SalesOrderShipment, SalesOrderShipmentLine
@@ -196,16 +197,16 @@ def test_two_multi_line_postings_taking_items_in_opposite_order_both_post(
             production.create_work_order(s, WorkOrderIn(number=number, item="BREAD", planned_quantity=D(1)))
 
     first_line_done, go_on = threading.Event(), threading.Event()
-    real = lots_service.released_candidates
+    real = inventory.outbound_lots
 
-    def paused(session, item, location, at, *, lock):
-        result = real(session, item, location, at, lock=lock)
+    def paused(*args, **kw):
+        result = real(*args, **kw)
         if threading.current_thread().name == "posting-1" and not first_line_done.is_set():
             first_line_done.set()
             go_on.wait(TIMEOUT)
         return result
 
-    monkeypatch.setattr(lots_service, "released_candidates", paused)
+    monkeypatch.setattr(inventory, "outbound_lots", paused)
     one = Racer(lambda s: post(s, "SO-1", s.get(Item, bread.id), s.get(Item, flour.id)))
     one.name = "posting-1"
     two = Racer(lambda s: post(s, "SO-2", s.get(Item, flour.id), s.get(Item, bread.id)))

@@ -477,14 +477,3 @@ def test_a_trace_without_stock_is_five_statements_and_with_stock_six(session, wo
     f1 = lot(session, "F-1").id
     assert trace.trace(session, [f1], "both", with_stock=False).statements == 5
     assert trace.trace(session, [f1], "both").statements == 6
-
-
-def test_a_statement_whose_columns_differ_from_what_the_engine_unpacks_fails_loudly(session, world):
-    from lotline.trace import driver
-
-    receive(session, world["flour"], world["wh"], "F-1", 100)
-    f1 = lot(session, "F-1").id
-    columns = list(trace.LOTS_COLUMNS)
-    columns[1], columns[2] = columns[2], columns[1]
-    with pytest.raises(RuntimeError, match=r"lots\.sql returns columns"):
-        driver.fetch(session, "lots", {"lot_ids": [f1]}, columns)

@@ -15,18 +15,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
-from lotline import db
+from lotline import db, errors
 from lotline.auth import permissions
 from lotline.auth import service as auth_service
 from lotline.auth.service import Principal
-from lotline.db import read_snapshot, transaction
+from lotline.db import read_snapshot, retry, transaction
 from lotline.errors import Unauthenticated
 
 SESSION_COOKIE = "lotline_session"
@@ -160,3 +163,31 @@ SnapshotWriteSession = Annotated[Session, Depends(_snapshot_write_session, scope
 ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
 # Sign-in only: there is nobody yet to act as.
 AnonymousWriteSession = Annotated[Session, Depends(_anonymous_write_session, scope="function")]
+
+
+class RetryingRoute(APIRoute):
+    """Re-runs the whole request — dependencies, endpoint, commit — on a retryable conflict.
+
+    Each attempt gets its own exit stack for the function-scoped dependencies, so the attempt's
+    session is rolled back and closed (releasing its locks) before the next one starts, and a
+    conflict raised by the commit itself is retried too. The policy is ``lotline.db.retry``'s.
+    The body is read once and cached by Starlette's Request, so every attempt sees it.
+    """
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def retrying(request: Request) -> Response:
+            for attempt in range(retry.ATTEMPTS):
+                try:
+                    async with AsyncExitStack() as stack:
+                        request.scope["fastapi_function_astack"] = stack
+                        response = await handler(request)
+                    return response
+                except errors.ConcurrencyConflict as exc:
+                    if not retry.retryable(exc) or attempt == retry.ATTEMPTS - 1:
+                        raise
+                await asyncio.sleep(retry.delay(attempt))
+            raise AssertionError("unreachable")
+
+        return retrying

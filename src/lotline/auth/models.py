@@ -1,4 +1,4 @@
-"""SQLAlchemy mappings of the identity tables (migration 0021); mirror of the DDL, no behaviour."""
+"""SQLAlchemy mappings of the identity tables (migration 0022); mirror of the DDL, no behaviour."""
 
 from __future__ import annotations
 

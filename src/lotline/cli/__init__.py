@@ -20,3 +20,8 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="lotline")
     except (errors.LotlineError, ValidationError) as exc:
         sys.exit(report_error(exc))
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named (a socket, the OS): a bug to show
+            raise
+        # --input, --out, --svg, --out-dir: a path that cannot be read or written is bad input
+        sys.exit(report_error(errors.InvalidInput(f"cannot use {exc.filename!r}: {exc.strerror}")))

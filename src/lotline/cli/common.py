@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 
 import typer
 from pydantic import ValidationError
+from rich import markup
 from rich.console import Console
 from rich.table import Table
 
@@ -57,12 +59,22 @@ def format_validation_error(exc: ValidationError) -> str:
     return "invalid input: " + "; ".join(parts)
 
 
+def _safe(text: str) -> str:
+    """A message fit for a terminal: Rich markup escaped, control characters (which may come
+    from the user's input: CR, escape sequences) shown as escapes; newlines and tabs kept."""
+    shown = "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else ch.encode("unicode_escape").decode()
+        for ch in text
+    )
+    return markup.escape(shown)
+
+
 def report_error(exc: Exception) -> int:
     if isinstance(exc, ValidationError):
-        err_console.print(f"[red]error:[/] {format_validation_error(exc)}", highlight=False)
+        err_console.print(f"[red]error:[/] {_safe(format_validation_error(exc))}", highlight=False)
     else:
         code = getattr(exc, "code", "error")
-        err_console.print(f"[red]error ({code}):[/] {exc}", highlight=False)
+        err_console.print(f"[red]error ({code}):[/] {_safe(str(exc))}", highlight=False)
     return exit_code_for(exc)
 
 

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import get_args
 
 import typer
 
 from lotline.catalog import service as catalog
 from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, lot_specs, print_json, read_input
 from lotline.cli.signing import PasswordStdinOpt, SignOpt, signature
-from lotline.db import read_snapshot, transaction
+from lotline.db import read_snapshot, retry, transaction
 from lotline.errors import InvalidInput
 from lotline.inventory import queries
 from lotline.inventory import service as inventory
 from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ReturnIn, ReversalIn, ScrapIn, TransferIn
 from lotline.lots import service as lots_service
-from lotline.lots.schemas import LotStatusChange
+from lotline.lots.schemas import LotStatus, LotStatusChange
 from lotline.models import Item, Location
 from lotline.types import utcnow
 
@@ -71,8 +72,8 @@ def _require(**flags) -> None:
 def _post(service_fn, schema, payload: dict, as_json: bool) -> None:
     """Validate a payload, post it in one transaction, print the movement."""
     data = schema.model_validate(payload)
-    with transaction() as s:
-        detail = _detail(s, service_fn(s, data))
+    # retried whole on a deadlock or serialization failure (lotline.db.retry)
+    detail = retry.run_transaction(lambda s: _detail(s, service_fn(s, data)))
     _show_posted(detail, as_json)
 
 
@@ -216,6 +217,18 @@ def stock(
     emit(rows, STOCK_COLUMNS, as_json=as_json, title="On hand")
 
 
+# the movement_type CHECK of inventory_movements (migration 0001)
+MOVEMENT_TYPES = (
+    "receipt", "transfer", "adjustment", "production_consume", "production_produce", "shipment", "scrap", "return"
+)
+
+
+def _check_choice(option: str, value: str | None, allowed: tuple[str, ...]) -> None:
+    # a filter on a value that cannot exist would silently list nothing
+    if value is not None and value not in allowed:
+        raise InvalidInput(f"{option} {value!r} is unknown; one of: {', '.join(allowed)}")
+
+
 LOT_COLUMNS = ["sku", "lot_code", "status", "vendor_lot_code", "received_at", "manufactured_at", "expires_at"]
 
 
@@ -227,6 +240,7 @@ def lot_list(
     as_json: bool = JsonOpt,
 ) -> None:
     """List lots."""
+    _check_choice("--status", status, get_args(LotStatus))
     with read_snapshot() as s:
         item_id = catalog.resolve(s, Item, item).id if item else None
         rows = [lots_service.lot_row(lot, sku) for lot, sku in lots_service.list_lots(s, item_id=item_id, status=status, limit=limit)]
@@ -300,6 +314,7 @@ def movement_list(
     as_json: bool = JsonOpt,
 ) -> None:
     """Latest movements."""
+    _check_choice("--type", movement_type, MOVEMENT_TYPES)
     with read_snapshot() as s:
         rows = queries.list_movements(s, limit=limit, movement_type=movement_type)
     emit(rows, ["id", "movement_type", "status", "occurred_at", "external_ref", "lines"], as_json=as_json, title="Movements")
@@ -333,6 +348,5 @@ def movement_reverse(
 ) -> None:
     """Post the exact opposite of a movement (receipts, transfers, adjustments, scrap, returns)."""
     data = ReversalIn(reason=reason, occurred_at=at)
-    with transaction() as s:
-        detail = _detail(s, inventory.reverse(s, _movement_id(movement_id), data))
+    detail = retry.run_transaction(lambda s: _detail(s, inventory.reverse(s, _movement_id(movement_id), data)))
     _show_posted(detail, as_json)

@@ -7,7 +7,7 @@ from datetime import datetime
 import typer
 
 from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, print_json, read_input, split_spec
-from lotline.db import read_snapshot, transaction
+from lotline.db import read_snapshot, retry, transaction
 from lotline.errors import InvalidInput
 from lotline.inventory import queries
 from lotline.production import service
@@ -68,10 +68,12 @@ def execute(
         if ref:
             payload["external_ref"] = ref
     data = ExecutionIn.model_validate(payload)
-    with transaction() as s:
+    def post(s):
         done = service.execute(s, number, data)
         details = [queries.movement_detail(s, p.movement.id) for p in (done.consumed, done.produced) if p]
-        execution_id = done.execution.id
+        return done, details, done.execution.id
+
+    done, details, execution_id = retry.run_transaction(post)
     if as_json:
         print_json({"execution_id": execution_id, "replayed": done.replayed, "movements": details})
         return

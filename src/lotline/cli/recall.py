@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import get_args
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,12 +15,14 @@ from lotline.cli.common import JsonOpt, console, emit, print_json
 from lotline.cli.signing import PasswordStdinOpt, SignOpt, signature
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
-from lotline.recalls import drill as drill_mod
-from lotline.recalls import notify, service
+from lotline.recalls import service
+from lotline.recalls.flows import drill as drill_mod
+from lotline.recalls.flows import notify
 from lotline.recalls.schemas import (
     ActionIn,
     ActionRun,
     CaseIn,
+    CaseStatus,
     CaseUpdate,
     DraftIn,
     RecordIn,
@@ -26,7 +30,7 @@ from lotline.recalls.schemas import (
     TargetIn,
     TransitionIn,
 )
-from lotline.reports import fsma204, recall_report
+from lotline.reports import files, fsma204, recall_report
 
 app = typer.Typer(
     help="Recalls: cases, trace runs, actions, customer notices, exports.", no_args_is_help=True
@@ -53,7 +57,9 @@ def _case_row(case) -> dict:
 
 @app.command("create")
 def create(
-    number: str = typer.Option(None, "--number", help="Recall number; default RC-<year>-<nnnn>."),
+    number: str = typer.Option(
+        None, "--number", help="Recall number (ASCII letters, digits, . _ -); default RC-<year>-<nnnn>."
+    ),
     severity: str = typer.Option(None, help="low | medium | high | critical"),
     summary: str = typer.Option(None, help="What is recalled and why."),
     notes: str = typer.Option(None),
@@ -66,6 +72,8 @@ def create(
 ) -> None:
     """Open a recall case (draft), optionally with targets, optionally initiated."""
     data = CaseIn(recall_number=number, severity=severity, summary=summary, notes=notes)
+    if sign is not None and not activate:
+        raise InvalidInput("--sign signs the activation: give it with --activate")
     signed = signature(sign, password_stdin) if activate else None
     with transaction() as s:
         case = service.create_case(s, data)
@@ -84,6 +92,8 @@ def list_(
     status: str = typer.Option(None, help="draft | active | closed | canceled"), as_json: bool = JsonOpt
 ) -> None:
     """List recall cases, newest first."""
+    if status is not None and status not in get_args(CaseStatus):  # would silently list nothing
+        raise InvalidInput(f"--status {status!r} is unknown; one of: {', '.join(get_args(CaseStatus))}")
     with read_snapshot() as s:
         rows = [_case_row(c) for c in service.list_cases(s, status=status)]
     emit(rows, CASE_COLUMNS, as_json=as_json)
@@ -200,9 +210,7 @@ def target_remove(case: str, target_id: str, reason: str = typer.Option(None, he
     console.print("[green]removed[/]")
 
 
-def _uuid(text: str, what: str):
-    import uuid
-
+def _uuid(text: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
@@ -542,6 +550,10 @@ def effectiveness(case: str, as_json: bool = JsonOpt) -> None:
 
 
 def _write(out: str | None, payload: bytes | str, default_name: str) -> None:
+    """Write to ``--out`` (the user's choice of path) or to ``default_name`` in the working directory.
+
+    ``default_name`` comes from ``reports.files.export_name``: one safe file name, no directories.
+    """
     data = payload.encode() if isinstance(payload, str) else payload
     if out == "-":
         sys.stdout.buffer.write(data)
@@ -567,7 +579,7 @@ def export(
         number = service.find_case(s, case).recall_number
         table = fsma204.rows(service.fsma_events(s, case, run))
     payload = fsma204.to_csv(table) if fmt == "csv" else fsma204.to_xlsx(table, title=f"FSMA 204 {number}")
-    _write(out, payload, f"{number}-fsma204.{fmt}")
+    _write(out, payload, files.export_name(number, "fsma204", fmt))
 
 
 @app.command("report")
@@ -584,7 +596,7 @@ def report(
     with read_snapshot() as s:
         data = service.report_data(s, case)
     payload = recall_report.to_html(data) if fmt == "html" else recall_report.to_json(data)
-    _write(out, payload, f"{data['case']['recall_number']}-report.{fmt}")
+    _write(out, payload, files.export_name(data["case"]["recall_number"], "report", fmt))
 
 
 @app.command("mock")

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import typer
 
 from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, print_json, read_input, split_spec
-from lotline.db import read_snapshot, transaction
+from lotline.db import read_snapshot, retry, transaction
 from lotline.errors import InvalidInput
 from lotline.inventory import queries
 from lotline.sales import service
@@ -78,10 +78,11 @@ def ship(
         if ref:
             payload["external_ref"] = ref
     data = ShipmentIn.model_validate(payload)
-    with transaction() as s:
+    def post(s):
         shipped = service.ship(s, number, data)
-        shipment_id = shipped.shipment.id
-        detail = queries.movement_detail(s, shipped.posted.movement.id)
+        return shipped, shipped.shipment.id, queries.movement_detail(s, shipped.posted.movement.id)
+
+    shipped, shipment_id, detail = retry.run_transaction(post)
     if as_json:
         print_json({"sales_order_shipment_id": shipment_id, "replayed": shipped.replayed, "movement": detail})
         return

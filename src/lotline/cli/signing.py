@@ -11,6 +11,7 @@ import typer
 
 from lotline.auth.schemas import SignatureIn
 from lotline.cli.users import read_password
+from lotline.errors import InvalidInput
 
 SignOpt = typer.Option(
     None, "--sign", help="Sign this step: approved | reviewed | responsible (your password is asked again)."
@@ -18,7 +19,12 @@ SignOpt = typer.Option(
 PasswordStdinOpt = typer.Option(False, "--password-stdin", help="Read the signing password from stdin.")
 
 
+MEANINGS = ("approved", "reviewed", "responsible")
+
+
 def signature(meaning: str | None, password_stdin: bool) -> SignatureIn | None:
     if meaning is None:
         return None
+    if meaning not in MEANINGS:  # before asking for a password
+        raise InvalidInput(f"--sign must be one of {', '.join(MEANINGS)}, not {meaning!r}")
     return SignatureIn(meaning=meaning, password=read_password(password_stdin, "Signing password", confirm=False))

@@ -47,6 +47,10 @@ def translate(exc: sa.exc.DBAPIError) -> errors.LotlineError | None:
     if sqlstate in ("23514", "23502"):
         msg = CONSTRAINT_MESSAGES.get(constraint, f"value violates constraint {constraint}")
         return errors.RuleViolation(msg, constraint=constraint)
+    if isinstance(exc, sa.exc.DataError) and sqlstate is None:
+        # refused by the driver before it reached the server: a value PostgreSQL cannot hold
+        # (a NUL byte in text, an integer beyond bigint) in a lookup or filter the schemas never saw
+        return errors.InvalidInput(f"invalid value: {str(orig).strip().splitlines()[0]}")
     if sqlstate in ("22003", "22P02", "22007", "22008", "22001"):
         return errors.InvalidInput(f"invalid value: {str(orig).strip().splitlines()[0]}")
     if sqlstate == "42P01":

@@ -1,7 +1,8 @@
 """A stored run's snapshots as CSV: one row per KPI and dimension, ids and human keys side by side.
 
 Pure: takes the rows ``queries.snapshots`` returned, touches no database. Values print in full
-(``Decimal`` ``:f``); a NULL value prints empty with its reason in ``null_reason``.
+(``Decimal`` ``:f``); a NULL value prints empty with its reason in ``null_reason``. Text cells go
+through ``reports.csv_safe`` (no spreadsheet formula injection).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 
 from lotline.kpis.queries import SnapshotRow
+from lotline.reports import csv_safe
 
 CSV_COLUMNS = [
     "run_id",
@@ -37,7 +39,9 @@ def to_csv(run_id: uuid.UUID | str, rows: Iterable[SnapshotRow]) -> str:
     w.writerow(CSV_COLUMNS)
     for s in rows:
         d = s.dimensions
-        w.writerow(
+        # SKUs, location and customer codes come from users: no cell may reach a spreadsheet as a
+        # formula (numbers, negative ones included, stay numbers).
+        cells = (
             [
                 str(run_id),
                 s.kpi_name,
@@ -54,4 +58,5 @@ def to_csv(run_id: uuid.UUID | str, rows: Iterable[SnapshotRow]) -> str:
                 "" if s.denominator is None else f"{s.denominator:f}",
             ]
         )
+        w.writerow([csv_safe.value_cell(c) for c in cells])
     return buf.getvalue()

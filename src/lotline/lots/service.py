@@ -4,7 +4,8 @@ Invariants kept here:
 - a lot belongs to exactly one item and its code is unique per item (spec invariant 1 is checked
   by the posting service against this);
 - expiry defaults to (manufactured or received) + the item's shelf life;
-- status changes follow STATUS_TRANSITIONS; a consumed lot is final.
+- status changes follow STATUS_TRANSITIONS; a consumed lot is final, and only a lot without stock
+  becomes consumed (refused otherwise: scrap the stock first).
 
 Raises: NotFound, InvalidInput (lot code matching several items), InvalidStateTransition.
 """
@@ -26,6 +27,7 @@ from lotline.errors import DuplicateKey, InvalidInput, InvalidStateTransition, N
 from lotline.lots.allocation import Candidate
 from lotline.lots.schemas import LotStatusChange, NewLot
 from lotline.models import InventoryBalance, Item, Location, Lot
+from lotline.types import fmt_qty
 
 STATUS_TRANSITIONS: dict[str, set[str]] = {
     "active": {"quarantine", "blocked", "expired", "consumed"},
@@ -117,6 +119,23 @@ def change_status(session: Session, lot: Lot, change: LotStatusChange, *, sign_r
             lot_code=lot.lot_code,
             status=lot.status,
         )
+    if change.status == "consumed":
+        # Consumed is final (no movement adds to it again), so stock on hand would be frozen in
+        # the ledger for ever: it must be used, shipped or scrapped first.
+        stocked = session.execute(
+            sa.select(Location.code, InventoryBalance.quantity)
+            .join(Location, Location.id == InventoryBalance.location_id)
+            .where(InventoryBalance.lot_id == lot.id, InventoryBalance.quantity != 0)
+            .order_by(Location.code)
+        ).all()
+        if stocked:
+            where = ", ".join(f"{fmt_qty(q)} at {code}" for code, q in stocked)
+            raise InvalidStateTransition(
+                f"lot {lot.lot_code} still has stock ({where}); consume, ship or scrap it before "
+                "marking the lot consumed",
+                lot_code=lot.lot_code,
+                status=lot.status,
+            )
     what = f"changing lot {lot.lot_code} from {lot.status} to {change.status}"
     audit.require_reason(session, change.reason, what)
     release = change.status == RELEASED and lot.status in ("quarantine", "blocked") and sign_release

@@ -117,12 +117,14 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
 
     consumed = None
     if data.consume:
-        inventory.lock_stock(session, [(items[ln.item].id, locations[ln.location].id) for ln in data.consume])
+        stock = inventory.lock_stock(
+            session, [(items[ln.item].id, locations[ln.location].id) for ln in data.consume]
+        )
         lines = []
         for n, ln in enumerate(data.consume, start=1):
             item, location = items[ln.item], locations[ln.location]
             taken = inventory.outbound_lots(
-                session, item, location, ln.quantity, ln.lots, occurred_at, context=f"consume line {n}"
+                session, item, location, ln.quantity, ln.lots, occurred_at, context=f"consume line {n}", stock=stock
             )
             lines.append(inventory.Line(item, location, -ln.quantity, taken))
         consumed = inventory.post_movement(session, "production_consume", occurred_at, lines, notes=wo.number)

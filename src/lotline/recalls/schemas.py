@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from lotline.auth.schemas import SignatureIn
 from lotline.types import Code, Input, Ref, Text, Timestamp, Uom
@@ -18,11 +19,28 @@ Channel = Literal["email", "phone", "letter", "portal"]
 
 LOT_ACTIONS = ("block_lot", "quarantine_lot", "scrap_lot", "restock_lot")
 
+# A recall number names files and downloads (``<number>-fsma204.csv``) and goes into email headers,
+# so it is plain ASCII: letters, digits and . _ - inside, a letter or digit at each end (RC-2026-0001,
+# F-0123-2026). No path separators, dots-only names, spaces, quotes or control characters.
+_RECALL_NUMBER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?")
+
+
+def _recall_number(value: str) -> str:
+    if not _RECALL_NUMBER.fullmatch(value):
+        raise ValueError(
+            f"recall number {value!r} must be 1-64 ASCII letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit (e.g. RC-2026-0001)"
+        )
+    return value
+
+
+RecallNumber = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_recall_number)]
+
 
 class CaseIn(Input):
     """A new recall case; the number is generated (RC-<year>-<nnnn>) unless given."""
 
-    recall_number: Code | None = None
+    recall_number: RecallNumber | None = None
     severity: Severity | None = None
     summary: Text | None = None
     notes: Text | None = None

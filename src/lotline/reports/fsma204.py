@@ -6,7 +6,7 @@ reference), product description, quantity and unit of measure, location, immedia
 (receiving) or immediate subsequent recipient (shipping), reference document type and number.
 A transformation lists each input lot on its own row (same output lot, event and document).
 
-Pure functions over the rows gathered by ``recalls.service.fsma_events``; no database access.
+Pure functions over the rows gathered by ``reports.recall_data.fsma_events``; no database access.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lotline.perf import no_gc_pauses
-from lotline.reports import xlsx
+from lotline.reports import csv_safe, xlsx
 
 COLUMNS: list[tuple[str, str]] = [
     ("event_type", "Event type"),
@@ -127,7 +127,7 @@ def rows(events: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[Row]:
 def _text(value: Any) -> str:
     kind = type(value)
     if kind is str:
-        return value
+        return csv_safe.cell(value)
     if value is None:
         return ""
     if kind is Decimal:
@@ -137,7 +137,7 @@ def _text(value: Any) -> str:
 
 @no_gc_pauses()
 def to_csv(table: Sequence[Row]) -> str:
-    """CSV (RFC 4180, header row of human column names)."""
+    """CSV (RFC 4180, header row of human column names); text cells never start a formula (csv_safe)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([label for _, label in COLUMNS])

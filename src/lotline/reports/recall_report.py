@@ -1,7 +1,7 @@
 """The recall report (HTML and JSON): case, timeline, targets, impacted lots and customers, actions,
 communications and the effectiveness summary (21 CFR 7.53 status report).
 
-Pure functions over the dict gathered by ``recalls.service.report_data``; no database access.
+Pure functions over the dict gathered by ``reports.recall_data.report_data``; no database access.
 """
 
 from __future__ import annotations

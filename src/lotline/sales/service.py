@@ -158,7 +158,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
                 open=str(info["open"]),
             )
 
-    inventory.lock_stock(
+    stock = inventory.lock_stock(
         session,
         [(lines_by_no[ln.line_no]["line"].item_id, locations[ln.location].id) for ln in data.lines],
     )
@@ -167,7 +167,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         order_line = lines_by_no[ln.line_no]["line"]
         item, location = items[order_line.item_id], locations[ln.location]
         taken = inventory.outbound_lots(
-            session, item, location, ln.quantity, ln.lots, shipped_at, context=f"shipment line {n}"
+            session, item, location, ln.quantity, ln.lots, shipped_at, context=f"shipment line {n}", stock=stock
         )
         lines.append(inventory.Line(item, location, -ln.quantity, taken))
     posted = inventory.post_movement(

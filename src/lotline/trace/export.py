@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+from lotline.reports import csv_safe
 from lotline.trace import service as trace_service
 
 CSV_COLUMNS = [
@@ -120,4 +121,5 @@ def write_csv(result: trace_service.TraceResult, stream) -> None:
     writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in csv_rows(result):
-        writer.writerow({k: ("" if v is None else str(v)) for k, v in row.items()})
+        # Names and codes come from users: no cell may reach a spreadsheet as a formula.
+        writer.writerow({k: csv_safe.value_cell(v) for k, v in row.items()})

@@ -22,9 +22,11 @@ the size of the genealogy (five with ``with_stock=False``) — never one per lot
 6. the settings put back.
 
 The rooms: ``model`` (result types, JSON), ``validate`` (input checks), ``graph`` (depths, order,
-cycles on lot numbers — pure), ``stock`` (receipts, on-hand, mass balance — pure), ``driver``
-(statements on the session's psycopg connection, columns checked by name) and this module, which
-runs the statements and assembles the result. The cyclic garbage collector is paused while the
+cycles on lot numbers — pure), ``stock`` (receipts, on-hand, mass balance — pure) and this module, which runs the
+statements through the one SQL runner (``lotline.db.sql``, bare tuples on the session's psycopg
+connection: tens of thousands of rows, and psycopg's C row loading costs several times less per
+row than SQLAlchemy Rows) and assembles the result. Rows are unpacked by the column names
+declared below; a test holds every statement's output to them. The cyclic garbage collector is paused while the
 result is built (``lotline.perf.no_gc_pauses``).
 
 Semantics:
@@ -56,11 +58,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lotline.db import local_settings
+from lotline.db import local_settings, sql
 from lotline.errors import NotFound
 from lotline.perf import no_gc_pauses
 from lotline.trace import graph
-from lotline.trace.driver import fetch, pipelined
 from lotline.trace.model import (
     ROLES,
     LotOnHand,
@@ -73,7 +74,7 @@ from lotline.trace.model import (
     TraceResult,
     format_quantity,
 )
-from lotline.trace.stock import STOCK_COLUMNS, LotInfo, build_stock
+from lotline.trace.stock import LotInfo, build_stock
 from lotline.trace.validate import (
     DIRECTIONS,
     MAX_DEPTH_LIMIT,
@@ -120,20 +121,27 @@ __all__ = [
 # stays in memory instead of spilling a sort to disk.
 TRACE_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0", "enable_mergejoin": "off", "work_mem": "64MB"}
 
-# Output columns of the statements, in order (the driver checks them against each result).
+# Output columns of the statements, in order (tests/trace/test_statements.py holds the .sql files to them).
 LOTS_COLUMNS = (
     "lot_id", "lot_code", "item_id", "sku", "item_name", "uom", "status", "vendor_lot_code",
     "expires_at", "manufactured_at", "received_at",
 )  # fmt: skip
 CLOSURE_COLUMNS = (
-    "kind", "ix", "child_ix", "id", "item_id", "lot_code", "sku", "item_name", "uom", "status",
-    "vendor_lot_code", "expires_at", "consumed_quantity", "produced_quantity", "occurred_at",
-    "downstream",
+    "kind", "id", "item_id", "lot_code", "sku", "item_name", "uom", "status", "vendor_lot_code",
+    "expires_at", "downstream", "parent_lot_id", "child_lot_id", "consumed_quantity",
+    "produced_quantity", "occurred_at",
 )  # fmt: skip
 SHIPMENTS_COLUMNS = (
     "sales_order_shipment_id", "sales_order_id", "sales_order_number", "customer_id",
     "customer_code", "customer_name", "shipped_at", "lot_no", "quantity",
 )  # fmt: skip
+
+
+_PKG = "lotline.trace"
+
+
+def _rows(session: Session, name: str, params: dict) -> list[tuple]:
+    return sql.rows(session, sql.load_sql(_PKG, name), params, kind="tuple")
 
 
 def resolve_lot(session: Session, ref: str | uuid.UUID, *, item: str | None = None):
@@ -165,11 +173,11 @@ def trace(
     as_of = validate_as_of(as_of)
     max_depth = validate_max_depth(max_depth)
     when = as_of if as_of is not None else utcnow()
-    # The statements below go through the raw driver cursor, which does not autoflush: make the
+    # The statements below go through the runner (the raw driver cursor), which does not autoflush: make the
     # caller's pending changes (a status just set, a posting just made) visible to the trace.
     session.flush()
 
-    found = {row[0] for row in fetch(session, "lots", {"lot_ids": list(start)}, LOTS_COLUMNS)}
+    found = {row[0] for row in _rows(session, "lots", {"lot_ids": list(start)})}
     missing = [x for x in start if x not in found]
     if missing:
         raise NotFound(
@@ -192,7 +200,7 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
     }
     if max_depth is not None:
         params["max_depth"] = max_depth
-    rows = fetch(session, "closure" if max_depth is None else "closure_bounded", params, CLOSURE_COLUMNS)
+    rows = _rows(session, "closure" if max_depth is None else "closure_bounded", params)
     statements = 1
     # the lots (kind 0) come first, in number order, then the edges
     n = 0
@@ -201,11 +209,13 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
             break
         n += 1
     # the start lots are always reached (both walks begin with them), so n > 0
-    (_, _, _, lot_id, item_id, lot_code, sku, item_name, uom, status, vendor_lot_code, expires_at,
-     _, _, _, downstream) = zip(*rows[:n], strict=True)  # fmt: skip
-    start_ints = {x.int for x in start}  # int hashing is C; UUID.__hash__ is Python
-    is_target = [x.int in start_ints for x in lot_id]
-    start_no = [i for i in range(n) if is_target[i]]
+    (_, lot_id, item_id, lot_code, sku, item_name, uom, status, vendor_lot_code, expires_at, downstream,
+     *_) = zip(*rows[:n], strict=True)  # fmt: skip
+    number = {x.int: i for i, x in enumerate(lot_id)}  # int hashing is C; UUID.__hash__ is Python
+    start_no = sorted(number[x.int] for x in start)
+    is_target = [False] * n
+    for i in start_no:
+        is_target[i] = True
 
     # Shipments of the targets and of downstream lots, listed in (sku, lot_id) order so that the
     # statement's lot position orders rows like the trace does. The statement is sent now and
@@ -213,14 +223,15 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
     shipped = [i for i in range(n) if is_target[i] or downstream[i]]
     shipped.sort(key=lambda i: (sku[i], lot_id[i].int))
     ship_params = {"lot_ids": [lot_id[i] for i in shipped], "as_of": when}
-    with pipelined(session, "shipments", ship_params, SHIPMENTS_COLUMNS) as shipment_rows:
+    with sql.pipelined(session, sql.load_sql(_PKG, "shipments"), ship_params, kind="tuple") as shipment_rows:
         children: list[list[int]] = [[] for _ in range(n)]
         parents: list[list[int]] = [[] for _ in range(n)]
         successors: list[list[int]] = [[] for _ in range(n)]
         edges: list[TraceEdge] = []
         make_edge = TraceEdge._make
         previous = None
-        for kind, p, c, execution_id, *_, consumed, produced, occurred_at, _downstream in rows[n:]:
+        for kind, execution_id, *_, parent, child, consumed, produced, occurred_at in rows[n:]:
+            p, c = number[parent.int], number[child.int]
             if kind == 1:
                 children[p].append(c)
             else:
@@ -231,7 +242,7 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
                 continue
             previous = key
             successors[p].append(c)
-            edges.append(make_edge((lot_id[p], lot_id[c], execution_id, consumed, produced, occurred_at)))
+            edges.append(make_edge((parent, child, execution_id, consumed, produced, occurred_at)))
 
         down = graph.min_depths(start_no, children, max_depth) if direction != "backward" else [-1] * n
         up = graph.min_depths(start_no, parents, max_depth) if direction != "forward" else [-1] * n
@@ -252,10 +263,12 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
         make_shipment = TracedShipment._make
         shipments = []
         append = shipments.append
+        head: tuple = ()
         for sid, oid, number, cid, ccode, cname, shipped_at, lot_no, quantity in shipment_rows():
+            if sid is not None:  # the first row of a shipment's run; the others repeat it
+                head = (sid, oid, number, cid, ccode, cname, shipped_at)
             s_lot_id, s_item_id, s_sku, s_uom = by_position[lot_no]
-            append(make_shipment((sid, oid, number, cid, ccode, cname, shipped_at, s_lot_id, s_item_id, s_sku,
-                                  quantity, s_uom)))  # fmt: skip
+            append(make_shipment((*head, s_lot_id, s_item_id, s_sku, quantity, s_uom)))
     statements += 1
 
     receipts: list[TracedReceipt] = []
@@ -266,7 +279,7 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
             lot_id[i]: LotInfo(lot_code[i], sku[i], status[i], uom[i], vendor_lot_code[i]) for i in range(n)
         }
         stock_params = {"lot_ids": list(lot_id), "as_of": when, "with_balances": not as_of_requested}
-        stock_rows = fetch(session, "stock", stock_params, STOCK_COLUMNS)
+        stock_rows = _rows(session, "stock", stock_params)
         statements += 1
         receipts, on_hand, balances = build_stock(stock_rows, infos, as_of_requested=as_of_requested)
 

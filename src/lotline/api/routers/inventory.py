@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from lotline.api.deps import ReadSession, WriteSession, require
+from lotline.api.deps import ReadSession, RetryingRoute, WriteSession, require
 from lotline.catalog import service as catalog
 from lotline.inventory import queries
 from lotline.inventory import service as inventory
@@ -17,7 +17,7 @@ from lotline.lots.schemas import LotStatusChange
 from lotline.models import Item, Location
 from lotline.serialize import to_jsonable
 
-router = APIRouter(tags=["inventory"])
+router = APIRouter(tags=["inventory"], route_class=RetryingRoute)  # postings retry conflicts
 
 
 def _posted(session, posted, response: Response) -> dict:

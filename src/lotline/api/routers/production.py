@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from lotline.api.deps import ReadSession, WriteSession, require
+from lotline.api.deps import ReadSession, RetryingRoute, WriteSession, require
 from lotline.inventory import queries
 from lotline.production import service
 from lotline.production.schemas import ExecutionIn, WorkOrderIn
 from lotline.serialize import to_jsonable
 
-router = APIRouter(tags=["production"])
+router = APIRouter(tags=["production"], route_class=RetryingRoute)  # postings retry conflicts
 
 
 def _wo_out(wo) -> dict:

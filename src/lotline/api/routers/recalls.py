@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from lotline.api.deps import ReadSession, WriteSession, require
-from lotline.recalls import notify, service
+from lotline.errors import NotFound
+from lotline.recalls import service
+from lotline.recalls.flows import notify
 from lotline.recalls.schemas import (
     ActionIn,
     ActionRun,
@@ -20,7 +22,7 @@ from lotline.recalls.schemas import (
     TargetIn,
     TransitionIn,
 )
-from lotline.reports import fsma204, recall_report
+from lotline.reports import files, fsma204, recall_report
 from lotline.serialize import to_jsonable
 
 router = APIRouter(tags=["recalls"])
@@ -208,13 +210,11 @@ def effectiveness(ref: str, session: ReadSession) -> dict:
 
 @router.get("/recalls/{ref}/fsma204.{fmt}", response_class=Response, dependencies=[require("read")])
 def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = None) -> Response:
-    from lotline.errors import NotFound
-
     if fmt not in ("csv", "xlsx"):
         raise NotFound(f"no FSMA 204 export in format {fmt!r}; use .csv or .xlsx")
     number = service.find_case(session, ref).recall_number
     table = fsma204.rows(service.fsma_events(session, ref, run))
-    disposition = {"Content-Disposition": f'attachment; filename="{number}-fsma204.{fmt}"'}
+    disposition = {"Content-Disposition": files.content_disposition(files.export_name(number, "fsma204", fmt))}
     if fmt == "csv":
         return Response(fsma204.to_csv(table), media_type="text/csv; charset=utf-8", headers=disposition)
     return Response(
@@ -226,8 +226,6 @@ def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = N
 
 @router.get("/recalls/{ref}/report.{fmt}", response_class=Response, dependencies=[require("read")])
 def report(ref: str, fmt: str, session: ReadSession) -> Response:
-    from lotline.errors import NotFound
-
     if fmt not in ("html", "json"):
         raise NotFound(f"no recall report in format {fmt!r}; use .html or .json")
     data = service.report_data(session, ref)

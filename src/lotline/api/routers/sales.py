@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from lotline.api.deps import ReadSession, WriteSession, require
+from lotline.api.deps import ReadSession, RetryingRoute, WriteSession, require
 from lotline.inventory import queries
 from lotline.sales import service
 from lotline.sales.schemas import SalesOrderIn, ShipmentIn
 from lotline.serialize import to_jsonable
 
-router = APIRouter(tags=["sales"])
+router = APIRouter(tags=["sales"], route_class=RetryingRoute)  # postings retry conflicts
 
 
 def _order_out(session, order) -> dict:

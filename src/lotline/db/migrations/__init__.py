@@ -6,6 +6,8 @@ alembic.ini so an installed lotline can migrate its own database.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -13,9 +15,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import Engine
 
 from lotline.db import sql
+from lotline.errors import InvalidInput
 
 HERE = Path(__file__).parent
 
@@ -28,11 +33,27 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, target: str = "head") -> None:
-    command.upgrade(alembic_config(engine), target)
+    """Migrate up to ``target``; InvalidInput naming it when it is no revision of ours."""
+    with _known_target(target):
+        command.upgrade(alembic_config(engine), target)
 
 
 def downgrade(engine: Engine, target: str) -> None:
-    command.downgrade(alembic_config(engine), target)
+    """Migrate down to ``target`` (drops tables and their data); InvalidInput for an unknown one."""
+    with _known_target(target):
+        command.downgrade(alembic_config(engine), target)
+
+
+@contextmanager
+def _known_target(target: str) -> Iterator[None]:
+    # Alembic resolves the target before it touches the database, so nothing has changed yet.
+    try:
+        yield
+    except (CommandError, RevisionError) as exc:
+        raise InvalidInput(
+            f"unknown revision {target!r}: give a revision number 0001..{head()}, 'head' or 'base' ({exc})",
+            target=target,
+        ) from exc
 
 
 def current(engine: Engine) -> str | None:

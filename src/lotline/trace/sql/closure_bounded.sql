@@ -43,23 +43,19 @@ WITH RECURSIVE down(lot_id, depth) AS (
                                      HAVING min(depth) < %(max_depth)s::integer))
        AND e.occurred_at <= %(as_of)s::timestamptz
 )
-SELECT u.kind, u.ix, u.child_ix, u.id, u.item_id, u.lot_code, u.sku, u.item_name, u.uom, u.status,
-       u.vendor_lot_code, u.expires_at, u.consumed_quantity, u.produced_quantity, u.occurred_at,
-       u.downstream
+SELECT u.kind, u.id, u.item_id, u.lot_code, u.sku, u.item_name, u.uom, u.status,
+       u.vendor_lot_code, u.expires_at, u.downstream, u.parent_lot_id, u.child_lot_id,
+       u.consumed_quantity, u.produced_quantity, u.occurred_at
   FROM (
-    SELECT 0 AS kind, r.ix, NULL::integer AS child_ix, r.lot_id AS id, r.item_id, r.lot_code, r.sku,
-           r.item_name, r.uom, r.status, r.vendor_lot_code, r.expires_at,
-           NULL::numeric AS consumed_quantity, NULL::numeric AS produced_quantity,
-           NULL::timestamptz AS occurred_at, r.downstream, NULL::uuid AS parent_lot_id,
-           NULL::uuid AS child_lot_id
+    SELECT 0 AS kind, r.ix, r.lot_id AS id, r.item_id, r.lot_code, r.sku, r.item_name, r.uom,
+           r.status, r.vendor_lot_code, r.expires_at, r.downstream, NULL::uuid AS parent_lot_id,
+           NULL::uuid AS child_lot_id, NULL::numeric AS consumed_quantity,
+           NULL::numeric AS produced_quantity, NULL::timestamptz AS occurred_at
       FROM reached r
     UNION ALL
-    SELECT e.kind, p.ix, c.ix, e.work_order_execution_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           NULL, e.consumed_quantity, e.produced_quantity, e.occurred_at, NULL, e.parent_lot_id,
-           e.child_lot_id
+    SELECT e.kind, NULL, e.work_order_execution_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, e.parent_lot_id, e.child_lot_id, e.consumed_quantity, e.produced_quantity,
+           e.occurred_at
       FROM edges e
-      JOIN reached p ON p.lot_id = e.parent_lot_id
-      JOIN reached c ON c.lot_id = e.child_lot_id
   ) AS u
- ORDER BY u.kind > 0, CASE WHEN u.kind = 0 THEN u.ix END, u.occurred_at, u.parent_lot_id,
-          u.child_lot_id, u.id, u.kind
+ ORDER BY u.kind > 0, u.ix, u.occurred_at, u.parent_lot_id, u.child_lot_id, u.id, u.kind

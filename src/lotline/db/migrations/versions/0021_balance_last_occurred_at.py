@@ -1,4 +1,4 @@
-"""Users, roles, API tokens and web sessions.
+"""Balance rows know their latest ledger time, so only back-dated postings read the ledger.
 
 Revision ID: 0021
 Revises: 0020
@@ -15,8 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_sql("core/0021_users_and_credentials.sql")
+    run_sql("core/0021_balance_last_occurred_at.sql")
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE web_sessions, api_tokens, user_roles, users")
+    op.execute("ALTER TABLE inventory_balances DROP COLUMN last_occurred_at")

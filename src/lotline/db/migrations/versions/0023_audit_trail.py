@@ -1,21 +1,21 @@
 """The audit trail: append-only audit_log written by row triggers on every table of record.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 
 from alembic import op
 
 from lotline.db.migrations import run_sql
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    run_sql("core/0022_audit_trail.sql")
+    run_sql("core/0023_audit_trail.sql")
 
 
 def downgrade() -> None:

@@ -17,20 +17,27 @@ between 1 and 3 (when nobody knows whether the server accepted the message) bloc
 until someone checks the mail log and resends with ``force=True``. A failed notice may be resent.
 Status ``sent`` is only ever written after the server accepted the message.
 
+Names and numbers are data, not headers: every header value is made one line (``one_line``), and a
+notice whose customer has no contact email, or one that is not a single valid address, is marked
+failed at the claim with that reason; ``send_pending`` goes on with the next notice.
+
 Raises: NotFound, InvalidInput (not an email notice, bad SMTP settings), InvalidStateTransition
 (already sent, recall not active), Conflict (another sender holds the claim).
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from email import errors
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 
 import sqlalchemy as sa
 
@@ -38,7 +45,8 @@ from lotline import config
 from lotline.db import transaction
 from lotline.errors import Conflict, InvalidInput, InvalidStateTransition
 from lotline.models import Customer, RecallCommunication
-from lotline.recalls import service
+from lotline.recalls.cases import find_case
+from lotline.recalls.communications import find_communication
 from lotline.types import utcnow
 
 CLAIM = "sending "
@@ -57,6 +65,29 @@ class SendResult:
     error: str | None
 
 
+# Line breaks and other control characters (C0, DEL, C1, Unicode line/paragraph separators): a name
+# or number holding one would end the header and start another (header injection).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for a header: every run of control characters becomes one space."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def recipient(customer: Customer) -> Address:
+    """The To address of a customer; InvalidInput names a contact email that is not one address."""
+    addr = (customer.contact_email or "").strip()
+    try:
+        if _CONTROL.search(addr):
+            raise ValueError("it contains a line break or control character")
+        return Address(display_name=one_line(customer.name or ""), addr_spec=addr)
+    except (ValueError, IndexError, errors.HeaderParseError, errors.HeaderDefect) as exc:
+        raise InvalidInput(
+            f"customer {customer.code}'s contact email {addr!r} is not a valid email address ({exc})"
+        ) from None
+
+
 def build_message(
     settings: config.SmtpSettings,
     comm: RecallCommunication,
@@ -64,13 +95,17 @@ def build_message(
     recall_number: str,
     message_id: str,
 ) -> EmailMessage:
-    msg = EmailMessage()
+    """The notice as an email; every header value is made one line (names and numbers are data).
+
+    Raises InvalidInput when the customer's contact email is not a valid address.
+    """
+    msg = EmailMessage()  # email.policy.default: RFC 2047-encodes non-ASCII names and subjects
     msg["From"] = settings.sender
-    msg["To"] = formataddr((customer.name, customer.contact_email))
-    msg["Subject"] = comm.subject or f"Product recall {recall_number}"
+    msg["To"] = recipient(customer)
+    msg["Subject"] = one_line(comm.subject or f"Product recall {recall_number}")
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = message_id
-    msg["X-Lotline-Recall"] = recall_number
+    msg["X-Lotline-Recall"] = one_line(recall_number)
     msg.set_content(comm.body or "")
     return msg
 
@@ -142,10 +177,18 @@ def describe(exc: BaseException, settings: config.SmtpSettings) -> str:
     return f"SMTP delivery via {where} failed: {exc.__class__.__name__}: {exc}"
 
 
+def _fail_early(s, comm: RecallCommunication, code: str | None, reason: str) -> SendResult:
+    """Mark a notice failed before any SMTP conversation (it cannot be sent as it stands)."""
+    comm.status = "failed"
+    comm.external_ref = f"{FAILED}{reason}"[:2000]
+    s.flush()
+    return SendResult(comm.id, code, None, "failed", None, None, reason)
+
+
 def _claim(comm_id, force: bool, settings: config.SmtpSettings):
     with transaction() as s:
-        comm = service.find_communication(s, comm_id, lock=True)
-        case = service.find_case(s, comm.recall_case_id)
+        comm = find_communication(s, comm_id, lock=True)
+        case = find_case(s, comm.recall_case_id)
         if comm.channel != "email":
             raise InvalidInput(
                 f"notice {comm.id} goes by {comm.channel}; record its outcome with `lotline recall notice record`"
@@ -168,15 +211,13 @@ def _claim(comm_id, force: bool, settings: config.SmtpSettings):
         customer = s.get(Customer, comm.customer_id) if comm.customer_id else None
         code = customer.code if customer else None
         if customer is None or not customer.contact_email:
-            comm.status = "failed"
-            comm.external_ref = f"{FAILED}customer {code or '(none)'} has no contact email"
-            s.flush()
-            return None, SendResult(
-                comm.id, code, None, "failed", None, None, comm.external_ref[len(FAILED) :]
-            )
+            return None, _fail_early(s, comm, code, f"customer {code or '(none)'} has no contact email")
         domain = settings.sender.rpartition("@")[2] or "lotline.invalid"
         message_id = make_msgid(domain=domain)
-        msg = build_message(settings, comm, customer, case.recall_number, message_id)
+        try:
+            msg = build_message(settings, comm, customer, case.recall_number, message_id)
+        except InvalidInput as exc:  # this notice cannot be sent; the batch goes on
+            return None, _fail_early(s, comm, code, str(exc))
         claim = f"{CLAIM}{message_id} since {utcnow().isoformat(timespec='seconds')}"
         comm.external_ref = claim
         s.flush()
@@ -206,10 +247,11 @@ def send_email(
     try:
         deliver(settings, msg, context)
         accepted_at = utcnow()
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, ValueError) as exc:
+        # ValueError: e.g. a UnicodeError while smtplib encodes; recorded, never a claim left behind
         error = describe(exc, settings)
     with transaction() as s:
-        comm = service.find_communication(s, comm_id, lock=True)
+        comm = find_communication(s, comm_id, lock=True)
         if comm.external_ref != claim or comm.status == "sent":
             # Someone forced a resend meanwhile; keep their outcome, report ours.
             raise Conflict(f"notice {comm.id} was claimed by another sender while this one was delivering")
@@ -241,7 +283,7 @@ def send_pending(
     # once per batch: loading the CA certificates for every one of thousands of notices adds up
     context = tls_context(settings)
     with transaction() as s:
-        case = service.find_case(s, case_ref)
+        case = find_case(s, case_ref)
         ids = list(
             s.scalars(
                 sa.select(RecallCommunication.id)

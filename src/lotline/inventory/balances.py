@@ -1,0 +1,255 @@
+"""Balance rows: locking them in one global order, the no-lot-below-zero rule in time, writing them.
+
+Invariants:
+- Every posting locks the ``inventory_balances`` rows it reads or changes FOR UPDATE ordered by
+  (item_id, location_id, lot_id) — the one global lock order. Multi-line postings that pick lots
+  (FEFO) lock the stocked rows of every (item, location) they touch up front with ``lock_stock``,
+  sources and destinations alike, so two postings over the same places in opposite directions
+  queue instead of deadlocking. Only rows with stock are locked up front (a busy item has
+  thousands of empty rows at a location); the exact keys are locked again, in the same order,
+  when the balances are applied. What this cannot order (a row that gains stock between the two
+  steps) is left to the entrypoint's retry (``lotline.db.retry``).
+- No lot goes below zero at any location at any instant. The ledger is read per instant, as the
+  generator's checker replays it: the stock at t is what every movement up to and including t
+  leaves (movements at one instant have no order among themselves). A posting at t must leave the
+  lot's stock non-negative at t and at every later instant of its ledger at that location.
+  ``last_occurred_at`` on the balance row is the latest ledger time of that (item, location, lot):
+  a posting at or after it (the common case, "now") has nothing later and checks the balance
+  alone, as cheaply as before; a back-dated one (or a row whose time is unknown, NULL, as in
+  bulk-loaded data) reads that lot's later ledger at that location (``sql/later_ledger.sql``).
+  The row lock is taken before the ledger is read, in a later statement, so the ledger read sees
+  every posting that committed before us on that key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from lotline.db import sql
+from lotline.errors import InsufficientQuantity
+from lotline.types import fmt_qty
+
+Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]  # item, location, lot (None: untracked)
+
+
+@dataclass(frozen=True)
+class Stocked:
+    """A locked balance row with stock, joined to its lot (for FEFO picking without another query)."""
+
+    item_id: uuid.UUID
+    location_id: uuid.UUID
+    lot_id: uuid.UUID | None
+    quantity: Decimal
+    lot_code: str | None
+    status: str | None
+    expires_at: datetime | None
+    received_at: datetime | None
+
+
+# Rows with stock (and the untracked row, which may be negative) of the given (item, location)
+# pairs, with their lots, locked in the global order.
+_LOCK_STOCK = """
+    SELECT b.item_id, b.location_id, b.lot_id, b.quantity,
+           l.lot_code, l.status, l.expires_at, l.received_at
+      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[]) AS k(item_id, location_id)
+      JOIN inventory_balances b ON b.item_id = k.item_id AND b.location_id = k.location_id
+      LEFT JOIN lots l ON l.id = b.lot_id
+     WHERE b.quantity <> 0 OR b.lot_id IS NULL
+     ORDER BY b.item_id, b.location_id, b.lot_id
+       FOR UPDATE OF b
+"""
+
+_LOCK_BALANCES = """
+    SELECT b.item_id, b.location_id, b.lot_id, b.quantity, b.last_occurred_at
+      FROM inventory_balances b
+      JOIN unnest(%(items)s::uuid[], %(locations)s::uuid[], %(lots)s::uuid[])
+           AS k(item_id, location_id, lot_id)
+        ON b.item_id = k.item_id AND b.location_id = k.location_id
+       AND b.lot_id IS NOT DISTINCT FROM k.lot_id
+     ORDER BY b.item_id, b.location_id, b.lot_id
+       FOR UPDATE OF b
+"""
+
+_UPDATE_BALANCES = """
+    UPDATE inventory_balances b
+       SET quantity = b.quantity + k.quantity, last_occurred_at = k.last_occurred_at, updated_at = now()
+      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[], %(lots)s::uuid[],
+                  %(quantities)s::numeric[], %(lasts)s::timestamptz[])
+           AS k(item_id, location_id, lot_id, quantity, last_occurred_at)
+     WHERE b.item_id = k.item_id AND b.location_id = k.location_id
+       AND b.lot_id IS NOT DISTINCT FROM k.lot_id
+"""
+
+# Keys that had no balance row when locked. ON CONFLICT covers a row a concurrent posting inserted
+# meanwhile. (A CHECK is evaluated on the proposed row before arbitration, so rows already locked
+# and possibly going down are updated by _UPDATE_BALANCES instead.) Only positive lot deltas get
+# here (a lot without a row has no stock to take), so the conflicting row's time is kept exact by
+# greatest(); a NULL (unknown) time stays unknown.
+_INSERT_BALANCES = """
+    INSERT INTO inventory_balances (item_id, location_id, lot_id, quantity, last_occurred_at, updated_at)
+    SELECT k.item_id, k.location_id, k.lot_id, k.quantity, k.last_occurred_at, now()
+      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[], %(lots)s::uuid[],
+                  %(quantities)s::numeric[], %(lasts)s::timestamptz[])
+           AS k(item_id, location_id, lot_id, quantity, last_occurred_at)
+     ORDER BY k.item_id, k.location_id, k.lot_id
+    ON CONFLICT ON CONSTRAINT inventory_balances_key
+    DO UPDATE SET quantity = inventory_balances.quantity + EXCLUDED.quantity,
+                  last_occurred_at = CASE WHEN inventory_balances.last_occurred_at IS NULL THEN NULL
+                                          ELSE greatest(inventory_balances.last_occurred_at,
+                                                        EXCLUDED.last_occurred_at) END,
+                  updated_at = now()
+"""
+
+
+def lock_stock(session: Session, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple, list[Stocked]]:
+    """Lock the stocked balance rows of several (item, location) pairs at once, in the global order.
+
+    Returns them per pair (FEFO picks from these without another query). Postings that pick lots
+    line by line would otherwise lock each line's stock in line order, and two postings listing
+    the same places in opposite orders deadlock.
+    """
+    keys = sorted(set(pairs))
+    out: dict[tuple, list[Stocked]] = {k: [] for k in keys}
+    if keys:
+        rows = sql.rows(session, _LOCK_STOCK, {"items": [k[0] for k in keys], "locations": [k[1] for k in keys]})
+        for r in rows:
+            out[(r.item_id, r.location_id)].append(Stocked(*r))
+    return out
+
+
+@dataclass
+class Change:
+    """The net change of one balance key in a posting, and the first line that takes from it."""
+
+    delta: Decimal = Decimal(0)
+    label: str = ""
+    lot_code: str | None = None
+    sku: str = ""
+    uom: str = ""
+    location: str = ""
+
+
+def _refuse(change: Change, available: Decimal, *, at: datetime | None = None) -> InsufficientQuantity:
+    when = f" on {at.isoformat()}" if at is not None else ""
+    return InsufficientQuantity(
+        f"{change.label}: lot {change.lot_code} of {change.sku} has {fmt_qty(available)} {change.uom} "
+        f"at {change.location}{when}, {fmt_qty(-change.delta)} requested",
+        lot_code=change.lot_code,
+        sku=change.sku,
+        location=change.location,
+        available=str(available),
+        requested=str(-change.delta),
+        **({"occurred_at": at.isoformat()} if at is not None else {}),
+    )
+
+
+def apply(session: Session, changes: dict[Key, Change], occurred_at: datetime) -> None:
+    """Lock the changed keys, refuse any lot going below zero at ``occurred_at`` or later, write them."""
+    keys = sorted(changes, key=lambda k: (k[0], k[1], k[2] is not None, k[2]))
+    params = {"items": [k[0] for k in keys], "locations": [k[1] for k in keys], "lots": [k[2] for k in keys]}
+    current = {(r.item_id, r.location_id, r.lot_id): r for r in sql.rows(session, _LOCK_BALANCES, params)}
+
+    taking = [k for k in keys if k[2] is not None and changes[k].delta < 0]
+    back_dated = []
+    for key in taking:
+        row = current.get(key)
+        have = row.quantity if row is not None else Decimal(0)
+        if have + changes[key].delta < 0:
+            raise _refuse(changes[key], have)
+        if row.last_occurred_at is None or row.last_occurred_at > occurred_at:
+            back_dated.append(key)
+    later_max: dict[Key, datetime] = {}
+    if back_dated:
+        later_max = _check_later_ledger(session, back_dated, changes, current, occurred_at)
+
+    def last(key: Key) -> datetime | None:
+        row = current.get(key)
+        if row is None:
+            return occurred_at
+        if key in later_max or key in back_dated:  # the scan saw this key's whole future
+            return max(occurred_at, later_max.get(key, occurred_at))
+        if row.last_occurred_at is None:
+            return None  # still unknown: the next decrease reads the ledger
+        return max(row.last_occurred_at, occurred_at)
+
+    for statement, subset in (
+        (_UPDATE_BALANCES, [k for k in keys if k in current]),
+        (_INSERT_BALANCES, [k for k in keys if k not in current]),
+    ):
+        if subset:
+            sql.execute(
+                session,
+                statement,
+                {
+                    "items": [k[0] for k in subset],
+                    "locations": [k[1] for k in subset],
+                    "lots": [k[2] for k in subset],
+                    "quantities": [changes[k].delta for k in subset],
+                    "lasts": [last(k) for k in subset],
+                },
+            )
+
+
+def _check_later_ledger(
+    session: Session,
+    keys: list[Key],
+    changes: dict[Key, Change],
+    current: dict,
+    occurred_at: datetime,
+) -> dict[Key, datetime]:
+    """Refuse a back-dated decrease that a later ledger entry needed; returns each key's latest time."""
+    rows = sql.rows(
+        session,
+        sql.load_sql("lotline.inventory", "later_ledger"),
+        {"lots": [k[2] for k in keys], "locations": [k[1] for k in keys], "occurred_at": occurred_at},
+    )
+    found = {(r.lot_id, r.location_id): r for r in rows}
+    latest: dict[Key, datetime] = {}
+    for key in keys:
+        r = found.get((key[2], key[1]))
+        if r is None:
+            continue
+        latest[key] = r.latest
+        change = changes[key]
+        have_now = current[key].quantity
+        # stock at occurred_at before this posting, and the lowest it reaches at a later instant
+        have_then = have_now - r.total
+        lowest = have_then + min(Decimal(0), r.min_prefix)
+        if lowest + change.delta < 0:
+            if have_then + change.delta < 0:
+                raise _refuse(change, have_then, at=occurred_at)
+            raise InsufficientQuantity(
+                f"{change.label}: lot {change.lot_code} of {change.sku} at {change.location} would go below "
+                f"zero on {r.lowest_at.isoformat()}: movements after {occurred_at.isoformat()} need "
+                f"its stock; at most {fmt_qty(max(lowest, Decimal(0)))} {change.uom} can be taken then, "
+                f"{fmt_qty(-change.delta)} requested",
+                lot_code=change.lot_code,
+                sku=change.sku,
+                location=change.location,
+                available=str(max(lowest, Decimal(0))),
+                requested=str(-change.delta),
+                occurred_at=occurred_at.isoformat(),
+            )
+    return latest
+
+
+def changes_of(lines: Sequence, label) -> dict[Key, Change]:
+    """Net change per balance key of posting lines (``label(n, line)`` names the first taker)."""
+    out: dict[Key, Change] = defaultdict(Change)
+    for n, line in enumerate(lines, start=1):
+        parts = [(ld.lot, ld.quantity_delta) for ld in line.lots] or [(None, line.quantity_delta)]
+        for lot, q in parts:
+            change = out[(line.item.id, line.location.id, lot.id if lot else None)]
+            change.delta += q
+            if q < 0 and not change.label:
+                change.label = label(n, line)
+                change.lot_code = lot.lot_code if lot else None
+                change.sku, change.uom, change.location = line.item.sku, line.item.uom, line.location.code
+    return dict(out)

@@ -1,0 +1,181 @@
+"""Posting one inventory movement: the one place the lot rules are applied, in the caller's transaction.
+
+``post_movement`` takes fully resolved lines and:
+- returns the original movement for a replayed ``external_ref`` (idempotency);
+- checks every line (``rules.validate``), locks and checks the lots (``rules.lock_and_check_lots``),
+  bounds returns by what the customer was shipped (``rules.check_returns``);
+- locks the balance rows it changes in the global order and refuses any lot going below zero at
+  any location at the movement's time or any later one (``balances.apply``);
+- then writes movement, lines and lot rows.
+Any refusal raises before anything is written; the caller's transaction rolls back the rest.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lotline.errors import DuplicateKey, InvalidInput, NotFound
+from lotline.inventory import balances, rules
+from lotline.models import InventoryMovement, InventoryMovementLine, InventoryMovementLot, Item, Location, Lot
+
+
+@dataclass(frozen=True)
+class LotRef:
+    """What posting needs of a lot (a ``Lot`` row serves too): FEFO picks from locked rows build these."""
+
+    id: uuid.UUID
+    item_id: uuid.UUID
+    lot_code: str
+
+
+@dataclass
+class LotDelta:
+    lot: Lot | LotRef
+    quantity_delta: Decimal
+
+
+@dataclass
+class Line:
+    item: Item
+    location: Location
+    quantity_delta: Decimal
+    lots: list[LotDelta] = field(default_factory=list)
+    unit_cost: Decimal | None = None
+    uom: str | None = None  # defaults to the item's stocking uom
+
+
+@dataclass
+class Posted:
+    movement: InventoryMovement
+    lines: list[InventoryMovementLine]
+    # lot rows per line, in line order
+    lot_rows: list[list[InventoryMovementLot]]
+    replayed: bool = False
+
+
+def _replay(session: Session, movement: InventoryMovement) -> Posted:
+    lines = session.scalars(
+        sa.select(InventoryMovementLine)
+        .where(InventoryMovementLine.movement_id == movement.id)
+        .order_by(InventoryMovementLine.line_no)
+    ).all()
+    rows = session.scalars(
+        sa.select(InventoryMovementLot)
+        .where(InventoryMovementLot.inventory_movement_line_id.in_([x.id for x in lines]))
+        .order_by(InventoryMovementLot.created_at, InventoryMovementLot.id)
+    ).all()
+    by_line: dict[uuid.UUID, list[InventoryMovementLot]] = defaultdict(list)
+    for r in rows:
+        by_line[r.inventory_movement_line_id].append(r)
+    return Posted(movement, list(lines), [by_line[x.id] for x in lines], replayed=True)
+
+
+def lock_external_ref(session: Session, external_ref: str, *, kind: str) -> None:
+    """Serialise postings that share an external reference (advisory lock held until commit)."""
+    session.execute(
+        sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{kind}:{external_ref}", 0)))
+    )
+
+
+def already_posted(session: Session, external_ref: str, movement_type: str) -> Posted | None:
+    """The movement posted earlier under ``external_ref`` (idempotent replay), or None."""
+    lock_external_ref(session, external_ref, kind="movement")
+    existing = session.scalar(
+        sa.select(InventoryMovement).where(InventoryMovement.external_ref == external_ref)
+    )
+    if existing is None:
+        return None
+    if existing.movement_type != movement_type:
+        raise DuplicateKey(
+            f"external reference {external_ref!r} was already used by a {existing.movement_type} movement",
+            external_ref=external_ref,
+        )
+    return _replay(session, existing)
+
+
+def post_movement(
+    session: Session,
+    movement_type: str,
+    occurred_at: datetime,
+    lines: Sequence[Line],
+    *,
+    vendor_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    external_ref: str | None = None,
+    notes: str | None = None,
+    reverses_movement_id: uuid.UUID | None = None,
+) -> Posted:
+    """Validate and post one movement with its lines, lot rows and balances (see module doc)."""
+    if movement_type not in rules.SIGN:
+        raise InvalidInput(f"unknown movement type {movement_type!r}")
+    rules.check_occurred_at(occurred_at)
+    if external_ref is not None and (existing := already_posted(session, external_ref, movement_type)):
+        return existing
+    reversal = reverses_movement_id is not None
+    rules.validate("adjustment" if reversal else movement_type, lines)
+    rules.lock_and_check_lots(session, movement_type, occurred_at, lines, check_release=not reversal)
+    if movement_type == "return" and customer_id is not None and not reversal:
+        rules.check_returns(session, customer_id, occurred_at, lines)
+    balances.apply(session, balances.changes_of(lines, rules.label), occurred_at)
+
+    movement = InventoryMovement(
+        movement_type=movement_type,
+        occurred_at=occurred_at,
+        external_ref=external_ref,
+        vendor_id=vendor_id,
+        customer_id=customer_id,
+        notes=notes,
+        reverses_movement_id=reverses_movement_id,
+    )
+    session.add(movement)
+    session.flush()
+    db_lines = [
+        InventoryMovementLine(
+            id=uuid.uuid4(),
+            movement_id=movement.id,
+            line_no=n,
+            item_id=line.item.id,
+            location_id=line.location.id,
+            uom=line.item.uom,
+            quantity_delta=line.quantity_delta,
+            unit_cost=line.unit_cost,
+            occurred_at=movement.occurred_at,
+            movement_type=movement.movement_type,
+        )
+        for n, line in enumerate(lines, start=1)
+    ]
+    session.add_all(db_lines)
+    lot_rows = [
+        [
+            InventoryMovementLot(
+                id=uuid.uuid4(),
+                inventory_movement_line_id=db_line.id,
+                lot_id=ld.lot.id,
+                uom=line.item.uom,
+                quantity_delta=ld.quantity_delta,
+            )
+            for ld in line.lots
+        ]
+        for db_line, line in zip(db_lines, lines, strict=True)
+    ]
+    session.flush()
+    session.add_all([r for rows in lot_rows for r in rows])
+    session.flush()
+    return Posted(movement, db_lines, lot_rows)
+
+
+def get_movement(session: Session, movement_id: uuid.UUID) -> Posted:
+    movement = session.get(InventoryMovement, movement_id)
+    if movement is None:
+        raise NotFound(f"unknown movement {movement_id}", kind="movement", ref=str(movement_id))
+    posted = _replay(session, movement)
+    posted.replayed = False
+    return posted

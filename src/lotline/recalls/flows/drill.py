@@ -1,0 +1,157 @@
+"""Mock recall drill: the whole recall path end to end, timed per step, then canceled.
+
+BRCGS asks for a traceability test at least yearly (full trace in <= 4 h); FSMA 204 for the sortable
+spreadsheet within 24 h. The drill shows both in seconds: open a case with the given lots as targets,
+initiate it, compute the trace run, plan the standard actions, export the FSMA 204 spreadsheet (CSV
+and XLSX), build the recall report (HTML and JSON), then cancel the case — canceling cancels every
+planned action, so no stock moves and no customer is contacted.
+
+An entry-point-level use case: each step is its own transaction (``db.transaction()`` /
+``db.read_snapshot()``), so the elapsed time per step is what a user of the CLI would see.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lotline.db import read_snapshot, transaction
+from lotline.perf import no_gc_pauses
+from lotline.recalls import actions, cases, runs
+from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
+from lotline.reports import files as report_files
+from lotline.reports import fsma204, recall_data, recall_report
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    detail: str
+
+
+@dataclass
+class DrillResult:
+    recall_number: str
+    case_id: str
+    steps: list[Step] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(s.seconds for s in self.steps)
+
+
+@dataclass
+class _Drill:
+    """One drill's steps, each its own transaction; ``lines`` carries the export's shipment lines
+    to the report (it lists the same lines per customer)."""
+
+    result: DrillResult
+    out_dir: Path | None
+    lines: list[dict] = field(default_factory=list)
+
+    @property
+    def case_id(self) -> str:
+        return self.result.case_id
+
+    def _keep(self, kind: str, suffix: str, payload: bytes) -> None:
+        if self.out_dir is None:
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / report_files.export_name(self.result.recall_number, kind, suffix)
+        path.write_bytes(payload)
+        self.result.files.append(str(path))
+
+    def trace_run(self) -> str:
+        with transaction() as s:
+            run = runs.compute_run(s, self.case_id)
+            listed = runs.list_runs(s, cases.find_case(s, self.case_id))
+        r = next(x for x in listed if x["id"] == run.id)
+        return f"{r['lots']} lots, {r['shipments']} shipments, {r['customers']} customers"
+
+    def plan(self) -> str:
+        with transaction() as s:
+            return f"{actions.plan_all(s, self.case_id)} actions planned"
+
+    def export(self) -> str:
+        with read_snapshot() as s:
+            events = recall_data.fsma_events(s, self.case_id)
+        self.lines = events["shipping"]
+        table = fsma204.rows(events)
+        number = self.result.recall_number
+        csv_text, xlsx = fsma204.to_csv(table), fsma204.to_xlsx(table, title=f"FSMA 204 {number}")
+        self._keep("fsma204", "csv", csv_text.encode())
+        self._keep("fsma204", "xlsx", xlsx)
+        return f"{len(table)} critical tracking events (CSV {len(csv_text):,} B, XLSX {len(xlsx):,} B)"
+
+    def report(self) -> str:
+        with read_snapshot() as s:
+            data = recall_data.report_data(s, self.case_id, lines=self.lines)
+        html, doc = recall_report.to_html(data), recall_report.to_json(data)
+        self._keep("report", "html", html.encode("utf-8"))
+        self._keep("report", "json", doc.encode("utf-8"))
+        return f"HTML {len(html):,} B, JSON {len(doc):,} B"
+
+    def cancel(self, reason: str = "mock recall drill finished") -> str:
+        with transaction() as s:
+            cases.cancel(s, self.case_id, TransitionIn(reason=reason))
+        return "case canceled, planned actions canceled, no stock moved"
+
+
+def _open_case(lots: Sequence[str], item: str | None) -> tuple[str, str]:
+    with transaction() as s:
+        case = cases.create_case(
+            s,
+            CaseIn(
+                severity="high", summary="Mock recall drill", notes="mock recall drill; canceled at the end"
+            ),
+        )
+        for lot in lots:
+            cases.add_target(s, case.id, TargetIn(lot=lot, item=item))
+        # a drill's mock case is never a real recall (canceled at the end): no signature
+        cases.activate(s, case.id, signed=False)
+        return case.recall_number, str(case.id)
+
+
+@no_gc_pauses()  # the steps build and keep large results; see lotline.perf
+def run_drill(
+    lots: Sequence[str],
+    *,
+    item: str | None = None,
+    out_dir: Path | None = None,
+    on_step: Callable[[Step], None] | None = None,
+) -> DrillResult:
+    """Run the drill for ``lots`` (codes or ids; ``item`` disambiguates codes); see module doc."""
+    start = time.perf_counter()
+    number, case_id = _open_case(lots, item)
+    result = DrillResult(number, case_id)
+    drill = _Drill(result, out_dir)
+
+    def record(name: str, seconds: float, detail: str) -> None:
+        step = Step(name, seconds, detail)
+        result.steps.append(step)
+        if on_step:
+            on_step(step)
+
+    def timed(name: str, fn: Callable[[], str]) -> None:
+        t = time.perf_counter()
+        detail = fn()
+        record(name, time.perf_counter() - t, detail)
+
+    record(
+        "open case, targets, initiate", time.perf_counter() - start, f"{number}, {len(lots)} target lot(s)"
+    )
+    try:
+        timed("trace run (persisted)", drill.trace_run)
+        timed("plan actions", drill.plan)
+        timed("FSMA 204 export (CSV + XLSX)", drill.export)
+        timed("recall report (HTML + JSON)", drill.report)
+    except BaseException:
+        # A drill must not leave an active recall behind: cancel it, then report the failure.
+        drill.cancel("mock recall drill failed")
+        raise
+    timed("cancel", drill.cancel)
+    return result
