@@ -11,6 +11,7 @@ from typing import get_args
 
 import typer
 
+from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, lot_specs, print_json, read_input
 from lotline.cli.signing import PasswordStdinOpt, SignOpt, signature
@@ -263,12 +264,25 @@ def lot_show(lot: str, item: str = typer.Option(None, help="Item SKU when the co
 
 
 @lot_app.command("history")
-def lot_history(lot: str, item: str = typer.Option(None, help="Item SKU when the code repeats."), as_json: bool = JsonOpt) -> None:
-    """Every movement of a lot in time order, with its running total."""
+def lot_history(
+    lot: str,
+    item: str = typer.Option(None, help="Item SKU when the code repeats."),
+    statuses: bool = typer.Option(False, "--statuses", help="Only the status changes (who, when, from, to, why)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every movement of a lot in time order with its running total, then its status changes with
+    who made them and why (from the audit trail)."""
     with read_snapshot() as s:
         found = lots_service.find_lot(s, lot, item_ref=item)
-        rows = queries.lot_history(s, found.id)
+        rows = [] if statuses else queries.lot_history(s, found.id)
+        changes = audit.lot_status_history(s, found.id)
         code = found.lot_code
+    status_columns = ["at", "actor", "actor_kind", "from_status", "to_status", "reason"]
+    if statuses:
+        emit(changes, status_columns, as_json=as_json, title=f"Status changes of lot {code}")
+        return
+    if not as_json:
+        emit(changes, status_columns, as_json=False, title=f"Status changes of lot {code}")
     emit(
         rows,
         ["occurred_at", "movement_type", "external_ref", "location", "quantity_delta", "running_total", "uom"],
