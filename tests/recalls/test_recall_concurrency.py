@@ -13,6 +13,7 @@ from lotline.recalls import service as recalls
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.trace import service as trace
 from tests.builders import sign
+from tests.recalls.completion_support import with_strategy
 from tests.recalls.conftest import build_world
 
 pytestmark = pytest.mark.concurrency
@@ -46,6 +47,7 @@ def case_number(committed_engine) -> str:
         build_world(s)
         case = recalls.create_case(s, CaseIn(recall_number="RC-CONC"))
         recalls.add_target(s, case.id, TargetIn(lot="F-1"))
+        with_strategy(s, case)
         recalls.activate(s, case.id, TransitionIn(signature=sign(s)))
     return "RC-CONC"
 

@@ -15,6 +15,7 @@ from lotline.recalls import service as recalls
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from tests.builders import sign
 from tests.conftest import SIGNED
+from tests.recalls.completion_support import strategy_in, with_strategy
 
 
 @pytest.fixture
@@ -29,9 +30,18 @@ def client(client, world):
     return client
 
 
+def _strategy_file(tmp_path):
+    path = tmp_path / "strategy.json"
+    path.write_text(strategy_in().model_dump_json())
+    return str(path)
+
+
 def test_a_recall_through_the_cli(cli, signed_cli, tmp_path):
+    without = cli("recall", "create", "--number", "RC-T-0", "--lot", "F-1", "--activate")
+    assert without.code == 2 and "no strategy" in without.err
     r = signed_cli(
-        "recall", "create", "--number", "RC-T-1", "--severity", "high", "--lot", "F-1", "--activate", "--json"
+        "recall", "create", "--number", "RC-T-1", "--severity", "high", "--lot", "F-1",
+        "--strategy", _strategy_file(tmp_path), "--activate", "--json",
     )
     assert r.code == 0, r.err
     assert r.json()[0]["status"] == "active"
@@ -128,6 +138,8 @@ def test_a_recall_through_the_http_api(client):
     assert client.post(f"/recalls/{number}/targets", json={"lot": "F-1"}).status_code == 201
     dup = client.post(f"/recalls/{number}/targets", json={"lot": "F-1"})
     assert dup.status_code == 409 and "already targets lot F-1" in dup.json()["detail"]
+    assert client.post(f"/recalls/{number}/activate").status_code == 422  # no strategy yet
+    client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
     unsigned = client.post(f"/recalls/{number}/activate")
     assert unsigned.status_code == 422 and "electronic signature" in unsigned.json()["detail"]
     assert client.post(f"/recalls/{number}/activate", json=SIGNED).json()["status"] == "active"
@@ -157,8 +169,9 @@ def test_a_recall_through_the_http_api(client):
     assert closing.status_code == 409 and "open actions" in closing.json()["detail"]
 
 
-def test_human_output_of_every_listing(cli, signed_cli):
-    assert signed_cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--activate").code == 0
+def test_human_output_of_every_listing(cli, signed_cli, tmp_path):
+    made = signed_cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--strategy", _strategy_file(tmp_path), "--activate")
+    assert made.code == 0, made.err
     first = cli("recall", "trace", "RC-H-1", "--as-of", "2026-01-07T12:00:00+00:00")
     assert first.code == 0, first.err
     assert "impacted lots" in first.out and "B-1" in first.out and "C-1" not in first.out
@@ -192,6 +205,7 @@ def test_human_output_of_every_listing(cli, signed_cli):
 def test_email_notices_are_sent_through_the_http_api(client, smtp):
     number = client.post("/recalls", json={"recall_number": "RC-API-2"}).json()["recall_number"]
     client.post(f"/recalls/{number}/targets", json={"item": "BREAD"})
+    client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
     client.post(f"/recalls/{number}/activate", json=SIGNED)
     client.post(f"/recalls/{number}/runs")
     drafted = client.post(f"/recalls/{number}/communications", json={"channel": "email"}).json()
@@ -224,6 +238,7 @@ def _legacy_number(session, number: str) -> None:
     """A traced, active case whose stored number is ``number`` (as older versions accepted it)."""
     case = recalls.create_case(session, CaseIn(recall_number="RC-LEGACY-1"))
     recalls.add_target(session, case.id, TargetIn(lot="F-1"))
+    with_strategy(session, case)
     recalls.activate(session, case.id, TransitionIn(signature=sign(session)))
     recalls.compute_run(session, case.id)
     session.execute(sa.update(RecallCase).where(RecallCase.id == case.id).values(recall_number=number))

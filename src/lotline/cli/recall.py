@@ -15,7 +15,8 @@ from lotline.cli.common import JsonOpt, console, emit, print_json
 from lotline.cli.signing import PasswordStdinOpt, SignOpt, signature
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
-from lotline.recalls import service
+from lotline.recalls import service, strategy
+from lotline.recalls.completion_schemas import strategy_from_file
 from lotline.recalls.flows import drill as drill_mod
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import (
@@ -65,12 +66,15 @@ def create(
     notes: str = typer.Option(None),
     lot: list[str] = typer.Option(None, "--lot", help="Target lot code or id (repeatable)."),
     item: list[str] = typer.Option(None, "--item", help="Target item SKU: all its lots (repeatable)."),
-    activate: bool = typer.Option(False, "--activate", help="Initiate the recall right away (needs --sign)."),
+    strategy_file: Path = typer.Option(
+        None, "--strategy", help="The recall strategy as JSON (see `lotline recall strategy --help`)."
+    ),
+    activate: bool = typer.Option(False, "--activate", help="Initiate the recall right away (needs --strategy and --sign)."),
     sign: str = SignOpt,
     password_stdin: bool = PasswordStdinOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Open a recall case (draft), optionally with targets, optionally initiated."""
+    """Open a recall case (draft), optionally with targets and strategy, optionally initiated."""
     data = CaseIn(recall_number=number, severity=severity, summary=summary, notes=notes)
     if sign is not None and not activate:
         raise InvalidInput("--sign signs the activation: give it with --activate")
@@ -81,6 +85,8 @@ def create(
             service.add_target(s, case.id, TargetIn(lot=ref))
         for ref in item or []:
             service.add_target(s, case.id, TargetIn(item=ref))
+        if strategy_file is not None:
+            strategy.set_strategy(s, case, strategy_from_file(strategy_file))
         if activate:
             service.activate(s, case.id, TransitionIn(signature=signed))
         row = _case_row(case)

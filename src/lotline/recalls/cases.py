@@ -27,6 +27,7 @@ from lotline.catalog import service as catalog
 from lotline.errors import DuplicateKey, InvalidInput, InvalidStateTransition, NotFound
 from lotline.lots import service as lots_service
 from lotline.models import Item, Lot, RecallAction, RecallCase, RecallCaseTarget
+from lotline.recalls import strategy
 from lotline.recalls.common import CASE_TRANSITIONS, OPEN_ACTION, append_note, not_future, require_status
 from lotline.recalls.schemas import CaseIn, CaseUpdate, TargetIn, TransitionIn
 from lotline.types import utcnow
@@ -116,7 +117,7 @@ def _transition(case: RecallCase, new: str) -> None:
 def activate(
     session: Session, ref: str | uuid.UUID, data: TransitionIn | None = None, *, signed: bool = True
 ) -> RecallCase:
-    """draft -> active; initiated_at = data.at or now. The case needs at least one target and the
+    """draft -> active; initiated_at = data.at or now. The case needs a strategy, at least one target and the
     actor's electronic signature (``data.signature``; a drill's mock case passes ``signed=False``)."""
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
@@ -127,6 +128,7 @@ def activate(
         raise InvalidInput(
             f"recall {case.recall_number} has no targets; add a lot or item before activating it"
         )
+    strategy.require(session, case)  # 21 CFR 7.42: no recall starts without its strategy
     case.initiated_at = not_future(data.at or utcnow(), "initiated_at")
     if signed:
         signatures.require_signature(data.signature, "recall.activate", f"activating recall {case.recall_number}")
