@@ -136,8 +136,8 @@ def add_target(ctx: Write, number: str, lot: Annotated[str, Form()] = "", item: 
 
 
 @router.post("/recalls/{number}/targets/{target_id}/remove")
-def remove_target(ctx: Write, number: str, target_id: str):
-    return _do(ctx, number, lambda s: recalls.remove_target(s, number, target_id), {})
+def remove_target(ctx: Write, number: str, target_id: str, reason: Annotated[str, Form()] = ""):
+    return _do(ctx, number, lambda s: recalls.remove_target(s, number, target_id, reason or None), {"reason": reason})
 
 
 @router.post("/recalls/{number}/strategy")
@@ -162,9 +162,8 @@ def set_strategy(ctx: Write, number: str, fda_class: Annotated[str, Form()] = ""
 def activate(ctx: Sign, number: str, sig_password: Annotated[str, Form()] = "",
              sig_meaning: Annotated[str, Form()] = "approved", reason: Annotated[str, Form()] = ""):
     def step(s):
-        case = recalls.activate(s, number, TransitionIn(reason=reason or None))
-        s.flush()
-        web_session.sign(s, sig_password, sig_meaning, "recall.activate", "recall_cases", case.id)
+        signed = web_session.signature_of(sig_password, sig_meaning)
+        recalls.activate(s, number, TransitionIn(reason=reason or None, signature=signed))
     return _do(ctx, number, step, {})
 
 
@@ -172,9 +171,8 @@ def activate(ctx: Sign, number: str, sig_password: Annotated[str, Form()] = "",
 def close(ctx: Sign, number: str, sig_password: Annotated[str, Form()] = "",
           sig_meaning: Annotated[str, Form()] = "approved", reason: Annotated[str, Form()] = ""):
     def step(s):
-        case = recalls.close(s, number, TransitionIn(reason=reason or None))
-        s.flush()
-        web_session.sign(s, sig_password, sig_meaning, "recall.close", "recall_cases", case.id)
+        signed = web_session.signature_of(sig_password, sig_meaning)
+        recalls.close(s, number, TransitionIn(reason=reason or None, signature=signed))
     return _do(ctx, number, step, {})
 
 
