@@ -10,7 +10,10 @@ With --synthetic N it first (re)creates that database, migrates it and generates
 lines server-side (INSERT ... SELECT generate_series; deterministic, see SYNTHETIC below), then
 measures. Each repetition creates and computes a run in one transaction and rolls it back unless
 --commit, so the database is left as it was. Prints a table of per-step wall-clock times (the
-steps are the statements of lotline.kpis.service.COMPUTE_STEPS) and the row counts stored.
+steps are the statements of lotline.kpis.runs.COMPUTE_STEPS) and the row counts stored. Then the
+DuckDB peer (``pip install -e '.[bench]'``; --no-peer to skip): the tables exported and loaded once
+(timed apart), turns, days of inventory and item line fill rate computed from them, checked against
+the stored run to 1e-6 (relative), and timed beside our run.
 """
 
 from __future__ import annotations
@@ -165,7 +168,7 @@ def counts(session: Session) -> dict[str, int]:
     return out
 
 
-def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool) -> None:
+def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool, peer: bool) -> None:
     eng = engine_mod.create_engine(url)
     with Session(bind=eng) as s:
         sizes = counts(s)
@@ -178,7 +181,7 @@ def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool)
     console.print(f"total rows ≈ {sum(sizes.values()):,}")
 
     timings: list[dict[str, float]] = []
-    stored = {}
+    stored, figures, params = {}, {}, {}
     for _ in range(repeat):
         step_t: dict[str, float] = {}
         last = [time.perf_counter(), None]
@@ -216,6 +219,8 @@ def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool)
                     {"r": run.id},
                 ).scalar_one(),
             }
+            figures = stored_figures(s, run.id) if peer else {}
+            params = kpis.compute_params(run)
             if commit:
                 s.commit()
             else:
@@ -238,6 +243,143 @@ def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool)
         table.add_row(k, f"{v:,}")
     console.print(table)
     eng.dispose()
+    if peer:
+        ours = statistics.median(t["total (create + compute)"] for t in timings)
+        con, load_s = peer_load(url)
+        results = [peer_compute(con, params) for _ in range(repeat)]
+        peer_s = statistics.median(sec for _, sec in results)
+        n, worst, only_one = agreement(results[0][0], figures)
+        table = Table(title="lotline vs a DuckDB peer on the same tables, same run (medians)")
+        for col in ("what", "seconds", "ratio to the peer"):
+            table.add_column(col, justify="right" if col != "what" else "left")
+        table.add_row("lotline: KPI run, every KPI and level, stored", f"{ours:.2f}", f"{ours / peer_s:.2f}x")
+        table.add_row("DuckDB: turns, days of inventory, ILFR (tables loaded)", f"{peer_s:.2f}", "1.00x")
+        table.add_row("DuckDB: export + load of the tables (once)", f"{load_s:.2f}", "")
+        console.print(table)
+        verdict = "[green]agree[/]" if worst <= 1e-6 and not only_one else "[red]DISAGREE[/]"
+        console.print(
+            f"peer vs stored run: {n:,} figures (turns_qty, days_of_inventory_qty per item x location, "
+            f"item_line_fill_rate per item), worst relative difference {worst:.2e} -> {verdict}"
+            + (f"; only on one side: {only_one}" if only_one else "")
+        )
+
+
+# --- the DuckDB peer -------------------------------------------------------------------------------
+# What an analyst would do: export the tables once (COPY ... TO STDOUT, CSV; times as epoch seconds
+# so no time-zone parsing is involved), load them into an in-process DuckDB, and compute turns,
+# days of inventory and item line fill rate per item x location / item with plain SQL in doubles.
+# The load is timed apart from the computation; the figures are checked against the stored run.
+PEER_TABLES = {
+    "lines": (
+        "SELECT item_id, location_id, quantity_delta, extract(epoch FROM occurred_at), movement_type, "
+        "extract(epoch FROM created_at) FROM inventory_movement_lines",
+        {"item_id": "VARCHAR", "location_id": "VARCHAR", "q": "DOUBLE", "t": "DOUBLE", "movement_type": "VARCHAR",
+         "recorded": "DOUBLE"},
+    ),
+    "order_lines": (
+        "SELECT sol.id, sol.item_id, sol.quantity_ordered, sol.due_date, extract(epoch FROM sol.created_at), "
+        "so.status FROM sales_order_lines sol JOIN sales_orders so ON so.id = sol.sales_order_id",
+        {"id": "VARCHAR", "item_id": "VARCHAR", "ordered": "DOUBLE", "due_date": "DATE", "recorded": "DOUBLE",
+         "status": "VARCHAR"},
+    ),
+    "shipped": (
+        "SELECT sl.sales_order_line_id, sl.quantity, extract(epoch FROM sh.shipped_at), extract(epoch FROM sh.created_at) "
+        "FROM sales_order_shipment_lines sl JOIN sales_order_shipments sh ON sh.id = sl.sales_order_shipment_id",
+        {"line_id": "VARCHAR", "q": "DOUBLE", "shipped": "DOUBLE", "recorded": "DOUBLE"},
+    ),
+}
+
+PEER_INVENTORY = """
+WITH s AS (
+    SELECT item_id, location_id,
+           coalesce(sum(q) FILTER (WHERE t < $ws), 0) AS opening,
+           coalesce(sum(q * ($we - t)) FILTER (WHERE t >= $ws), 0) AS qsec_in,
+           coalesce(-sum(q) FILTER (WHERE t >= $ws AND movement_type IN ('shipment', 'production_consume')), 0) AS outflow
+      FROM lines
+     WHERE recorded <= $as_of AND t < $we
+     GROUP BY ALL
+)
+SELECT item_id, location_id,
+       round((opening * ($we - $ws) + qsec_in) / ($we - $ws), 6) AS avg_qty,
+       round((opening * ($we - $ws) + qsec_in) / 86400, 6) AS qty_days,
+       round(outflow, 6) AS outflow
+  FROM s
+"""
+
+PEER_ILFR = """
+WITH due AS (
+    SELECT id, item_id, ordered, due_date FROM order_lines
+     WHERE status <> 'canceled' AND due_date >= $first_due AND due_date < $end_due AND recorded <= $as_of
+), filled AS (
+    SELECT d.id, d.item_id, d.ordered,
+           least(coalesce(sum(sh.q) FILTER (WHERE sh.recorded <= $as_of
+                                              AND sh.shipped < epoch(CAST(d.due_date + 1 AS TIMESTAMP))), 0),
+                 d.ordered) AS filled
+      FROM due d LEFT JOIN shipped sh ON sh.line_id = d.id
+     GROUP BY d.id, d.item_id, d.ordered
+)
+SELECT item_id, sum(filled) / sum(ordered) AS ilfr FROM filled GROUP BY item_id
+"""
+
+
+def peer_load(url: str):
+    """(DuckDB connection with the tables loaded, seconds)."""
+    import tempfile
+
+    import duckdb
+    import psycopg
+
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    with tempfile.TemporaryDirectory() as tmp, psycopg.connect(url.replace("+psycopg", "")) as pg:
+        for name, (select, columns) in PEER_TABLES.items():
+            path = f"{tmp}/{name}.csv"
+            with open(path, "wb") as f, pg.cursor() as cur, cur.copy(f"COPY ({select}) TO STDOUT (FORMAT csv)") as copy:
+                for chunk in copy:
+                    f.write(chunk)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv(?, header = false, columns = {columns!r})", [path])
+    return con, time.perf_counter() - t0
+
+
+def peer_compute(con, run_params: dict) -> tuple[dict, float]:
+    """The peer's figures {(kpi, item, location): value} and the seconds the computation took."""
+    ws, we, as_of = (run_params[k].timestamp() for k in ("ws", "we", "as_of"))
+    t0 = time.perf_counter()
+    inv = con.execute(PEER_INVENTORY, {"ws": ws, "we": we, "as_of": as_of}).fetchall()
+    ilfr = con.execute(
+        PEER_ILFR, {"first_due": run_params["first_due"], "end_due": run_params["end_due"], "as_of": as_of}
+    ).fetchall()
+    seconds = time.perf_counter() - t0
+    out = {}
+    for item, location, avg_qty, qty_days, outflow in inv:
+        if avg_qty:
+            out["turns_qty", item, location] = round(outflow / avg_qty, 6)
+        if outflow:
+            out["days_of_inventory_qty", item, location] = round(qty_days / outflow, 6)
+    for item, value in ilfr:
+        out["item_line_fill_rate", item, None] = value
+    return out, seconds
+
+
+def stored_figures(session: Session, run_id) -> dict:
+    rows = sql.rows(
+        session,
+        "SELECT kpi_name, dimensions ->> 'item_id', dimensions ->> 'location_id', value FROM kpi_snapshots "
+        "WHERE kpi_run_id = %(r)s::uuid AND value IS NOT NULL AND ((kpi_name IN ('turns_qty', 'days_of_inventory_qty') "
+        "AND dimensions ?& array['item_id', 'location_id']) OR (kpi_name = 'item_line_fill_rate' "
+        "AND dimensions ? 'item_id' AND NOT dimensions ? 'customer_id'))",
+        {"r": run_id},
+        kind="tuple",
+    )
+    return {(k, i, loc): float(v) for k, i, loc, v in rows}
+
+
+def agreement(peer: dict, stored: dict) -> tuple[int, float, list]:
+    """(figures compared, worst relative difference, keys that only one side has)."""
+    worst = 0.0
+    for key in peer.keys() & stored.keys():
+        worst = max(worst, abs(peer[key] - stored[key]) / max(1.0, abs(stored[key])))
+    return len(peer.keys() & stored.keys()), worst, sorted(map(str, peer.keys() ^ stored.keys()))[:5]
 
 
 def main() -> None:
@@ -251,6 +393,7 @@ def main() -> None:
         "--synthetic", type=int, metavar="LINES", help="first generate ~LINES ledger lines into --url"
     )
     p.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each step (one run)")
+    p.add_argument("--no-peer", action="store_true", help="skip the DuckDB peer (needs the bench extra)")
     a = p.parse_args()
     if a.synthetic:
         generate(a.url, a.synthetic)
@@ -259,7 +402,7 @@ def main() -> None:
     if a.explain:
         explain(a.url, start, end)
         return
-    measure(a.url, start, end, a.repeat, a.commit)
+    measure(a.url, start, end, a.repeat, a.commit, peer=not a.no_peer)
 
 
 def explain(url: str, start: datetime, end: datetime) -> None:
