@@ -1,21 +1,21 @@
 """Stocked balance rows of an (item, location) found without reading its empty ones.
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0028
+Revises: 0027
 """
 
 from alembic import op
 
 from lotline.db.migrations import run_sql
 
-revision = "0025"
-down_revision = "0024"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    run_sql("core/0025_stocked_balances_index.sql")
+    run_sql("core/0028_stocked_balances_index.sql")
 
 
 def downgrade() -> None:
