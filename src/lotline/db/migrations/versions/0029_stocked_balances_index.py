@@ -1,21 +1,21 @@
 """Stocked balance rows of an (item, location) found without reading its empty ones.
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 """
 
 from alembic import op
 
 from lotline.db.migrations import run_sql
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    run_sql("core/0028_stocked_balances_index.sql")
+    run_sql("core/0029_stocked_balances_index.sql")
 
 
 def downgrade() -> None:
