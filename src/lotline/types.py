@@ -157,3 +157,8 @@ def fmt_qty(value: Decimal) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def check_one_line(value: str) -> str:
+    """``value`` if it is one line without control characters; ValueError naming the first one."""
+    return _one_line(value)

@@ -10,8 +10,8 @@ from lotline.api.deps import declared_permission, walk_routes
 from lotline.auth.permissions import PERMISSIONS, PUBLIC, ROLES
 
 # Routes FastAPI adds itself; public by design (the OpenAPI document and its docs page).
-FRAMEWORK_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect"}
-PUBLIC_ROUTES = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/sign-in")}
+FRAMEWORK_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect", "/static"}  # /static: the console's files
+PUBLIC_ROUTES = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/sign-in"), ("GET", "/signin"), ("POST", "/signin")}
 
 
 def _routes():

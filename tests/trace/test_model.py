@@ -72,9 +72,9 @@ def test_start_lots_keep_their_order_without_duplicates():
     assert validate.parse_as_of("2026-01-05") == datetime(2026, 1, 5, tzinfo=UTC)
 
 
-def _stock_row(kind, lot_id, location, **values):
+def _stock_row(kind, lot_no, location, **values):
     row = dict.fromkeys(STOCK_COLUMNS)
-    row.update(kind=kind, lot_id=lot_id, location_id=location, location_code=f"L-{kind}", location_kind="storage")
+    row.update(kind=kind, lot_no=lot_no, location_id=location, location_code=f"L-{kind}", location_kind="storage")
     row.update(values)
     return tuple(row.values())
 
@@ -83,12 +83,12 @@ def test_mass_balance_shows_the_imbalance_between_ledger_and_balance_table():
     lot_id, wh = uuid.uuid4(), uuid.uuid4()
     flows = dict.fromkeys(STOCK_COLUMNS[5:15], Decimal(0))
     rows = [
-        _stock_row("ledger", lot_id, wh, **{**flows, "received": Decimal(100), "shipped": Decimal(30)}, on_hand=Decimal(70)),
-        _stock_row("receipt", lot_id, wh, on_hand=Decimal(100), movement_id=uuid.uuid4(), movement_type="receipt",
+        _stock_row("ledger", 1, wh, **{**flows, "received": Decimal(100), "shipped": Decimal(30)}, on_hand=Decimal(70)),
+        _stock_row("receipt", 1, wh, on_hand=Decimal(100), movement_id=uuid.uuid4(), movement_type="receipt",
                    occurred_at=T0, vendor_code="MILL"),
-        _stock_row("balance", lot_id, wh, on_hand=Decimal(65)),  # drifted from the ledger
+        _stock_row("balance", 1, wh, on_hand=Decimal(65)),  # drifted from the ledger
     ]  # fmt: skip
-    lots = {lot_id: LotInfo("F-1", "FLOUR", "active", "kg", "MV-1")}
+    lots = [LotInfo(lot_id, "F-1", "FLOUR", "active", "kg", "MV-1")]
     now = build_stock(rows, lots, as_of_requested=False)
     [balance] = now.mass_balance
     assert isinstance(balance, MassBalance)

@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from lotline import errors
+from lotline import errors, web
 from lotline.api import problems
 from lotline.api.deps import public
 from lotline.api.routers import audit as audit_router
 from lotline.api.routers import auth as auth_router
 from lotline.api.routers import catalog, inventory, production, sales
+from lotline.api.routers import epcis as epcis_router
 from lotline.api.routers import kpis as kpis_router
 from lotline.api.routers import recalls as recalls_router
 from lotline.api.routers import trace as trace_router
@@ -53,6 +54,8 @@ def create_app() -> FastAPI:
         trace_router,
         kpis_router,
         audit_router,
+        epcis_router,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+    web.install(app)  # the console at "/" (HTML pages over the same services)
     return app

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lotline.errors import InvalidInput
 from lotline.serialize import to_jsonable
+from lotline.types import check_one_line
 
 _SET_REASON = sa.text("SELECT set_config('lotline.reason', :reason, true)")
 _EVENT = sa.text(
@@ -85,7 +86,14 @@ def entries(
     limit: int = 1000,
 ) -> list[dict]:
     """Entries, oldest first, filtered by record, lot (its own row and rows naming it), actor and
-    the half-open time range [since, until)."""
+    the half-open time range [since, until). InvalidInput for a filter that is not one line (it
+    could match nothing, and is more likely a paste gone wrong)."""
+    for name, value in (("table", table_name), ("record", record_id), ("user", actor)):
+        if value is not None:
+            try:
+                check_one_line(str(value))
+            except ValueError as exc:
+                raise InvalidInput(f"audit filter --{name} {exc}") from None
     where, params = [], {"limit": limit}
     if table_name:
         where.append("table_name = :table_name")

@@ -10,6 +10,7 @@ import typer
 from lotline.audit import service
 from lotline.cli.common import JsonOpt, emit
 from lotline.db import read_snapshot
+from lotline.errors import InvalidInput
 from lotline.lots import service as lots_service
 
 COLUMNS = ["id", "at", "actor", "actor_kind", "table_name", "operation", "record_id", "changes", "reason"]
@@ -38,6 +39,8 @@ def audit(
     as_json: bool = JsonOpt,
 ) -> None:
     """Who did what, when and why: every change to a record, with its values before and after."""
+    if item is not None and lot is None:
+        raise InvalidInput("--item only narrows --lot (when a lot code repeats across items); give --lot too")
     with read_snapshot() as s:
         lot_id = lots_service.find_lot(s, lot, item_ref=item).id if lot else None
         rows = service.entries(

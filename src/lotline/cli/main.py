@@ -6,7 +6,9 @@ import typer
 
 from lotline.cli import access, catalog, db, demo, inventory, production, recall, sales, serve
 from lotline.cli import audit as audit_cli
+from lotline.cli import epcis as epcis_cli
 from lotline.cli import generate as generate_cli
+from lotline.cli import imports as imports_cli
 from lotline.cli import kpi as kpi_cli
 from lotline.cli import trace as trace_cli
 from lotline.cli import users as users_cli
@@ -48,3 +50,5 @@ app.add_typer(kpi_cli.app, name="kpi")
 app.add_typer(users_cli.user_app, name="user")
 app.add_typer(users_cli.token_app, name="token")
 app.command("audit")(audit_cli.audit)
+app.add_typer(epcis_cli.app, name="epcis")
+app.add_typer(imports_cli.app, name="import")

@@ -47,6 +47,7 @@ class Stocked:
     location_id: uuid.UUID
     lot_id: uuid.UUID | None
     quantity: Decimal
+    last_occurred_at: datetime | None
     lot_code: str | None
     status: str | None
     expires_at: datetime | None
@@ -56,7 +57,7 @@ class Stocked:
 # Rows with stock (and the untracked row, which may be negative) of the given (item, location)
 # pairs, with their lots, locked in the global order.
 _LOCK_STOCK = """
-    SELECT b.item_id, b.location_id, b.lot_id, b.quantity,
+    SELECT b.item_id, b.location_id, b.lot_id, b.quantity, b.last_occurred_at,
            l.lot_code, l.status, l.expires_at, l.received_at
       FROM unnest(%(items)s::uuid[], %(locations)s::uuid[]) AS k(item_id, location_id)
       JOIN inventory_balances b ON b.item_id = k.item_id AND b.location_id = k.location_id
@@ -77,34 +78,35 @@ _LOCK_BALANCES = """
        FOR UPDATE OF b
 """
 
-_UPDATE_BALANCES = """
+# One statement writes every changed key: rows that were locked are updated (a CHECK is evaluated
+# on an INSERT's proposed row before conflict arbitration, so rows possibly going down cannot go
+# through ON CONFLICT); keys that had no row are inserted, ON CONFLICT covering a row a concurrent
+# posting inserted meanwhile. Only positive lot deltas are inserted (a lot without a row has no
+# stock to take), so the conflicting row's time stays exact with greatest(); NULL stays unknown.
+# The two key sets are disjoint, so no row is touched twice.
+_WRITE_BALANCES = """
+WITH updated AS (
     UPDATE inventory_balances b
        SET quantity = b.quantity + k.quantity, last_occurred_at = k.last_occurred_at, updated_at = now()
-      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[], %(lots)s::uuid[],
-                  %(quantities)s::numeric[], %(lasts)s::timestamptz[])
+      FROM unnest(%(u_items)s::uuid[], %(u_locations)s::uuid[], %(u_lots)s::uuid[],
+                  %(u_quantities)s::numeric[], %(u_lasts)s::timestamptz[])
            AS k(item_id, location_id, lot_id, quantity, last_occurred_at)
      WHERE b.item_id = k.item_id AND b.location_id = k.location_id
        AND b.lot_id IS NOT DISTINCT FROM k.lot_id
-"""
-
-# Keys that had no balance row when locked. ON CONFLICT covers a row a concurrent posting inserted
-# meanwhile. (A CHECK is evaluated on the proposed row before arbitration, so rows already locked
-# and possibly going down are updated by _UPDATE_BALANCES instead.) Only positive lot deltas get
-# here (a lot without a row has no stock to take), so the conflicting row's time is kept exact by
-# greatest(); a NULL (unknown) time stays unknown.
-_INSERT_BALANCES = """
-    INSERT INTO inventory_balances (item_id, location_id, lot_id, quantity, last_occurred_at, updated_at)
-    SELECT k.item_id, k.location_id, k.lot_id, k.quantity, k.last_occurred_at, now()
-      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[], %(lots)s::uuid[],
-                  %(quantities)s::numeric[], %(lasts)s::timestamptz[])
-           AS k(item_id, location_id, lot_id, quantity, last_occurred_at)
-     ORDER BY k.item_id, k.location_id, k.lot_id
-    ON CONFLICT ON CONSTRAINT inventory_balances_key
-    DO UPDATE SET quantity = inventory_balances.quantity + EXCLUDED.quantity,
-                  last_occurred_at = CASE WHEN inventory_balances.last_occurred_at IS NULL THEN NULL
-                                          ELSE greatest(inventory_balances.last_occurred_at,
-                                                        EXCLUDED.last_occurred_at) END,
-                  updated_at = now()
+    RETURNING 1
+)
+INSERT INTO inventory_balances (item_id, location_id, lot_id, quantity, last_occurred_at, updated_at)
+SELECT k.item_id, k.location_id, k.lot_id, k.quantity, k.last_occurred_at, now()
+  FROM unnest(%(i_items)s::uuid[], %(i_locations)s::uuid[], %(i_lots)s::uuid[],
+              %(i_quantities)s::numeric[], %(i_lasts)s::timestamptz[])
+       AS k(item_id, location_id, lot_id, quantity, last_occurred_at)
+ ORDER BY k.item_id, k.location_id, k.lot_id
+ON CONFLICT ON CONSTRAINT inventory_balances_key
+DO UPDATE SET quantity = inventory_balances.quantity + EXCLUDED.quantity,
+              last_occurred_at = CASE WHEN inventory_balances.last_occurred_at IS NULL THEN NULL
+                                      ELSE greatest(inventory_balances.last_occurred_at,
+                                                    EXCLUDED.last_occurred_at) END,
+              updated_at = now()
 """
 
 
@@ -150,11 +152,27 @@ def _refuse(change: Change, available: Decimal, *, at: datetime | None = None) -
     )
 
 
-def apply(session: Session, changes: dict[Key, Change], occurred_at: datetime) -> None:
-    """Lock the changed keys, refuse any lot going below zero at ``occurred_at`` or later, write them."""
+def apply(
+    session: Session,
+    changes: dict[Key, Change],
+    occurred_at: datetime,
+    locked: dict[tuple, list[Stocked]] | None = None,
+) -> None:
+    """Lock the changed keys, refuse any lot going below zero at ``occurred_at`` or later, write them.
+
+    ``locked``: what ``lock_stock`` already locked in this transaction (every stocked row of those
+    pairs); those rows are not locked or read again.
+    """
     keys = sorted(changes, key=lambda k: (k[0], k[1], k[2] is not None, k[2]))
-    params = {"items": [k[0] for k in keys], "locations": [k[1] for k in keys], "lots": [k[2] for k in keys]}
-    current = {(r.item_id, r.location_id, r.lot_id): r for r in sql.rows(session, _LOCK_BALANCES, params)}
+    current: dict = {}
+    if locked:
+        held = {(r.item_id, r.location_id, r.lot_id): r for rows in locked.values() for r in rows}
+        current = {k: held[k] for k in keys if k in held}
+    rest = [k for k in keys if k not in current]
+    if rest:
+        params = {"items": [k[0] for k in rest], "locations": [k[1] for k in rest], "lots": [k[2] for k in rest]}
+        for r in sql.rows(session, _LOCK_BALANCES, params):
+            current[(r.item_id, r.location_id, r.lot_id)] = r
 
     taking = [k for k in keys if k[2] is not None and changes[k].delta < 0]
     back_dated = []
@@ -179,22 +197,16 @@ def apply(session: Session, changes: dict[Key, Change], occurred_at: datetime) -
             return None  # still unknown: the next decrease reads the ledger
         return max(row.last_occurred_at, occurred_at)
 
-    for statement, subset in (
-        (_UPDATE_BALANCES, [k for k in keys if k in current]),
-        (_INSERT_BALANCES, [k for k in keys if k not in current]),
-    ):
-        if subset:
-            sql.execute(
-                session,
-                statement,
-                {
-                    "items": [k[0] for k in subset],
-                    "locations": [k[1] for k in subset],
-                    "lots": [k[2] for k in subset],
-                    "quantities": [changes[k].delta for k in subset],
-                    "lasts": [last(k) for k in subset],
-                },
-            )
+    params = {}
+    for prefix, subset in (("u_", [k for k in keys if k in current]), ("i_", [k for k in keys if k not in current])):
+        params |= {
+            f"{prefix}items": [k[0] for k in subset],
+            f"{prefix}locations": [k[1] for k in subset],
+            f"{prefix}lots": [k[2] for k in subset],
+            f"{prefix}quantities": [changes[k].delta for k in subset],
+            f"{prefix}lasts": [last(k) for k in subset],
+        }
+    sql.execute(session, _WRITE_BALANCES, params)
 
 
 def _check_later_ledger(

@@ -112,8 +112,12 @@ def post_movement(
     external_ref: str | None = None,
     notes: str | None = None,
     reverses_movement_id: uuid.UUID | None = None,
+    locked: dict | None = None,
 ) -> Posted:
-    """Validate and post one movement with its lines, lot rows and balances (see module doc)."""
+    """Validate and post one movement with its lines, lot rows and balances (see module doc).
+
+    ``locked``: the balance rows ``lock_stock`` locked for this posting, not read again.
+    """
     if movement_type not in rules.SIGN:
         raise InvalidInput(f"unknown movement type {movement_type!r}")
     rules.check_occurred_at(occurred_at)
@@ -124,9 +128,11 @@ def post_movement(
     rules.lock_and_check_lots(session, movement_type, occurred_at, lines, check_release=not reversal)
     if movement_type == "return" and customer_id is not None and not reversal:
         rules.check_returns(session, customer_id, occurred_at, lines)
-    balances.apply(session, balances.changes_of(lines, rules.label), occurred_at)
+    balances.apply(session, balances.changes_of(lines, rules.label), occurred_at, locked)
 
+    # Ids made here so that movement, lines and lot rows go to the database in one flush.
     movement = InventoryMovement(
+        id=uuid.uuid4(),
         movement_type=movement_type,
         occurred_at=occurred_at,
         external_ref=external_ref,
@@ -135,8 +141,6 @@ def post_movement(
         notes=notes,
         reverses_movement_id=reverses_movement_id,
     )
-    session.add(movement)
-    session.flush()
     db_lines = [
         InventoryMovementLine(
             id=uuid.uuid4(),
@@ -147,12 +151,11 @@ def post_movement(
             uom=line.item.uom,
             quantity_delta=line.quantity_delta,
             unit_cost=line.unit_cost,
-            occurred_at=movement.occurred_at,
-            movement_type=movement.movement_type,
+            occurred_at=occurred_at,
+            movement_type=movement_type,
         )
         for n, line in enumerate(lines, start=1)
     ]
-    session.add_all(db_lines)
     lot_rows = [
         [
             InventoryMovementLot(
@@ -166,7 +169,8 @@ def post_movement(
         ]
         for db_line, line in zip(db_lines, lines, strict=True)
     ]
-    session.flush()
+    session.add(movement)
+    session.add_all(db_lines)
     session.add_all([r for rows in lot_rows for r in rows])
     session.flush()
     return Posted(movement, db_lines, lot_rows)

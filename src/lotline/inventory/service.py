@@ -157,14 +157,21 @@ def receive(session: Session, data: ReceiptIn) -> Posted:
             raise AllocationMismatch(
                 f"line {n} ({item.sku}): item is lot-tracked; give the lot code(s) received"
             )
-        lot_deltas = [
-            LotDelta(
-                lots_service.create_lot(session, item, lot_in, received_at=occurred_at),
-                lot_in.quantity,
+        lines.append(
+            Line(
+                item,
+                location,
+                ln.quantity,
+                [LotDelta(None, x.quantity) for x in ln.lots],
+                unit_cost=ln.unit_cost,
             )
-            for lot_in in ln.lots
-        ]
-        lines.append(Line(item, location, ln.quantity, lot_deltas, unit_cost=ln.unit_cost))
+        )
+    # every new lot of the receipt checked in one query and inserted in one flush
+    new = [(line.item, lot_in) for line, ln in zip(lines, data.lines, strict=True) for lot_in in ln.lots]
+    made = iter(lots_service.create_lots(session, new, received_at=occurred_at))
+    for line in lines:
+        for ld in line.lots:
+            ld.lot = next(made)
     return post_movement(
         session,
         "receipt",
@@ -194,7 +201,7 @@ def transfer(session: Session, data: TransferIn) -> Posted:
         Line(item, dst, data.quantity, [LotDelta(x.lot, -x.quantity_delta) for x in taken]),
     ]
     return post_movement(
-        session, "transfer", occurred_at, lines, external_ref=data.external_ref, notes=data.notes
+        session, "transfer", occurred_at, lines, external_ref=data.external_ref, notes=data.notes, locked=stock
     )
 
 
@@ -234,7 +241,10 @@ def scrap(session: Session, data: ScrapIn) -> Posted:
     occurred_at = data.occurred_at or utcnow()
     if item.lot_tracked and not data.lots:
         raise AllocationMismatch(f"scrap of {item.sku}: item is lot-tracked; say which lots are scrapped")
-    taken = outbound_lots(session, item, location, data.quantity, data.lots, occurred_at, context="scrap")
+    stock = lock_stock(session, [(item.id, location.id)]) if item.lot_tracked else None
+    taken = outbound_lots(
+        session, item, location, data.quantity, data.lots, occurred_at, context="scrap", stock=stock
+    )
     return post_movement(
         session,
         "scrap",
@@ -242,6 +252,7 @@ def scrap(session: Session, data: ScrapIn) -> Posted:
         [Line(item, location, -data.quantity, taken)],
         external_ref=data.external_ref,
         notes=data.notes,
+        locked=stock,
     )
 
 
@@ -330,5 +341,3 @@ def reverse(session: Session, movement_id: uuid.UUID, data: ReversalIn) -> Poste
     original.updated_at = sa.func.now()
     session.flush()
     return result
-
-

@@ -41,32 +41,65 @@ RELEASED = "active"
 
 def create_lot(session: Session, item: Item, data: NewLot, *, received_at: datetime | None = None) -> Lot:
     """A new lot of ``item``; DuplicateKey if the item already has this lot code."""
-    if not item.lot_tracked:
-        raise InvalidInput(f"item {item.sku} is not lot-tracked; it has no lots", sku=item.sku)
-    exists = session.scalar(sa.select(Lot.id).where(Lot.item_id == item.id, Lot.lot_code == data.lot_code))
-    if exists:
-        raise DuplicateKey(
-            f"item {item.sku} already has a lot {data.lot_code!r}; use a new lot code",
-            lot_code=data.lot_code,
-            sku=item.sku,
-        )
-    expires_at = data.expires_at
-    base = data.manufactured_at or received_at
-    if expires_at is None and item.shelf_life_days and base is not None:
-        expires_at = base + timedelta(days=item.shelf_life_days)
-    lot = Lot(
-        item_id=item.id,
-        lot_code=data.lot_code,
-        status="active",
-        manufactured_at=data.manufactured_at,
-        received_at=received_at,
-        expires_at=expires_at,
-        vendor_lot_code=data.vendor_lot_code,
-        notes=data.notes,
+    return create_lots(session, [(item, data)], received_at=received_at)[0]
+
+
+def create_lots(
+    session: Session, wanted: Sequence[tuple[Item, NewLot]], *, received_at: datetime | None = None
+) -> list[Lot]:
+    """New lots, one per (item, data), in order: one query checks every code, one flush inserts them.
+
+    DuplicateKey if an item already has one of the codes, or the same code is asked twice.
+    """
+    if not wanted:
+        return []
+    for item, _data in wanted:
+        if not item.lot_tracked:
+            raise InvalidInput(f"item {item.sku} is not lot-tracked; it has no lots", sku=item.sku)
+    seen: set[tuple] = set()
+    for item, data in wanted:
+        if (item.id, data.lot_code) in seen:
+            raise DuplicateKey(
+                f"lot {data.lot_code!r} of item {item.sku} is given twice; use a new lot code",
+                lot_code=data.lot_code,
+                sku=item.sku,
+            )
+        seen.add((item.id, data.lot_code))
+    taken = set(
+        session.execute(
+            sa.select(Lot.item_id, Lot.lot_code).where(
+                sa.tuple_(Lot.item_id, Lot.lot_code).in_([(i.id, d.lot_code) for i, d in wanted])
+            )
+        ).all()
     )
-    session.add(lot)
+    lots = []
+    for item, data in wanted:
+        if (item.id, data.lot_code) in taken:
+            raise DuplicateKey(
+                f"item {item.sku} already has a lot {data.lot_code!r}; use a new lot code",
+                lot_code=data.lot_code,
+                sku=item.sku,
+            )
+        expires_at = data.expires_at
+        base = data.manufactured_at or received_at
+        if expires_at is None and item.shelf_life_days and base is not None:
+            expires_at = base + timedelta(days=item.shelf_life_days)
+        lots.append(
+            Lot(
+                id=uuid.uuid4(),
+                item_id=item.id,
+                lot_code=data.lot_code,
+                status="active",
+                manufactured_at=data.manufactured_at,
+                received_at=received_at,
+                expires_at=expires_at,
+                vendor_lot_code=data.vendor_lot_code,
+                notes=data.notes,
+            )
+        )
+    session.add_all(lots)
     session.flush()
-    return lot
+    return lots
 
 
 def find_lot(session: Session, ref: str | uuid.UUID, *, item_ref: str | None = None) -> Lot:

@@ -127,7 +127,9 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
                 session, item, location, ln.quantity, ln.lots, occurred_at, context=f"consume line {n}", stock=stock
             )
             lines.append(inventory.Line(item, location, -ln.quantity, taken))
-        consumed = inventory.post_movement(session, "production_consume", occurred_at, lines, notes=wo.number)
+        consumed = inventory.post_movement(
+            session, "production_consume", occurred_at, lines, notes=wo.number, locked=stock
+        )
 
     lines = []
     for ln in data.produce:

@@ -302,7 +302,7 @@ def _quarantine(
 
 
 def _scrap(session: Session, case: RecallCase, action: RecallAction, data: ActionRun, occurred_at: datetime):
-    """scrap_lot: status consumed, every position scrapped."""
+    """scrap_lot: every position scrapped, then the lot marked consumed (only a lot without stock can be)."""
     lot, item = _lot_and_item(session, action)
     tag = f"recall {case.recall_number}"
     # Lock the lot first so no shipment slips in between reading and scrapping; it becomes consumed

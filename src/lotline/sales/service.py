@@ -91,19 +91,20 @@ def find_order(session: Session, ref: str | uuid.UUID, *, lock: bool = False) ->
 
 
 def order_lines(session: Session, order: SalesOrder) -> list[dict]:
-    """Order lines with shipped and open quantities."""
+    """Order lines with shipped and open quantities.
+
+    The shipped total is a correlated sum over this order's own lines (index on
+    sales_order_line_id), never a GROUP BY over every shipment line ever posted.
+    """
     shipped = (
-        sa.select(
-            SalesOrderShipmentLine.sales_order_line_id,
-            sa.func.sum(SalesOrderShipmentLine.quantity).label("q"),
-        )
-        .group_by(SalesOrderShipmentLine.sales_order_line_id)
-        .subquery()
+        sa.select(sa.func.coalesce(sa.func.sum(SalesOrderShipmentLine.quantity), 0))
+        .where(SalesOrderShipmentLine.sales_order_line_id == SalesOrderLine.id)
+        .correlate(SalesOrderLine)
+        .scalar_subquery()
     )
     rows = session.execute(
-        sa.select(SalesOrderLine, Item.sku, sa.func.coalesce(shipped.c.q, 0).label("shipped"))
+        sa.select(SalesOrderLine, Item.sku, shipped.label("shipped"))
         .join(Item, Item.id == SalesOrderLine.item_id)
-        .outerjoin(shipped, shipped.c.sales_order_line_id == SalesOrderLine.id)
         .where(SalesOrderLine.sales_order_id == order.id)
         .order_by(SalesOrderLine.line_no)
     ).all()
@@ -171,7 +172,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         )
         lines.append(inventory.Line(item, location, -ln.quantity, taken))
     posted = inventory.post_movement(
-        session, "shipment", shipped_at, lines, customer_id=order.customer_id, notes=order.number
+        session, "shipment", shipped_at, lines, customer_id=order.customer_id, notes=order.number, locked=stock
     )
     shipment = SalesOrderShipment(
         sales_order_id=order.id,

@@ -275,9 +275,9 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
     on_hand: list[LotOnHand] = []
     balances: list[MassBalance] = []
     if with_stock:
-        infos = {
-            lot_id[i]: LotInfo(lot_code[i], sku[i], status[i], uom[i], vendor_lot_code[i]) for i in range(n)
-        }
+        infos = [
+            LotInfo(lot_id[i], lot_code[i], sku[i], status[i], uom[i], vendor_lot_code[i]) for i in range(n)
+        ]
         stock_params = {"lot_ids": list(lot_id), "as_of": when, "with_balances": not as_of_requested}
         stock_rows = _rows(session, "stock", stock_params)
         statements += 1

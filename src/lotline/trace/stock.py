@@ -10,8 +10,7 @@ the two shows up as an imbalance).
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -20,7 +19,7 @@ from lotline.trace.model import LotOnHand, MassBalance, TracedReceipt
 # Output columns of sql/stock.sql, in order.
 STOCK_COLUMNS = (
     "kind",
-    "lot_id",
+    "lot_no",
     "location_id",
     "location_code",
     "location_kind",
@@ -53,6 +52,7 @@ _FLOWS = STOCK_COLUMNS[5:15]  # received .. transferred_out
 class LotInfo(NamedTuple):
     """What the stock sections repeat about each traced lot."""
 
+    lot_id: uuid.UUID
     lot_code: str
     sku: str
     status: str
@@ -66,18 +66,19 @@ class Stock(NamedTuple):
     mass_balance: list[MassBalance]
 
 
-def build_stock(
-    rows: Sequence[tuple], lots: Mapping[uuid.UUID, LotInfo], *, as_of_requested: bool
-) -> Stock:
+def build_stock(rows: Sequence[tuple], lots: Sequence[LotInfo], *, as_of_requested: bool) -> Stock:
     """Receipts (by time, movement, lot), on-hand (by sku, lot code, location) and the mass
-    balance of every lot in ``lots`` (by sku, lot code), from stock.sql's rows."""
+    balance of every lot in ``lots`` (by sku, lot code), from stock.sql's rows; ``lots`` are in
+    the order of the statement's lot_ids (its lot_no is a 1-based position in them)."""
     source = "ledger" if as_of_requested else "balance"
     receipts: list[TracedReceipt] = []
-    stock: list[tuple[uuid.UUID, uuid.UUID, str, str, Decimal]] = []
-    sums: dict[uuid.UUID, list[Decimal]] = {x: [Decimal(0)] * len(_FLOWS) for x in lots}
+    zero = Decimal(0)
+    sums = [[zero] * len(_FLOWS) for _ in lots]
+    held = [zero] * len(lots)
+    on_hand_rows = []
     for (
         kind,
-        lot_id,
+        lot_no,
         location_id,
         location_code,
         location_kind,
@@ -94,18 +95,20 @@ def build_stock(
         customer_name,
         external_ref,
     ) in rows:
+        i = lot_no - 1
         if kind == "ledger":
-            acc = sums[lot_id]
+            acc = sums[i]
             for k, value in enumerate(flows):
                 acc[k] += value
         elif kind == "receipt":
+            d = lots[i]
             receipts.append(
                 TracedReceipt(
                     movement_id=movement_id,
                     movement_type=movement_type,
                     occurred_at=occurred_at,
-                    lot_id=lot_id,
-                    vendor_lot_code=lots[lot_id].vendor_lot_code,
+                    lot_id=d.lot_id,
+                    vendor_lot_code=d.vendor_lot_code,
                     location_id=location_id,
                     location_code=location_code,
                     quantity=on_hand,
@@ -119,56 +122,34 @@ def build_stock(
                 )
             )
         if kind == source:
-            stock.append((lot_id, location_id, location_code, location_kind, on_hand))
+            held[i] += on_hand
+            if on_hand != 0:
+                d = lots[i]
+                on_hand_rows.append(
+                    LotOnHand(d.lot_id, d.lot_code, d.sku, d.status, location_id, location_code, location_kind,
+                              on_hand, d.uom)  # fmt: skip
+                )
     receipts.sort(key=lambda r: (r.occurred_at, r.movement_id, r.lot_id))
-
-    on_hand_rows = []
-    held: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
-    for lot_id, location_id, code, location_kind, qty in stock:
-        held[lot_id] += qty
-        if qty == 0:
-            continue
-        d = lots[lot_id]
-        on_hand_rows.append(
-            LotOnHand(lot_id, d.lot_code, d.sku, d.status, location_id, code, location_kind, qty, d.uom)
-        )
     on_hand_rows.sort(key=lambda x: (x.sku, x.lot_code, x.location_code))
     return Stock(receipts, on_hand_rows, mass_balance(lots, sums, held))
 
 
 def mass_balance(
-    lots: Mapping[uuid.UUID, LotInfo],
-    sums: Mapping[uuid.UUID, Sequence[Decimal]],
-    held: Mapping[uuid.UUID, Decimal],
+    lots: Sequence[LotInfo], sums: Sequence[Sequence[Decimal]], held: Sequence[Decimal]
 ) -> list[MassBalance]:
-    """One MassBalance per lot from its flow sums (stock.sql's flow columns, in order) and on-hand."""
+    """One MassBalance per lot from its flow sums (stock.sql's flow columns, in order) and on-hand,
+    all three in the same lot order; sorted by (sku, lot code)."""
     out = []
-    for lot_id, d in lots.items():
+    make = MassBalance._make
+    for d, flows, on_hand in zip(lots, sums, held, strict=True):
         (received, produced, returned, adjusted_in, consumed, shipped, scrapped, adjusted_out,
-         transferred_in, transferred_out) = sums[lot_id]  # fmt: skip
-        on_hand = held.get(lot_id, Decimal(0))
+         transferred_in, transferred_out) = flows  # fmt: skip
         total_in = received + produced + returned + adjusted_in
         total_out = consumed + shipped + scrapped + adjusted_out
         out.append(
-            MassBalance(
-                lot_id=lot_id,
-                lot_code=d.lot_code,
-                sku=d.sku,
-                uom=d.uom,
-                received=received,
-                produced=produced,
-                returned=returned,
-                adjusted_in=adjusted_in,
-                consumed=consumed,
-                shipped=shipped,
-                scrapped=scrapped,
-                adjusted_out=adjusted_out,
-                transfer_net=transferred_in - transferred_out,
-                on_hand=on_hand,
-                total_in=total_in,
-                total_out=total_out,
-                imbalance=total_in - total_out - on_hand,
-            )
+            make((d.lot_id, d.lot_code, d.sku, d.uom, received, produced, returned, adjusted_in, consumed,
+                  shipped, scrapped, adjusted_out, transferred_in - transferred_out, on_hand, total_in,
+                  total_out, total_in - total_out - on_hand))  # fmt: skip
         )
     out.sort(key=lambda m: (m.sku, m.lot_code))
     return out

@@ -1,0 +1,385 @@
+"""EPCIS capture jobs: a document in, postings out, and a job record with per-event results.
+
+A capture is a *flow* (it opens its own transactions):
+
+1. the job row is written (status ``running``) in its own transaction, so it can be read back meanwhile;
+2. the document is validated in full — header and every event (``validate``), streamed, nothing posted.
+   Any problem refuses the whole document (job ``failed``, every problem listed by event index and
+   eventID) — a document that breaks the schema is not half-imported;
+3. the events are applied in document order (``mapping``), in transactions of ``CHUNK`` events with a
+   savepoint per event. An event whose key (eventID, else content hash) was captured before — in an
+   earlier job or earlier in this document — is ``replayed``: nothing is written. A refused event rolls back
+   to its savepoint only and is reported with the service's error (its code and message, prefixed with
+   ``event N (eventID)``). With ``atomic=True`` the whole document is one transaction: every event is
+   still tried (so the report lists every refusal), then, if any was refused, everything is rolled back
+   and the job is ``failed`` — all or nothing;
+4. the job's counters and status (``succeeded``, ``partial`` when some events were refused, ``failed``)
+   are written with the last chunk.
+
+Each non-refused event is kept in ``epcis_events`` (body, type, time, bizStep, disposition, lot ids and
+EPC classes for queries, and the effects an error declaration would undo); each result in
+``epcis_capture_results``. Memory stays flat: events are streamed and at most one chunk is held.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lotline import db
+from lotline.epcis import document, validate
+from lotline.epcis.identifiers import parse_class
+from lotline.epcis.mapping import Mapper, Outcome, cbv, parse_time
+from lotline.epcis.masterdata import Registry, vocabulary_index
+from lotline.errors import InvalidInput, LotlineError, NotFound
+
+CHUNK = 500
+MAX_PROBLEMS = 1000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Result:
+    seq: int
+    event_key: str | None
+    event_type: str | None
+    outcome: str
+    mapping: str | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class Job:
+    id: uuid.UUID
+    status: str
+    atomic: bool
+    events_total: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("posted", "replayed", "stored", "skipped", "refused"), 0))
+    error: str | None = None
+    refusals: list[Result] = field(default_factory=list)
+
+
+def source_of_bytes(data: bytes) -> document.Source:
+    return lambda: io.BytesIO(data)
+
+
+def source_of_path(path: str | Path) -> document.Source:
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(f"no such file {str(p)!r}", kind="file", ref=str(p))
+    return lambda: open(p, "rb")
+
+
+def _sha256(source: document.Source) -> str:
+    h = hashlib.sha256()
+    with source() as stream:
+        while chunk := stream.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _label(seq: int, key: str | None) -> str:
+    return f"event {seq}" + (f" ({key})" if key else "")
+
+
+def _named(label: str, message: str) -> str:
+    return message if message.startswith(label) else f"{label}: {message}"
+
+
+def _start(atomic: bool, create: bool, name: str | None, digest: str) -> uuid.UUID:
+    job_id = uuid.uuid4()
+    with db.transaction() as s:
+        s.execute(
+            sa.text(
+                "INSERT INTO epcis_capture_jobs (id, status, atomic, create_master_data, source, document_sha256)"
+                " VALUES (:id, 'running', :a, :c, :n, :d)"
+            ),
+            {"id": job_id, "a": atomic, "c": create, "n": name, "d": digest},
+        )
+    return job_id
+
+
+def _insert_results(s: Session, job_id: uuid.UUID, results: list[Result]) -> None:
+    if results:
+        s.execute(
+            sa.text(
+                "INSERT INTO epcis_capture_results (job_id, seq, event_key, event_type, outcome, mapping, code, message)"
+                " SELECT :job, * FROM unnest(CAST(:seq AS int[]), CAST(:key AS text[]), CAST(:type AS text[]),"
+                " CAST(:outcome AS text[]), CAST(:mapping AS text[]), CAST(:code AS text[]), CAST(:message AS text[]))"
+            ),
+            {
+                "job": job_id,
+                "seq": [r.seq for r in results],
+                "key": [r.event_key for r in results],
+                "type": [r.event_type for r in results],
+                "outcome": [r.outcome for r in results],
+                "mapping": [r.mapping for r in results],
+                "code": [r.code for r in results],
+                "message": [(r.message or "")[:10_000] or None for r in results],
+            },
+        )
+
+
+def _insert_events(s: Session, job_id: uuid.UUID, rows: list[tuple]) -> None:
+    if rows:
+        s.execute(
+            sa.text(
+                "INSERT INTO epcis_events (id, event_key, event_type, event_time, action, biz_step, disposition, outcome,"
+                " mapping, epc_classes, lot_ids, effects, capture_job_id, body)"
+                " SELECT r.id, r.key, r.type, r.t, r.action, r.step, r.disp, r.outcome, r.mapping,"
+                "        CAST(r.classes AS text[]), CAST(r.lots AS uuid[]), CAST(r.effects AS jsonb), :job, CAST(r.body AS jsonb)"
+                "   FROM unnest(CAST(:id AS uuid[]), CAST(:key AS text[]), CAST(:type AS text[]), CAST(:t AS timestamptz[]),"
+                "               CAST(:action AS text[]), CAST(:step AS text[]), CAST(:disp AS text[]), CAST(:outcome AS text[]),"
+                "               CAST(:mapping AS text[]), CAST(:classes AS text[]), CAST(:lots AS text[]), CAST(:effects AS text[]),"
+                "               CAST(:body AS text[]))"
+                "     AS r(id, key, type, t, action, step, disp, outcome, mapping, classes, lots, effects, body)"
+            ),
+            {
+                "job": job_id,
+                **{name: [r[i] for r in rows] for i, name in enumerate(
+                    ("id", "key", "type", "t", "action", "step", "disp", "outcome", "mapping", "classes", "lots", "effects", "body")
+                )},
+            },
+        )
+
+
+def class_keys(event: dict) -> list[str]:
+    """Normalised item/lot keys of every class the event names (for MATCH_anyEPCClass and lot queries)."""
+    keys = []
+    for member in ("quantityList", "inputQuantityList", "outputQuantityList", "childQuantityList"):
+        for q in event.get(member) or []:
+            try:
+                ref = parse_class(q.get("epcClass"))
+            except InvalidInput:
+                keys.append("raw:" + str(q.get("epcClass")))
+                continue
+            keys.append(class_key(ref))
+    return sorted(set(keys))
+
+
+def class_key(ref) -> str:
+    base = f"gtin:{ref.gtin}" if ref.gtin else f"sku:{ref.sku}"
+    return base + (f"|lot:{ref.lot}" if ref.lot is not None else "")
+
+
+def _event_row(event: dict, key: str, out: Outcome) -> tuple:
+    return (
+        uuid.uuid4(), key, event["type"], parse_time(event["eventTime"]), event.get("action"),
+        cbv(event.get("bizStep")), cbv(event.get("disposition")), out.outcome, out.mapping,
+        "{" + ",".join(json.dumps(k) for k in class_keys(event)) + "}",
+        "{" + ",".join(str(x) for x in dict.fromkeys(out.lot_ids)) + "}",
+        json.dumps(out.effects), document.dumps_event(event),
+    )
+
+
+def validate_document(source: document.Source, header: document.Header | None = None) -> list[str]:
+    """Every schema problem of the document, event problems prefixed with ``event N (eventID)``."""
+    header = header or document.read_header(source)
+    problems = [f"document: {p}" for p in validate.document_problems(header.members)]
+    if "epcisBody" in header.members and not isinstance(header.members.get("epcisBody"), dict):
+        problems.append("document: epcisBody must be an object")
+    elif not header.has_event_list and not problems:
+        problems.append("document: epcisBody.eventList is required")
+    if problems and header.members.get("type") != "EPCISDocument":
+        return problems
+    for seq, event in enumerate(document.iter_events(source)):
+        for p in validate.event_problems(event):
+            if len(problems) >= MAX_PROBLEMS:
+                problems.append(f"... more than {MAX_PROBLEMS} problems; stopped listing")
+                return problems
+            key = event.get("eventID") if isinstance(event, dict) else None
+            problems.append(f"{_label(seq, key if isinstance(key, str) else None)}: {p}")
+    return problems
+
+
+def capture(
+    source: document.Source,
+    *,
+    atomic: bool = False,
+    create_master_data: bool = False,
+    name: str | None = None,
+    progress: Progress | None = None,
+) -> Job:
+    """Validate then apply one EPCIS document (see module doc); returns the finished job."""
+    digest = _sha256(source)
+    header = document.read_header(source)
+    job = Job(_start(atomic, create_master_data, name, digest), "running", atomic, header.events)
+    problems = validate_document(source, header)
+    if problems:
+        job.status, job.error = "failed", "the document breaks the EPCIS 2.0 schema; nothing was posted:\n" + "\n".join(problems)
+        _finish(job, [])
+        return job
+
+    registry = Registry(None, create=create_master_data, vocabulary=vocabulary_index(header.members))
+    mapper = Mapper(registry)
+    seen: set[str] = set()
+    events = document.iter_events(source)
+    if atomic:
+        try:
+            with db.transaction() as s:
+                registry.session = s
+                done = _run(s, job, events, mapper, seen, progress, chunked=False)
+                if job.counts["refused"]:
+                    raise _Abort()
+                _finish(job, done, session=s)
+        except _Abort:
+            job.status = "failed"
+            job.error = f"{job.counts['refused']} event(s) refused; --atomic: nothing was posted"
+            for k in ("posted", "replayed", "stored", "skipped"):
+                job.counts[k] = 0
+            _finish(job, job.refusals)
+        return job
+    try:
+        _run(None, job, events, mapper, seen, progress, chunked=True)
+    except BaseException as exc:
+        # chunks already committed stay (their results are recorded); the job says where it stopped
+        job.status = "failed"
+        job.error = f"stopped by {type(exc).__name__}: {exc}"[:10_000]
+        _finish(job, [], results_written=True)
+        raise
+    return job
+
+
+class _Abort(Exception):
+    pass
+
+
+def _run(session, job, events, mapper, seen, progress, *, chunked: bool) -> list[Result]:
+    """Apply events in chunks; per chunk: one replay query, a savepoint per event, bulk inserts."""
+    all_results: list[Result] = []
+    seq = 0
+    total = job.events_total
+    while True:
+        chunk = []
+        for event in events:
+            chunk.append(event)
+            if len(chunk) >= CHUNK:
+                break
+        if not chunk:
+            break
+        last = len(chunk) < CHUNK
+        if chunked:
+            with db.transaction() as s:
+                mapper.registry.session = s
+                results = _apply_chunk(s, job, chunk, seq, mapper, seen)
+                _insert_results(s, job.id, results)
+                if last:
+                    _finish(job, [], session=s, results_written=True)
+        else:
+            results = _apply_chunk(session, job, chunk, seq, mapper, seen)
+            all_results.extend(r for r in results)
+        seq += len(chunk)
+        if progress:
+            progress(seq, total)
+        if last:
+            break
+    if chunked and seq % CHUNK == 0:
+        with db.transaction() as s:
+            _finish(job, [], session=s, results_written=True)
+    return all_results
+
+
+def _apply_chunk(s: Session, job: Job, chunk: list[dict], first: int, mapper: Mapper, seen: set[str]) -> list[Result]:
+    keys = []
+    for event in chunk:
+        key = document.event_key(event)
+        keys.append(key + "#declaration" if "errorDeclaration" in event else key)
+    known = set(s.execute(sa.text("SELECT event_key FROM epcis_events WHERE event_key = ANY(:k)"), {"k": keys}).scalars())
+    results, rows = [], []
+    for n, (event, key) in enumerate(zip(chunk, keys, strict=True)):
+        seq = first + n
+        plain_key = key.removesuffix("#declaration")
+        label = _label(seq, event.get("eventID"))
+        if key in known or key in seen:
+            results.append(Result(seq, key, event["type"], "replayed", message="captured before; nothing posted"))
+            job.counts["replayed"] += 1
+            continue
+        if "errorDeclaration" in event and rows:
+            _insert_events(s, job.id, rows)  # the declared event may be earlier in this chunk
+            rows.clear()
+        mark = mapper.registry.mark()
+        savepoint = s.begin_nested()
+        try:
+            out = mapper.apply(event, plain_key, label)
+            s.flush()
+            savepoint.commit()
+        except LotlineError as exc:
+            savepoint.rollback()
+            mapper.registry.forget_since(mark)
+            r = Result(seq, key, event["type"], "refused", code=exc.code, message=_named(label, exc.message))
+            results.append(r)
+            job.refusals.append(r)
+            job.counts["refused"] += 1
+            continue
+        except Exception as exc:  # a database error inside the savepoint: refuse this event, keep going
+            from lotline.db import errors as db_errors
+
+            if not isinstance(exc, sa.exc.DBAPIError) or (translated := db_errors.translate(exc)) is None:
+                raise
+            savepoint.rollback()
+            mapper.registry.forget_since(mark)
+            r = Result(seq, key, event["type"], "refused", code=translated.code, message=_named(label, translated.message))
+            results.append(r)
+            job.refusals.append(r)
+            job.counts["refused"] += 1
+            continue
+        seen.add(key)
+        rows.append(_event_row(event, key, out))
+        results.append(Result(seq, key, event["type"], out.outcome, out.mapping, message=out.message or None))
+        job.counts[out.outcome] += 1
+    _insert_events(s, job.id, rows)
+    return results
+
+
+def _finish(job: Job, results: list[Result], *, session: Session | None = None, results_written: bool = False) -> None:
+    if job.status == "running":
+        job.status = "partial" if job.counts["refused"] else "succeeded"
+
+    def write(s: Session) -> None:
+        if not results_written:
+            _insert_results(s, job.id, results)
+        s.execute(
+            sa.text(
+                "UPDATE epcis_capture_jobs SET status = :st, events_total = :total, posted = :p, replayed = :r, stored = :s,"
+                " skipped = :k, refused = :f, error = :e, finished_at = now() WHERE id = :id"
+            ),
+            {"st": job.status, "total": job.events_total, "p": job.counts["posted"], "r": job.counts["replayed"],
+             "s": job.counts["stored"], "k": job.counts["skipped"], "f": job.counts["refused"], "e": job.error, "id": job.id},
+        )
+
+    if session is not None:
+        write(session)
+    else:
+        with db.transaction() as s:
+            write(s)
+
+
+# --- reading jobs back ----------------------------------------------------------------------------
+
+
+def get_job(session: Session, job_id: uuid.UUID, *, results: bool = True, limit: int = 10_000) -> dict[str, Any]:
+    """A capture job with its counters and (up to ``limit``) per-event results; NotFound if unknown."""
+    row = session.execute(sa.text("SELECT * FROM epcis_capture_jobs WHERE id = :id"), {"id": job_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"unknown capture job {job_id}", kind="capture_job", ref=str(job_id))
+    out = dict(row)
+    if results:
+        out["results"] = [
+            dict(r) for r in session.execute(
+                sa.text("SELECT seq, event_key, event_type, outcome, mapping, code, message FROM epcis_capture_results"
+                        " WHERE job_id = :id ORDER BY seq LIMIT :n"),
+                {"id": job_id, "n": limit},
+            ).mappings()
+        ]
+    return out

@@ -1,0 +1,1 @@
+"""Spreadsheet (CSV/XLSX) imports of master data and postings."""

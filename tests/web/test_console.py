@@ -1,0 +1,228 @@
+"""The console in a real browser: each test is the specification of a screen or a workflow."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from tests.web.conftest import DOCS, USERS
+
+
+def _wait_for_job(web, timeout: float = 60.0) -> None:
+    """A console job's progress box polls until the job ends, then the page reloads with the result."""
+    page = web.page
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        box = page.locator(".job")
+        if box.count() and box.first.get_attribute("data-job-status") in ("completed", "failed"):
+            assert box.first.get_attribute("data-job-status") == "completed", box.first.inner_text()
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the job did not finish")
+
+
+def test_signing_in_shows_the_home_page_and_signing_out_ends_the_session(web):
+    web.go("/")
+    assert "/signin" in web.page.url  # not signed in: sent to the sign-in form
+    web.page.get_by_label("User name").fill("quality")
+    web.page.get_by_label("Password").fill("wrong password")
+    web.page.get_by_role("button", name="Sign in").click()
+    expect(web.page.get_by_role("alert")).to_contain_text("sign-in refused: unknown user, wrong password")
+    web.sign_in("qa")
+    expect(web.page.get_by_role("heading", name="Home")).to_be_visible()
+    expect(web.page.get_by_role("heading", name="Lots on hold")).to_be_visible()
+    cookie = next(c for c in web.page.context.cookies() if c["name"] == "lotline_session")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    web.page.get_by_role("button", name="Sign out").click()
+    web.go("/lots")
+    assert "/signin" in web.page.url
+
+
+def test_a_lot_is_found_by_its_vendor_lot_code_as_you_type(web):
+    web.sign_in("viewer")
+    web.go("/lots")
+    web.page.get_by_label(re.compile("^Lot code, vendor lot code")).press_sequentially("MV-8812", delay=30)
+    row = web.page.locator("#results tr", has_text="F2411-A")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("vendor lot code")
+    row.get_by_role("link", name="F2411-A").click()
+    expect(web.page.get_by_role("heading", name=re.compile("Lot F2411-A"))).to_be_visible()
+    expect(web.page.get_by_role("heading", name="Mass balance")).to_be_visible()
+    expect(web.page.locator("#ledger tbody tr").first).to_be_visible()
+
+
+def test_the_trace_view_draws_the_genealogy_graph_and_a_click_opens_a_lot(web):
+    web.sign_in("viewer")
+    web.go("/lots/F2411-A")
+    web.page.get_by_role("link", name="Trace this lot").click()
+    expect(web.page.locator("#graph[data-drawn]")).to_have_count(1)
+    expect(web.page.locator("#graph-status")).to_contain_text("nodes shown")
+    web.page.locator("#h-graph").scroll_into_view_if_needed()
+    web.page.screenshot(path=str(DOCS / "trace-view.png"), full_page=True)
+    # the graph's nodes are canvas-drawn: click the target lot through cytoscape's own position
+    pos = web.page.evaluate(
+        "() => { const cy = window.lotlineGraph;"
+        " const n = cy.nodes(\"[role = 'target']\")[0]; const p = n.renderedPosition();"
+        " const r = document.getElementById('graph').getBoundingClientRect(); return {x: r.x + p.x, y: r.y + p.y}; }"
+    )
+    web.page.mouse.click(pos["x"], pos["y"])
+    web.page.wait_for_url(re.compile(r"/lots/[0-9a-f-]{36}$"))
+    expect(web.page.get_by_role("heading", name=re.compile("Lot F2411-A"))).to_be_visible()
+    # tables and downloads of the same trace
+    web.go("/trace/F2411-A?tab=customers")
+    expect(web.page.get_by_role("link", name=re.compile(r"Customers \(\d+\)"))).to_be_visible()
+    with web.page.expect_download() as download:
+        web.page.get_by_role("link", name="CSV").click()
+    assert download.value.suggested_filename == "trace-forward-F2411-A.csv"
+
+
+def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):
+    """Create → activate (signed) → trace run → plan → actions into quarantine → notices sent → closed (signed)."""
+    page = web.page
+    before = len(smtp_inbox.messages)
+    web.sign_in("qa")
+    web.go("/recalls")
+    new = page.get_by_role("region", name="New recall case")
+    new.get_by_label("Summary").fill("Salmonella in flour F2411-A")
+    new.get_by_label("Severity").select_option("high")
+    new.get_by_label("Target lot (code)").fill("F2411-A")
+    new.get_by_role("button", name="Create recall case").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Recall RC-\d{4}-\d{4}"))).to_be_visible()
+    number = re.search(r"RC-\d{4}-\d{4}", page.url).group(0)
+    expect(page.locator("#h-targets + table")).to_contain_text("F2411-A")
+
+    # activation is signed: a wrong password is refused next to the field, nothing changes
+    page.get_by_label("Your password").fill("not my password")
+    page.get_by_role("button", name="Activate (sign)").click()
+    expect(page.locator("#err-sig_password")).to_contain_text("signature refused")
+    expect(page.locator("h1")).to_contain_text("draft")
+    page.get_by_label("Your password").fill(USERS["qa"][0])
+    page.get_by_role("button", name="Activate (sign)").click()
+    expect(page.locator("h1")).to_contain_text("active")
+
+    page.get_by_role("button", name="Run trace").click()
+    _wait_for_job(web)
+    expect(page.locator("#runs table")).to_contain_text("computed")
+    page.get_by_role("button", name="Plan all actions").click()
+    expect(page.locator("#actions table")).to_contain_text("quarantine lot")
+    page.get_by_label("Quarantine location").select_option("QA-HOLD")
+    page.get_by_role("button", name="Run all open actions").click()
+    expect(page.locator("#actions .s-planned")).to_have_count(0)
+    expect(page.locator("#actions .s-completed")).not_to_have_count(0)
+    expect(page.locator("#notices")).to_contain_text(re.compile(r"[1-9]\d* draft"))
+
+    page.get_by_role("button", name="Send draft emails").click()
+    _wait_for_job(web)
+    expect(page.locator("#notices")).to_contain_text(re.compile(r"0 draft, [1-9]\d* sent, 0 failed"))
+    arrived = smtp_inbox.messages[before:]
+    assert arrived and all(number in m["Subject"] for m in arrived)
+    notified = int(page.get_by_test_id("notified").inner_text())
+    assert notified == len(arrived)
+    recovered = page.get_by_test_id("recovered-kg").inner_text()
+    assert re.match(r"[1-9]", recovered), recovered  # the flour still on hand went into quarantine
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(DOCS / "recall-room.png"), full_page=True)
+
+    # stock really moved: the flour lot's stock sits in the quarantine cage
+    web.go("/lots/F2411-A")
+    expect(page.locator("#h-onhand + table")).to_contain_text("QA-HOLD")
+    expect(page.locator("h1")).to_contain_text("quarantine")
+    web.go("/")
+    expect(page.locator("#h-recalls + table")).to_contain_text(number)
+    page.screenshot(path=str(DOCS / "home.png"), full_page=False)
+
+    # exports of the case
+    web.go(f"/recalls/{number}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="FSMA 204 CSV").click()
+    assert download.value.suggested_filename == f"{number}-fsma204.csv"
+
+    page.get_by_label("Your password").fill(USERS["qa"][0])
+    page.get_by_label("Meaning").select_option("responsible")
+    page.get_by_role("button", name="Close (sign)").click()
+    expect(page.locator("h1")).to_contain_text("closed")
+
+
+def test_a_viewer_sees_no_write_buttons_and_a_forged_post_is_refused(web, new_web):
+    qa = new_web()
+    qa.sign_in("qa")
+    qa.go("/recalls")
+    new = qa.page.get_by_role("region", name="New recall case")
+    new.get_by_label("Target lot (code)").fill("S-0577")
+    new.get_by_role("button", name="Create recall case").click()
+    number = re.search(r"RC-\d{4}-\d{4}", qa.page.url).group(0)
+
+    web.sign_in("viewer")
+    for path in (f"/recalls/{number}", "/recalls", "/lots/S-0577", "/kpi"):
+        web.go(path)
+        expect(web.page.locator("main form[method=post]")).to_have_count(0)
+        for name in ("Activate (sign)", "Run trace", "Change status", "Start a recall", "Create recall case", "Compute"):
+            expect(web.page.get_by_role("button", name=name)).to_have_count(0)
+    # the server refuses anyway: a POST carrying the viewer's own valid CSRF token, and one with none
+    csrf = web.page.evaluate("() => JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']")
+    forged = web.page.request.post(f"{web.base}/recalls/{number}/activate",
+                                   form={"csrf_token": csrf, "sig_password": USERS["viewer"][0]})
+    assert forged.status == 403 and "recall.write" in forged.text()
+    no_token = qa.page.request.post(f"{qa.base}/recalls/{number}/cancel", form={"reason": "forged"})
+    assert no_token.status == 403 and "CSRF token" in no_token.text()
+    web.go(f"/recalls/{number}")
+    expect(web.page.locator("h1")).to_contain_text("draft")  # neither request changed anything
+
+
+def test_a_kpi_run_is_computed_charted_and_published(web):
+    web.sign_in("ana")
+    web.go("/kpi")
+    web.page.get_by_label("Notes").fill("browser test run")
+    web.page.get_by_role("button", name="Compute").click()
+    _wait_for_job(web)
+    expect(web.page.locator("h1")).to_contain_text("computed")
+    expect(web.page.locator("#bars[data-drawn]")).to_have_count(1)
+    expect(web.page.locator("table tbody tr").first).to_be_visible()
+    web.page.get_by_label("Your password").fill(USERS["ana"][0])
+    web.page.get_by_role("button", name="Publish (sign)").click()
+    expect(web.page.locator("h1")).to_contain_text("published")
+    web.go("/")
+    expect(web.page.locator("#h-kpi + p")).to_contain_text("Run of")
+
+
+def test_bad_input_shows_the_services_message_next_to_the_field_and_writes_nothing(web, new_web):
+    web.sign_in("qa")
+    web.go("/recalls")
+    before = web.page.locator("main table tbody tr").count()
+    new = web.page.get_by_role("region", name="New recall case")
+    new.get_by_label("Target lot (code)").fill("NO-SUCH-LOT")
+    new.get_by_role("button", name="Create recall case").click()
+    expect(web.page.locator("#err-lot")).to_contain_text("unknown lot 'NO-SUCH-LOT'")
+    expect(web.page.locator("#f-lot")).to_have_attribute("aria-invalid", "true")
+    web.go("/recalls")
+    assert web.page.locator("main table tbody tr").count() == before  # no case was half-created
+    ana = new_web().sign_in("ana")
+    ana.go("/kpi")
+    runs = ana.page.locator("main table tbody tr").count()
+    ana.page.get_by_label("Window start (UTC)").fill("2026-11-20T10:00")
+    ana.page.get_by_label("Window end (UTC, excluded)").fill("2026-11-10T10:00")
+    ana.page.get_by_role("button", name="Compute").click()
+    expect(ana.page.get_by_role("alert")).to_contain_text("must be after window_start")
+    assert ana.page.locator("main table tbody tr").count() == runs
+    assert ana.errors == []
+
+
+def test_pages_are_readable_on_a_tablet_and_work_from_the_keyboard(new_web):
+    tablet = new_web(768, 1024)
+    tablet.sign_in("qa")
+    for path in ("/", "/lots/F2411-A", "/recalls", "/kpi", "/trace/F2411-A"):
+        tablet.go(path)
+        width = tablet.page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 768, f"{path} scrolls sideways on a tablet ({width} px)"
+    tablet.go("/lots")
+    tablet.page.keyboard.type("F2411")  # the search box has the focus
+    expect(tablet.page.locator("#results")).to_contain_text("F2411-A")
+    for _ in range(40):
+        tablet.page.keyboard.press("Tab")
+        if tablet.page.evaluate("() => document.activeElement.textContent") == "F2411-A":
+            break
+    tablet.page.keyboard.press("Enter")
+    expect(tablet.page.get_by_role("heading", name=re.compile("Lot F2411-A"))).to_be_visible()
+    assert tablet.errors == []
