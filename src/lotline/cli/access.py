@@ -52,6 +52,23 @@ COMMAND_PERMISSIONS: dict[tuple[str, ...], str | None] = {
     ("user",): "users.manage",
     ("token",): "tokens.manage",
     ("audit",): "audit.read",
+    # EPCIS and spreadsheet imports post like the API's /epcis/capture (stock.post) or write master
+    # data; reading, validating and templates are reads
+    ("epcis", "import"): "stock.post",
+    ("epcis", "export"): _READ,
+    ("epcis", "id"): _READ,
+    ("epcis", "job"): _READ,
+    ("epcis", "validate"): _READ,
+    ("import", "template"): _READ,
+    ("import", "items"): "master_data.write",
+    ("import", "locations"): "master_data.write",
+    ("import", "vendors"): "master_data.write",
+    ("import", "customers"): "master_data.write",
+    ("import", "receipts"): "stock.post",
+    ("import", "transfers"): "stock.post",
+    ("import", "production"): "production.write",
+    ("import", "shipments"): "sales.write",
+    ("import", "batch"): "stock.post",
 }
 # Groups whose commands write unless they are one of READ_COMMANDS.
 GROUP_WRITES = {"recall": "recall.write"}
