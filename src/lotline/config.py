@@ -8,6 +8,9 @@ Everything configurable lives here so the rest of the code never reads os.enviro
   LOTLINE_SMTP_*         outgoing mail for recall notices (HOST, PORT, SECURITY=none|starttls|tls,
                          USERNAME, PASSWORD, FROM, CA_FILE = PEM certificates to trust instead of the
                          system's, for a relay with a private CA)
+  LOTLINE_PUBLIC_URL     base URL recipients use to reach `lotline serve` (recall response links;
+                         default http://localhost:8000)
+  LOTLINE_WORKER_TICK    seconds between the worker's scheduled passes (default 60)
 """
 
 from __future__ import annotations
@@ -66,3 +69,28 @@ def smtp_settings() -> SmtpSettings:
         sender=os.environ.get("LOTLINE_SMTP_FROM", "recalls@lotline.invalid"),
         ca_file=os.environ.get("LOTLINE_SMTP_CA_FILE") or None,
     )
+
+
+def public_url() -> str:
+    """Base URL at which recipients reach ``lotline serve`` (response links in recall emails)."""
+    url = os.environ.get("LOTLINE_PUBLIC_URL", "").strip().rstrip("/") or "http://localhost:8000"
+    if not url.startswith(("http://", "https://")) or any(c in url for c in "\r\n\x00 "):
+        raise InvalidInput(f"LOTLINE_PUBLIC_URL must be an http(s) URL, not {url!r}")
+    return url
+
+
+def worker_tick_seconds() -> int:
+    text = os.environ.get("LOTLINE_WORKER_TICK", "").strip() or "60"
+    if not text.isdigit() or not 1 <= int(text) <= 3600:
+        raise InvalidInput(f"LOTLINE_WORKER_TICK must be a whole number of seconds from 1 to 3600, not {text!r}")
+    return int(text)
+
+
+def qa_email() -> str | None:
+    """LOTLINE_QA_EMAIL: who is reminded of the yearly mock-recall drill (unset: no reminder)."""
+    value = os.environ.get("LOTLINE_QA_EMAIL", "").strip()
+    if not value:
+        return None
+    if "@" not in value or any(c in value for c in "\r\n\x00 <>,"):
+        raise InvalidInput(f"LOTLINE_QA_EMAIL must be one email address, not {value!r}")
+    return value

@@ -11,7 +11,9 @@ from lotline.auth.permissions import PERMISSIONS, PUBLIC, ROLES
 
 # Routes FastAPI adds itself; public by design (the OpenAPI document and its docs page).
 FRAMEWORK_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect", "/static"}  # /static: the console's files
-PUBLIC_ROUTES = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/sign-in"), ("GET", "/signin"), ("POST", "/signin")}
+# The recall response page is public by design too: its unguessable link token is the credential.
+PUBLIC_ROUTES = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/sign-in"), ("GET", "/signin"), ("POST", "/signin"),
+                 ("GET", "/respond/{token}"), ("POST", "/respond/{token}")}
 
 
 def _routes():

@@ -12,6 +12,7 @@ from lotline.recalls import runs as recall_runs
 from lotline.recalls import service as recalls
 from lotline.recalls.schemas import CaseIn, TargetIn
 from lotline.trace import service as trace
+from tests.recalls.completion_support import with_strategy
 from tests.recalls.conftest import build_world
 
 pytestmark = pytest.mark.concurrency
@@ -45,6 +46,7 @@ def case_number(committed_engine) -> str:
         build_world(s)
         case = recalls.create_case(s, CaseIn(recall_number="RC-CONC"))
         recalls.add_target(s, case.id, TargetIn(lot="F-1"))
+        with_strategy(s, case)
         recalls.activate(s, case.id)
     return "RC-CONC"
 

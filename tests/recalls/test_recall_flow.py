@@ -18,12 +18,14 @@ from lotline.recalls import service as recalls
 from lotline.recalls.schemas import ActionIn, ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn
 from lotline.reports import fsma204, recall_report
 from tests.builders import at, ship
+from tests.recalls.completion_support import with_strategy
 
 
 def _open_recall(session, *targets: TargetIn, severity="high"):
     case = recalls.create_case(session, CaseIn(severity=severity, summary="Salmonella in flour lot F-1"))
     for t in targets:
         recalls.add_target(session, case.id, t)
+    with_strategy(session, case)
     recalls.activate(session, case.id)
     return case
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from lotline.models import RecallCase
 from lotline.recalls import service as recalls
 from lotline.recalls.schemas import CaseIn, TargetIn
+from tests.recalls.completion_support import strategy_in, with_strategy
 
 
 @pytest.fixture
@@ -27,9 +28,18 @@ def client(client, world):
     return client
 
 
+def _strategy_file(tmp_path):
+    path = tmp_path / "strategy.json"
+    path.write_text(strategy_in().model_dump_json())
+    return str(path)
+
+
 def test_a_recall_through_the_cli(cli, tmp_path):
+    without = cli("recall", "create", "--number", "RC-T-0", "--lot", "F-1", "--activate")
+    assert without.code == 2 and "no strategy" in without.err
     r = cli(
-        "recall", "create", "--number", "RC-T-1", "--severity", "high", "--lot", "F-1", "--activate", "--json"
+        "recall", "create", "--number", "RC-T-1", "--severity", "high", "--lot", "F-1",
+        "--strategy", _strategy_file(tmp_path), "--activate", "--json",
     )
     assert r.code == 0, r.err
     assert r.json()[0]["status"] == "active"
@@ -124,6 +134,8 @@ def test_a_recall_through_the_http_api(client):
     assert client.post(f"/recalls/{number}/targets", json={"lot": "F-1"}).status_code == 201
     dup = client.post(f"/recalls/{number}/targets", json={"lot": "F-1"})
     assert dup.status_code == 409 and "already targets lot F-1" in dup.json()["detail"]
+    assert client.post(f"/recalls/{number}/activate").status_code == 422  # no strategy yet
+    client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
     assert client.post(f"/recalls/{number}/activate").json()["status"] == "active"
     run = client.post(f"/recalls/{number}/runs", json={"direction": "forward"})
     assert run.status_code == 201, run.text
@@ -151,8 +163,9 @@ def test_a_recall_through_the_http_api(client):
     assert closing.status_code == 409 and "open actions" in closing.json()["detail"]
 
 
-def test_human_output_of_every_listing(cli):
-    assert cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--activate").code == 0
+def test_human_output_of_every_listing(cli, tmp_path):
+    made = cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--strategy", _strategy_file(tmp_path), "--activate")
+    assert made.code == 0, made.err
     first = cli("recall", "trace", "RC-H-1", "--as-of", "2026-01-07T12:00:00+00:00")
     assert first.code == 0, first.err
     assert "impacted lots" in first.out and "B-1" in first.out and "C-1" not in first.out
@@ -186,6 +199,7 @@ def test_human_output_of_every_listing(cli):
 def test_email_notices_are_sent_through_the_http_api(client, smtp):
     number = client.post("/recalls", json={"recall_number": "RC-API-2"}).json()["recall_number"]
     client.post(f"/recalls/{number}/targets", json={"item": "BREAD"})
+    client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
     client.post(f"/recalls/{number}/activate")
     client.post(f"/recalls/{number}/runs")
     drafted = client.post(f"/recalls/{number}/communications", json={"channel": "email"}).json()
@@ -218,6 +232,7 @@ def _legacy_number(session, number: str) -> None:
     """A traced, active case whose stored number is ``number`` (as older versions accepted it)."""
     case = recalls.create_case(session, CaseIn(recall_number="RC-LEGACY-1"))
     recalls.add_target(session, case.id, TargetIn(lot="F-1"))
+    with_strategy(session, case)
     recalls.activate(session, case.id)
     recalls.compute_run(session, case.id)
     session.execute(sa.update(RecallCase).where(RecallCase.id == case.id).values(recall_number=number))

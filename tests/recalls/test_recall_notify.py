@@ -10,6 +10,7 @@ from lotline.models import Customer, RecallCase, RecallCommunication
 from lotline.recalls import service as recalls
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import CaseIn, DraftIn, RecordIn, TargetIn
+from tests.recalls.completion_support import with_strategy
 from tests.recalls.conftest import free_port
 
 
@@ -17,6 +18,7 @@ from tests.recalls.conftest import free_port
 def notices(session, world):
     case = recalls.create_case(session, CaseIn(severity="critical", summary="Salmonella"))
     recalls.add_target(session, case.id, TargetIn(lot="F-1"))
+    with_strategy(session, case)
     recalls.activate(session, case.id)
     recalls.compute_run(session, case.id)
     created = recalls.draft_communications(session, case.id, DraftIn(channel="email"))

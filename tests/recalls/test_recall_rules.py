@@ -13,11 +13,13 @@ from lotline.recalls import service as recalls
 from lotline.recalls.schemas import ActionIn, ActionRun, CaseIn, DraftIn, RunIn, TargetIn, TransitionIn
 from lotline.types import utcnow
 from tests.builders import at, make_location
+from tests.recalls.completion_support import with_strategy
 
 
 def _active(session, lot="F-1"):
     case = recalls.create_case(session, CaseIn(severity="medium"))
     recalls.add_target(session, case.id, TargetIn(lot=lot))
+    with_strategy(session, case)
     return recalls.activate(session, case.id)
 
 
@@ -41,6 +43,9 @@ def test_case_lifecycle_refuses_every_other_transition(session, world):
     with pytest.raises(InvalidInput, match="no targets"):
         recalls.activate(session, case.id)
     recalls.add_target(session, case.id, TargetIn(lot="F-1"))
+    with pytest.raises(InvalidInput, match="no strategy"):
+        recalls.activate(session, case.id)
+    with_strategy(session, case)
     with pytest.raises(InvalidInput, match="in the future"):
         recalls.activate(session, case.id, TransitionIn(at=utcnow() + timedelta(days=1)))
     recalls.activate(session, case.id, TransitionIn(at=at(10)))

@@ -16,11 +16,12 @@ from lotline.api import problems
 from lotline.api.deps import public
 from lotline.api.routers import audit as audit_router
 from lotline.api.routers import auth as auth_router
-from lotline.api.routers import catalog, inventory, production, sales
+from lotline.api.routers import catalog, inventory, production, recall_completion, sales
 from lotline.api.routers import epcis as epcis_router
 from lotline.api.routers import kpis as kpis_router
 from lotline.api.routers import recalls as recalls_router
 from lotline.api.routers import trace as trace_router
+from lotline.respond import routes as respond_routes
 
 API_PREFIX = "/api/v1"
 
@@ -50,6 +51,7 @@ def create_app() -> FastAPI:
         inventory,
         production,
         sales,
+        recall_completion,
         recalls_router,
         trace_router,
         kpis_router,
@@ -57,5 +59,7 @@ def create_app() -> FastAPI:
         epcis_router,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+    # the public recall response page: no sign-in, the link's token is the credential
+    app.include_router(respond_routes.router)
     web.install(app)  # the console at "/" (HTML pages over the same services)
     return app

@@ -28,6 +28,7 @@ COMMAND_PERMISSIONS: dict[tuple[str, ...], str | None] = {
     ("demo",): None,
     ("generate",): None,
     ("serve",): None,
+    ("worker",): None,  # a system process: its passes act as the OS login (see lotline.worker)
     ("receive",): "stock.post",
     ("transfer",): "stock.post",
     ("adjust",): "stock.post",
@@ -52,29 +53,27 @@ COMMAND_PERMISSIONS: dict[tuple[str, ...], str | None] = {
     ("user",): "users.manage",
     ("token",): "tokens.manage",
     ("audit",): "audit.read",
-    # EPCIS and spreadsheet imports post like the API's /epcis/capture (stock.post) or write master
-    # data; reading, validating and templates are reads
+    # EPCIS capture and spreadsheet imports post through the posting services (and may create
+    # master data when asked); reading, validating and exporting are reads.
+    ("epcis",): _READ,
     ("epcis", "import"): "stock.post",
+    ("epcis", "validate"): _READ,
+    ("epcis", "job"): _READ,
     ("epcis", "export"): _READ,
     ("epcis", "id"): _READ,
-    ("epcis", "job"): _READ,
-    ("epcis", "validate"): _READ,
-    ("import", "template"): _READ,
+    ("import",): "stock.post",
     ("import", "items"): "master_data.write",
     ("import", "locations"): "master_data.write",
     ("import", "vendors"): "master_data.write",
     ("import", "customers"): "master_data.write",
-    ("import", "receipts"): "stock.post",
-    ("import", "transfers"): "stock.post",
-    ("import", "production"): "production.write",
-    ("import", "shipments"): "sales.write",
-    ("import", "batch"): "stock.post",
+    ("import", "template"): None,  # writes a blank template file, touches no database
 }
 # Groups whose commands write unless they are one of READ_COMMANDS.
 GROUP_WRITES = {"recall": "recall.write"}
 READ_COMMANDS = frozenset(
     {"list", "show", "history", "impacted", "runs", "diff", "effectiveness", "export", "report",
-     "compare", "series", "chart", "defs", "forward", "backward", "both"}
+     "compare", "series", "chart", "defs", "forward", "backward", "both", "consignees",
+     "initial-report"}
 )
 
 

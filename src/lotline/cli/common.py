@@ -59,7 +59,7 @@ def format_validation_error(exc: ValidationError) -> str:
     return "invalid input: " + "; ".join(parts)
 
 
-def terminal_safe(text: str) -> str:
+def safe_text(text: str) -> str:
     """A message fit for a terminal: Rich markup escaped, control characters (which may come
     from the user's input: CR, escape sequences) shown as escapes; newlines and tabs kept."""
     shown = "".join(
@@ -71,10 +71,10 @@ def terminal_safe(text: str) -> str:
 
 def report_error(exc: Exception) -> int:
     if isinstance(exc, ValidationError):
-        err_console.print(f"[red]error:[/] {terminal_safe(format_validation_error(exc))}", highlight=False)
+        err_console.print(f"[red]error:[/] {safe_text(format_validation_error(exc))}", highlight=False)
     else:
         code = getattr(exc, "code", "error")
-        err_console.print(f"[red]error ({code}):[/] {terminal_safe(str(exc))}", highlight=False)
+        err_console.print(f"[red]error ({code}):[/] {safe_text(str(exc))}", highlight=False)
     return exit_code_for(exc)
 
 

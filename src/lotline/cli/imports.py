@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from lotline.cli.common import console, err_console, print_json, run, terminal_safe
+from lotline.cli.common import console, err_console, print_json, run, safe_text
 from lotline.errors import InvalidInput
 from lotline.imports import service
 from lotline.imports.columns import KINDS
@@ -29,7 +29,7 @@ def _run(files: list[tuple[str, Path]], dry_run: bool, as_json: bool) -> None:
                     "problems": [p.__dict__ for p in report.problems]})
     else:
         for p in report.problems:
-            err_console.print(f"[red]error:[/] {terminal_safe(str(p))}", highlight=False)
+            err_console.print(f"[red]error:[/] {safe_text(str(p))}", highlight=False)
         if report.problems:
             err_console.print(f"{len(report.problems)} error(s); nothing was written", highlight=False)
         elif report.dry_run:
@@ -80,6 +80,6 @@ def template(kind: str = typer.Argument(..., help=", ".join(KINDS)),
         if text is not None:
             sys.stdout.write(text)
         else:
-            err_console.print(f"template for {kind} written to {output}")
+            err_console.print(f"template for {kind} written to {safe_text(str(output))}")
 
     run(body)

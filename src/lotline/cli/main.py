@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from lotline.cli import access, catalog, db, demo, inventory, production, recall, sales, serve
+from lotline.cli import (
+    access,
+    catalog,
+    db,
+    demo,
+    inventory,
+    production,
+    recall,
+    recall_completion,
+    sales,
+    serve,
+)
 from lotline.cli import audit as audit_cli
 from lotline.cli import epcis as epcis_cli
 from lotline.cli import generate as generate_cli
@@ -12,6 +23,7 @@ from lotline.cli import imports as imports_cli
 from lotline.cli import kpi as kpi_cli
 from lotline.cli import trace as trace_cli
 from lotline.cli import users as users_cli
+from lotline.cli import worker as worker_cli
 
 app = typer.Typer(
     help="lotline — lot traceability, recalls and inventory KPIs on PostgreSQL.",
@@ -43,10 +55,12 @@ app.add_typer(production.app, name="wo")
 app.add_typer(sales.app, name="so")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+recall_completion.register(recall.app)
 app.add_typer(recall.app, name="recall")
 app.add_typer(trace_cli.app, name="trace")
 app.command("generate")(generate_cli.generate)
 app.add_typer(kpi_cli.app, name="kpi")
+app.command("worker")(worker_cli.worker)
 app.add_typer(users_cli.user_app, name="user")
 app.add_typer(users_cli.token_app, name="token")
 app.command("audit")(audit_cli.audit)

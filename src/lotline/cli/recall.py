@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from lotline.cli.common import JsonOpt, console, emit, print_json
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
-from lotline.recalls import service
+from lotline.recalls import service, strategy
+from lotline.recalls.completion_schemas import strategy_from_file
 from lotline.recalls.flows import drill as drill_mod
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import (
@@ -64,10 +65,13 @@ def create(
     notes: str = typer.Option(None),
     lot: list[str] = typer.Option(None, "--lot", help="Target lot code or id (repeatable)."),
     item: list[str] = typer.Option(None, "--item", help="Target item SKU: all its lots (repeatable)."),
-    activate: bool = typer.Option(False, "--activate", help="Initiate the recall right away."),
+    strategy_file: Path = typer.Option(
+        None, "--strategy", help="The recall strategy as JSON (see `lotline recall strategy --help`)."
+    ),
+    activate: bool = typer.Option(False, "--activate", help="Initiate the recall right away (needs --strategy)."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Open a recall case (draft), optionally with targets, optionally initiated."""
+    """Open a recall case (draft), optionally with targets and strategy, optionally initiated."""
     data = CaseIn(recall_number=number, severity=severity, summary=summary, notes=notes)
     with transaction() as s:
         case = service.create_case(s, data)
@@ -75,6 +79,8 @@ def create(
             service.add_target(s, case.id, TargetIn(lot=ref))
         for ref in item or []:
             service.add_target(s, case.id, TargetIn(item=ref))
+        if strategy_file is not None:
+            strategy.set_strategy(s, case, strategy_from_file(strategy_file))
         if activate:
             service.activate(s, case.id)
         row = _case_row(case)

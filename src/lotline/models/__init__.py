@@ -7,6 +7,7 @@ write rows. One file per migration group, all re-exported here (``from lotline.m
   orders, sales orders and shipments;
 - ``derived.py`` the derived tables (0016-0020): balances, genealogy edges, lot shipments, fill state;
 - ``phase7.py``  the 14 frozen Phase 7 tables (0002-0015);
+- ``recall_completion.py`` strategy, consignees, responses, reminders, checks, status reports (0028);
 - ``base.py``    the declarative base and column helpers. Timestamps the DDL leaves without a
   default (Phase 7 ``updated_at``) are set by ``default``/``onupdate`` so services maintain them.
 """
@@ -57,8 +58,24 @@ from lotline.models.phase7 import (
     ShipmentLotLink,
     WorkOrderLotLink,
 )
+from lotline.models.recall_completion import (
+    RecallConsignee,
+    RecallEffectivenessCheck,
+    RecallReminder,
+    RecallResponse,
+    RecallResponseLink,
+    RecallStatusReport,
+    RecallStrategy,
+)
 
 __all__ = [
+    "RecallConsignee",
+    "RecallEffectivenessCheck",
+    "RecallReminder",
+    "RecallResponse",
+    "RecallResponseLink",
+    "RecallStatusReport",
+    "RecallStrategy",
     "Base",
     "Qty",
     "new_id",

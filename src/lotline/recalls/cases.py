@@ -25,6 +25,7 @@ from lotline.catalog import service as catalog
 from lotline.errors import DuplicateKey, InvalidInput, InvalidStateTransition, NotFound
 from lotline.lots import service as lots_service
 from lotline.models import Item, Lot, RecallAction, RecallCase, RecallCaseTarget
+from lotline.recalls import strategy
 from lotline.recalls.common import CASE_TRANSITIONS, OPEN_ACTION, append_note, not_future, require_status
 from lotline.recalls.schemas import CaseIn, CaseUpdate, TargetIn, TransitionIn
 from lotline.types import utcnow
@@ -112,7 +113,7 @@ def _transition(case: RecallCase, new: str) -> None:
 
 
 def activate(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = None) -> RecallCase:
-    """draft -> active; initiated_at = data.at or now. The case needs at least one target."""
+    """draft -> active; initiated_at = data.at or now. The case needs a strategy and at least one target."""
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
     _transition(case, "active")
@@ -122,6 +123,7 @@ def activate(session: Session, ref: str | uuid.UUID, data: TransitionIn | None =
         raise InvalidInput(
             f"recall {case.recall_number} has no targets; add a lot or item before activating it"
         )
+    strategy.require(session, case)  # 21 CFR 7.42: no recall starts without its strategy
     case.initiated_at = not_future(data.at or utcnow(), "initiated_at")
     case.status = "active"
     append_note(case, data.reason)

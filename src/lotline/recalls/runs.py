@@ -35,6 +35,7 @@ from lotline.models import (
     SalesOrderShipment,
 )
 from lotline.perf import no_gc_pauses
+from lotline.recalls import consignees
 from lotline.recalls.cases import find_case
 from lotline.recalls.common import not_future, require_status, run_sql, sql_dicts, sql_rows, tuned
 from lotline.recalls.schemas import RunIn
@@ -99,6 +100,8 @@ def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = Non
     _insert_impacted_lots(session, run.id, lot_ids, roles)
     _insert_impacted_shipments(session, run.id, case.id, as_of, ship_ids, customer_ids)
     session.refresh(run)
+    # the run's impacted customers become the case's consignees (added, retired, revived)
+    consignees.sync_from_run(session, case, run)
     return run
 
 

@@ -15,15 +15,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from lotline.db import read_snapshot, transaction
 from lotline.perf import no_gc_pauses
-from lotline.recalls import actions, cases, runs
+from lotline.recalls import actions, cases, runs, strategy
+from lotline.recalls.completion_schemas import StrategyIn
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.reports import files as report_files
 from lotline.reports import fsma204, recall_data, recall_report
+from lotline.types import utcnow
 
+
+def drill_strategy(lots: Sequence[str]) -> StrategyIn:
+    """The strategy a drill runs under: a class II retail recall with level C checks, a week to answer."""
+    return StrategyIn(
+        fda_class="II", depth="retail", public_warning="none", effectiveness_level="C",
+        reason="mock recall drill", health_hazard="none (drill)",
+        product_description=f"products made from lot(s) {', '.join(lots)}",
+        response_deadline=utcnow() + timedelta(days=7),
+    )
 
 @dataclass
 class Step:
@@ -111,6 +123,7 @@ def _open_case(lots: Sequence[str], item: str | None) -> tuple[str, str]:
         )
         for lot in lots:
             cases.add_target(s, case.id, TargetIn(lot=lot, item=item))
+        strategy.set_strategy(s, case, drill_strategy(lots))
         cases.activate(s, case.id)
         return case.recall_number, str(case.id)
 

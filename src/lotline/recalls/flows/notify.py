@@ -45,6 +45,7 @@ from lotline import config
 from lotline.db import transaction
 from lotline.errors import Conflict, InvalidInput, InvalidStateTransition
 from lotline.models import Customer, RecallCommunication
+from lotline.recalls import consignees
 from lotline.recalls.cases import find_case
 from lotline.recalls.communications import find_communication
 from lotline.types import utcnow
@@ -94,6 +95,7 @@ def build_message(
     customer: Customer,
     recall_number: str,
     message_id: str,
+    response_link: str | None = None,
 ) -> EmailMessage:
     """The notice as an email; every header value is made one line (names and numbers are data).
 
@@ -106,7 +108,11 @@ def build_message(
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = message_id
     msg["X-Lotline-Recall"] = one_line(recall_number)
-    msg.set_content(comm.body or "")
+    body = comm.body or ""
+    if response_link:
+        # personal and secret: added to the message only, never stored in the notice's body
+        body += f"\n\nPlease tell us whether you still hold the product, and how much you returned or destroyed:\n{response_link}\n"
+    msg.set_content(body)
     return msg
 
 
@@ -215,7 +221,8 @@ def _claim(comm_id, force: bool, settings: config.SmtpSettings):
         domain = settings.sender.rpartition("@")[2] or "lotline.invalid"
         message_id = make_msgid(domain=domain)
         try:
-            msg = build_message(settings, comm, customer, case.recall_number, message_id)
+            msg = build_message(settings, comm, customer, case.recall_number, message_id,
+                                consignees.response_link_for(s, case, customer.id))
         except InvalidInput as exc:  # this notice cannot be sent; the batch goes on
             return None, _fail_early(s, comm, code, str(exc))
         claim = f"{CLAIM}{message_id} since {utcnow().isoformat(timespec='seconds')}"

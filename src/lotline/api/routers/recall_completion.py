@@ -1,0 +1,132 @@
+"""Running a recall to completion over HTTP: strategy, consignees, responses, effectiveness
+checks, status reports, the 7.46 initial report, inbound notices (under /recalls like the rest)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from lotline.api.deps import CurrentPrincipal, ReadSession, WriteSession, require
+from lotline.recalls import checks, consignees, inbound, status_reports, strategy
+from lotline.recalls import service as recalls
+from lotline.recalls.completion_schemas import CheckResultIn, InboundNoticeIn, RecordedResponseIn, StrategyIn
+from lotline.reports import initial_report
+from lotline.serialize import to_jsonable
+
+router = APIRouter(tags=["recalls"])
+
+
+@router.put("/recalls/{ref}/strategy", dependencies=[require("recall.write")])
+def set_strategy(ref: str, data: StrategyIn, session: WriteSession) -> dict:
+    """Set or replace the 21 CFR 7.42 strategy (required before activation)."""
+    case = recalls.find_case(session, ref, lock="update")
+    return to_jsonable(strategy.as_dict(strategy.set_strategy(session, case, data)))
+
+
+@router.get("/recalls/{ref}/strategy", dependencies=[require("read")])
+def get_strategy(ref: str, session: ReadSession) -> dict | None:
+    return to_jsonable(strategy.as_dict(strategy.get(session, recalls.find_case(session, ref))))
+
+
+@router.get("/recalls/{ref}/consignees", dependencies=[require("read")])
+def list_consignees(ref: str, session: ReadSession, include_retired: bool = False) -> list[dict]:
+    case = recalls.find_case(session, ref)
+    return to_jsonable(consignees.list_consignees(session, case, include_retired=include_retired))
+
+
+@router.post("/recalls/{ref}/consignees/{consignee_id}/link", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+def issue_link(ref: str, consignee_id: uuid.UUID, session: WriteSession) -> dict:
+    """A new personal response link (the token is shown once, only its hash is stored)."""
+    case = recalls.find_case(session, ref)
+    token = consignees.issue_link(session, case, consignees.find(session, case, consignee_id))
+    return {"url": consignees.link_url(token)}
+
+
+@router.post("/recalls/{ref}/consignees/{consignee_id}/responses", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+def record_response(
+    ref: str, consignee_id: uuid.UUID, data: RecordedResponseIn, session: WriteSession, principal: CurrentPrincipal
+) -> dict:
+    """A response taken by phone, letter, email or portal (append-only)."""
+    case = recalls.find_case(session, ref)
+    response, added = consignees.record_response(session, case, consignee_id, data, recorded_by=principal.actor)
+    return to_jsonable({"response_id": response.id,
+                        "new_consignees": [{"id": k.id, "name": k.name, "depth": k.depth} for k in added]})
+
+
+@router.get("/recalls/{ref}/responses", dependencies=[require("read")])
+def list_responses(ref: str, session: ReadSession) -> list[dict]:
+    return to_jsonable(consignees.responses(session, recalls.find_case(session, ref)))
+
+
+@router.post("/recalls/{ref}/effectiveness-checks", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+def draw_sample(ref: str, session: WriteSession, seed: int | None = None) -> list[dict]:
+    """Draw (once) the consignees an effectiveness check must reach for the strategy's level."""
+    return to_jsonable(checks.draw_sample(session, recalls.find_case(session, ref, lock="update"), seed=seed))
+
+
+@router.get("/recalls/{ref}/effectiveness-checks", dependencies=[require("read")])
+def list_checks(ref: str, session: ReadSession) -> list[dict]:
+    return to_jsonable(checks.list_checks(session, recalls.find_case(session, ref)))
+
+
+@router.post("/recalls/{ref}/effectiveness-checks/{check_id}", dependencies=[require("recall.write")])
+def record_check(
+    ref: str, check_id: uuid.UUID, data: CheckResultIn, session: WriteSession, principal: CurrentPrincipal
+) -> dict:
+    return to_jsonable(checks.record_check(session, recalls.find_case(session, ref), check_id, data,
+                                           checked_by=principal.actor))
+
+
+@router.get("/recalls/{ref}/consignee-figures", dependencies=[require("read")])
+def consignee_figures(ref: str, session: ReadSession) -> dict:
+    return to_jsonable(checks.consignee_figures(session, recalls.find_case(session, ref)))
+
+
+@router.post("/recalls/{ref}/status-reports", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+def issue_status_report(ref: str, session: WriteSession, principal: CurrentPrincipal) -> dict:
+    case = recalls.find_case(session, ref, lock="update")
+    return to_jsonable(status_reports.as_dict(status_reports.issue(session, case, issued_by=principal.actor)))
+
+
+@router.get("/recalls/{ref}/status-reports", dependencies=[require("read")])
+def list_status_reports(ref: str, session: ReadSession) -> list[dict]:
+    return to_jsonable(status_reports.list_reports(session, recalls.find_case(session, ref)))
+
+
+@router.get("/recalls/{ref}/status-reports/{seq}", dependencies=[require("read")])
+def get_status_report(ref: str, seq: int, session: ReadSession) -> dict:
+    return to_jsonable(status_reports.get(session, recalls.find_case(session, ref), seq))
+
+
+@router.get("/recalls/{ref}/initial-report", responses={200: {"content": {"text/html": {}, "application/json": {}}}}, dependencies=[require("read")])
+def get_initial_report(ref: str, session: ReadSession, format: str = "html") -> Response:
+    """The 21 CFR 7.46 initial report (format=html|json)."""
+    from lotline.errors import InvalidInput  # noqa: PLC0415
+
+    if format not in ("html", "json"):
+        raise InvalidInput(f"format must be html or json, not {format!r}")
+    data = initial_report.data(session, recalls.find_case(session, ref))
+    if format == "html":
+        return Response(initial_report.to_html(data), media_type="text/html; charset=utf-8")
+    import json  # noqa: PLC0415
+
+    return Response(json.dumps(to_jsonable(data)), media_type="application/json")
+
+
+@router.get("/recalls/{ref}/initial-report/accounts.xlsx",
+            responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}}, dependencies=[require("read")])
+def get_accounts_xlsx(ref: str, session: ReadSession) -> Response:
+    case = recalls.find_case(session, ref)
+    data = initial_report.data(session, case)
+    return Response(
+        initial_report.accounts_xlsx(data),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": "attachment; filename=\"accounts.xlsx\""},
+    )
+
+
+@router.post("/recalls/inbound", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+def open_inbound(data: InboundNoticeIn, session: WriteSession) -> dict:
+    """A supplier's recall notice: opens a draft case on the matched lots (409 if one already has them)."""
+    return to_jsonable(inbound.open_case(session, data))
