@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
@@ -141,3 +142,27 @@ def ship(session: Session, number: str, lines, *, when=None, external_ref=None):
             ],
         ),
     )
+
+
+SIGNER_PASSWORD = "correct horse battery staple"
+
+
+def sign(session, meaning: str = "approved"):
+    """An electronic signature of the user ``signer`` (created on first use, every role), who
+    becomes the actor of the test's transaction: for service-level calls of signed steps."""
+    from lotline.auth import service as auth_service
+    from lotline.auth.models import User
+    from lotline.auth.schemas import SignatureIn, UserIn
+
+    if session.scalar(sa.select(User.id).where(User.name == "signer")) is None:
+        auth_service.add_user(
+            session,
+            UserIn(
+                name="signer",
+                full_name="Sam Signer",
+                roles=["viewer", "operator", "quality", "analyst", "admin"],
+                password=SIGNER_PASSWORD,
+            ),
+        )
+    session.execute(sa.text("SELECT set_config('lotline.actor', 'user:signer', true)"))
+    return SignatureIn(password=SIGNER_PASSWORD, meaning=meaning)

@@ -35,9 +35,10 @@ from lotline.auth.schemas import TokenIn, UserIn
 from lotline.cli import main as cli_main
 from lotline.db import engine as engine_mod
 from lotline.db import migrations
+from tests.builders import SIGNER_PASSWORD, sign
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_PASSWORD = "correct horse battery staple"
+TEST_PASSWORD = SIGNER_PASSWORD  # one test password for every user
 
 passwords.use_test_cost()
 
@@ -165,6 +166,9 @@ def make_user(session):
     return make
 
 
+SIGNED = {"signature": {"password": TEST_PASSWORD, "meaning": "approved"}}
+
+
 @pytest.fixture
 def token_for(session):
     """``token_for(user)``: a fresh API token secret of that user."""
@@ -205,6 +209,20 @@ def client_as(connection, make_user, token_for):
     yield make
     for c in opened:
         c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def signed_cli(cli, session, monkeypatch):
+    """``signed_cli(*args)``: ``lotline --as signer ARGS --sign approved --password-stdin``."""
+    import io
+
+    sign(session)
+
+    def run(*args: str):
+        monkeypatch.setattr("sys.stdin", io.StringIO(TEST_PASSWORD + "\n"))
+        return cli("--as", "signer", *args, "--sign", "approved", "--password-stdin")
+
+    return run
 
 
 @pytest.fixture

@@ -126,7 +126,7 @@ def test_rule_violation_is_422_with_the_lot_named(client, master):
 
 def test_illegal_state_change_is_409(client, master):
     client.post("/receipts", json=receipt())
-    assert client.post("/lots/F-1/status", json={"status": "expired"}).status_code == 200
+    assert client.post("/lots/F-1/status", json={"status": "expired", "reason": "past date"}).status_code == 200
     r = client.post("/lots/F-1/status", json={"status": "active"})
     assert r.status_code == 409 and r.json()["code"] == "invalid_state_transition"
 

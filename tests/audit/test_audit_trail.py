@@ -11,7 +11,12 @@ from lotline.catalog.schemas import LocationIn
 
 
 def _entries(session, table: str, record_id=None) -> list[dict]:
-    query = "SELECT * FROM audit_log WHERE table_name = :t" + (" AND record_id = :r" if record_id else "") + " ORDER BY id"
+    # this test's entries only (concurrency tests elsewhere commit theirs for good: append-only)
+    query = (
+        "SELECT * FROM audit_log WHERE table_name = :t AND txid = pg_current_xact_id()::text::bigint"
+        + (" AND record_id = :r" if record_id else "")
+        + " ORDER BY id"
+    )
     return [dict(r) for r in session.execute(sa.text(query), {"t": table, "r": str(record_id)}).mappings()]
 
 

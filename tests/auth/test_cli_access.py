@@ -63,7 +63,8 @@ def test_as_a_named_user_the_cli_checks_their_roles_and_audits_their_name(cli, m
     made = cli("--as", "ops", "item", "add", "FLOUR", "--name", "Flour", "--uom", "kg")
     assert made.code == 0, made.err
     entry = session.execute(
-        sa.text("SELECT actor, actor_kind FROM audit_log WHERE table_name = 'items' AND operation = 'INSERT'")
+        sa.text("SELECT actor, actor_kind FROM audit_log WHERE table_name = 'items' AND operation = 'INSERT'"
+                " AND txid = pg_current_xact_id()::text::bigint")
     ).one()
     assert tuple(entry) == ("ops", "user")
 
@@ -80,7 +81,8 @@ def test_without_a_user_the_cli_acts_as_the_os_login_marked_as_such(cli, session
 
     assert cli("location", "add", "WH", "--kind", "storage").code == 0
     entry = session.execute(
-        sa.text("SELECT actor, actor_kind FROM audit_log WHERE table_name = 'locations'")
+        sa.text("SELECT actor, actor_kind FROM audit_log WHERE table_name = 'locations'"
+                " AND txid = pg_current_xact_id()::text::bigint")
     ).one()
     assert tuple(entry) == (getpass.getuser(), "os")
 

@@ -14,7 +14,8 @@ def _sign_in(c, name, password=TEST_PASSWORD):
 
 def _events(session, event: str) -> list[dict]:
     rows = session.execute(
-        sa.text("SELECT new_values FROM audit_log WHERE operation = 'EVENT' AND new_values ->> 'event' = :e ORDER BY id"),
+        sa.text("SELECT new_values FROM audit_log WHERE operation = 'EVENT' AND new_values ->> 'event' = :e"
+                " AND txid = pg_current_xact_id()::text::bigint ORDER BY id"),
         {"e": event},
     ).scalars()
     return list(rows)

@@ -86,7 +86,7 @@ def test_rule_violation_exits_6_and_writes_nothing(cli, master):
 def test_illegal_lot_status_change_exits_5(cli, master):
     cli("receive", "--vendor", "MILL", "--item", "FLOUR", "--location", "WH", "--qty", "10", "--lot", "F-1",
         "--at", "2026-01-05T08:00:00+00:00")
-    assert cli("lot", "status", "F-1", "expired").code == 0
+    assert cli("lot", "status", "F-1", "expired", "--reason", "past date").code == 0
     r = cli("lot", "status", "F-1", "active")
     assert r.code == 5
     assert "cannot go from expired to active" in r.err

@@ -10,6 +10,7 @@ import pytest
 
 from lotline.kpis import charts
 from tests.builders import make_item, make_location, make_vendor, receive
+from tests.conftest import SIGNED
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -26,12 +27,12 @@ def stock(session):
     return flour, wh
 
 
-def test_cli_runs_publishes_shows_compares_charts_and_exports(cli, stock, tmp_path):
+def test_cli_runs_publishes_shows_compares_charts_and_exports(cli, signed_cli, stock, tmp_path):
     jan = cli("kpi", "run", "--start", "2026-01-01", "--end", "2026-02-01", "--json")
     assert jan.code == 0, jan.err
     jan_id = jan.json()["id"]
     assert jan.json()["status"] == "computed"
-    feb = cli("kpi", "run", "--start", "2026-02-01", "--end", "2026-03-01", "--publish", "--json").json()
+    feb = signed_cli("kpi", "run", "--start", "2026-02-01", "--end", "2026-03-01", "--publish", "--json").json()
     assert feb["status"] == "published"
 
     shown = cli(
@@ -44,7 +45,9 @@ def test_cli_runs_publishes_shows_compares_charts_and_exports(cli, stock, tmp_pa
     table = cli("kpi", "show", jan_id, "--level", "overall")
     assert "turns_qty" in table.out and "days_of_inventory_qty" in table.out
 
-    assert cli("kpi", "publish", jan_id).code == 0
+    unsigned = cli("kpi", "publish", jan_id)
+    assert unsigned.code == 2 and "electronic signature" in unsigned.err
+    assert signed_cli("kpi", "publish", jan_id).code == 0
     again = cli("kpi", "publish", jan_id)
     assert again.code == 5 and "is published and cannot become published" in again.err
 
@@ -97,8 +100,10 @@ def test_http_api_lifecycle_queries_csv_and_svg(client, stock):
     run_id = r.json()["id"]
     snaps = client.get(f"/kpi/runs/{run_id}/snapshots", params={"kpi": "avg_on_hand_qty", "item": "FLOUR"})
     assert snaps.status_code == 200 and len(snaps.json()) == 2  # item and item x location
-    draft_publish = client.post(f"/kpi/runs/{run_id}/publish")
+    draft_publish = client.post(f"/kpi/runs/{run_id}/publish", json=SIGNED["signature"])
     assert draft_publish.status_code == 200 and draft_publish.json()["status"] == "published"
+    [signed] = client.get(f"/kpi/runs/{run_id}").json()["signatures"]
+    assert (signed["signer"], signed["full_name"], signed["meaning"], signed["valid"]) == ("tester", "Test User", "approved", True)
     again = client.post(f"/kpi/runs/{run_id}/publish")
     assert again.status_code == 409 and "published" in again.json()["detail"]
     csv = client.get(f"/kpi/runs/{run_id}/export.csv", params={"level": "overall"})

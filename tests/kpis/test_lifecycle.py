@@ -14,7 +14,7 @@ from lotline.errors import InvalidInput, InvalidStateTransition, NotFound
 from lotline.kpis import service as kpis
 from lotline.kpis.schemas import RunIn
 from lotline.models import KpiRollupInput, KpiSnapshot
-from tests.builders import make_item, make_location, make_vendor, receive
+from tests.builders import make_item, make_location, make_vendor, receive, sign
 
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
 FEB = datetime(2026, 2, 1, tzinfo=UTC)
@@ -42,7 +42,7 @@ def test_a_run_goes_draft_computed_published_archived(session, stock):
     assert run.status == "computed"
     n = _count(session, KpiSnapshot, run.id)
     assert n > 0 and _count(session, KpiRollupInput, run.id) == n
-    assert kpis.publish_run(session, run.id).status == "published"
+    assert kpis.publish_run(session, run.id, sign(session)).status == "published"
     assert kpis.archive_run(session, run.id).status == "archived"
 
 
@@ -51,19 +51,19 @@ def test_publishing_a_draft_is_refused_with_a_hint(session, stock):
     with pytest.raises(
         InvalidStateTransition, match="is draft and cannot become published: compute it first"
     ):
-        kpis.publish_run(session, run.id)
+        kpis.publish_run(session, run.id, sign(session))
 
 
 def test_a_published_run_is_immutable_and_recomputing_means_a_new_run(session, stock):
     run = kpis.run_kpis(session, RunIn(window_start=JAN, window_end=FEB))
-    kpis.publish_run(session, run.id)
+    kpis.publish_run(session, run.id, sign(session))
     before = [(r.kpi_name, r.dimensions, r.value) for r in kpis.snapshots(session, run.id)]
     with pytest.raises(InvalidStateTransition, match="published runs are immutable; create a new run"):
         kpis.compute_run(session, run.id)
     with pytest.raises(InvalidStateTransition, match="immutable"):
         kpis.set_notes(session, run.id, "edited")
     with pytest.raises(InvalidStateTransition):
-        kpis.publish_run(session, run.id)
+        kpis.publish_run(session, run.id, sign(session))
     assert [(r.kpi_name, r.dimensions, r.value) for r in kpis.snapshots(session, run.id)] == before
     again = kpis.run_kpis(session, RunIn(window_start=JAN, window_end=FEB, as_of=run.as_of))
     assert again.id != run.id
@@ -82,7 +82,7 @@ def test_a_computed_run_is_not_computed_twice_and_archiving_needs_publishing(ses
 def test_archived_runs_are_hidden_unless_asked_for(session, stock):
     a = kpis.run_kpis(session, RunIn(window_start=JAN, window_end=FEB))
     b = kpis.run_kpis(session, RunIn(window_start=FEB, window_end=MAR))
-    kpis.publish_run(session, a.id)
+    kpis.publish_run(session, a.id, sign(session))
     kpis.archive_run(session, a.id)
     assert [r.id for r in kpis.list_runs(session)] == [b.id]
     assert {r.id for r in kpis.list_runs(session, include_archived=True)} == {a.id, b.id}
@@ -120,8 +120,8 @@ def test_compare_series_and_csv(session, stock):
     assert diff[0].value_b == 100 and diff[0].delta == 100 - diff[0].value_a
     dims = {"item_id": str(flour.id)}
     assert kpis.time_series(session, "avg_on_hand_qty", dimensions=dims) == []  # nothing published yet
-    kpis.publish_run(session, feb.id)
-    kpis.publish_run(session, jan.id)
+    kpis.publish_run(session, feb.id, sign(session))
+    kpis.publish_run(session, jan.id, sign(session))
     points = kpis.time_series(session, "avg_on_hand_qty", dimensions=dims)
     assert [p.window_start for p in points] == [JAN, FEB]
     assert points[1].value == 100
@@ -161,7 +161,7 @@ def test_unknown_kpi_level_dimension_or_run_are_clear_errors(session, stock):
     with pytest.raises(InvalidInput, match="item_id must be a UUID"):
         kpis.snapshots(session, run.id, dimensions={"item_id": "FLOUR"})
     with pytest.raises(NotFound, match="unknown KPI run nope"):
-        kpis.publish_run(session, "nope")
+        kpis.publish_run(session, "nope", sign(session))
     with pytest.raises(NotFound, match="unknown KPI run"):
         kpis.get_run(session, "00000000-0000-0000-0000-000000000000")
     with pytest.raises(NotFound):

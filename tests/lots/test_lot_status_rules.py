@@ -15,7 +15,7 @@ from lotline.inventory.schemas import AdjustmentIn, ReversalIn, ScrapIn, Transfe
 from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatusChange
 from lotline.models import Lot
-from tests.builders import at, execute, order, receive, ship
+from tests.builders import at, execute, order, receive, ship, sign
 from tests.inventory.support import balance, refused_without_writes
 
 D = Decimal
@@ -124,7 +124,7 @@ def test_fefo_allocation_never_picks_a_lot_that_is_not_released(session, w, stat
 
 def test_quarantined_stock_released_again_can_ship(session, w):
     lot = _lot_in_status(session, w, "quarantine")
-    lots_service.change_status(session, lot, LotStatusChange(status="active", reason="lab ok"))
+    lots_service.change_status(session, lot, LotStatusChange(status="active", reason="lab ok", signature=sign(session)))
     order(session, "SO-1", w.customer, [(w.flour, 5, None)])
     ship(session, "SO-1", [(1, w.wh1, 5, [("F-1", 5)])])
     assert balance(session, w.flour, w.wh1, lot) == 5
@@ -182,7 +182,7 @@ def test_production_cannot_add_new_stock_to_a_lot_that_is_not_released(session, 
     bread_lot = lots_service.find_lot(session, "B-1", item_ref="BREAD")
     if status == "consumed":
         _scrap_all(session, w.bread, "B-1", 4, when=at(1))
-    lots_service.change_status(session, bread_lot, LotStatusChange(status=status))
+    lots_service.change_status(session, bread_lot, LotStatusChange(status=status, reason="test"))
     with refused_without_writes(
         session, LotNotReleased, match="B-1 of BREAD is .*new stock cannot be added"
     ) as tx:
@@ -243,7 +243,7 @@ def test_reversing_the_scrap_of_a_consumed_lot_is_refused(session, w):
     receive(session, w.flour, w.wh1, "F-1", 10)
     scrapped = _scrap_all(session, w.flour, "F-1", 10)
     lots_service.change_status(
-        session, lots_service.find_lot(session, "F-1"), LotStatusChange(status="consumed")
+        session, lots_service.find_lot(session, "F-1"), LotStatusChange(status="consumed", reason="all scrapped")
     )
     with refused_without_writes(
         session, LotNotReleased, match="F-1 of FLOUR is consumed; new stock cannot"

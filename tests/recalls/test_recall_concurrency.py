@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from lotline import db
 from lotline.recalls import runs as recall_runs
 from lotline.recalls import service as recalls
-from lotline.recalls.schemas import CaseIn, TargetIn
+from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.trace import service as trace
+from tests.builders import sign
 from tests.recalls.completion_support import with_strategy
 from tests.recalls.conftest import build_world
 
@@ -47,7 +48,7 @@ def case_number(committed_engine) -> str:
         case = recalls.create_case(s, CaseIn(recall_number="RC-CONC"))
         recalls.add_target(s, case.id, TargetIn(lot="F-1"))
         with_strategy(s, case)
-        recalls.activate(s, case.id)
+        recalls.activate(s, case.id, TransitionIn(signature=sign(s)))
     return "RC-CONC"
 
 

@@ -15,9 +15,18 @@ from lotline.errors import LotNotReleased
 from lotline.lots import service as lots_service
 from lotline.models import InventoryMovement, RecallAction, RecallCommunication, RecallTraceRun
 from lotline.recalls import service as recalls
-from lotline.recalls.schemas import ActionIn, ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn
+from lotline.recalls.schemas import (
+    ActionIn,
+    ActionRun,
+    CaseIn,
+    DraftIn,
+    RecordIn,
+    RunIn,
+    TargetIn,
+    TransitionIn,
+)
 from lotline.reports import fsma204, recall_report
-from tests.builders import at, ship
+from tests.builders import at, ship, sign
 from tests.recalls.completion_support import with_strategy
 
 
@@ -26,7 +35,7 @@ def _open_recall(session, *targets: TargetIn, severity="high"):
     for t in targets:
         recalls.add_target(session, case.id, t)
     with_strategy(session, case)
-    recalls.activate(session, case.id)
+    recalls.activate(session, case.id, TransitionIn(signature=sign(session)))
     return case
 
 
@@ -120,7 +129,7 @@ def test_a_recall_of_a_raw_lot_reaches_exactly_the_customers_of_it_and_its_produ
     wb = openpyxl.load_workbook(io.BytesIO(fsma204.to_xlsx(table)))
     assert wb.active.max_row == 8 and wb.active["D2"].value == "F-1"
 
-    recalls.close(session, case.id)
+    recalls.close(session, case.id, TransitionIn(reason="all recovered", signature=sign(session)))
     data = recalls.report_data(session, case.id)
     html = recall_report.to_html(data)
     assert case.recall_number in html and "Delta" in html and "quarantine_lot" in html

@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from lotline.models import RecallCase
 from lotline.recalls import service as recalls
-from lotline.recalls.schemas import CaseIn, TargetIn
+from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
+from tests.builders import sign
+from tests.conftest import SIGNED
 from tests.recalls.completion_support import strategy_in, with_strategy
 
 
@@ -34,10 +36,10 @@ def _strategy_file(tmp_path):
     return str(path)
 
 
-def test_a_recall_through_the_cli(cli, tmp_path):
+def test_a_recall_through_the_cli(cli, signed_cli, tmp_path):
     without = cli("recall", "create", "--number", "RC-T-0", "--lot", "F-1", "--activate")
     assert without.code == 2 and "no strategy" in without.err
-    r = cli(
+    r = signed_cli(
         "recall", "create", "--number", "RC-T-1", "--severity", "high", "--lot", "F-1",
         "--strategy", _strategy_file(tmp_path), "--activate", "--json",
     )
@@ -77,7 +79,9 @@ def test_a_recall_through_the_cli(cli, tmp_path):
     assert openpyxl.load_workbook(xlsx).active.max_row == 8
     eff = cli("recall", "effectiveness", "RC-T-1", "--json").json()
     assert (eff["customers_impacted"], eff["customers_notified"]) == (3, 1)
-    assert cli("recall", "close", "RC-T-1").code == 0
+    assert cli("recall", "close", "RC-T-1", "--reason", "done").code == 2  # unsigned
+    r = signed_cli("recall", "close", "RC-T-1", "--reason", "done")
+    assert r.code == 0, r.err
     html = tmp_path / "r.html"
     assert cli("recall", "report", "RC-T-1", "--out", str(html)).code == 0
     assert "RC-T-1" in html.read_text()
@@ -136,7 +140,9 @@ def test_a_recall_through_the_http_api(client):
     assert dup.status_code == 409 and "already targets lot F-1" in dup.json()["detail"]
     assert client.post(f"/recalls/{number}/activate").status_code == 422  # no strategy yet
     client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
-    assert client.post(f"/recalls/{number}/activate").json()["status"] == "active"
+    unsigned = client.post(f"/recalls/{number}/activate")
+    assert unsigned.status_code == 422 and "electronic signature" in unsigned.json()["detail"]
+    assert client.post(f"/recalls/{number}/activate", json=SIGNED).json()["status"] == "active"
     run = client.post(f"/recalls/{number}/runs", json={"direction": "forward"})
     assert run.status_code == 201, run.text
     assert sorted(s["customer_code"] for s in run.json()["impacted_shipments"]) == ["ALPHA", "BETA", "DELTA"]
@@ -159,12 +165,12 @@ def test_a_recall_through_the_http_api(client):
     assert client.get("/recalls/NOPE").status_code == 404
     bad = client.post(f"/recalls/{number}/actions", json={"action_type": "scrap_lot"})
     assert bad.status_code == 422
-    closing = client.post(f"/recalls/{number}/close")
+    closing = client.post(f"/recalls/{number}/close", json={"reason": "done", **SIGNED})
     assert closing.status_code == 409 and "open actions" in closing.json()["detail"]
 
 
-def test_human_output_of_every_listing(cli, tmp_path):
-    made = cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--strategy", _strategy_file(tmp_path), "--activate")
+def test_human_output_of_every_listing(cli, signed_cli, tmp_path):
+    made = signed_cli("recall", "create", "--number", "RC-H-1", "--lot", "F-1", "--strategy", _strategy_file(tmp_path), "--activate")
     assert made.code == 0, made.err
     first = cli("recall", "trace", "RC-H-1", "--as-of", "2026-01-07T12:00:00+00:00")
     assert first.code == 0, first.err
@@ -192,7 +198,7 @@ def test_human_output_of_every_listing(cli, tmp_path):
     shown = cli("recall", "notice", "show", notice["id"])
     assert shown.code == 0 and "What to do" in shown.out
     assert cli("recall", "action", "run-all", "RC-H-1", "--json").json() == {"completed": 4}
-    assert cli("recall", "close", "RC-H-1", "--reason", "all recovered").code == 0
+    assert signed_cli("recall", "close", "RC-H-1", "--reason", "all recovered").code == 0
     assert cli("recall", "list", "--status", "closed", "--json").json()[0]["severity"] == "critical"
 
 
@@ -200,7 +206,7 @@ def test_email_notices_are_sent_through_the_http_api(client, smtp):
     number = client.post("/recalls", json={"recall_number": "RC-API-2"}).json()["recall_number"]
     client.post(f"/recalls/{number}/targets", json={"item": "BREAD"})
     client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
-    client.post(f"/recalls/{number}/activate")
+    client.post(f"/recalls/{number}/activate", json=SIGNED)
     client.post(f"/recalls/{number}/runs")
     drafted = client.post(f"/recalls/{number}/communications", json={"channel": "email"}).json()
     assert sorted(d["customer_code"] for d in drafted) == ["ALPHA", "GAMMA"]
@@ -233,7 +239,7 @@ def _legacy_number(session, number: str) -> None:
     case = recalls.create_case(session, CaseIn(recall_number="RC-LEGACY-1"))
     recalls.add_target(session, case.id, TargetIn(lot="F-1"))
     with_strategy(session, case)
-    recalls.activate(session, case.id)
+    recalls.activate(session, case.id, TransitionIn(signature=sign(session)))
     recalls.compute_run(session, case.id)
     session.execute(sa.update(RecallCase).where(RecallCase.id == case.id).values(recall_number=number))
     session.flush()

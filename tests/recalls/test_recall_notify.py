@@ -9,7 +9,8 @@ from lotline.errors import Conflict, InvalidInput, InvalidStateTransition
 from lotline.models import Customer, RecallCase, RecallCommunication
 from lotline.recalls import service as recalls
 from lotline.recalls.flows import notify
-from lotline.recalls.schemas import CaseIn, DraftIn, RecordIn, TargetIn
+from lotline.recalls.schemas import CaseIn, DraftIn, RecordIn, TargetIn, TransitionIn
+from tests.builders import sign
 from tests.recalls.completion_support import with_strategy
 from tests.recalls.conftest import free_port
 
@@ -19,7 +20,7 @@ def notices(session, world):
     case = recalls.create_case(session, CaseIn(severity="critical", summary="Salmonella"))
     recalls.add_target(session, case.id, TargetIn(lot="F-1"))
     with_strategy(session, case)
-    recalls.activate(session, case.id)
+    recalls.activate(session, case.id, TransitionIn(signature=sign(session)))
     recalls.compute_run(session, case.id)
     created = recalls.draft_communications(session, case.id, DraftIn(channel="email"))
     return case, {c.customer_id: c for c in created}

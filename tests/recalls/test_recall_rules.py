@@ -12,7 +12,7 @@ from lotline.errors import Conflict, DuplicateKey, InvalidInput, InvalidStateTra
 from lotline.recalls import service as recalls
 from lotline.recalls.schemas import ActionIn, ActionRun, CaseIn, DraftIn, RunIn, TargetIn, TransitionIn
 from lotline.types import utcnow
-from tests.builders import at, make_location
+from tests.builders import at, make_location, sign
 from tests.recalls.completion_support import with_strategy
 
 
@@ -20,7 +20,7 @@ def _active(session, lot="F-1"):
     case = recalls.create_case(session, CaseIn(severity="medium"))
     recalls.add_target(session, case.id, TargetIn(lot=lot))
     with_strategy(session, case)
-    return recalls.activate(session, case.id)
+    return recalls.activate(session, case.id, TransitionIn(signature=sign(session)))
 
 
 def test_recall_numbers_are_generated_in_sequence_and_unique(session):
@@ -48,12 +48,18 @@ def test_case_lifecycle_refuses_every_other_transition(session, world):
     with_strategy(session, case)
     with pytest.raises(InvalidInput, match="in the future"):
         recalls.activate(session, case.id, TransitionIn(at=utcnow() + timedelta(days=1)))
-    recalls.activate(session, case.id, TransitionIn(at=at(10)))
+    with pytest.raises(InvalidInput, match="needs an electronic signature"):
+        recalls.activate(session, case.id, TransitionIn(at=at(10)))
+    recalls.activate(session, case.id, TransitionIn(at=at(10), signature=sign(session)))
     with pytest.raises(InvalidStateTransition, match="from active to active"):
         recalls.activate(session, case.id)
     with pytest.raises(InvalidInput, match="before the recall was initiated"):
         recalls.close(session, case.id, TransitionIn(at=at(9)))
-    recalls.close(session, case.id)
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        recalls.close(session, case.id, TransitionIn(signature=sign(session)))
+    with pytest.raises(InvalidInput, match="needs an electronic signature"):
+        recalls.close(session, case.id, TransitionIn(reason="done"))
+    recalls.close(session, case.id, TransitionIn(reason="done", signature=sign(session)))
     for step in (recalls.activate, recalls.close, recalls.cancel):
         with pytest.raises(InvalidStateTransition, match=r"closed to .* \(allowed: none"):
             step(session, case.id)
@@ -130,7 +136,7 @@ def test_actions_need_an_active_case_and_follow_their_lifecycle(session, world):
     with pytest.raises(InvalidStateTransition, match="from completed to completed"):
         recalls.run_action(session, a.id)
     with pytest.raises(InvalidStateTransition, match="from completed to canceled"):
-        recalls.cancel_action(session, a.id)
+        recalls.cancel_action(session, a.id, "too late")
     b = recalls.plan_action(session, case.id, ActionIn(action_type="scrap_lot", lot="F-2"))
     recalls.start_action(session, b.id)
     with pytest.raises(InvalidStateTransition, match="from in_progress to in_progress"):
@@ -139,7 +145,7 @@ def test_actions_need_an_active_case_and_follow_their_lifecycle(session, world):
         recalls.close(session, case.id)
     recalls.cancel_action(session, b.id, "wrong lot")
     assert b.status == "canceled" and "wrong lot" in b.notes
-    recalls.close(session, case.id)
+    recalls.close(session, case.id, TransitionIn(reason="done", signature=sign(session)))
     with pytest.raises(InvalidStateTransition, match="closed; only active"):
         recalls.plan_action(session, case.id, ActionIn(action_type="block_lot", lot="F-2"))
     with pytest.raises(NotFound, match="unknown recall action"):

@@ -101,11 +101,18 @@ LOTLINE = Path(sys.executable).with_name("lotline")
 
 
 class SlowInbox(Inbox):
-    """Takes a while to accept each message, so a kill lands in the middle of a batch; a message is
-    kept only once it is accepted (as a real server keeps it only after its 250 reply)."""
+    """Takes a while to accept each message, so a kill can land in the middle of a batch; a message
+    is kept only once it is accepted (as a real server keeps it only after its 250 reply).
+    ``receiving`` is set while a message's DATA is being held: the worker sends one reminder at a
+    time and starts the next SMTP conversation only after committing the previous reminder, so a
+    kill while ``receiving`` comes after one commit and before the next acceptance."""
+
+    receiving = False
 
     async def handle_DATA(self, server, session, envelope):
-        await asyncio.sleep(0.4)
+        self.receiving = True
+        await asyncio.sleep(0.6)
+        self.receiving = False
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -141,8 +148,8 @@ def test_a_worker_killed_mid_batch_loses_no_reminder_and_sends_none_twice(commit
     try:
         first = subprocess.Popen([str(LOTLINE), "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         workers.append(first)
-        _wait(lambda: len(inbox.messages) >= 1, 60, "the first reminder")
-        first.send_signal(signal.SIGKILL)  # mid-batch: the next message is in its 0.4 s DATA phase
+        _wait(lambda: len(inbox.messages) >= 1 and inbox.receiving, 60, "the first reminder and the next in DATA")
+        first.send_signal(signal.SIGKILL)  # mid-batch: one reminder committed, the next not yet accepted
         first.wait(10)
         sent_before_restart = len(inbox.messages)
         assert sent_before_restart < 8, "the kill came too late to test anything"

@@ -149,7 +149,7 @@ def test_a_shipment_racing_a_lot_block_sees_the_block(committed_engine, named):
     first, second = race(
         committed_engine,
         lambda s: lots_service.change_status(
-            s, lots_service.find_lot(s, "F-1"), LotStatusChange(status="blocked")
+            s, lots_service.find_lot(s, "F-1"), LotStatusChange(status="blocked", reason="test")
         ),
         lambda s: ship(s, "SO-A", [(1, _wh(s), 5, lots)]),
     )

@@ -51,7 +51,7 @@ def bakery(session):
     order(session, "SO-1", shop, [(bread, 30, None)])
     ship(session, "SO-1", [(1, wh, 30, [("B-1", 30)])], when=at(3))
     lots_service.change_status(
-        session, lots_service.find_lot(session, "B-2"), LotStatusChange(status="blocked")
+        session, lots_service.find_lot(session, "B-2"), LotStatusChange(status="blocked", reason="test")
     )
     session.flush()
     return session

@@ -29,5 +29,5 @@ def test_the_statement_returns_the_columns_the_engine_unpacks(session, name):
     columns, params = STATEMENTS[name]
     raw = sql.driver_connection(session)
     with raw.cursor() as cur:
-        cur.execute(sql.load_sql("lotline.trace", name), {**params, "as_of": utcnow()})
+        cur.execute(sql.load_sql("lotline.trace", name), {**params, "as_of": utcnow(), "status_as_of": None})
         assert tuple(c.name for c in cur.description) == tuple(columns)

@@ -93,6 +93,18 @@ def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):
     number = re.search(r"RC-\d{4}-\d{4}", page.url).group(0)
     expect(page.locator("#h-targets + table")).to_contain_text("F2411-A")
 
+    # no recall starts without its strategy (21 CFR 7.42)
+    page.get_by_label("Your password").fill(USERS["qa"][0])
+    page.get_by_role("button", name="Activate (sign)").click()
+    expect(page.get_by_role("alert").first).to_contain_text("has no strategy")
+    page.get_by_label("FDA class").select_option("II")
+    page.get_by_label("Reason for the recall").fill("Salmonella found in a retained sample")
+    page.get_by_label("Health hazard evaluation").fill("remote probability of adverse health consequences")
+    page.get_by_label("Product description").fill("Wheat flour T55, 25 kg bags, lot F2411-A")
+    page.get_by_label("Response deadline (UTC)").fill("2030-01-15T12:00")
+    page.get_by_role("button", name="Save strategy").click()
+    expect(page.locator("#h-life ~ dl").nth(1)).to_contain_text("retail")
+
     # activation is signed: a wrong password is refused next to the field, nothing changes
     page.get_by_label("Your password").fill("not my password")
     page.get_by_role("button", name="Activate (sign)").click()
@@ -226,3 +238,35 @@ def test_pages_are_readable_on_a_tablet_and_work_from_the_keyboard(new_web):
     tablet.page.keyboard.press("Enter")
     expect(tablet.page.get_by_role("heading", name=re.compile("Lot F2411-A"))).to_be_visible()
     assert tablet.errors == []
+
+
+def test_the_audit_trail_shows_who_changed_a_lot_and_admin_manages_users_and_tokens(web, new_web):
+    qa = new_web().sign_in("qa")
+    qa.go("/lots/Y-1203")
+    qa.page.get_by_label("New status").select_option("blocked")
+    qa.page.get_by_label("Reason").fill("supplier notice 42")
+    qa.page.get_by_role("button", name="Change status").click()
+    expect(qa.page.locator("h1")).to_contain_text("blocked")
+    expect(qa.page.locator("#h-details ~ table")).to_contain_text("supplier notice 42")
+    qa.go("/audit?lot=Y-1203&user=quality")
+    expect(qa.page.locator("main table")).to_contain_text("status: active → blocked")
+    assert qa.errors == []
+
+    web.sign_in("admin")
+    web.go("/admin")
+    add = web.page.get_by_role("region", name="Add a user")
+    add.get_by_label("User name").fill("newqa")
+    add.get_by_label("Full name (shown on signatures)").fill("New Quality")
+    add.get_by_label("quality").check()
+    add.get_by_label("Password").fill("a-long-enough-password-1")
+    add.get_by_role("button", name="Add user").click()
+    expect(web.page.locator("main table").first).to_contain_text("New Quality")
+    token = web.page.get_by_role("region", name="Create a token")
+    token.get_by_label("For user").fill("newqa")
+    token.get_by_label("Token name").fill("scanner")
+    token.get_by_role("button", name="Create token").click()
+    assert web.page.locator(".error").count() == 0, web.page.locator(".error").all_inner_texts()
+    secret = web.page.get_by_test_id("new-token").inner_text()
+    assert secret.startswith("llt_")
+    web.page.get_by_role("button", name=re.compile(r"Revoke llt_")).last.click()
+    expect(web.page.locator("main").get_by_text("revoked")).to_be_visible()

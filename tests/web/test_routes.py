@@ -8,7 +8,7 @@ from lotline.api.app import create_app
 from lotline.api.deps import declared_permission, walk_routes
 from lotline.auth.permissions import PERMISSIONS, PUBLIC
 
-PUBLIC_PAGES = {"/signin"}
+PUBLIC_PAGES = {"/signin", "/respond/{token}"}  # sign-in; a consignee's recall response link (its token is the credential)
 
 
 def test_every_console_route_declares_a_known_permission():

@@ -58,13 +58,18 @@ COMMAND_PERMISSIONS: dict[tuple[str, ...], str | None] = {
     ("epcis", "validate"): _READ,
     ("epcis", "job"): _READ,
     ("epcis", "export"): _READ,
-    ("epcis", "id"): _READ,
+    ("epcis", "id"): "master_data.write",  # assigns GTINs/GLNs to master data
     ("import",): "stock.post",
+    ("import", "template"): None,  # writes a blank template file, touches no database
     ("import", "items"): "master_data.write",
     ("import", "locations"): "master_data.write",
     ("import", "vendors"): "master_data.write",
     ("import", "customers"): "master_data.write",
-    ("import", "template"): None,  # writes a blank template file, touches no database
+    ("import", "receipts"): "stock.post",
+    ("import", "transfers"): "stock.post",
+    ("import", "production"): "production.write",
+    ("import", "shipments"): "sales.write",
+    ("import", "batch"): "stock.post",
 }
 # Groups whose commands write unless they are one of READ_COMMANDS.
 GROUP_WRITES = {"recall": "recall.write"}

@@ -8,9 +8,9 @@ from datetime import datetime
 import typer
 
 from lotline.audit import service
+from lotline.audit.schemas import AuditQuery
 from lotline.cli.common import JsonOpt, emit
 from lotline.db import read_snapshot
-from lotline.errors import InvalidInput
 from lotline.lots import service as lots_service
 
 COLUMNS = ["id", "at", "actor", "actor_kind", "table_name", "operation", "record_id", "changes", "reason"]
@@ -39,12 +39,12 @@ def audit(
     as_json: bool = JsonOpt,
 ) -> None:
     """Who did what, when and why: every change to a record, with its values before and after."""
-    if item is not None and lot is None:
-        raise InvalidInput("--item only narrows --lot (when a lot code repeats across items); give --lot too")
+    q = AuditQuery(table=table, record=record, lot=lot, item=item, user=user, since=since, until=until, limit=limit)
     with read_snapshot() as s:
-        lot_id = lots_service.find_lot(s, lot, item_ref=item).id if lot else None
+        lot_id = lots_service.find_lot(s, q.lot, item_ref=q.item).id if q.lot else None
         rows = service.entries(
-            s, table_name=table, record_id=record, lot_id=lot_id, actor=user, since=since, until=until, limit=limit
+            s, table_name=q.table, record_id=q.record, lot_id=lot_id, actor=q.user, since=q.since, until=q.until,
+            limit=q.limit,
         )
     if as_json:
         emit(rows, COLUMNS, as_json=True)

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from lotline.catalog import service as catalog
-from lotline.cli.common import console, emit, err_console, print_json, run
+from lotline.cli.common import console, emit, err_console, print_json, run, safe_text
 from lotline.db import read_snapshot, transaction
 from lotline.epcis import capture, export, masterdata
 from lotline.errors import InvalidInput, LotlineError
@@ -62,14 +62,14 @@ def import_(
 def _print_job(path: Path, job: capture.Job) -> None:
     c = job.counts
     console.print(
-        f"[bold]{path}[/]: {job.status} — {job.events_total} events: {c['posted']} posted, {c['replayed']} replayed, "
+        f"[bold]{safe_text(str(path))}[/]: {job.status} — {job.events_total} events: {c['posted']} posted, {c['replayed']} replayed, "
         f"{c['stored']} stored, {c['skipped']} skipped, {c['refused']} refused (job {job.id})",
         highlight=False,
     )
     if job.error:
-        err_console.print(f"[red]{job.error}[/]", highlight=False)
+        err_console.print(f"[red]{safe_text(job.error)}[/]", highlight=False)
     for r in job.refusals[:50]:
-        err_console.print(f"  [red]refused ({r.code}):[/] {r.message}", highlight=False)
+        err_console.print(f"  [red]refused ({r.code}):[/] {safe_text(r.message or '')}", highlight=False)
     if len(job.refusals) > 50:
         err_console.print(f"  ... {len(job.refusals) - 50} more; see `lotline epcis job {job.id}`")
 
@@ -82,9 +82,9 @@ def validate_(file: Path) -> None:
         problems = capture.validate_document(capture.source_of_path(file))
         if problems:
             for p in problems:
-                err_console.print(p, highlight=False)
+                err_console.print(safe_text(p), highlight=False)
             raise typer.Exit(2)
-        console.print(f"{file}: valid EPCIS 2.0 document")
+        console.print(f"{safe_text(str(file))}: valid EPCIS 2.0 document")
 
     run(body)
 
@@ -136,7 +136,7 @@ def export_(
             sys.stdout.write(text + "\n")
         else:
             output.write_text(text + "\n", encoding="utf-8")
-            err_console.print(f"{len(doc['epcisBody']['eventList'])} events written to {output}")
+            err_console.print(f"{len(doc['epcisBody']['eventList'])} events written to {safe_text(str(output))}")
 
     run(body)
 

@@ -11,8 +11,10 @@ from typing import get_args
 
 import typer
 
+from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.cli.common import JsonOpt, console, emit, emit_movement_lines, lot_specs, print_json, read_input
+from lotline.cli.signing import PasswordStdinOpt, SignOpt, signature
 from lotline.db import read_snapshot, retry, transaction
 from lotline.errors import InvalidInput
 from lotline.inventory import queries
@@ -262,12 +264,25 @@ def lot_show(lot: str, item: str = typer.Option(None, help="Item SKU when the co
 
 
 @lot_app.command("history")
-def lot_history(lot: str, item: str = typer.Option(None, help="Item SKU when the code repeats."), as_json: bool = JsonOpt) -> None:
-    """Every movement of a lot in time order, with its running total."""
+def lot_history(
+    lot: str,
+    item: str = typer.Option(None, help="Item SKU when the code repeats."),
+    statuses: bool = typer.Option(False, "--statuses", help="Only the status changes (who, when, from, to, why)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every movement of a lot in time order with its running total, then its status changes with
+    who made them and why (from the audit trail)."""
     with read_snapshot() as s:
         found = lots_service.find_lot(s, lot, item_ref=item)
-        rows = queries.lot_history(s, found.id)
+        rows = [] if statuses else queries.lot_history(s, found.id)
+        changes = audit.lot_status_history(s, found.id)
         code = found.lot_code
+    status_columns = ["at", "actor", "actor_kind", "from_status", "to_status", "reason"]
+    if statuses:
+        emit(changes, status_columns, as_json=as_json, title=f"Status changes of lot {code}")
+        return
+    if not as_json:
+        emit(changes, status_columns, as_json=False, title=f"Status changes of lot {code}")
     emit(
         rows,
         ["occurred_at", "movement_type", "external_ref", "location", "quantity_delta", "running_total", "uom"],
@@ -281,11 +296,13 @@ def lot_status(
     lot: str,
     status: str = typer.Argument(..., help="active | quarantine | blocked | expired | consumed"),
     item: str = typer.Option(None, help="Item SKU when the code repeats."),
-    reason: str = typer.Option(None, help="Why; appended to the lot's notes."),
+    reason: str = typer.Option(None, help="Why (required); appended to the lot's notes and the audit trail."),
+    sign: str = SignOpt,
+    password_stdin: bool = PasswordStdinOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Change a lot's status (quarantine, block, release, ...)."""
-    change = LotStatusChange(status=status, reason=reason)
+    """Change a lot's status (quarantine, block, release, ...); a release to active needs --sign."""
+    change = LotStatusChange(status=status, reason=reason, signature=signature(sign, password_stdin))
     with transaction() as s:
         found = lots_service.find_lot(s, lot, item_ref=item)
         lots_service.change_status(s, found, change)

@@ -13,6 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lotline.cli.common import JsonOpt, console, emit, err_console, print_json
+from lotline.cli.signing import PasswordStdinOpt, SignOpt, signature
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
 from lotline.kpis import service
@@ -49,11 +50,14 @@ def run(
     end: str = typer.Option(..., "--end", help="Window end, exclusive."),
     as_of: str = typer.Option(None, "--as-of", help="Ignore facts recorded after this time (default now)."),
     notes: str = typer.Option(None, "--notes"),
-    publish: bool = typer.Option(False, "--publish", help="Publish the run right away."),
+    publish: bool = typer.Option(False, "--publish", help="Publish the run right away (needs --sign)."),
+    sign: str = SignOpt,
+    password_stdin: bool = PasswordStdinOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Create and compute a KPI run for the window [start, end)."""
     data = RunIn(window_start=start, window_end=end, as_of=as_of, notes=notes)
+    signed = signature(sign, password_stdin) if publish else None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -71,7 +75,7 @@ def run(
         with transaction(isolation="REPEATABLE READ") as s:
             r = service.run_kpis(s, data, progress=step)
             if publish:
-                service.publish_run(s, r.id)
+                service.publish_run(s, r.id, signed)
             row = service.run_row(r)
             row["snapshots"] = len(service.snapshots(s, r.id, level="overall"))
     if as_json:
@@ -99,9 +103,9 @@ def list_(
     emit(rows, RUN_COLUMNS, as_json=as_json, title="KPI runs")
 
 
-def _transition(fn, run_id: str, as_json: bool) -> None:
+def _transition(fn, run_id: str, as_json: bool, *args) -> None:
     with transaction() as s:
-        row = service.run_row(fn(s, run_id))
+        row = service.run_row(fn(s, run_id, *args))
     if as_json:
         print_json(row)
     else:
@@ -109,9 +113,11 @@ def _transition(fn, run_id: str, as_json: bool) -> None:
 
 
 @app.command("publish")
-def publish(run_id: str, as_json: bool = JsonOpt) -> None:
-    """computed -> published (immutable from now on)."""
-    _transition(service.publish_run, run_id, as_json)
+def publish(
+    run_id: str, sign: str = SignOpt, password_stdin: bool = PasswordStdinOpt, as_json: bool = JsonOpt
+) -> None:
+    """computed -> published (immutable from now on); signed: `lotline --as NAME kpi publish ID --sign approved`."""
+    _transition(service.publish_run, run_id, as_json, signature(sign, password_stdin))
 
 
 @app.command("archive")

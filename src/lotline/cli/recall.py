@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lotline.cli.common import JsonOpt, console, emit, print_json
+from lotline.cli.signing import PasswordStdinOpt, SignOpt, signature
 from lotline.db import read_snapshot, transaction
 from lotline.errors import InvalidInput
 from lotline.recalls import service, strategy
@@ -68,11 +69,16 @@ def create(
     strategy_file: Path = typer.Option(
         None, "--strategy", help="The recall strategy as JSON (see `lotline recall strategy --help`)."
     ),
-    activate: bool = typer.Option(False, "--activate", help="Initiate the recall right away (needs --strategy)."),
+    activate: bool = typer.Option(False, "--activate", help="Initiate the recall right away (needs --strategy and --sign)."),
+    sign: str = SignOpt,
+    password_stdin: bool = PasswordStdinOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Open a recall case (draft), optionally with targets and strategy, optionally initiated."""
     data = CaseIn(recall_number=number, severity=severity, summary=summary, notes=notes)
+    if sign is not None and not activate:
+        raise InvalidInput("--sign signs the activation: give it with --activate")
+    signed = signature(sign, password_stdin) if activate else None
     with transaction() as s:
         case = service.create_case(s, data)
         for ref in lot or []:
@@ -82,7 +88,7 @@ def create(
         if strategy_file is not None:
             strategy.set_strategy(s, case, strategy_from_file(strategy_file))
         if activate:
-            service.activate(s, case.id)
+            service.activate(s, case.id, TransitionIn(signature=signed))
         row = _case_row(case)
     emit([row], CASE_COLUMNS, as_json=as_json)
 
@@ -145,24 +151,36 @@ def update(
     emit([row], CASE_COLUMNS, as_json=as_json)
 
 
-def _transition(fn, case: str, at: datetime | None, reason: str | None, as_json: bool) -> None:
+def _transition(fn, case: str, at: datetime | None, reason: str | None, as_json: bool, signed=None) -> None:
     with transaction() as s:
-        row = _case_row(fn(s, case, TransitionIn(at=at, reason=reason)))
+        row = _case_row(fn(s, case, TransitionIn(at=at, reason=reason, signature=signed)))
     emit([row], CASE_COLUMNS, as_json=as_json)
 
 
 @app.command("activate")
 def activate_(
-    case: str, at: datetime = AtOpt, reason: str = typer.Option(None), as_json: bool = JsonOpt
+    case: str,
+    at: datetime = AtOpt,
+    reason: str = typer.Option(None),
+    sign: str = SignOpt,
+    password_stdin: bool = PasswordStdinOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
-    """Initiate a draft recall (draft -> active)."""
-    _transition(service.activate, case, at, reason, as_json)
+    """Initiate a draft recall (draft -> active); signed: `lotline --as NAME recall activate R --sign approved`."""
+    _transition(service.activate, case, at, reason, as_json, signature(sign, password_stdin))
 
 
 @app.command("close")
-def close(case: str, at: datetime = AtOpt, reason: str = typer.Option(None), as_json: bool = JsonOpt) -> None:
-    """Close an active recall (no action may be planned or in progress)."""
-    _transition(service.close, case, at, reason, as_json)
+def close(
+    case: str,
+    at: datetime = AtOpt,
+    reason: str = typer.Option(None, help="Why (required)."),
+    sign: str = SignOpt,
+    password_stdin: bool = PasswordStdinOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Close an active recall (no open actions); needs --reason and a signature (--sign)."""
+    _transition(service.close, case, at, reason, as_json, signature(sign, password_stdin))
 
 
 @app.command("cancel")
@@ -191,10 +209,10 @@ def target_add(
 
 
 @app.command("target-remove")
-def target_remove(case: str, target_id: str) -> None:
+def target_remove(case: str, target_id: str, reason: str = typer.Option(None, help="Why (required).")) -> None:
     """Remove a target (draft or active cases)."""
     with transaction() as s:
-        service.remove_target(s, case, _uuid(target_id, "target id"))
+        service.remove_target(s, case, _uuid(target_id, "target id"), reason)
     console.print("[green]removed[/]")
 
 

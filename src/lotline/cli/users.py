@@ -28,7 +28,7 @@ TOKEN_COLUMNS = ["prefix", "name", "user", "state", "created_at", "expires_at", 
 RoleOpt = typer.Option(..., "--role", help="Role (repeat for several): viewer, operator, quality, analyst, admin.")
 
 
-def read_password(from_stdin: bool, prompt: str = "Password") -> str:
+def read_password(from_stdin: bool, prompt: str = "Password", *, confirm: bool = True) -> str:
     """A password from stdin (first line) or an interactive prompt asked twice; never echoed."""
     if from_stdin:
         line = sys.stdin.readline()
@@ -38,7 +38,7 @@ def read_password(from_stdin: bool, prompt: str = "Password") -> str:
         return password
     if not sys.stdin.isatty():
         raise errors.InvalidInput("no terminal to prompt for the password: use --password-stdin")
-    return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
 
 def _user_rows(rows: list[dict]) -> list[dict]:

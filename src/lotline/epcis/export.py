@@ -15,7 +15,8 @@ time asked, every ledger movement of those lots:
 - scrap → ``destroying``; count adjustment → ``cycle_counting`` ADD/DELETE; return → ``receiving`` with
   disposition ``returned`` from the customer;
 - a reversed movement → its events, then the same events with an ``errorDeclaration`` at the reversal's time;
-- a lot that is not active (exports as of now only) → an ObjectEvent OBSERVE ``holding`` with its status.
+- a lot that is not active (exports as of now only) → an ObjectEvent OBSERVE ``holding`` with its status
+  (not ``consumed`` for a component whose other uses the document leaves out: it still holds stock there).
 
 Identifiers: GTIN/GLN URNs when the record has one with a known company-prefix length, Digital Link when
 the length is unknown or ``digital_link=True``, lotline URNs otherwise; the header's master data carries
@@ -215,9 +216,12 @@ def _document(session: Session, wanted: set[uuid.UUID], as_of: datetime | None, 
         by_movement[mid] = _movement_events(names, lots, mid, mrows)
         for n, ev in enumerate(by_movement[mid]):
             timeline.append(((*order_of[mid], n), ev))
+    partial: set[uuid.UUID] = set()  # lots with uses the document leaves out
     for eid, erows in executions.items():
         execution = _execution_event(names, lots, wanted, eid, erows)
-        if execution is not None:
+        if execution is None:
+            partial |= {r[10] for r in erows if r[15]}
+        else:
             execution["_execution"] = str(eid)
             timeline.append(((erows[0][13], min(r[19] for r in erows), erows[0][16], 0), execution))
     _reuse_captured_ids(session, by_movement, executions, timeline)
@@ -235,7 +239,8 @@ def _document(session: Session, wanted: set[uuid.UUID], as_of: datetime | None, 
     if as_of is None:
         last = max([when] + [x.updated_at for x in lots.values() if x.status != "active"])
         for lot in sorted(lots.values(), key=lambda x: (str(x.item_id), x.lot_code)):
-            if lot.status != "active":
+            # "consumed" needs the lot used up, which it is only where all its uses are exported
+            if lot.status != "active" and not (lot.status == "consumed" and lot.id in partial):
                 events.append(_status_event(names, lot, min(last, utcnow())))
     return {
         "@context": CONTEXT,

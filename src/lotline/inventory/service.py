@@ -20,6 +20,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.errors import AllocationMismatch, InvalidInput, InvalidStateTransition, NotFound
 from lotline.inventory import rules
@@ -299,6 +300,8 @@ def reverse(session: Session, movement_id: uuid.UUID, data: ReversalIn) -> Poste
         raise InvalidStateTransition(
             f"movement {movement_id} is {original.status} and cannot be reversed again"
         )
+    # the reason (required by ReversalIn) goes on every audit entry of the reversal
+    audit.require_reason(session, data.reason, f"reversing movement {movement_id}")
     posted = _replay(session, original)
     items = {
         i.id: i

@@ -33,6 +33,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.auth import signatures
+from lotline.auth.schemas import SignatureIn
 from lotline.catalog import service as catalog
 from lotline.db import local_settings, sql
 from lotline.errors import InvalidStateTransition, NotFound
@@ -228,11 +230,14 @@ def run_kpis(
     return compute_run(session, run.id, progress=progress)
 
 
-def publish_run(session: Session, run_id: uuid.UUID | str) -> KpiRun:
-    """computed -> published; from then on the run is immutable."""
+def publish_run(session: Session, run_id: uuid.UUID | str, signature: SignatureIn | None = None) -> KpiRun:
+    """computed -> published; from then on the run is immutable. Needs the actor's electronic
+    signature (InvalidInput without one, SignatureRefused for a wrong password)."""
     run = _lock_run(session, run_id)
     _transition(run, "published")
+    signature = signatures.require_signature(signature, "kpi.publish", f"publishing KPI run {run.id}")
     session.flush()
+    signatures.sign(session, signature, "kpi.publish", "kpi_runs", run.id)
     return run
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from lotline.auth.schemas import SignatureIn
 from lotline.types import Input, Text, Timestamp, utcnow
 
 # Dimension levels: the exact key set of the ``dimensions`` jsonb for each level.
@@ -218,6 +219,8 @@ class RunIn(Input):
     window_end: Timestamp
     as_of: Timestamp | None = None
     notes: Text | None = None
+    # only with ?publish=true: the publisher's electronic signature
+    signature: SignatureIn | None = None
 
     @model_validator(mode="after")
     def _check_window(self) -> RunIn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from lotline.auth.schemas import SignatureIn
 from lotline.types import Code, Input, Text, Timestamp
 
 LotStatus = Literal["active", "quarantine", "blocked", "consumed", "expired"]
@@ -20,5 +21,9 @@ class NewLot(Input):
 
 
 class LotStatusChange(Input):
+    """A status change; ``reason`` is required (audit trail), ``signature`` for a release from
+    quarantine or block back to active."""
+
     status: LotStatus
     reason: Text | None = None
+    signature: SignatureIn | None = None

@@ -21,6 +21,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.audit import service as audit
+from lotline.auth import signatures
 from lotline.catalog import service as catalog
 from lotline.errors import DuplicateKey, InvalidInput, InvalidStateTransition, NotFound
 from lotline.lots.allocation import Candidate
@@ -133,8 +135,12 @@ def lots_of_item(session: Session, item: Item, codes: Sequence[str]) -> dict[str
     return {lot.lot_code: lot for lot in rows}
 
 
-def change_status(session: Session, lot: Lot, change: LotStatusChange) -> Lot:
-    """Move a lot to a new status along STATUS_TRANSITIONS; InvalidStateTransition otherwise."""
+def change_status(session: Session, lot: Lot, change: LotStatusChange, *, sign_release: bool = True) -> Lot:
+    """Move a lot to a new status along STATUS_TRANSITIONS; InvalidStateTransition otherwise.
+
+    InvalidInput without a reason; a release (quarantine/blocked -> active) needs the actor's
+    electronic signature (SignatureRefused for a wrong password) unless ``sign_release`` is False
+    (a recall's restock action, whose decision is the signed recall itself)."""
     # Lock the lot so a concurrent shipment that checked its status (FOR SHARE) finishes first.
     session.execute(sa.select(Lot.id).where(Lot.id == lot.id).with_for_update())
     session.refresh(lot)
@@ -164,11 +170,17 @@ def change_status(session: Session, lot: Lot, change: LotStatusChange) -> Lot:
                 lot_code=lot.lot_code,
                 status=lot.status,
             )
+    what = f"changing lot {lot.lot_code} from {lot.status} to {change.status}"
+    audit.require_reason(session, change.reason, what)
+    release = change.status == RELEASED and lot.status in ("quarantine", "blocked") and sign_release
+    signature = signatures.require_signature(change.signature, "lot.release", what) if release else None
     lot.status = change.status
     if change.reason:
         lot.notes = f"{lot.notes}\n{change.reason}" if lot.notes else change.reason
     lot.updated_at = sa.func.now()
     session.flush()
+    if signature is not None:
+        signatures.sign(session, signature, "lot.release", "lots", lot.id)
     return lot
 
 

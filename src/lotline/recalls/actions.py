@@ -22,6 +22,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.errors import Conflict, InvalidInput, InvalidStateTransition, LotNotReleased, NotFound
 from lotline.inventory import service as inventory
@@ -169,9 +170,10 @@ def start_action(session: Session, action_id) -> RecallAction:
 
 
 def cancel_action(session: Session, action_id, reason: str | None = None) -> RecallAction:
-    """planned|in_progress -> canceled; nothing moves."""
+    """planned|in_progress -> canceled; nothing moves. InvalidInput without a reason."""
     case, action = _lock_case_and_action(session, action_id)
     require_status(case, ("active",), "change actions")
+    audit.require_reason(session, reason, f"canceling a recall action of {case.recall_number}")
     _action_transition(action, "canceled")
     action.status = "canceled"
     append_note(action, reason)
@@ -333,7 +335,10 @@ def _restock(
         )
     dest = _pick_location(session, data.location, "storage", f"restock lot {lot.lot_code}")
     # Active first: the posting service only lets active lots move into storage.
-    lots_service.change_status(session, lot, LotStatusChange(status="active", reason=f"{tag}: restocked"))
+    # the recall's own (signed) decision releases the lot: no second signature per lot
+    lots_service.change_status(
+        session, lot, LotStatusChange(status="active", reason=f"{tag}: restocked"), sign_release=False
+    )
     rows = _balances(session, lot, kinds_in=("quarantine",))
     return _move_all(
         session, "transfer", occurred_at, lot, item, rows, dest, f"{tag}: restock lot {lot.lot_code}"

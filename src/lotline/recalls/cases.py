@@ -21,6 +21,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.audit import service as audit
+from lotline.auth import signatures
 from lotline.catalog import service as catalog
 from lotline.errors import DuplicateKey, InvalidInput, InvalidStateTransition, NotFound
 from lotline.lots import service as lots_service
@@ -112,8 +114,11 @@ def _transition(case: RecallCase, new: str) -> None:
         )
 
 
-def activate(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = None) -> RecallCase:
-    """draft -> active; initiated_at = data.at or now. The case needs a strategy and at least one target."""
+def activate(
+    session: Session, ref: str | uuid.UUID, data: TransitionIn | None = None, *, signed: bool = True
+) -> RecallCase:
+    """draft -> active; initiated_at = data.at or now. The case needs a strategy, at least one target and the
+    actor's electronic signature (``data.signature``; a drill's mock case passes ``signed=False``)."""
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
     _transition(case, "active")
@@ -125,15 +130,25 @@ def activate(session: Session, ref: str | uuid.UUID, data: TransitionIn | None =
         )
     strategy.require(session, case)  # 21 CFR 7.42: no recall starts without its strategy
     case.initiated_at = not_future(data.at or utcnow(), "initiated_at")
+    signature = (
+        signatures.require_signature(data.signature, "recall.activate", f"activating recall {case.recall_number}")
+        if signed
+        else None
+    )
     case.status = "active"
+    if data.reason:
+        audit.set_reason(session, data.reason)
     append_note(case, data.reason)
     case.updated_at = sa.func.now()
     session.flush()
+    if signature is not None:
+        signatures.sign(session, signature, "recall.activate", "recall_cases", case.id)
     return case
 
 
 def close(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = None) -> RecallCase:
-    """active -> closed; refused while any action is planned or in progress."""
+    """active -> closed; refused while any action is planned or in progress. Needs a reason and the
+    actor's electronic signature."""
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
     _transition(case, "closed")
@@ -153,11 +168,15 @@ def close(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = No
         raise InvalidInput(
             f"closed_at {closed_at.isoformat()} is before the recall was initiated ({case.initiated_at.isoformat()})"
         )
+    what = f"closing recall {case.recall_number}"
+    audit.require_reason(session, data.reason, what)
+    signature = signatures.require_signature(data.signature, "recall.close", what)
     case.closed_at = closed_at
     case.status = "closed"
     append_note(case, data.reason)
     case.updated_at = sa.func.now()
     session.flush()
+    signatures.sign(session, signature, "recall.close", "recall_cases", case.id)
     return case
 
 
@@ -166,6 +185,7 @@ def cancel(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = N
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
     _transition(case, "canceled")
+    audit.require_reason(session, data.reason, f"canceling recall {case.recall_number}")
     session.execute(
         sa.update(RecallAction)
         .where(RecallAction.recall_case_id == case.id, RecallAction.status.in_(OPEN_ACTION))
@@ -222,10 +242,12 @@ def add_target(session: Session, ref: str | uuid.UUID, data: TargetIn) -> Recall
     return target
 
 
-def remove_target(session: Session, ref: str | uuid.UUID, target_id: uuid.UUID) -> None:
-    """Remove a target of a draft or active case; NotFound if the case has no such target."""
+def remove_target(session: Session, ref: str | uuid.UUID, target_id: uuid.UUID, reason: str | None = None) -> None:
+    """Remove a target of a draft or active case; NotFound if the case has no such target,
+    InvalidInput without a reason (kept in the audit trail with the removed row)."""
     case = find_case(session, ref, lock="update")
     require_status(case, ("draft", "active"), "change targets")
+    audit.require_reason(session, reason, f"removing a target of recall {case.recall_number}")
     # a DML statement's result is a CursorResult (Session.execute is typed with the base Result)
     deleted = cast(
         "sa.CursorResult[Any]",

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from lotline.auth.schemas import SignatureIn
 from lotline.types import Code, Input, Ref, Text, Timestamp, Uom
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -56,6 +57,8 @@ class TransitionIn(Input):
 
     at: Timestamp | None = None
     reason: Text | None = None
+    # activate and close: the actor's electronic signature (password again + meaning)
+    signature: SignatureIn | None = None
 
 
 class TargetIn(Input):

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.auth import signatures
 from lotline.models import Customer, RecallCase, RecallImpactedShipment, RecallTraceRun
 from lotline.perf import no_gc_pauses
 from lotline.recalls.actions import list_actions
@@ -159,6 +160,8 @@ def report_data(session: Session, ref: str | uuid.UUID, *, lines: list[dict] | N
     timeline = _timeline(case, runs, actions, comms)
     return {
         "case": case_dict(case),
+        # 21 CFR 11.50(b): printed name, time and meaning of every signature on the case
+        "signatures": signatures.signatures_of(session, "recall_cases", case.id),
         "generated_at": utcnow(),
         "timeline": timeline,
         "targets": list_targets(session, case),

@@ -196,6 +196,8 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
         "forward_start": list(start) if direction in ("forward", "both") else [],
         "backward_start": list(start) if direction in ("backward", "both") else [],
         "as_of": when,
+        # each lot's status as it was then (audit trail) only when a time was asked for
+        "status_as_of": when if as_of_requested else None,
     }
     if max_depth is not None:
         params["max_depth"] = max_depth

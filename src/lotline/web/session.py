@@ -66,6 +66,14 @@ def optional_principal(request: Request) -> Principal | None:
     return getattr(request.state, "principal", None)
 
 
+def signature_of(password: str, meaning: str) -> SignatureIn:
+    """The form's signature fields as the SignatureIn a signed service step takes."""
+    try:
+        return SignatureIn(password=password, meaning=meaning)
+    except ValueError as exc:
+        raise SignatureRefused(f"signature refused: {exc.errors()[0]['msg'] if hasattr(exc, 'errors') else exc}") from exc
+
+
 def sign(session: Session, password: str, meaning: str, action: str, table: str, record_id) -> dict:
     """An electronic signature of the change just flushed (the signer's password again)."""
     try:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from lotline.api.deps import ReadSession, require
 from lotline.audit import service
+from lotline.audit.schemas import AuditQuery
 from lotline.lots import service as lots_service
 from lotline.serialize import to_jsonable
 
@@ -27,9 +28,11 @@ def audit_entries(
     limit: int = Query(1000, ge=1, le=100_000),
 ) -> list[dict]:
     """Entries oldest first: when, who, table, record, operation, values before and after, reason."""
-    lot_id = lots_service.find_lot(session, lot, item_ref=item).id if lot else None
+    q = AuditQuery(table=table, record=record, lot=lot, item=item, user=user, since=since, until=until, limit=limit)
+    lot_id = lots_service.find_lot(session, q.lot, item_ref=q.item).id if q.lot else None
     return to_jsonable(
         service.entries(
-            session, table_name=table, record_id=record, lot_id=lot_id, actor=user, since=since, until=until, limit=limit
+            session, table_name=q.table, record_id=q.record, lot_id=lot_id, actor=q.user, since=q.since,
+            until=q.until, limit=q.limit,
         )
     )

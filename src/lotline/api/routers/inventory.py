@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Response, status
 
 from lotline.api.deps import ReadSession, RetryingRoute, WriteSession, require
+from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.inventory import queries
 from lotline.inventory import service as inventory
@@ -123,6 +124,12 @@ def get_lot(ref: str, session: ReadSession, item: str | None = Query(None, max_l
 def lot_history(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> list[dict]:
     """Every movement of the lot in time order, with its running total."""
     return to_jsonable(queries.lot_history(session, lots_service.find_lot(session, ref, item_ref=item).id))
+
+
+@router.get("/lots/{ref}/status-history", dependencies=[require("read")])
+def lot_status_history(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> list[dict]:
+    """The lot's status changes from the audit trail: when, who, from, to, why."""
+    return to_jsonable(audit.lot_status_history(session, lots_service.find_lot(session, ref, item_ref=item).id))
 
 
 @router.post("/lots/{ref}/status", dependencies=[require("lot.status")])

@@ -10,6 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response, status
 
 from lotline.api.deps import ReadSession, SnapshotWriteSession, WriteSession, require
+from lotline.auth import signatures
+from lotline.auth.schemas import SignatureIn
 from lotline.kpis import service
 from lotline.kpis.schemas import KPIS, RunIn
 from lotline.serialize import to_jsonable
@@ -32,7 +34,7 @@ def create_run(data: RunIn, session: SnapshotWriteSession, publish: bool = False
     """Create and compute a run for [window_start, window_end) as of ``as_of`` (default now)."""
     run = service.run_kpis(session, data)
     if publish:
-        service.publish_run(session, run.id)
+        service.publish_run(session, run.id, data.signature)
     return to_jsonable(service.run_row(run))
 
 
@@ -51,12 +53,15 @@ def list_runs(
 
 @router.get("/runs/{run_id}", dependencies=[require("read")])
 def get_run(run_id: str, session: ReadSession) -> dict:
-    return to_jsonable(service.run_row(service.get_run(session, run_id)))
+    run = service.get_run(session, run_id)
+    return to_jsonable({**service.run_row(run), "signatures": signatures.signatures_of(session, "kpi_runs", run.id)})
 
 
 @router.post("/runs/{run_id}/publish", dependencies=[require("kpi.run")])
-def publish_run(run_id: str, session: WriteSession) -> dict:
-    return to_jsonable(service.run_row(service.publish_run(session, run_id)))
+def publish_run(run_id: str, session: WriteSession, signature: SignatureIn | None = None) -> dict:
+    """computed -> published, signed by the caller (body: password + meaning)."""
+    run = service.publish_run(session, run_id, signature)
+    return to_jsonable({**service.run_row(run), "signatures": signatures.signatures_of(session, "kpi_runs", run.id)})
 
 
 @router.post("/runs/{run_id}/archive", dependencies=[require("kpi.run")])

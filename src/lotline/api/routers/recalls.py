@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from lotline.api.deps import ReadSession, WriteSession, require
@@ -97,8 +97,13 @@ def add_target(ref: str, data: TargetIn, session: WriteSession) -> dict:
 
 
 @router.delete("/recalls/{ref}/targets/{target_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("recall.write")])
-def remove_target(ref: str, target_id: uuid.UUID, session: WriteSession) -> Response:
-    service.remove_target(session, ref, target_id)
+def remove_target(
+    ref: str,
+    target_id: uuid.UUID,
+    session: WriteSession,
+    reason: str | None = Query(None, max_length=10_000, description="Why (required; kept in the audit trail)"),
+) -> Response:
+    service.remove_target(session, ref, target_id, reason)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -3,7 +3,8 @@
 -- details) followed by the closure's edges.
 --
 -- Parameters: forward_start uuid[] (empty = no forward walk), backward_start uuid[] (empty = no
---   backward walk), as_of timestamptz
+--   backward walk), as_of timestamptz, status_as_of timestamptz (NULL: current lot status;
+--   else each lot's status as it was then, from the audit trail)
 -- Output columns: kind, id, item_id, lot_code, sku, item_name, uom, status, vendor_lot_code,
 --   expires_at, downstream, parent_lot_id, child_lot_id, consumed_quantity, produced_quantity,
 --   occurred_at.
@@ -42,7 +43,17 @@ WITH RECURSIVE down(lot_id) AS (
 ), reached AS MATERIALIZED (
     SELECT (row_number() OVER (ORDER BY i.sku COLLATE "C", l.lot_code COLLATE "C", l.id))::integer - 1
                AS ix,
-           l.id AS lot_id, l.lot_code, l.item_id, i.sku, i.name AS item_name, i.uom, l.status,
+           l.id AS lot_id, l.lot_code, l.item_id, i.sku, i.name AS item_name, i.uom,
+           -- as of a time: the status then = the old status of the first change after it (audit
+           -- trail), else today's; without as_of the audit trail is not read at all
+           CASE WHEN %(status_as_of)s::timestamptz IS NULL THEN l.status
+                ELSE coalesce((SELECT a.old_values ->> 'status'
+                                 FROM audit_log a
+                                WHERE a.table_name = 'lots' AND a.record_id = l.id::text
+                                  AND a.operation = 'UPDATE' AND a.at > %(status_as_of)s::timestamptz
+                                  AND a.old_values ->> 'status' IS DISTINCT FROM a.new_values ->> 'status'
+                                ORDER BY a.id LIMIT 1), l.status)
+           END AS status,
            l.vendor_lot_code, l.expires_at, l.id IN (SELECT lot_id FROM down) AS downstream
       FROM lots l
       JOIN items i ON i.id = l.item_id

@@ -135,9 +135,8 @@ def publish(ctx: Annotated[Ctx, Depends(need("kpi.run"))], run_id: str, sig_pass
             sig_meaning: Annotated[str, Form()] = "approved"):
     try:
         with db.transaction() as s:
-            run = kpis.publish_run(s, run_id)
-            s.flush()
-            web_session.sign(s, sig_password, sig_meaning, "kpi.publish", "kpi_runs", run.id)
+            # the service checks the password again and records the signature with the change
+            kpis.publish_run(s, run_id, web_session.signature_of(sig_password, sig_meaning))
     except web_session.SignatureRefused as exc:
         return _run_page(ctx, run_id, errors=FormErrors({"sig_password": exc.message}), status_code=FORM_ERROR)
     except LotlineError as exc:

@@ -100,13 +100,11 @@ def change_status(
     try:
         with db.transaction() as s:
             lot = lots.find_lot(s, ref)
-            change = LotStatusChange(status=status, reason=reason or None)
-            release = lot.status in ("quarantine", "blocked") and change.status == "active"
-            audit.set_reason(s, change.reason)
+            release = lot.status in ("quarantine", "blocked") and status == "active"
+            # releasing a held lot is a signed act: the service checks the password again
+            signed = web_session.signature_of(sig_password, sig_meaning) if release else None
+            change = LotStatusChange(status=status, reason=reason or None, signature=signed)
             lots.change_status(s, lot, change)
-            if release:  # releasing a held lot is a signed act
-                s.flush()
-                web_session.sign(s, sig_password, sig_meaning, "lot.release", "lots", lot.id)
             lot_id = lot.id
     except (LotlineError, ValidationError) as exc:
         errors = FormErrors.of(exc, {"status": "status", "reason": "reason", "lot_code": "status"})

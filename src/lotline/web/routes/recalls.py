@@ -18,6 +18,8 @@ from lotline import config, db
 from lotline.errors import InvalidInput, LotlineError
 from lotline.models import Location
 from lotline.recalls import service as recalls
+from lotline.recalls import strategy
+from lotline.recalls.completion_schemas import StrategyIn
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn, TransitionIn
 from lotline.reports import fsma204, recall_report
@@ -32,7 +34,8 @@ Sign = Annotated[Ctx, Depends(need("recall.write"))]
 NOTICE_PAGE = 50
 FIELDS = {"lot": "lot", "item": "item", "ref": "lot", "location": "location", "kind": "lot", "summary": "summary",
           "severity": "severity", "reference": "reference", "status": "status", "at": "at", "reason": "reason",
-          "recall_number": "recall_number", "channel": "channel"}
+          "channel": "channel", "fda_class": "fda_class", "depth": "depth", "response_deadline": "response_deadline",
+          "health_hazard": "health_hazard", "product_description": "product_description", "effectiveness_level": "effectiveness_level"}
 
 
 @router.get("/recalls")
@@ -90,6 +93,7 @@ def _room(ctx: Ctx, number: str, *, errors=None, form=None, status_code=200, job
             status_code=status_code,
             case=case,
             targets=recalls.list_targets(s, case),
+            strategy=strategy.as_dict(strategy.get(s, case)),
             runs=runs,
             diff=diff,
             actions=recalls.list_actions(s, case),
@@ -140,17 +144,34 @@ def _target_id(text: str) -> uuid.UUID:
 
 
 @router.post("/recalls/{number}/targets/{target_id}/remove")
-def remove_target(ctx: Write, number: str, target_id: str):
-    return _do(ctx, number, lambda s: recalls.remove_target(s, number, _target_id(target_id)), {})
+def remove_target(ctx: Write, number: str, target_id: str, reason: Annotated[str, Form()] = ""):
+    return _do(ctx, number, lambda s: recalls.remove_target(s, number, _target_id(target_id), reason or None), {"reason": reason})
+
+
+@router.post("/recalls/{number}/strategy")
+def set_strategy(ctx: Write, number: str, fda_class: Annotated[str, Form()] = "", depth: Annotated[str, Form()] = "",
+                 public_warning: Annotated[str, Form()] = "none", effectiveness_level: Annotated[str, Form()] = "A",
+                 strategy_reason: Annotated[str, Form()] = "", health_hazard: Annotated[str, Form()] = "",
+                 product_description: Annotated[str, Form()] = "", response_deadline: Annotated[str, Form()] = ""):
+    """The recall strategy (21 CFR 7.42) a case needs before it can be activated."""
+    form = {"fda_class": fda_class, "depth": depth, "public_warning": public_warning, "effectiveness_level": effectiveness_level,
+            "strategy_reason": strategy_reason, "health_hazard": health_hazard, "product_description": product_description,
+            "response_deadline": response_deadline}
+
+    def step(s):
+        data = StrategyIn(fda_class=fda_class, depth=depth, public_warning=public_warning,
+                          effectiveness_level=effectiveness_level, reason=strategy_reason, health_hazard=health_hazard,
+                          product_description=product_description, response_deadline=utc_text(response_deadline))
+        strategy.set_strategy(s, recalls.find_case(s, number, lock="update"), data)
+    return _do(ctx, number, step, form)
 
 
 @router.post("/recalls/{number}/activate")
 def activate(ctx: Sign, number: str, sig_password: Annotated[str, Form()] = "",
              sig_meaning: Annotated[str, Form()] = "approved", reason: Annotated[str, Form()] = ""):
     def step(s):
-        case = recalls.activate(s, number, TransitionIn(reason=reason or None))
-        s.flush()
-        web_session.sign(s, sig_password, sig_meaning, "recall.activate", "recall_cases", case.id)
+        signed = web_session.signature_of(sig_password, sig_meaning)
+        recalls.activate(s, number, TransitionIn(reason=reason or None, signature=signed))
     return _do(ctx, number, step, {})
 
 
@@ -158,9 +179,8 @@ def activate(ctx: Sign, number: str, sig_password: Annotated[str, Form()] = "",
 def close(ctx: Sign, number: str, sig_password: Annotated[str, Form()] = "",
           sig_meaning: Annotated[str, Form()] = "approved", reason: Annotated[str, Form()] = ""):
     def step(s):
-        case = recalls.close(s, number, TransitionIn(reason=reason or None))
-        s.flush()
-        web_session.sign(s, sig_password, sig_meaning, "recall.close", "recall_cases", case.id)
+        signed = web_session.signature_of(sig_password, sig_meaning)
+        recalls.close(s, number, TransitionIn(reason=reason or None, signature=signed))
     return _do(ctx, number, step, {})
 
 

@@ -15,7 +15,7 @@ from lotline.lots import service as lots
 from lotline.trace import export, svg
 from lotline.trace import service as trace
 from lotline.web import graph
-from lotline.web.context import FORM_ERROR, Ctx, Page, need
+from lotline.web.context import FORM_ERROR, Ctx, Page, need, utc_text
 
 router = APIRouter()
 Read = Annotated[Ctx, Depends(need("read"))]
@@ -27,7 +27,7 @@ def _run(s, ref: str, direction: str, as_of: str, max_depth: str, *, with_stock:
     depth = int(max_depth) if max_depth.strip().lstrip("-").isdigit() else None
     if max_depth.strip() and depth is None:
         raise InvalidInput(f"max depth must be a whole number, got {max_depth!r}", field="max_depth")
-    result = trace.trace(s, [lot.id], direction, trace.parse_as_of(as_of or None), depth, with_stock=with_stock)
+    result = trace.trace(s, [lot.id], direction, trace.parse_as_of(utc_text(as_of)), depth, with_stock=with_stock)
     return lot, result
 
 
