@@ -28,9 +28,14 @@ import procrastinate
 import sqlalchemy as sa
 
 from lotline import config, db
+from lotline.auth import service as auth_service
 from lotline.db import engine as engine_mod
 from lotline.db import sql
+from lotline.lots import service as lots_service
 from lotline.models import RecallCase
+from lotline.recalls import status_reports
+from lotline.recalls.flows import notify, reminders
+from lotline.recalls.flows.reminders import _message
 from lotline.types import utcnow
 
 log = logging.getLogger("lotline.worker")
@@ -50,16 +55,12 @@ def _conninfo() -> str:
 
 
 def reminders_pass() -> dict[str, Any]:
-    from lotline.recalls.flows import reminders  # noqa: PLC0415 — keeps `lotline --help` light
-
     result = reminders.run_pass()
     return {"reminders_sent": result.reminders_sent, "escalations_sent": result.escalations_sent,
             "failed": result.failed}
 
 
 def status_reports_pass() -> dict[str, Any]:
-    from lotline.recalls import status_reports  # noqa: PLC0415
-
     issued = []
     with db.read_snapshot() as s:
         active = list(s.scalars(sa.select(RecallCase.id).where(RecallCase.status == "active")))
@@ -74,15 +75,11 @@ def status_reports_pass() -> dict[str, Any]:
 
 
 def expire_pass() -> dict[str, Any]:
-    from lotline.lots import service as lots_service  # noqa: PLC0415
-
     with db.transaction() as s:
         return {"lots_expired": lots_service.expire_due(s, utcnow())}
 
 
 def drill_pass() -> dict[str, Any]:
-    from lotline.recalls.flows import notify  # noqa: PLC0415
-
     to = config.qa_email()
     if to is None:
         return {"drill_reminder": "LOTLINE_QA_EMAIL not set"}
@@ -97,7 +94,6 @@ def drill_pass() -> dict[str, Any]:
         if last_reminder is not None and last_reminder > now - DRILL_REMINDER_EVERY:
             return {"drill_reminder": f"reminded on {last_reminder:%Y-%m-%d}"}
         settings = config.smtp_settings()
-        from lotline.recalls.flows.reminders import _message  # noqa: PLC0415
 
         since = f"the last one was on {last_drill:%Y-%m-%d}" if last_drill else "none has been run yet"
         msg = _message(settings, "Quality assurance", to, "Mock recall drill due",
@@ -118,8 +114,6 @@ PASSES = {
 
 def _act_as_worker() -> None:
     """Every transaction of a pass acts as the OS login running the worker (audited as ``os``)."""
-    from lotline.auth import service as auth_service  # noqa: PLC0415
-
     db.set_actor(auth_service.os_principal().actor)
 
 

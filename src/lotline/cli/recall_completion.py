@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -66,8 +66,6 @@ def strategy_cmd(
             data = strategy_from_file(from_file)
         else:
             if deadline is not None and deadline.tzinfo is None:
-                from datetime import UTC  # noqa: PLC0415
-
                 deadline = deadline.replace(tzinfo=UTC)
             data = StrategyIn(
                 fda_class=fda_class, depth=depth, public_warning=warning, effectiveness_level=level,

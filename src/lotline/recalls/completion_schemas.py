@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from lotline.errors import InvalidInput
 from lotline.types import Code, Input, Money, Name, Ref, Text, Timestamp
 
 FdaClass = Literal["I", "II", "III"]
@@ -121,10 +123,6 @@ class InboundNoticeIn(Input):
 
 def strategy_from_file(path) -> StrategyIn:
     """A strategy from a JSON file (the API's body); InvalidInput names an unreadable file."""
-    from pathlib import Path  # noqa: PLC0415
-
-    from lotline.errors import InvalidInput  # noqa: PLC0415
-
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

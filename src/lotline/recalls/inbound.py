@@ -18,6 +18,7 @@ from lotline.db import sql
 from lotline.errors import DuplicateKey, NotFound
 from lotline.models import Item, Vendor
 from lotline.recalls.completion_schemas import InboundNoticeIn
+from lotline.recalls.schemas import CaseIn, TargetIn
 
 
 def _day_start(d) -> datetime | None:
@@ -46,7 +47,6 @@ def open_case(session: Session, data: InboundNoticeIn) -> dict[str, Any]:
     """Open a draft case targeting the matched lots. Raises NotFound when nothing matches and
     DuplicateKey naming the open case that already targets them all."""
     from lotline.recalls import service  # noqa: PLC0415 — the façade imports this module's siblings
-    from lotline.recalls.schemas import CaseIn, TargetIn  # noqa: PLC0415
 
     lots = match(session, data)
     if not lots:

@@ -3,11 +3,13 @@ checks, status reports, the 7.46 initial report, inbound notices (under /recalls
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from fastapi import APIRouter, Response, status
 
 from lotline.api.deps import CurrentPrincipal, ReadSession, WriteSession, require
+from lotline.errors import InvalidInput
 from lotline.recalls import checks, consignees, inbound, status_reports, strategy
 from lotline.recalls import service as recalls
 from lotline.recalls.completion_schemas import CheckResultIn, InboundNoticeIn, RecordedResponseIn, StrategyIn
@@ -102,14 +104,11 @@ def get_status_report(ref: str, seq: int, session: ReadSession) -> dict:
 @router.get("/recalls/{ref}/initial-report", responses={200: {"content": {"text/html": {}, "application/json": {}}}}, dependencies=[require("read")])
 def get_initial_report(ref: str, session: ReadSession, format: str = "html") -> Response:
     """The 21 CFR 7.46 initial report (format=html|json)."""
-    from lotline.errors import InvalidInput  # noqa: PLC0415
-
     if format not in ("html", "json"):
         raise InvalidInput(f"format must be html or json, not {format!r}")
     data = initial_report.data(session, recalls.find_case(session, ref))
     if format == "html":
         return Response(initial_report.to_html(data), media_type="text/html; charset=utf-8")
-    import json  # noqa: PLC0415
 
     return Response(json.dumps(to_jsonable(data)), media_type="application/json")
 

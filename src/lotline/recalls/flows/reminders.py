@@ -32,6 +32,7 @@ from lotline.db import sql
 from lotline.models import RecallCase, RecallConsignee, RecallReminder
 from lotline.recalls import consignees as consignees_mod
 from lotline.recalls import strategy as strategy_mod
+from lotline.recalls.flows import notify
 from lotline.types import utcnow
 
 
@@ -94,8 +95,6 @@ def _escalation(session, case: RecallCase, consignee: RecallConsignee, settings)
 
 def _send_one(consignee_id: uuid.UUID, kind: str, seq: int, now: datetime, settings, context) -> str:
     """'sent', 'skipped' (locked elsewhere or no longer due); raises on delivery failure."""
-    from lotline.recalls.flows import notify  # noqa: PLC0415 — SMTP plumbing shared with notices
-
     with db.transaction() as s:
         consignee = s.scalar(
             sa.select(RecallConsignee).where(RecallConsignee.id == consignee_id).with_for_update(skip_locked=True)
@@ -115,8 +114,6 @@ def _send_one(consignee_id: uuid.UUID, kind: str, seq: int, now: datetime, setti
 
 def run_pass(now: datetime | None = None) -> PassResult:
     """Send every reminder and escalation due now; safe to run from several workers at once."""
-    from lotline.recalls.flows import notify  # noqa: PLC0415
-
     now = now or utcnow()
     settings = config.smtp_settings()
     context = notify.tls_context(settings)
