@@ -43,9 +43,9 @@ async def _domain_error(request: Request, exc: LotlineError):
 
 
 def install(app: FastAPI) -> None:
-    from lotline.web.routes import admin, home, kpis, lots, recalls, signin, trace
+    from lotline.web.routes import admin, consignees, home, kpis, lots, recalls, signin, trace
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LotlineError, _domain_error)
-    for module in (signin, home, lots, trace, recalls, kpis, admin):
+    for module in (signin, home, lots, trace, consignees, recalls, kpis, admin):
         app.include_router(module.router, include_in_schema=False)
