@@ -134,6 +134,29 @@ def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):
     assert notified == len(arrived)
     recovered = page.get_by_test_id("recovered-kg").inner_text()
     assert re.match(r"[1-9]", recovered), recovered  # the flour still on hand went into quarantine
+
+    # each email carries a personal response link: a consignee answers on the public page
+    body = arrived[0].get_payload(decode=True).decode()
+    token = re.search(r"/respond/([A-Za-z0-9_-]{43})", body).group(1)
+    web.go(f"/respond/{token}")
+    page.get_by_label("Yes, we still hold some").check()
+    page.get_by_label("Quantity still on hand").fill("3")
+    page.get_by_label("Your name").fill("Store manager")
+    page.get_by_role("button", name="Send our response").click()
+    expect(page.get_by_role("status")).to_contain_text("your response was recorded")
+    web.go(f"/recalls/{number}")
+    expect(page.get_by_test_id("responding")).to_have_text("1")
+    # another answers by phone; the quality user records it in the room, then issues a status report
+    if len(arrived) > 1:
+        room = page.locator("#consignees")
+        room.get_by_text("Record a response taken by phone").click()
+        room.get_by_label("Consignee").select_option(index=1)
+        room.get_by_label("Who answered").fill("Chef on the phone")
+        room.get_by_role("button", name="Record response").click()
+        expect(page.get_by_test_id("responding")).to_have_text("2")
+    page.locator("#consignees").get_by_role("button", name="Issue status report").click()
+    expect(page.locator("#consignees")).to_contain_text("#1 issued")
+
     page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(DOCS / "recall-room.png"), full_page=True)
 
@@ -153,6 +176,7 @@ def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):
 
     page.get_by_label("Your password").fill(USERS["qa"][0])
     page.get_by_label("Meaning").select_option("responsible")
+    page.get_by_label("Reason for closing").fill("every consignee answered; stock recovered")
     page.get_by_role("button", name="Close (sign)").click()
     expect(page.locator("h1")).to_contain_text("closed")
 

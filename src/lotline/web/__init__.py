@@ -18,7 +18,7 @@ from lotline.api import problems
 from lotline.errors import LotlineError, PermissionDenied, Unauthenticated
 from lotline.web import session as web_session
 from lotline.web.context import ENV, Ctx
-from lotline.web.routes import admin, home, kpis, lots, recalls, signin, trace
+from lotline.web.routes import admin, consignees, home, kpis, lots, recalls, signin, trace
 
 API_PREFIX = "/api/v1"
 STATIC = Path(__file__).parent / "static"
@@ -46,5 +46,5 @@ async def _domain_error(request: Request, exc: LotlineError):
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.exception_handler(LotlineError)(_domain_error)  # (typed; add_exception_handler wants any Exception)
-    for module in (signin, home, lots, trace, recalls, kpis, admin):
+    for module in (signin, home, lots, trace, consignees, recalls, kpis, admin):
         app.include_router(module.router, include_in_schema=False)

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from lotline import config, db
 from lotline.errors import InvalidInput, LotlineError
 from lotline.models import Location
+from lotline.recalls import checks, consignees, status_reports, strategy
 from lotline.recalls import service as recalls
-from lotline.recalls import strategy
 from lotline.recalls.completion_schemas import StrategyIn
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn, TransitionIn
@@ -102,6 +102,10 @@ def _room(ctx: Ctx, number: str, *, errors=None, form=None, status_code=200, job
             page=page,
             preview=preview,
             eff=recalls.effectiveness(s, case.id),
+            consignees=consignees.list_consignees(s, case),
+            figures=checks.consignee_figures(s, case),
+            checks=checks.list_checks(s, case),
+            reports=status_reports.list_reports(s, case),
             quarantine=s.scalars(sa.select(Location.code).where(Location.kind == "quarantine", Location.active)
                                  .order_by(Location.code)).all(),
             storage=s.scalars(sa.select(Location.code).where(Location.kind == "storage", Location.active)
