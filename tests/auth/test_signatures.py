@@ -13,12 +13,11 @@ from lotline.errors import InvalidInput, SignatureRefused
 from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatusChange
 from lotline.recalls import service as recalls
+from lotline.recalls import strategy
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from tests.builders import make_item, make_location, make_vendor, receive, sign
 from tests.conftest import SIGNED, TEST_PASSWORD
-from tests.recalls.completion_support import strategy_in, with_strategy
-
-STRATEGY = json.loads(strategy_in().model_dump_json())
+from tests.recalls.completion_support import strategy_in
 
 
 @pytest.fixture
@@ -32,7 +31,7 @@ def lot(session):
 def _draft(session):
     case = recalls.create_case(session, CaseIn(recall_number="RC-S-1", severity="high"))
     recalls.add_target(session, case.id, TargetIn(lot="F-1"))
-    with_strategy(session, case)
+    strategy.set_strategy(session, case, strategy_in())
     return case
 
 
@@ -76,7 +75,7 @@ def test_a_signature_moved_to_another_record_no_longer_matches_its_manifest(sess
 def test_a_wrong_password_refuses_the_step_and_writes_only_the_failed_attempt(client, session, lot):
     number = client.post("/recalls", json={"recall_number": "RC-S-2"}).json()["recall_number"]
     client.post(f"/recalls/{number}/targets", json={"lot": "F-1"})
-    client.put(f"/recalls/{number}/strategy", json=STRATEGY)
+    client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
     r = client.post(f"/recalls/{number}/activate", json={"signature": {"password": "not my password", "meaning": "approved"}})
     assert r.status_code == 403 and r.json()["code"] == "signature_refused"
     assert client.get(f"/recalls/{number}").json()["status"] == "draft"
@@ -94,7 +93,7 @@ def test_someone_elses_password_does_not_sign(client, make_user, session, lot):
     make_user("other", "quality", password="the other persons password")
     number = client.post("/recalls", json={"recall_number": "RC-S-3"}).json()["recall_number"]
     client.post(f"/recalls/{number}/targets", json={"lot": "F-1"})
-    client.put(f"/recalls/{number}/strategy", json=STRATEGY)
+    client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
     r = client.post(
         f"/recalls/{number}/activate", json={"signature": {"password": "the other persons password", "meaning": "approved"}}
     )
@@ -131,7 +130,7 @@ def test_releasing_a_lot_needs_a_signature_and_blocking_it_a_reason(session, lot
 def test_a_closed_recalls_report_shows_its_signatures(client, lot):
     number = client.post("/recalls", json={"recall_number": "RC-S-4"}).json()["recall_number"]
     client.post(f"/recalls/{number}/targets", json={"lot": "F-1"})
-    client.put(f"/recalls/{number}/strategy", json=STRATEGY)
+    client.put(f"/recalls/{number}/strategy", json=json.loads(strategy_in().model_dump_json()))
     client.post(f"/recalls/{number}/activate", json=SIGNED)
     unsigned = client.post(f"/recalls/{number}/close", json={"reason": "nothing shipped"})
     assert unsigned.status_code == 422

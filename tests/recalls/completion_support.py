@@ -7,8 +7,9 @@ from datetime import timedelta
 from lotline.recalls import consignees, strategy
 from lotline.recalls import service as recalls
 from lotline.recalls.completion_schemas import StrategyIn
-from lotline.recalls.schemas import CaseIn, TargetIn
+from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.types import utcnow
+from tests.builders import sign
 
 
 def strategy_in(**kw) -> StrategyIn:
@@ -29,7 +30,7 @@ def active_recall(session, *, lot="F-1", **strategy_kw):
     case = recalls.create_case(session, CaseIn(severity="high", summary=f"Salmonella in {lot}"))
     recalls.add_target(session, case.id, TargetIn(lot=lot))
     strategy.set_strategy(session, case, strategy_in(**strategy_kw))
-    recalls.activate(session, case.id)
+    recalls.activate(session, case.id, TransitionIn(signature=sign(session)))
     run = recalls.compute_run(session, case.id)
     return case, run
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from lotline.recalls import consignees
 from lotline.types import utcnow
+from tests.conftest import SIGNED
 from tests.recalls.completion_support import active_recall, consignee, strategy_in
 
 
@@ -24,7 +25,7 @@ def test_the_api_sets_a_strategy_activates_and_lists_consignees(client, world):
     assert bad.status_code == 422 and "fda_class" in bad.json()["detail"]
     assert client.put(f"/recalls/{number}/strategy", json=_strategy_body()).status_code == 200
     assert client.get(f"/recalls/{number}/strategy").json()["check_share_pct"] == "10"
-    assert client.post(f"/recalls/{number}/activate").json()["status"] == "active"
+    assert client.post(f"/recalls/{number}/activate", json=SIGNED).json()["status"] == "active"
     client.post(f"/recalls/{number}/runs", json={})
     rows = client.get(f"/recalls/{number}/consignees").json()
     assert sorted(r["customer"] for r in rows) == ["ALPHA", "BETA", "DELTA"]
@@ -74,7 +75,7 @@ def test_the_public_page_refuses_forged_and_escapes_what_it_shows(session, world
     assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
 
 
-def test_the_cli_runs_strategy_consignees_responses_checks_reports_and_inbound(cli, world, tmp_path):
+def test_the_cli_runs_strategy_consignees_responses_checks_reports_and_inbound(cli, signed_cli, world, tmp_path):
     assert cli("recall", "create", "--number", "RC-C-1", "--lot", "F-1").code == 0
     refused = cli("recall", "activate", "RC-C-1")
     assert refused.code == 2 and "no strategy" in refused.err
@@ -84,7 +85,7 @@ def test_the_cli_runs_strategy_consignees_responses_checks_reports_and_inbound(c
                "--deadline", deadline, "--coordinator-email", "qa@bakery.example", "--json")
     assert done.code == 0, done.err
     assert done.json()["fda_class"] == "I"
-    assert cli("recall", "activate", "RC-C-1").code == 0
+    assert signed_cli("recall", "activate", "RC-C-1").code == 0
     assert cli("recall", "trace", "RC-C-1").code == 0
     listed = cli("recall", "consignees", "RC-C-1", "--json").json()
     delta = next(r for r in listed if r["customer"] == "DELTA")

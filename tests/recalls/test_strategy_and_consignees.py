@@ -15,8 +15,9 @@ from lotline.models import RecallResponse, RecallResponseLink
 from lotline.recalls import consignees, strategy
 from lotline.recalls import service as recalls
 from lotline.recalls.completion_schemas import RecordedResponseIn, ResponseIn
-from lotline.recalls.schemas import CaseIn, TargetIn
+from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.types import utcnow
+from tests.builders import sign
 from tests.recalls.completion_support import active_recall, consignee, strategy_in
 
 
@@ -28,7 +29,7 @@ def test_a_recall_without_a_strategy_cannot_be_activated_and_the_error_says_what
     assert err.value.details["missing"] == "strategy"
     assert recalls.find_case(session, case.id).status == "draft"
     strategy.set_strategy(session, case, strategy_in())
-    assert recalls.activate(session, case.id).status == "active"
+    assert recalls.activate(session, case.id, TransitionIn(signature=sign(session))).status == "active"
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_a_strategy_with_bad_fields_is_refused_naming_the_field(change, message)
 def test_a_closed_recall_keeps_its_strategy(session, world):
     case, _run = active_recall(session)
     session.flush()
-    recalls.cancel(session, case.id)
+    recalls.cancel(session, case.id, TransitionIn(reason="test"))
     with pytest.raises(InvalidStateTransition, match="can no longer change"):
         strategy.set_strategy(session, case, strategy_in(fda_class="I"))
 
@@ -72,7 +73,7 @@ def test_a_new_run_retires_consignees_no_longer_impacted_and_keeps_their_respons
     )
     # a narrower run (downstream products only) no longer reaches DELTA, who got raw flour
     target = recalls.list_targets(session, case)[0]
-    recalls.remove_target(session, case.id, target["id"])
+    recalls.remove_target(session, case.id, target["id"], "wrong lot")
     recalls.add_target(session, case.id, TargetIn(lot="B-1"))
     recalls.compute_run(session, case.id)
     current = {k["customer"] for k in consignees.list_consignees(session, case)}
@@ -148,7 +149,7 @@ def test_a_link_of_a_closed_recall_takes_no_more_responses(session, world):
     case, _ = active_recall(session)
     alpha = consignees.find(session, case, consignee(session, case, "ALPHA")["id"])
     token = consignees.issue_link(session, case, alpha)
-    recalls.cancel(session, case.id)
+    recalls.cancel(session, case.id, TransitionIn(reason="test"))
     with pytest.raises(InvalidStateTransition, match="canceled"):
         consignees.resolve_link(session, token)
 
