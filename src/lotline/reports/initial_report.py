@@ -8,10 +8,8 @@ set-based statements; the document is HTML (printable to PDF from a browser) or 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-import jinja2
 from sqlalchemy.orm import Session
 
 from lotline.db import sql
@@ -55,23 +53,11 @@ def data(session: Session, case: RecallCase) -> dict[str, Any]:
     }
 
 
-@cache
-def _env() -> jinja2.Environment:
-    from lotline.reports import recall_report  # noqa: PLC0415 — reuse its number/date filters
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("lotline.reports", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["fmt"] = recall_report._fmt
-    return env
-
-
 def to_html(report: dict[str, Any]) -> str:
-    return _env().get_template("initial_report.html.j2").render(r=report)
+    from lotline.reports import recall_report  # noqa: PLC0415 — import cycle: recall_report's data imports recalls
+
+    # the same environment and filters as the recall report
+    return recall_report.templates().get_template("initial_report.html.j2").render(r=report)
 
 
 def accounts_xlsx(report: dict[str, Any]) -> bytes:

@@ -64,7 +64,8 @@ def _duration(seconds: float | None) -> str:
 
 
 @cache
-def _env() -> jinja2.Environment:
+def templates() -> jinja2.Environment:
+    """The reports' template environment (HTML autoescaped, strict), with the fmt/duration filters."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("lotline.reports", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -79,4 +80,4 @@ def _env() -> jinja2.Environment:
 
 @no_gc_pauses()
 def to_html(data: dict[str, Any], *, row_limit: int = HTML_ROW_LIMIT) -> str:
-    return _env().get_template("recall_report.html.j2").render(r=data, limit=row_limit)
+    return templates().get_template("recall_report.html.j2").render(r=data, limit=row_limit)
