@@ -253,7 +253,9 @@ def test_pages_are_readable_on_a_tablet_and_work_from_the_keyboard(new_web):
         width = tablet.page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 768, f"{path} scrolls sideways on a tablet ({width} px)"
     tablet.go("/lots")
-    tablet.page.keyboard.type("F2411")  # the search box has the focus
+    # the search box takes the focus by itself (autofocus); wait for it, a loaded machine is slow
+    expect(tablet.page.locator("#lot-q")).to_be_focused()
+    tablet.page.keyboard.type("F2411")
     expect(tablet.page.locator("#results")).to_contain_text("F2411-A")
     for _ in range(40):
         tablet.page.keyboard.press("Tab")
