@@ -15,6 +15,11 @@ links, genealogy edges and balances match the movements.
 Rows are emitted as COPY text lines into ``Rows`` buffers; ids are sequential UUIDs (version 8,
 one prefix per table), so btree inserts append and the same seed gives the same data.
 Quantities are held as integers in thousandths of the unit.
+
+Why one file of ~700 lines: it is one simulation whose steps share the world's mutable state (stock
+per lot and location, FEFO queues, open orders, id counters) through one ``Simulation``; split into
+modules, every step would reach into another module's internals for that state. Its parts are the
+methods of that class, in the order a simulated day runs them.
 """
 
 from __future__ import annotations
