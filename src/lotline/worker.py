@@ -35,7 +35,7 @@ from lotline.lots import service as lots_service
 from lotline.models import RecallCase
 from lotline.recalls import status_reports
 from lotline.recalls.flows import notify, reminders
-from lotline.recalls.flows.reminders import _message
+from lotline.recalls.flows.reminders import plain_message
 from lotline.types import utcnow
 
 log = logging.getLogger("lotline.worker")
@@ -96,7 +96,7 @@ def drill_pass() -> dict[str, Any]:
         settings = config.smtp_settings()
 
         since = f"the last one was on {last_drill:%Y-%m-%d}" if last_drill else "none has been run yet"
-        msg = _message(settings, "Quality assurance", to, "Mock recall drill due",
+        msg = plain_message(settings, "Quality assurance", to, "Mock recall drill due",
                        f"A mock recall drill is due: {since}.\nRun: lotline recall mock --lot <a much-used raw lot>\n")
         sql.execute(s, "INSERT INTO lotline_job_runs (job, detail) VALUES ('drill_reminder', %(d)s::jsonb)",
                     {"d": json.dumps({"to": to})})

@@ -54,7 +54,8 @@ def _header_text(value: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()
 
 
-def _message(settings: config.SmtpSettings, to_name: str, to_addr: str, subject: str, body: str) -> EmailMessage:
+def plain_message(settings: config.SmtpSettings, to_name: str, to_addr: str, subject: str, body: str) -> EmailMessage:
+    """A plain-text email whose headers are built safely from record data (reminders, alerts)."""
     msg = EmailMessage()
     msg["From"] = settings.sender
     msg["To"] = formataddr((_header_text(to_name), _header_text(to_addr)))
@@ -77,7 +78,7 @@ def _reminder(session, case: RecallCase, consignee: RecallConsignee, seq: int, s
         f"If you forwarded the products to your own customers, name them on the same page.\n"
     )
     subject = f"REMINDER {seq}: product recall {case.recall_number} - response needed"
-    return _message(settings, consignee.name, consignee.email or "", subject, body)
+    return plain_message(settings, consignee.name, consignee.email or "", subject, body)
 
 
 def _escalation(session, case: RecallCase, consignee: RecallConsignee, settings) -> EmailMessage:
@@ -90,7 +91,7 @@ def _escalation(session, case: RecallCase, consignee: RecallConsignee, settings)
         f"lotline recall response record {case.recall_number} {consignee.id} ...\n"
     )
     subject = f"Recall {case.recall_number}: no response from {consignee.name}"
-    return _message(settings, strat.coordinator_name or "Recall coordinator", strat.coordinator_email or "", subject, body)
+    return plain_message(settings, strat.coordinator_name or "Recall coordinator", strat.coordinator_email or "", subject, body)
 
 
 def _send_one(consignee_id: uuid.UUID, kind: str, seq: int, now: datetime, settings, context) -> str:
