@@ -19,7 +19,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
@@ -119,5 +119,26 @@ def pipelined(
         with raw.pipeline(), raw.cursor(row_factory=_FACTORIES[kind]) as cur:
             cur.execute(statement, params)
             yield cur.fetchall
+    except psycopg.Error as exc:
+        raise _wrap(statement, params, exc) from exc
+
+
+def execute_all(target: Target, statements: Sequence[tuple[Query, Params]]) -> None:
+    """Run several statements for their effect with one wait: sent in one pipeline, synced once.
+
+    For the writes of a posting that need no answer (the rules were checked before): the server
+    runs them back to back instead of answering each before the next is sent. An error in any of
+    them is raised at the sync, as ``sqlalchemy.exc.DBAPIError``, and the transaction is aborted.
+    """
+    if len(statements) == 1:
+        execute(target, *statements[0])
+        return
+    raw = driver_connection(target)
+    statement: Query = ""
+    params: Params = None
+    try:
+        with raw.pipeline(), raw.cursor() as cur:
+            for statement, params in statements:
+                cur.execute(statement, params)
     except psycopg.Error as exc:
         raise _wrap(statement, params, exc) from exc

@@ -25,6 +25,7 @@ from lotline.catalog import service as catalog
 from lotline.errors import AllocationMismatch, InvalidInput, InvalidStateTransition, NotFound
 from lotline.inventory import rules
 from lotline.inventory.balances import Stocked, lock_stock
+from lotline.inventory.held import lot_created
 from lotline.inventory.posting import (
     Line,
     LotDelta,
@@ -59,6 +60,7 @@ __all__ = [
     "get_movement",
     "lock_external_ref",
     "lock_stock",
+    "lot_created",
     "post_movement",
     "outbound_lots",
     "resolve_lot_refs",
@@ -169,7 +171,10 @@ def receive(session: Session, data: ReceiptIn) -> Posted:
         )
     # every new lot of the receipt checked in one query and inserted in one flush
     new = [(line.item, lot_in) for line, ln in zip(lines, data.lines, strict=True) for lot_in in ln.lots]
-    made = iter(lots_service.create_lots(session, new, received_at=occurred_at))
+    created = lots_service.create_lots(session, new, received_at=occurred_at)
+    for lot in created:
+        lot_created(session, lot)
+    made = iter(created)
     for line, ln in zip(lines, data.lines, strict=True):
         line.lots = [LotDelta(next(made), x.quantity) for x in ln.lots]
     return post_movement(
