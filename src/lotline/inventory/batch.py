@@ -169,6 +169,7 @@ def _resolved(session: Session, model: type[Item] | type[Location], refs: list) 
 
 def post_batch(session: Session, data: BatchIn) -> BatchResult:
     """Post ``data.documents`` in order in the caller's transaction (see module doc)."""
+    catalog.remember_records(session)
     pairs = _taking_pairs(session, data.documents)
     if pairs:
         inventory.lock_stock(session, pairs)  # the batch's one up-front lock, in the global order
