@@ -90,7 +90,7 @@ def resolve_many(
             )
         out[ref] = row
         if memo is not None:
-            memo[(model, str(ref))] = row
+            memo[(model, str(ref))] = memo[(model, str(row.id))] = row
     return out
 
 

@@ -11,7 +11,8 @@ for every document. ``Held`` (in ``session.info``) remembers, for this transacti
 - ``pairs``: (item, location) pairs whose stocked rows ``balances.lock_stock`` locked (FEFO picks
   from the held rows of those pairs without reading them again; a pick that falls short re-reads).
 - ``lots``: lot states (status, expiry) of lots this transaction locked FOR SHARE or created;
-  ``lot_info``: what FEFO needs of a lot (code, status, expiry, receipt time).
+  ``lot_info``: what FEFO needs of a lot (code, status, expiry, receipt time); ``by_code``: the
+  session's lot objects by (item, lot code) that it made or looked up (codes never change).
 
 Invariants: an entry is only ever a row this transaction locked (or made); any rollback — a
 savepoint's too, whose row locks are released with it — and the end of the transaction empty it;
@@ -63,6 +64,8 @@ class Held:
     pairs: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)
     lots: dict[uuid.UUID, LotState] = field(default_factory=dict)
     lot_info: dict[uuid.UUID, LotInfo] = field(default_factory=dict)
+    # lots by (item, code) that this transaction made or looked up: a lot's code never changes
+    by_code: dict[tuple[uuid.UUID, str], Any] = field(default_factory=dict)
 
     def forget_lots(self) -> None:
         self.lots.clear()
@@ -86,6 +89,7 @@ def lot_created(session: Session, lot: Any) -> None:
     """A lot made in this transaction: active, invisible to others, no balance row yet."""
     held = of(session)
     held.new_lots.add(lot.id)
+    held.by_code[(lot.item_id, lot.lot_code)] = lot
     held.lots[lot.id] = LotState(lot.status, lot.expires_at)
     held.lot_info[lot.id] = LotInfo(lot.lot_code, lot.status, lot.expires_at, lot.received_at)
 

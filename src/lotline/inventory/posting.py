@@ -79,21 +79,40 @@ def _replay(session: Session, movement: InventoryMovement) -> Posted:
     return Posted(movement, list(lines), [by_line[x.id] for x in lines], replayed=True)
 
 
+_LOCK_REF = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s::text, 0))"
+_POSTED_UNDER = {
+    "movement": "SELECT id, movement_type FROM inventory_movements WHERE external_ref = %(ref)s::text",
+    "execution": "SELECT id, NULL FROM work_order_executions WHERE external_ref = %(ref)s::text",
+    "shipment": "SELECT id, NULL FROM sales_order_shipments WHERE external_ref = %(ref)s::text",
+}
+
+
 def lock_external_ref(session: Session, external_ref: str, *, kind: str) -> None:
     """Serialise postings that share an external reference (advisory lock held until commit)."""
-    session.execute(
-        sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{kind}:{external_ref}", 0)))
+    sql.execute(session, _LOCK_REF, {"key": f"{kind}:{external_ref}"})
+
+
+def claim_external_ref(session: Session, external_ref: str, *, kind: str) -> tuple[uuid.UUID, str | None] | None:
+    """Lock ``external_ref`` (as ``lock_external_ref``) and return (id, type) of what was posted under it.
+
+    Lock and lookup go in one pipeline: the lookup starts after the lock is granted, so it sees
+    every posting that committed under the reference before us.
+    """
+    session.flush()
+    rows = sql.execute_all(
+        session,
+        [(_LOCK_REF, {"key": f"{kind}:{external_ref}"}), (_POSTED_UNDER[kind], {"ref": external_ref})],
+        kind="tuple",
     )
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def already_posted(session: Session, external_ref: str, movement_type: str) -> Posted | None:
     """The movement posted earlier under ``external_ref`` (idempotent replay), or None."""
-    lock_external_ref(session, external_ref, kind="movement")
-    existing = session.scalar(
-        sa.select(InventoryMovement).where(InventoryMovement.external_ref == external_ref)
-    )
-    if existing is None:
+    found = claim_external_ref(session, external_ref, kind="movement")
+    if found is None:
         return None
+    existing = session.get_one(InventoryMovement, found[0])
     if existing.movement_type != movement_type:
         raise DuplicateKey(
             f"external reference {external_ref!r} was already used by a {existing.movement_type} movement",
@@ -115,17 +134,19 @@ def post_movement(
     reverses_movement_id: uuid.UUID | None = None,
     locked: dict | None = None,
     then: Callable[[Posted], list[tuple[str, dict]]] | None = None,
+    claimed: bool = False,
 ) -> Posted:
     """Validate and post one movement with its lines, lot rows and balances (see module doc).
 
     ``locked``: the balance rows ``lock_stock`` locked for this posting, not read again.
     ``then``: the caller's own writes that name the posted rows (shipment links, genealogy),
     built from the ``Posted`` and sent in the same pipeline, after the movement.
+    ``claimed``: the caller already ran ``already_posted`` for ``external_ref`` in this transaction.
     """
     if movement_type not in rules.SIGN:
         raise InvalidInput(f"unknown movement type {movement_type!r}")
     rules.check_occurred_at(occurred_at)
-    if external_ref is not None and (existing := already_posted(session, external_ref, movement_type)):
+    if external_ref is not None and not claimed and (existing := already_posted(session, external_ref, movement_type)):
         return existing
     reversal = reverses_movement_id is not None
     rules.validate("adjustment" if reversal else movement_type, lines)

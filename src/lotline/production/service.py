@@ -80,11 +80,9 @@ def set_status(session: Session, wo: WorkOrder, status: str) -> WorkOrder:
 def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn) -> Executed:
     """Post one execution of an open work order (consume + produce + lot links + genealogy)."""
     if data.external_ref:
-        inventory.lock_external_ref(session, data.external_ref, kind="execution")
-        existing = session.scalar(
-            sa.select(WorkOrderExecution).where(WorkOrderExecution.external_ref == data.external_ref)
-        )
-        if existing is not None:
+        found = inventory.claim_external_ref(session, data.external_ref, kind="execution")
+        if found is not None:
+            existing = session.get_one(WorkOrderExecution, found[0])
             return Executed(
                 existing,
                 inventory.get_movement(session, existing.consume_movement_id)
@@ -135,7 +133,9 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
         item, location = items[out.item or wo.item_id], locations[out.location]
         lots = []
         if item.lot_tracked:
-            lot = lots_service.lots_of_item(session, item, [out.lot_code]).get(out.lot_code)
+            lot = inventory.known_lot(session, item, out.lot_code) or lots_service.lots_of_item(
+                session, item, [out.lot_code]
+            ).get(out.lot_code)
             if lot is None:
                 lot = lots_service.create_lot(
                     session,

@@ -120,11 +120,9 @@ def order_lines(session: Session, order: SalesOrder) -> list[dict]:
 def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Shipped:
     """Ship order lines from locations, lots named or allocated FEFO; refuses over-shipping."""
     if data.external_ref:
-        inventory.lock_external_ref(session, data.external_ref, kind="shipment")
-        existing = session.scalar(
-            sa.select(SalesOrderShipment).where(SalesOrderShipment.external_ref == data.external_ref)
-        )
-        if existing is not None:
+        found = inventory.claim_external_ref(session, data.external_ref, kind="shipment")
+        if found is not None:
+            existing = session.get_one(SalesOrderShipment, found[0])
             posted = inventory.get_movement(session, existing.inventory_movement_id)
             return Shipped(existing, posted, replayed=True)
     # The order lock serialises shipments of one order: open quantities cannot be double-shipped.
@@ -133,12 +131,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         raise InvalidStateTransition(f"sales order {order.number} is {order.status}; only open orders ship")
     shipped_at = data.shipped_at or utcnow()
     lines_by_no = {x["line"].line_no: x for x in order_lines(session, order)}
-    items = {
-        x.id: x
-        for x in session.scalars(
-            sa.select(Item).where(Item.id.in_([x["line"].item_id for x in lines_by_no.values()]))
-        )
-    }
+    items = catalog.resolve_many(session, Item, [x["line"].item_id for x in lines_by_no.values()], context="shipment")
     locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="shipment")
 
     wanted: dict[int, Decimal] = defaultdict(Decimal)
