@@ -87,6 +87,17 @@ def test_an_event_breaking_a_lot_rule_is_refused_with_the_same_error_naming_the_
     assert session.scalar(sa.select(SalesOrder).where(SalesOrder.number == "SO-9")) is None  # nothing half-written
 
 
+def test_a_refused_event_in_a_chunk_tried_at_once_leaves_the_others_posted_exactly_once(world, session):
+    # the chunk is first tried whole; the refusal makes it run again event by event (the fallback)
+    job = run(doc(receiving(q=5), shipping(q=10, eventID="urn:uuid:11111111-1111-4111-8111-111111111111"),
+                  shipping(q=2, po="urn:lotline:so:SO-10", eventID="urn:uuid:11111111-1111-4111-8111-111111111112")))
+    assert [r["outcome"] for r in results(job)] == ["posted", "refused", "posted"]
+    assert job.counts == {"posted": 2, "replayed": 0, "stored": 0, "skipped": 0, "refused": 1}
+    assert lots_service.lot_quantity(session, lot_of(session, "F-1").id) == Decimal(3)
+    assert session.scalar(sa.text("SELECT count(*) FROM epcis_events")) == 2
+    assert session.scalar(sa.text("SELECT count(*) FROM inventory_movements")) == 2
+
+
 def test_a_blocked_lot_is_not_shipped(world, session):
     recalled = event("ObjectEvent", at(0, 1), action="OBSERVE", bizStep="holding", disposition="recalled",
                      quantityList=[{"epcClass": lgtin(GTIN_FLOUR, "F-1")}])
