@@ -34,13 +34,26 @@ from lotline.errors import TimedOut, Unavailable
 BOUND = 20.0  # seconds: the longest any wait below may take before the test fails
 
 
-def _committed_token(roles: list[str]) -> str:
-    """A committed user with ``roles`` and its token (the live server sees only committed rows)."""
-    name = f"load-{uuid.uuid4().hex[:8]}"
-    with db.transaction() as s:
-        auth_service.add_user(s, UserIn(name=name, full_name="Load Tester", roles=roles))
-        s.flush()
-        return auth_service.create_token(s, TokenIn(user=name, name="load")).secret
+@pytest.fixture
+def committed_token(committed_engine):
+    """``committed_token(roles)``: a committed user with ``roles`` and its token (the live server sees
+    only committed rows); the users are deleted afterwards (committed_engine keeps the users table)."""
+    names: list[str] = []
+
+    def make(roles: list[str]) -> str:
+        name = f"load-{uuid.uuid4().hex[:8]}"
+        names.append(name)
+        with db.transaction() as s:
+            auth_service.add_user(s, UserIn(name=name, full_name="Load Tester", roles=roles))
+            s.flush()
+            return auth_service.create_token(s, TokenIn(user=name, name="load")).secret
+
+    yield make
+    with committed_engine.begin() as conn:
+        ids = "(SELECT id FROM users WHERE name = ANY(:names))"
+        for table in ("web_sessions", "api_tokens", "user_roles"):
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE user_id IN {ids}"), {"names": names})
+        conn.execute(sa.text("DELETE FROM users WHERE name = ANY(:names)"), {"names": names})
 
 
 @contextlib.contextmanager
@@ -114,8 +127,8 @@ def _problem(response) -> dict:
 # --- admission -----------------------------------------------------------------------------------
 
 
-def test_a_hundred_concurrent_requests_on_a_pool_of_eight_connections_get_no_5xx(small_pool):
-    token = _committed_token(["viewer"])
+def test_a_hundred_concurrent_requests_on_a_pool_of_eight_connections_get_no_5xx(small_pool, committed_token):
+    token = committed_token(["viewer"])
 
     async def burst(base: str) -> list[int]:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
@@ -129,10 +142,12 @@ def test_a_hundred_concurrent_requests_on_a_pool_of_eight_connections_get_no_5xx
     assert statuses == [200] * 100
 
 
-def test_a_full_admission_queue_answers_503_problem_json_with_retry_after_at_once(committed_engine, monkeypatch):
+def test_a_full_admission_queue_answers_503_problem_json_with_retry_after_at_once(
+    committed_engine, committed_token, monkeypatch
+):
     monkeypatch.setenv("LOTLINE_API_CONCURRENCY", "1")
     monkeypatch.setenv("LOTLINE_API_QUEUE", "0")
-    token = _committed_token(["admin"])
+    token = committed_token(["admin"])
     headers = {"Authorization": f"Bearer {token}"}
     with live_server() as base, held_location_code(committed_engine, "BUSY") as holder:
         first: dict = {}
@@ -221,8 +236,8 @@ def test_a_statement_past_its_timeout_is_timed_out(committed_engine):
     assert caught.value.details["sqlstate"] == "57014"
 
 
-def test_a_backend_terminated_mid_request_answers_503_and_the_pool_recovers(committed_engine):
-    token = _committed_token(["admin"])
+def test_a_backend_terminated_mid_request_answers_503_and_the_pool_recovers(committed_engine, committed_token):
+    token = committed_token(["admin"])
     headers = {"Authorization": f"Bearer {token}"}
     with live_server() as base, held_location_code(committed_engine, "KILLED") as holder:
         result: dict = {}
@@ -270,11 +285,11 @@ def test_a_lock_wait_past_the_lock_timeout_is_a_retried_concurrency_conflict(cli
 
 
 def test_a_client_that_disconnects_has_its_waiting_statement_cancelled_and_its_locks_released(
-    committed_engine, monkeypatch
+    committed_engine, committed_token, monkeypatch
 ):
     monkeypatch.setenv("LOTLINE_STATEMENT_TIMEOUT", "0")  # nothing but the cancel can end the wait
     monkeypatch.setenv("LOTLINE_LOCK_TIMEOUT", "0")
-    token = _committed_token(["admin"])
+    token = committed_token(["admin"])
     body = json.dumps({"code": "GONE", "name": "Gone"}).encode()
     with live_server() as base, held_location_code(committed_engine, "GONE") as holder:
         host, port = base.split("//")[1].split("/")[0].split(":")
@@ -295,8 +310,8 @@ def test_a_client_that_disconnects_has_its_waiting_statement_cancelled_and_its_l
 # --- several worker processes --------------------------------------------------------------------
 
 
-def test_serve_with_two_workers_answers_from_two_processes(committed_engine, database_url):
-    _committed_token(["viewer"])  # `lotline serve` refuses a database without users
+def test_serve_with_two_workers_answers_from_two_processes(committed_token, database_url):
+    committed_token(["viewer"])  # `lotline serve` refuses a database without users
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
