@@ -3,7 +3,8 @@
 Starts ``uvicorn`` on 127.0.0.1 (a free port, ``--workers N``) for each target — a checkout of lotline
 with its own ``.venv`` — against one database, and drives ``GET /api/v1/trace/forward/{lot}`` over
 random lots with keep-alive connections, one request at a time per client, for a bounded time per
-level (``--seconds``) and a bounded number of requests. Loopback only; it stops by itself.
+level (``--rounds`` × ``--seconds``, the targets taking turns within each round so that a drift in the
+machine's load hits them alike) and a bounded number of requests. Loopback only; it stops by itself.
 
 The ratio column compares each target with the first one, measured in the same run (the machine is
 shared, so only ratios within one run mean anything).
@@ -39,7 +40,7 @@ from lotline.db import engine as engine_mod
 from lotline.db import transaction
 
 BENCH_USER = "bench-http"
-REQUEST_TIMEOUT = 60.0  # seconds; a request slower than this counts as an error
+REQUEST_TIMEOUT = 35.0  # seconds; a request slower than this counts as an error
 
 
 def free_port() -> int:
@@ -153,6 +154,13 @@ async def _level(port: int, token: str, lots: list[str], clients: int, seconds: 
 
 def run_level(port: int, token: str, lots: list[str], clients: int, seconds: float, max_requests: int) -> dict:
     elapsed, out = asyncio.run(_level(port, token, lots, clients, seconds, max_requests))
+    return {"elapsed": elapsed, "out": out}
+
+
+def summary(runs: list[dict]) -> dict:
+    """Rounds of one level added up: req/s over their total time, percentiles over all requests."""
+    out = [o for r in runs for o in r["out"]]
+    elapsed = sum(r["elapsed"] for r in runs)
     times = sorted(t for t, _ in out)
     statuses = Counter(s for _, s in out)
     return {
@@ -161,7 +169,6 @@ def run_level(port: int, token: str, lots: list[str], clients: int, seconds: flo
         "p50": statistics.median(times) * 1000 if times else float("nan"),
         "p95": times[int(0.95 * (len(times) - 1))] * 1000 if times else float("nan"),
         "statuses": statuses,
-        "fivexx": sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500),
     }
 
 
@@ -172,7 +179,9 @@ def main() -> None:
                     help="a lotline checkout with its .venv (repeatable; the first is the baseline)")
     ap.add_argument("--workers", default="1,2", help="uvicorn worker counts, comma-separated")
     ap.add_argument("--clients", default="1,8,50,200", help="concurrent client counts, comma-separated")
-    ap.add_argument("--seconds", type=float, default=8.0, help="measured time per level")
+    ap.add_argument("--seconds", type=float, default=4.0, help="measured time per level, target and round")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds per level; the targets take turns within each (the machine's load drifts)")
     ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured time per server before its levels")
     ap.add_argument("--max-requests", type=int, default=20_000, help="bound on the requests of one level")
     ap.add_argument("--lots", type=int, default=500, help="random lots to trace")
@@ -188,20 +197,30 @@ def main() -> None:
     clients = [int(c) for c in args.clients.split(",")]
     results: dict[tuple[str, int, int], dict] = {}
     for workers in (int(w) for w in args.workers.split(",")):
-        for name, root in targets:
-            server = Server(name, root, args.database_url, workers, env)
-            try:
+        # every target's server up at once, so that they can take turns level by level
+        servers = []
+        try:
+            for name, root in targets:
+                servers.append(Server(name, root, args.database_url, workers, env))
+            for server in servers:
                 run_level(server.port, token, lots, 4, args.warmup, args.max_requests)
-                for n in clients:
-                    results[name, workers, n] = r = run_level(server.port, token, lots, n, args.seconds,
-                                                              args.max_requests)
+            for n in clients:
+                runs: dict[str, list[dict]] = {name: [] for name, _ in targets}
+                for _ in range(args.rounds):
+                    for server in servers:
+                        runs[server.name].append(run_level(server.port, token, lots, n, args.seconds,
+                                                           args.max_requests))
+                for name, _ in targets:
+                    results[name, workers, n] = r = summary(runs[name])
                     print(f"# {name} workers={workers} clients={n}: {r['rps']:.0f} req/s, p95 {r['p95']:.1f} ms, "
                           f"{dict(r['statuses'])}", file=sys.stderr, flush=True)
-            finally:
+        finally:
+            for server in servers:
                 server.stop()
     base = targets[0][0]
-    print(f"\nGET /api/v1/trace/forward/{{lot}} over {len(lots)} random lots, {args.seconds:.0f} s per level, "
-          f"one machine (client and server share its cores)\n")
+    print(f"\nGET /api/v1/trace/forward/{{lot}} over {len(lots)} random lots; per level {args.rounds} rounds of "
+          f"{args.seconds:g} s per target, the targets taking turns; client and servers share this machine's "
+          f"{os.cpu_count()} cores\n")
     print("| target | workers | clients | requests | req/s | p50 ms | p95 ms | statuses | req/s vs " + base
           + " | p95 vs " + base + " |")
     print("|---|---|---|---|---|---|---|---|---|---|")
