@@ -132,7 +132,9 @@ def _rollback(session: Session) -> None:
 def _on_begin(actor: str | None, registry: OpenConnections | None):
     timeouts = current_timeouts.get()
 
-    def begin(_session, _transaction, conn) -> None:
+    def begin(_session, transaction, conn) -> None:
+        if transaction.nested:
+            return  # a savepoint begins a nested transaction: the settings are the outer one's already
         if registry is not None:
             driver = conn.connection.driver_connection
             registry.add(driver)
