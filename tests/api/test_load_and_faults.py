@@ -32,6 +32,7 @@ from lotline.db import session as db_session
 from lotline.errors import TimedOut, Unavailable
 
 BOUND = 20.0  # seconds: the longest any wait below may take before the test fails
+STARTUP = 120.0  # seconds for `lotline serve --workers 2` to spawn and import (a loaded machine is slow)
 
 
 @pytest.fixture
@@ -99,8 +100,8 @@ def _lock_waiters(conn) -> list[int]:
     )).scalars())
 
 
-def _wait_for(predicate, what: str):
-    deadline = time.monotonic() + BOUND
+def _wait_for(predicate, what: str, bound: float = BOUND):
+    deadline = time.monotonic() + bound
     while True:
         value = predicate()
         if value:
@@ -327,10 +328,10 @@ def test_serve_with_two_workers_answers_from_two_processes(committed_token, data
                 assert proc.poll() is None, "lotline serve exited"
                 return False
 
-        _wait_for(healthy, "lotline serve --workers 2 to answer")
+        _wait_for(healthy, "lotline serve --workers 2 to answer", STARTUP)
         children = _wait_for(lambda: [p for p in Path("/proc").glob("[0-9]*/stat")
                                       if _parent_of(p) == proc.pid and "multiprocessing" in _cmdline(p)],
-                             "two worker processes")
+                             "two worker processes", STARTUP)
         assert len(children) >= 2
     finally:
         proc.terminate()

@@ -40,6 +40,14 @@ def _unavailable(sqlstate: str | None, orig: BaseException | None) -> errors.Lot
     return None
 
 
+def connection_lost(exc: sa.exc.DBAPIError) -> bool:
+    """True when the connection itself is gone (terminated, shut down, broken): nothing to roll back."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return exc.connection_invalidated or sqlstate in UNAVAILABLE or (sqlstate or "").startswith("08") or bool(
+        getattr(getattr(exc.orig, "pgconn", None), "status", 0)  # psycopg: CONNECTION_BAD (1) once closed
+    )
+
+
 def translate(exc: sa.exc.DBAPIError) -> errors.LotlineError | None:
     """The domain error for a database error, or None when it is a bug to let through."""
     if exc.connection_invalidated or (

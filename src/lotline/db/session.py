@@ -173,7 +173,10 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
         else:
             session.commit()
     except sa.exc.DBAPIError as exc:
-        _rollback(session)
+        if db_errors.connection_lost(exc):
+            session.invalidate()  # the server closed it: a ROLLBACK could only fail again
+        else:
+            _rollback(session)
         translated = db_errors.translate(exc)
         if translated is None:
             raise
