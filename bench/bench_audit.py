@@ -59,7 +59,7 @@ D = Decimal
 KINDS = ("receipt", "transfer", "execution", "order + shipment")
 AUDIT_TRIGGERS = (
     "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-    " WHERE t.tgfoid IN ('lotline_audit_statement()'::regprocedure, 'lotline_audit_row()'::regprocedure)"
+    " WHERE t.tgfoid IN (SELECT oid FROM pg_proc WHERE proname IN ('lotline_audit_statement', 'lotline_audit_row'))"
     " AND NOT t.tgisinternal AND c.relnamespace = 'public'::regnamespace ORDER BY 1, 2"
 )
 

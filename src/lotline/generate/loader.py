@@ -295,6 +295,12 @@ def generate(  # noqa: C901 — the load's phases in order, each timed
         # or not at all in replica mode; either way rebuild them from their defining view.
         sql.execute(conn, "DELETE FROM kpi_ledger_days")
         derived_days = sql.execute(conn, "INSERT INTO kpi_ledger_days SELECT * FROM kpi_ledger_days_source")
+        # The derived monthly fill sums (migration 0032): likewise rebuilt from their views.
+        sql.execute(conn, "DELETE FROM kpi_line_fill_months")
+        sql.execute(conn, "DELETE FROM kpi_order_fill_months")
+        derived_fill_months = sql.execute(
+            conn, "INSERT INTO kpi_line_fill_months SELECT * FROM kpi_line_fill_months_source"
+        ) + sql.execute(conn, "INSERT INTO kpi_order_fill_months SELECT * FROM kpi_order_fill_months_source")
         for n, (_name, ddl) in enumerate(indexes, start=1):
             sql.execute(conn, ddl)
             progress("indexes", n, len(indexes))
@@ -323,6 +329,7 @@ def generate(  # noqa: C901 — the load's phases in order, each timed
             "lot_shipments": derived_lot_shipments,
             "sales_order_line_fills": derived_fills,
             "kpi_ledger_days": derived_days,
+            "kpi_fill_months": derived_fill_months,
         },
         seconds_generate_load=t1 - t0,
         seconds_indexes=t2 - t1,

@@ -55,13 +55,16 @@ TRANSITIONS: dict[str, set[str]] = {
 # seven fills a temporary table (ON COMMIT DROP) that is ANALYZEd so the next step is planned on real
 # row counts. "days" reads the derived per-day ledger sums (kpi_ledger_days, ~95k rows for the 11.5M
 # lines of the benchmark data) when the window is whole UTC days, else every line once; "walk"
-# reads the lines of the series that may dip below zero — when there are none it is skipped.
+# reads the lines of the series that may dip below zero — when there are none it is skipped. "fill"
+# reads the derived monthly fill sums (kpi_line_fill_months / kpi_order_fill_months, ~320k rows for
+# the 4.5M order lines of the benchmark data) for the window's whole months and the fill rows only
+# for its edge days, month-spanning orders and buckets changed after as_of (fill.sql).
 COMPUTE_STEPS: list[tuple[str, str | None, str]] = [
     ("days", "kpi_days", "reading the ledger (derived day sums, or one pass)"),
     ("series", "kpi_series", "on-hand integral and stock-out days per series"),
     ("walk", "kpi_walk", "walking series that go negative"),
     ("lot_facts", "kpi_lot_facts", "expiry write-offs and held stock"),
-    ("fill", "kpi_fill", "fill rates of order lines due in the window"),
+    ("fill", "kpi_fill", "fill rates of order lines due in the window (derived month sums)"),
     ("inventory_facts", "kpi_inventory_facts", "per item x location components"),
     ("inputs", "kpi_inputs", "roll-up to every dimension"),
     ("insert_inputs", None, "storing rollup inputs"),
@@ -116,6 +119,10 @@ def due_date_bounds(ws: datetime, we: datetime) -> tuple[date, date]:
     return ceil_day(ws), ceil_day(we)
 
 
+def _next_month(d: date) -> date:
+    return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
+
+
 def compute_params(run: KpiRun) -> dict[str, Any]:
     """Bind parameters of the compute statements for ``run``."""
     ws, we = window(run)
@@ -131,6 +138,9 @@ def compute_params(run: KpiRun) -> dict[str, Any]:
         "n_days": int(days.to_integral_value(rounding=ROUND_CEILING)),
         "first_due": first_due,
         "end_due": end_due,
+        # whole months of due dates inside the window (fill.sql reads their derived sums)
+        "first_full": first_due if first_due.day == 1 else _next_month(first_due),
+        "end_full": end_due.replace(day=1),
         "run_id": run.id,
     }
 
