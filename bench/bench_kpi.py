@@ -19,6 +19,7 @@ the stored run to 1e-6 (relative), and timed beside our run.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from lotline.db import engine as engine_mod
 from lotline.db import local_settings, migrations, sql
+from lotline.kpis import runs
 from lotline.kpis import service as kpis
 from lotline.kpis.schemas import RunIn
 
@@ -168,7 +170,8 @@ def counts(session: Session) -> dict[str, int]:
     return out
 
 
-def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool, peer: bool) -> None:
+def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool, peer: bool) -> dict:
+    """Print the tables; return the summary (--json)."""
     eng = engine_mod.create_engine(url)
     with Session(bind=eng) as s:
         sizes = counts(s)
@@ -262,6 +265,20 @@ def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool,
             f"item_line_fill_rate per item), worst relative difference {worst:.2e} -> {verdict}"
             + (f"; only on one side: {only_one}" if only_one else "")
         )
+        return {"bench": "kpi", "figures": [{
+            "name": "12-month KPI run, every KPI and level, stored", "value": round(ours, 3), "unit": "s",
+            "reference": "DuckDB peer (turns, DOI, ILFR; tables loaded)", "reference_value": round(peer_s, 3),
+            "ratio": round(ours / peer_s, 3), "goal": "< 1.0",
+        }, {
+            "name": "peer vs stored run, worst relative difference", "value": worst, "unit": "relative",
+            "reference": f"{n} figures", "reference_value": None, "ratio": None,
+            "goal": "<= 1e-6" + ("" if worst <= 1e-6 and not only_one else " (DISAGREE)"),
+        }]}
+    ours = statistics.median(t["total (create + compute)"] for t in timings)
+    return {"bench": "kpi", "figures": [{
+        "name": "12-month KPI run, every KPI and level, stored", "value": round(ours, 3), "unit": "s",
+        "reference": None, "reference_value": None, "ratio": None, "goal": None,
+    }]}
 
 
 # --- the DuckDB peer -------------------------------------------------------------------------------
@@ -394,6 +411,7 @@ def main() -> None:
     )
     p.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each step (one run)")
     p.add_argument("--no-peer", action="store_true", help="skip the DuckDB peer (needs the bench extra)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     a = p.parse_args()
     if a.synthetic:
         generate(a.url, a.synthetic)
@@ -402,7 +420,9 @@ def main() -> None:
     if a.explain:
         explain(a.url, start, end)
         return
-    measure(a.url, start, end, a.repeat, a.commit, peer=not a.no_peer)
+    summary = measure(a.url, start, end, a.repeat, a.commit, peer=not a.no_peer)
+    if a.json:
+        print(json.dumps(summary))
 
 
 def explain(url: str, start: datetime, end: datetime) -> None:
@@ -420,7 +440,7 @@ def explain(url: str, start: datetime, end: datetime) -> None:
                     sql.execute(s, sql.load_sql("lotline.kpis", "walk_empty"), {})
                     console.rule("walk: skipped (no series may go negative)")
                     continue
-                plan = [r[0] for r in sql.rows(s, "EXPLAIN (ANALYZE, BUFFERS) " + kpis.statement(name), params, kind="tuple")]
+                plan = [r[0] for r in sql.rows(s, "EXPLAIN (ANALYZE, BUFFERS) " + runs.statement(name, derived=runs.whole_days(run), months=runs.whole_months(run)), params, kind="tuple")]
                 console.rule(name)
                 console.print("\n".join(plan), highlight=False)
                 if table:

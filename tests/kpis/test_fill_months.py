@@ -116,3 +116,16 @@ def test_fill_rates_from_the_monthly_sums_equal_the_line_by_line_fill_rates(sess
     run = runs.create_run(session, RunIn(window_start=ws, window_end=we, as_of=as_of))
     via_lines, via_months = _fill(session, run, "fill_lines"), _fill(session, run, "fill")
     assert via_lines and via_months == via_lines
+
+
+def test_only_a_window_of_whole_utc_months_reads_the_monthly_sums():
+    class Run:
+        window_start = datetime(2026, 1, 1, tzinfo=UTC)
+        window_end = datetime(2026, 4, 1, tzinfo=UTC)
+
+    assert runs.whole_months(Run()) and "kpi_line_fill_months" in runs.statement("fill", months=True)
+    assert "kpi_line_fill_months" not in runs.statement("fill", months=False)
+    Run.window_end = datetime(2026, 3, 31, tzinfo=UTC)
+    assert not runs.whole_months(Run())
+    Run.window_end = datetime(2026, 4, 1, 6, tzinfo=UTC)
+    assert not runs.whole_months(Run())
