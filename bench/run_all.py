@@ -152,7 +152,7 @@ def main() -> None:
             continue
         table.add_row(name, f["name"], _fmt(f.get("value")), f.get("unit") or "", f.get("reference") or "",
                       _fmt(f.get("reference_value")), _fmt(f.get("ratio")), f.get("goal") or "")
-    Console().print(table)
+    Console(width=max(Console().width, 180)).print(table)
     if args.json:
         print(json.dumps({"url": make_url(args.url).database,
                           "figures": [{"bench": n, **f} for n, f, _ in rows if f is not None],
