@@ -351,7 +351,8 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
                         f"{goal or '—'} | {(r['lines_per_s'] / goal) if goal else float('nan'):.2f} | {vs} |"
                     )
                     figures.append({
-                        "name": f"validated posting, {clients} client(s), {width} lines per document ({name})",
+                        "name": f"validated posting, {clients} client(s), {width} lines per document, "
+                                f"{b or 1} cycle(s) per transaction ({name})",
                         "value": round(r["lines_per_s"], 1), "unit": "lines/s", "reference": "goal",
                         "reference_value": goal, "ratio": round(r["lines_per_s"] / goal, 3) if goal else None,
                         "goal": f">= {goal}" if goal else None,
