@@ -98,6 +98,21 @@ def test_a_refused_event_in_a_chunk_tried_at_once_leaves_the_others_posted_exact
     assert session.scalar(sa.text("SELECT count(*) FROM inventory_movements")) == 2
 
 
+def test_the_audit_reason_of_a_status_event_does_not_carry_over_to_the_next_event(world, session):
+    recalled = event("ObjectEvent", at(0, 1), action="OBSERVE", bizStep="holding", disposition="recalled",
+                     quantityList=[{"epcClass": lgtin(GTIN_FLOUR, "F-1")}])
+    job = run(doc(receiving(), recalled, receiving(lot="F-2", when=at(0, 2))))
+    assert job.status == "succeeded", job.refusals
+    status_reason, later_reason = session.execute(sa.text(
+        "SELECT (SELECT reason FROM audit_log WHERE table_name = 'lots' AND operation = 'UPDATE'"
+        "         AND new_values ->> 'lot_code' = 'F-1' ORDER BY id DESC LIMIT 1),"
+        "       (SELECT reason FROM audit_log WHERE table_name = 'lots' AND operation = 'INSERT'"
+        "         AND new_values ->> 'lot_code' = 'F-2')"
+    )).one()
+    assert status_reason and status_reason.startswith("EPCIS event 1")
+    assert later_reason is None
+
+
 def test_a_blocked_lot_is_not_shipped(world, session):
     recalled = event("ObjectEvent", at(0, 1), action="OBSERVE", bizStep="holding", disposition="recalled",
                      quantityList=[{"epcClass": lgtin(GTIN_FLOUR, "F-1")}])

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline import db
+from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.db import errors as db_errors
 from lotline.epcis import document, validate
@@ -320,6 +321,12 @@ def _taking_pairs(registry: Registry, chunk: list[dict]) -> list[tuple[uuid.UUID
     return pairs
 
 
+def _clear_reason(s: Session, out: Outcome) -> None:
+    """An event that changed lot statuses or undid another set the audit reason: not the next event's."""
+    if out.effects.get("status") or out.mapping == "declaration":
+        audit.set_reason(s, None)
+
+
 class _Redo(Exception):
     """An event of a chunk tried at once was refused: the chunk is tried again event by event."""
 
@@ -394,6 +401,7 @@ def _apply_chunk(  # noqa: C901 — one pass over the chunk: replays, refusals (
                 s.flush()
             except (LotlineError, sa.exc.DBAPIError) as exc:
                 raise _Redo() from exc
+            _clear_reason(s, out)
             seen.add(key)
             if added is not None:
                 added.append(key)
@@ -406,6 +414,7 @@ def _apply_chunk(  # noqa: C901 — one pass over the chunk: replays, refusals (
         try:
             out = mapper.apply(event, plain_key, label)
             s.flush()
+            _clear_reason(s, out)
             savepoint.commit()
         except LotlineError as exc:
             savepoint.rollback()
