@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import get_args
 
 import typer
 
@@ -241,7 +240,7 @@ def lot_list(
     as_json: bool = JsonOpt,
 ) -> None:
     """List lots."""
-    _check_choice("--status", status, get_args(LotStatus))
+    _check_choice("--status", status, tuple(LotStatus))
     with read_snapshot() as s:
         item_id = catalog.resolve(s, Item, item).id if item else None
         rows = [lots_service.lot_row(lot, sku) for lot, sku in lots_service.list_lots(s, item_id=item_id, status=status, limit=limit)]
