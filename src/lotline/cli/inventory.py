@@ -23,6 +23,7 @@ from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatus, LotStatusChange
 from lotline.models import Item, Location
 from lotline.types import utcnow
+from lotline.vocab import MovementType
 
 lot_app = typer.Typer(help="Lots: list, show, change status, expire.", no_args_is_help=True)
 movement_app = typer.Typer(help="Posted movements: list, show, reverse.", no_args_is_help=True)
@@ -217,10 +218,7 @@ def stock(
     emit(rows, STOCK_COLUMNS, as_json=as_json, title="On hand")
 
 
-# the movement_type CHECK of inventory_movements (migration 0001)
-MOVEMENT_TYPES = (
-    "receipt", "transfer", "adjustment", "production_consume", "production_produce", "shipment", "scrap", "return"
-)
+MOVEMENT_TYPES = tuple(MovementType)  # the movement_type CHECK of inventory_movements
 
 
 def _check_choice(option: str, value: str | None, allowed: tuple[str, ...]) -> None:

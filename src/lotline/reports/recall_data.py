@@ -30,7 +30,7 @@ from lotline.recalls.runs import find_run, latest_run, list_runs, run_lots, run_
 from lotline.recalls.status import effectiveness
 from lotline.trace.service import TraceResult
 from lotline.types import utcnow
-from lotline.vocab import LotRole
+from lotline.vocab import ActionStatus, LotRole, NoticeStatus
 
 
 @no_gc_pauses()
@@ -139,7 +139,7 @@ def _timeline(case: RecallCase, runs: list[dict], actions: list[dict], comms: li
     # the case) as one event.
     grouped: dict[tuple, list[dict]] = defaultdict(list)
     for a in actions:
-        if a["status"] in ("completed", "canceled"):
+        if a["status"] in (ActionStatus.COMPLETED, ActionStatus.CANCELED):
             grouped[(a["updated_at"], a["action_type"], a["status"])].append(a)
     for (at_, action_type, status), group in grouped.items():
         if len(group) == 1:
@@ -149,7 +149,7 @@ def _timeline(case: RecallCase, runs: list[dict], actions: list[dict], comms: li
             event = f"{len(group)} {action_type} actions {status}"
         timeline.append({"at": at_, "event": event})
     for c in comms:
-        if c["status"] == "sent":
+        if c["status"] == NoticeStatus.SENT:
             timeline.append(
                 {"at": c["sent_at"], "event": f"{c['channel']} notice sent to {c['customer_code']}"}
             )
