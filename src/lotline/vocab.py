@@ -197,6 +197,13 @@ class KpiRunStatus(StrEnum):
     ARCHIVED = "archived"
 
 
+class FillDimension(StrEnum):
+    """kpi_line_fill_months.dimension: what the monthly fill sums are summed by."""
+
+    ITEM = "item"
+    CUSTOMER = "customer"
+
+
 class Role(StrEnum):
     VIEWER = "viewer"
     OPERATOR = "operator"
@@ -301,6 +308,7 @@ CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("recall_strategies", "effectiveness_level"): EffectivenessLevel,
     ("recall_effectiveness_checks", "result"): CheckResult,
     ("kpi_runs", "status"): KpiRunStatus,
+    ("kpi_line_fill_months", "dimension"): FillDimension,
     ("user_roles", "role"): Role,
     ("signatures", "meaning"): Meaning,
     ("signatures", "action"): SignedAction,
