@@ -23,7 +23,7 @@ from lotline.models import InventoryMovement, Item, Location, Lot, LotGenealogyE
 from lotline.production import service as production
 from lotline.production.schemas import WorkOrderIn
 from tests.builders import at, make_item, make_location, make_vendor, receive
-from tests.inventory.support import balance, ledger_quantity, refused_without_writes, run
+from tests.support import balance, ledger_quantity, refused_without_writes, run
 
 D = Decimal
 
