@@ -114,6 +114,7 @@ __all__ = [
     "resolve_lot",
     "trace",
     "validate_as_of",
+    "validate_direction",
     "validate_max_depth",
 ]
 
