@@ -70,7 +70,12 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
     session = _new_session()
     actor = actor if actor is not None else current_actor.get()
     # Set when the session first touches the database (a boundary that reads nothing costs nothing).
-    sa.event.listen(session, "after_begin", lambda _s, _t, conn: conn.execute(_BEGIN, {"actor": actor or ""}))
+    # (a savepoint begins a nested transaction: the settings are the outer transaction's already)
+    sa.event.listen(
+        session,
+        "after_begin",
+        lambda _s, t, conn: None if t.nested else conn.execute(_BEGIN, {"actor": actor or ""}),
+    )
     try:
         if (readonly or isolation) and _snapshots:
             session.connection(execution_options={"isolation_level": isolation or "REPEATABLE READ"})
