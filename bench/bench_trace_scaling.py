@@ -13,6 +13,11 @@ and every figure is printed beside the reference's, with the ratio.
         postgresql://postgres@127.0.0.1:5432/lotline_bench
 
 Read-only: every trace runs in a REPEATABLE READ, READ ONLY snapshot that is rolled back.
+
+``--drill`` adds the mock recall drill of each database's most-used raw lot beside its forward
+trace (goal: the drill ≤ 4× that trace at every scale), measured by bench_recall.py in one outer
+transaction rolled back (nothing is written); ``--code DIR`` measures another checkout's drill in
+the same run (alternating rounds, each code in its own process).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import statistics
 import subprocess
 import time
 
+import bench_recall  # bench/ beside this script
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -73,6 +79,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("urls", nargs="+", help="one database per scale; the largest is the reference")
     ap.add_argument("--repeat", type=int, default=5, help="measured runs per shape (median kept)")
+    ap.add_argument(
+        "--drill", action="store_true", help="also the mock recall drill per database (rolled back)"
+    )
+    ap.add_argument("--drill-repeat", type=int, default=3, help="drills per database and code and round")
+    ap.add_argument("--code", help="another checkout whose drill is measured in the same run (with --drill)")
     args = ap.parse_args()
 
     results = [measure(u, args.repeat) for u in args.urls]
@@ -80,7 +91,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"Reference: {ref['db']} ({ref['iml']:,} movement-lot rows). Load average {load:.1f} at the end.")
     print()
-    print("| database | movement-lot rows | most-used raw lot | trace | lots | shipments | median ms | max ms | vs reference |")
+    print(
+        "| database | movement-lot rows | most-used raw lot | trace | lots | shipments | median ms | max ms | vs reference |"
+    )
     print("|---|---:|---|---|---:|---:|---:|---:|---:|")
     for r in results:
         for label, (median, worst, lots, ships) in r["shapes"].items():
@@ -89,8 +102,29 @@ def main() -> None:
                 f"| {r['db']} | {r['iml']:,} | {r['lot']} | {label} | {lots:,} | {ships:,} | {median:.0f} "
                 f"| {worst:.0f} | {ratio:.2f}× |"
             )
+    if args.drill:
+        codes = [("this code", None)] + ([("starting code", args.code)] if args.code else [])
+        print()
+        print("| database | code | drill median ms | forward trace, same process, median ms | drill / trace (goal ≤ 4×) "
+              "| trace run persisted ms | FSMA export ms | report ms |")  # fmt: skip
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for url in args.urls:
+            _, (lot_id, *_rest) = bench_recall.pick_lot(url, None)
+            figures = bench_recall.measured(
+                url, lot_id, args.drill_repeat, True, codes, 2 if args.code else 1
+            )
+            for name, f in figures.items():
+                drill, tr = statistics.median(f["drills"]), statistics.median(f["traces"])
+                steps = {k: statistics.median(v) * 1000 for k, v in f["steps"].items()}
+                print(
+                    f"| {url.rsplit('/', 1)[-1]} | {name} | {drill * 1000:.0f} | {tr * 1000:.0f} | {drill / tr:.1f}× "
+                    f"| {steps['trace run (persisted)']:.0f} | {steps['FSMA 204 export (CSV + XLSX)']:.0f} "
+                    f"| {steps['recall report (HTML + JSON)']:.0f} |"
+                )
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        )
         commit = rev.stdout.strip() or "?"
     except OSError:
         commit = "?"

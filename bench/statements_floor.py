@@ -4,7 +4,8 @@
 runs, whatever layer sends it (the SQL runner, SQLAlchemy Core or the ORM); ``server_ms()`` replays
 them in order on a connection under ``EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON)`` and sums the
 execution times the server reports — no network transfer, no client work, no driver. Statements
-that change data are replayed too, so replay inside a transaction that is rolled back.
+that change data are replayed too, so replay inside a transaction that is rolled back; transaction
+control (SAVEPOINT, RELEASE, ROLLBACK TO, SET) is left out: the replaying transaction has its own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+
+_EXPLAINABLE = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "VALUES", "TABLE")
+
+
+def _first_word(query: str) -> str:
+    for line in query.splitlines():
+        line = line.strip()
+        if line and not line.startswith("--"):
+            return line.split(None, 1)[0].upper()
+    return ""
 
 
 @contextmanager
@@ -42,6 +53,8 @@ def server_ms(conn: psycopg.Connection, statements: list[tuple[Any, Any]]) -> tu
                 query = query.decode()
             elif not isinstance(query, str):
                 query = query.as_string(conn)
+            if _first_word(query) not in _EXPLAINABLE:
+                continue
             cur.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + query, params)
             each.append(cur.fetchone()[0][0]["Execution Time"])
     return sum(each), each
