@@ -169,7 +169,7 @@ def test_cli_generates_checks_and_refuses_a_non_empty_database(gen_url, capsys):
     assert code == 0, err
     doc = json.loads(out)
     assert doc["scale"] == 1 and doc["rows"]["lots"] > 700
-    assert [c["violations"] for c in doc["checks"]] == [0] * 14
+    assert [c["violations"] for c in doc["checks"]] == [0] * 15
     code, out, err = run_cli(capsys, "generate", "--scale", "1", "--database-url", gen_url)
     assert code == 5 and "already holds data" in err and "--force" in err
     code, out, err = run_cli(capsys, "generate", "--check-only", "--database-url", gen_url)
