@@ -296,7 +296,9 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=1, help="throughput runs per configuration, order alternated; median")
     ap.add_argument("--worker", nargs="*", help=argparse.SUPPRESS)
+    ap.add_argument("--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)")
     args, rest = ap.parse_known_args()
+    figures: list[dict] = []
     if args.worker is not None:
         kind, url, value, *more = args.worker
         import lotline
@@ -348,6 +350,13 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
                         f"| {name} | {width} | {b or 1} | {clients} | {r['lines']} | {r['lines_per_s']:.0f} | "
                         f"{goal or '—'} | {(r['lines_per_s'] / goal) if goal else float('nan'):.2f} | {vs} |"
                     )
+                    figures.append({
+                        "name": f"validated posting, {clients} client(s), {width} lines per document, "
+                                f"{b or 1} cycle(s) per transaction ({name})",
+                        "value": round(r["lines_per_s"], 1), "unit": "lines/s", "reference": "goal",
+                        "reference_value": goal, "ratio": round(r["lines_per_s"] / goal, 3) if goal else None,
+                        "goal": f">= {goal}" if goal else None,
+                    })
     if args.size_urls:
         small, large = args.size_urls.split(",")
         print(f"\nOne single-line FEFO shipment vs database size, median of {ROUNDS} alternating rounds\n")
@@ -368,6 +377,13 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
                 print(
                     f"| {name} | {r['url']} | {r['sku']} @ {r['location']} | {r['balance_rows']} | {r['median_ms']:.1f} | {ratio} |"
                 )
+            figures.append({
+                "name": f"one shipment, large vs small database ({name})", "value": round(rs[1]["median_ms"], 1),
+                "unit": "ms", "reference": f"small database {rs[0]['url']}", "reference_value": round(rs[0]["median_ms"], 1),
+                "ratio": round(rs[1]["median_ms"] / rs[0]["median_ms"], 3), "goal": "<= 1.2",
+            })
+    if args.json:
+        print(json.dumps({"bench": "posting", "figures": figures}))
 
 
 if __name__ == "__main__":

@@ -199,6 +199,9 @@ def main() -> None:
     p.add_argument("--rollback", action="store_true", help="one outer transaction, rolled back at the end")
     p.add_argument("--code", help="another checkout (its src/ is used) measured in the same run")
     p.add_argument("--rounds", type=int, default=2, help="alternating rounds of the codes (with --code)")
+    p.add_argument(
+        "--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)"
+    )
     p.add_argument("--worker", nargs="*", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker is not None:
@@ -254,6 +257,19 @@ def main() -> None:
                        for n in names) + " | |")  # fmt: skip
     print(f"\n(bench/bench_recall.py --repeat {args.repeat}{' --rollback' if args.rollback else ''}"
           f"{' --code ' + args.code if args.code else ''}; load avg {os.getloadavg()[0]:.1f} at the end)")  # fmt: skip
+
+    if args.json:
+        f = figures["this code"]
+        run, floor = statistics.median(f["runs"]), statistics.median(f["floors"])
+        total, tr = statistics.median(f["drills"]), statistics.median(f["traces"])
+        print(json.dumps({"bench": "recall", "figures": [
+            {"name": "recall trace run persisted", "value": round(run * 1000, 1), "unit": "ms",
+             "reference": "its statements' server time", "reference_value": round(floor * 1000, 1),
+             "ratio": round(run / floor, 3), "goal": "<= 1.3x the trace's floor + inserts"},
+            {"name": "mock recall drill", "value": round(total * 1000, 1), "unit": "ms",
+             "reference": "most-used lot forward trace", "reference_value": round(tr * 1000, 1),
+             "ratio": round(total / tr, 3), "goal": "<= 4x the most-used trace"},
+        ]}))  # fmt: skip
 
 
 if __name__ == "__main__":

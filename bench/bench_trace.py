@@ -249,11 +249,16 @@ def main() -> None:  # noqa: C901 — a benchmark script: its measured steps and
     ap.add_argument("--seed", type=float, default=0.42)
     ap.add_argument("--code", help="another checkout (its src/ is used) measured in the same run")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds of the engines (with --code)")
+    ap.add_argument(
+        "--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)"
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         w = json.loads(args.worker)
-        figures = engine_figures(w["url"], [uuid.UUID(x) for x in w["sample"]], uuid.UUID(w["most"]), w["repeat"])
+        figures = engine_figures(
+            w["url"], [uuid.UUID(x) for x in w["sample"]], uuid.UUID(w["most"]), w["repeat"]
+        )
         print(json.dumps(figures))
         return
 
@@ -354,7 +359,9 @@ def main() -> None:  # noqa: C901 — a benchmark script: its measured steps and
     same = [x for i, x in enumerate(this["warm"]) if i % len(sample) < args.baseline_samples]
     row(f"this code (lots + edges + shipments) on those {len(base_ms)} lots", same)
     print()
-    print("| Typical lot ratios | p95 with stock / p95 lots only (goal ≤ 2×) | baseline p50 / lots-only p50 |")
+    print(
+        "| Typical lot ratios | p95 with stock / p95 lots only (goal ≤ 2×) | baseline p50 / lots-only p50 |"
+    )
     print("|---|---:|---:|")
     for name, f in figures.items():
         mine = [x for i, x in enumerate(f["warm"]) if i % len(sample) < args.baseline_samples]
@@ -377,7 +384,9 @@ def main() -> None:  # noqa: C901 — a benchmark script: its measured steps and
             f"| {eng:.0f} | {statistics.median(f['cpus']):.0f} | {base / eng:.0f}× faster |"
         )
         full = statistics.median(f["runs_stock"])
-        print(f"| {name}: + receipts, on-hand and mass balance of every lot | | | | {full:.0f} | | {base / full:.0f}× faster |")
+        print(
+            f"| {name}: + receipts, on-hand and mass balance of every lot | | | | {full:.0f} | | {base / full:.0f}× faster |"
+        )
     print(
         f"| per-hop ORM baseline (one query per lot per level, then per lot for shipments) | {len(down):,} "
         f"| {len(ships):,} rows | | {base:.0f} | | 1× |"
@@ -392,8 +401,12 @@ def main() -> None:  # noqa: C901 — a benchmark script: its measured steps and
     for name, f in figures.items():
         eng, floor = statistics.median(f["runs"]), statistics.median(f["floors"])
         full, floor_full = statistics.median(f["runs_stock"]), statistics.median(f["floors_stock"])
-        print(f"| {name}: lots + shipments + customers | {floor:.0f} | {eng:.0f} | {eng / floor:.2f}× (goal ≤ 1.5×) |")
-        print(f"| {name}: + receipts, on-hand and mass balance | {floor_full:.0f} | {full:.0f} | {full / floor_full:.2f}× |")
+        print(
+            f"| {name}: lots + shipments + customers | {floor:.0f} | {eng:.0f} | {eng / floor:.2f}× (goal ≤ 1.5×) |"
+        )
+        print(
+            f"| {name}: + receipts, on-hand and mass balance | {floor_full:.0f} | {full:.0f} | {full / floor_full:.2f}× |"
+        )
     if args.code:
         a, b = figures["this code"], figures["starting code"]
         print()
@@ -443,6 +456,21 @@ def main() -> None:  # noqa: C901 — a benchmark script: its measured steps and
         f"(bench/bench_trace.py, commit {rev or '?'}, --samples {args.samples} --baseline-samples "
         f"{args.baseline_samples} --repeat {args.repeat}{codes_note}; load avg {os.getloadavg()[0]:.1f} at the end)"
     )
+
+    if args.json:
+        eng, floor = statistics.median(this["runs"]), statistics.median(this["floors"])
+        stock95, warm95 = pct(this["stock"], 0.95), pct(this["warm"], 0.95)
+        print(json.dumps({"bench": "trace", "figures": [
+            {"name": "most-used lot, full forward trace", "value": round(eng, 1), "unit": "ms",
+             "reference": "PostgreSQL floor (server time of the statements)", "reference_value": round(floor, 1),
+             "ratio": round(eng / floor, 3), "goal": "<= 1.5"},
+            {"name": "per-hop ORM baseline / most-used lot trace", "value": round(base / eng, 1), "unit": "x faster",
+             "reference": "per-hop baseline ms", "reference_value": round(base, 1), "ratio": round(base / eng, 1),
+             "goal": ">= 100"},
+            {"name": "typical lot p95 with receipts, on-hand, mass balance", "value": round(stock95, 1),
+             "unit": "ms", "reference": "lots-only trace p95", "reference_value": round(warm95, 1),
+             "ratio": round(stock95 / warm95, 3), "goal": "<= 2"},
+        ]}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ the same run (alternating rounds, each code in its own process).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -102,6 +103,7 @@ def main() -> None:
                 f"| {r['db']} | {r['iml']:,} | {r['lot']} | {label} | {lots:,} | {ships:,} | {median:.0f} "
                 f"| {worst:.0f} | {ratio:.2f}× |"
             )
+    drills: list[dict] = []
     if args.drill:
         codes = [("this code", None)] + ([("starting code", args.code)] if args.code else [])
         print()
@@ -116,6 +118,11 @@ def main() -> None:
             for name, f in figures.items():
                 drill, tr = statistics.median(f["drills"]), statistics.median(f["traces"])
                 steps = {k: statistics.median(v) * 1000 for k, v in f["steps"].items()}
+                if name == "this code":
+                    drills.append({"name": f"mock drill / most-used trace, {url.rsplit('/', 1)[-1]}",
+                                   "value": round(drill * 1000, 1), "unit": "ms", "reference": "most-used forward trace",
+                                   "reference_value": round(tr * 1000, 1), "ratio": round(drill / tr, 3),
+                                   "goal": "<= 4"})  # fmt: skip
                 print(
                     f"| {url.rsplit('/', 1)[-1]} | {name} | {drill * 1000:.0f} | {tr * 1000:.0f} | {drill / tr:.1f}× "
                     f"| {steps['trace run (persisted)']:.0f} | {steps['FSMA 204 export (CSV + XLSX)']:.0f} "
@@ -129,6 +136,13 @@ def main() -> None:
     except OSError:
         commit = "?"
     print(f"\n(bench/bench_trace_scaling.py, commit {commit}, --repeat {args.repeat})")
+    if args.json:
+        print(json.dumps({"bench": "trace_scaling", "figures": [
+            {"name": f"most-used lot {label}, {r['db']} ({r['iml']:,} movement-lot rows)", "value": round(median, 1),
+             "unit": "ms", "reference": f"{ref['db']} (reference)", "reference_value": round(ref["shapes"][label][0], 1),
+             "ratio": round(median / ref["shapes"][label][0], 3), "goal": None}
+            for r in results if r is not ref for label, (median, _worst, _lots, _ships) in r["shapes"].items()
+        ] + drills}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from tests.builders import (
     ship,
 )
 
-DRIFT = load_sql("lotline.generate", "check_15_lot_flow_totals")  # (violations, sample)
+DRIFT = load_sql("lotline.generate", "check_16_lot_flow_totals")  # (violations, sample)
 
 # Every lot row with its line's type, location and time, and its receipt/return movement.
 LEDGER = """

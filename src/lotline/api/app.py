@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from lotline import errors, web
-from lotline.api import problems
+from lotline.api import guard, problems
 from lotline.api.deps import public
 from lotline.api.routers import audit as audit_router
 from lotline.api.routers import auth as auth_router
@@ -40,6 +40,9 @@ def create_app() -> FastAPI:
     app.exception_handler(errors.LotlineError)(problems.lotline_error_handler)
     app.exception_handler(RequestValidationError)(problems.request_validation_handler)
     app.exception_handler(ValidationError)(problems.pydantic_validation_handler)
+    app.exception_handler(guard.BodyTooLarge)(guard.body_too_large_handler)
+    # admission, body size, timeouts, cancelling the work of a client that went away (api/guard.py)
+    app.add_middleware(guard.RequestGuard)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()])
     def health() -> dict:

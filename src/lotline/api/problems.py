@@ -43,6 +43,9 @@ async def lotline_error_handler(_request: Request, exc: errors.LotlineError) -> 
     if status == 401:
         # RFC 9110: a 401 names the scheme the client should use.
         response.headers["WWW-Authenticate"] = 'Bearer realm="lotline"'
+    if status == 503:
+        # busy, timed out or the database connection lost: worth trying again shortly
+        response.headers["Retry-After"] = "1"
     return response
 
 
@@ -71,5 +74,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "The credential lacks the route's permission, or a CSRF token or signature was refused (problem+json)"},
     404: {"description": "Unknown reference (problem+json)"},
     409: {"description": "Conflict: duplicate, illegal state change, concurrent request (problem+json)"},
+    413: {"description": "The request body is larger than the server's limit (problem+json)"},
     422: {"description": "Invalid input or a lot rule refused the request (problem+json)"},
+    503: {"description": "Busy (admission queue full), a statement timed out, or the database is unreachable; "
+                         "see Retry-After (problem+json)"},
 }

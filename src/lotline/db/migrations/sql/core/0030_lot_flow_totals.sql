@@ -16,7 +16,7 @@
 --         make the totals of the lots concerned be recomputed from the ledger (exact whatever
 --         changed; the ledger is append-only — a correction is a reversing movement — so this is
 --         the rare path); a TRUNCATE of the lot rows empties the table;
---     the generator rebuilds it from the view after its COPY load, and its checker (check_15)
+--     the generator rebuilds it from the view after its COPY load, and its checker (check_16)
 --     proves it equal to the view;
 --   * last_occurred_at is the latest occurred_at of the key's lot rows: a trace as of a time reads
 --     a lot's totals only when all of them are no later than that time (max over its keys), and its
