@@ -1,7 +1,7 @@
 """The audit trail captured by statement-level triggers over transition tables (same entries, cheaper).
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 """
 
 from alembic import op
