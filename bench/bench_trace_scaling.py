@@ -13,6 +13,11 @@ and every figure is printed beside the reference's, with the ratio.
         postgresql://postgres@127.0.0.1:5432/lotline_bench
 
 Read-only: every trace runs in a REPEATABLE READ, READ ONLY snapshot that is rolled back.
+
+``--drill`` adds the mock recall drill of each database's most-used raw lot beside its forward
+trace (goal: the drill ≤ 4× that trace at every scale), measured by bench_recall.py in one outer
+transaction rolled back (nothing is written); ``--code DIR`` measures another checkout's drill in
+the same run (alternating rounds, each code in its own process).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import statistics
 import subprocess
 import time
 
+import bench_recall  # bench/ beside this script
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -74,7 +80,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("urls", nargs="+", help="one database per scale; the largest is the reference")
     ap.add_argument("--repeat", type=int, default=5, help="measured runs per shape (median kept)")
-    ap.add_argument("--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)")
+    ap.add_argument(
+        "--drill", action="store_true", help="also the mock recall drill per database (rolled back)"
+    )
+    ap.add_argument("--drill-repeat", type=int, default=3, help="drills per database and code and round")
+    ap.add_argument("--code", help="another checkout whose drill is measured in the same run (with --drill)")
     args = ap.parse_args()
 
     results = [measure(u, args.repeat) for u in args.urls]
@@ -82,7 +92,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"Reference: {ref['db']} ({ref['iml']:,} movement-lot rows). Load average {load:.1f} at the end.")
     print()
-    print("| database | movement-lot rows | most-used raw lot | trace | lots | shipments | median ms | max ms | vs reference |")
+    print(
+        "| database | movement-lot rows | most-used raw lot | trace | lots | shipments | median ms | max ms | vs reference |"
+    )
     print("|---|---:|---|---|---:|---:|---:|---:|---:|")
     for r in results:
         for label, (median, worst, lots, ships) in r["shapes"].items():
@@ -91,8 +103,35 @@ def main() -> None:
                 f"| {r['db']} | {r['iml']:,} | {r['lot']} | {label} | {lots:,} | {ships:,} | {median:.0f} "
                 f"| {worst:.0f} | {ratio:.2f}× |"
             )
+    drills: list[dict] = []
+    if args.drill:
+        codes = [("this code", None)] + ([("starting code", args.code)] if args.code else [])
+        print()
+        print("| database | code | drill median ms | forward trace, same process, median ms | drill / trace (goal ≤ 4×) "
+              "| trace run persisted ms | FSMA export ms | report ms |")  # fmt: skip
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for url in args.urls:
+            _, (lot_id, *_rest) = bench_recall.pick_lot(url, None)
+            figures = bench_recall.measured(
+                url, lot_id, args.drill_repeat, True, codes, 2 if args.code else 1
+            )
+            for name, f in figures.items():
+                drill, tr = statistics.median(f["drills"]), statistics.median(f["traces"])
+                steps = {k: statistics.median(v) * 1000 for k, v in f["steps"].items()}
+                if name == "this code":
+                    drills.append({"name": f"mock drill / most-used trace, {url.rsplit('/', 1)[-1]}",
+                                   "value": round(drill * 1000, 1), "unit": "ms", "reference": "most-used forward trace",
+                                   "reference_value": round(tr * 1000, 1), "ratio": round(drill / tr, 3),
+                                   "goal": "<= 4"})  # fmt: skip
+                print(
+                    f"| {url.rsplit('/', 1)[-1]} | {name} | {drill * 1000:.0f} | {tr * 1000:.0f} | {drill / tr:.1f}× "
+                    f"| {steps['trace run (persisted)']:.0f} | {steps['FSMA 204 export (CSV + XLSX)']:.0f} "
+                    f"| {steps['recall report (HTML + JSON)']:.0f} |"
+                )
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        )
         commit = rev.stdout.strip() or "?"
     except OSError:
         commit = "?"
@@ -103,7 +142,7 @@ def main() -> None:
              "unit": "ms", "reference": f"{ref['db']} (reference)", "reference_value": round(ref["shapes"][label][0], 1),
              "ratio": round(median / ref["shapes"][label][0], 3), "goal": None}
             for r in results if r is not ref for label, (median, _worst, _lots, _ships) in r["shapes"].items()
-        ]}))
+        ] + drills}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -68,9 +68,12 @@ TRIGGERS = sa.text(
     SELECT c.relname AS tbl, t.tgname AS name
       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = :schema AND c.relname = ANY(:tables) AND NOT t.tgisinternal
-       -- the audit trail's triggers (migrations 0023, 0031) are the one addition issue 12 allows on
-       -- the frozen tables; they change no column, constraint or index
+       -- the audit trail's triggers (migrations 0023, 0031) and the statement-level triggers that
+       -- keep the derived lot_flow_totals equal to the lot rows (migration 0030) are the additions
+       -- allowed on the frozen tables; they change no column, constraint or index
        AND t.tgname NOT IN ('lotline_audit_insert', 'lotline_audit_update', 'lotline_audit_delete', 'lotline_audit_truncate')
+       AND t.tgname NOT IN ('lot_flow_totals_insert', 'lot_flow_totals_update', 'lot_flow_totals_delete',
+                            'lot_flow_totals_truncate')
      ORDER BY 1, 2
     """
 )

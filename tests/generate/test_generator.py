@@ -142,6 +142,7 @@ def test_checker_catches_broken_invariants(gen_url):
         "check_11_foreign_keys",
         "check_12_line_copies_of_movement",  # the moved shipment's lines still carry the old time
         "check_13_sales_order_line_fills",
+        "check_16_lot_flow_totals",  # the lot row changed with the triggers off (replica mode)
     } <= failed
     assert "check_02_lot_belongs_to_line_item" not in failed
 

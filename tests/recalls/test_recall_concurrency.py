@@ -96,10 +96,13 @@ def test_a_failure_in_the_middle_of_a_run_leaves_no_partial_rows(committed_engin
         first = recalls.compute_run(s, case_number)
     before = _counts(committed_engine, case_number)
 
-    def boom(*args, **kwargs):
-        raise RuntimeError("disk full while writing impacted shipments")
+    real = recall_runs._insert_impacted
 
-    monkeypatch.setattr(recall_runs, "_insert_impacted_shipments", boom)
+    def boom(*args, **kwargs):
+        real(*args, **kwargs)  # the new run and its impacted rows are written, the old run superseded
+        raise RuntimeError("disk full while syncing the consignees")
+
+    monkeypatch.setattr(recall_runs, "_insert_impacted", boom)
     with pytest.raises(RuntimeError, match="disk full"), db.transaction() as s:
         recalls.compute_run(s, case_number)
     assert _counts(committed_engine, case_number) == before
@@ -113,17 +116,17 @@ def test_a_killed_connection_in_the_middle_of_a_run_leaves_no_partial_rows(
     with db.transaction() as s:
         first = recalls.compute_run(s, case_number)
     before = _counts(committed_engine, case_number)
-    real = recall_runs._insert_impacted_shipments
+    real = recall_runs._insert_impacted
     written, killed = threading.Event(), threading.Event()
     pid: list[int] = []
 
     def stall(session, *args, **kwargs):
+        real(session, *args, **kwargs)
         pid.append(session.scalar(sa.text("SELECT pg_backend_pid()")))
-        written.set()  # the new run and its impacted lots are written, the old run superseded
+        written.set()  # the new run and its impacted rows are written, the old run superseded
         killed.wait(10)
-        return real(session, *args, **kwargs)
 
-    monkeypatch.setattr(recall_runs, "_insert_impacted_shipments", stall)
+    monkeypatch.setattr(recall_runs, "_insert_impacted", stall)
     outcome: list[BaseException] = []
 
     def compute():

@@ -50,6 +50,7 @@ BIG_TABLES = [
     "sales_order_line_fills",
     "inventory_balances",
     "kpi_ledger_days",
+    "lot_flow_totals",
 ]
 LEDGER_TABLES = ["items", "lots", "inventory_movements"]
 
@@ -295,6 +296,9 @@ def generate(  # noqa: C901 — the load's phases in order, each timed
         # or not at all in replica mode; either way rebuild them from their defining view.
         sql.execute(conn, "DELETE FROM kpi_ledger_days")
         derived_days = sql.execute(conn, "INSERT INTO kpi_ledger_days SELECT * FROM kpi_ledger_days_source")
+        # The derived per-lot ledger totals (migration 0030): rebuilt the same way, set-based.
+        sql.execute(conn, "DELETE FROM lot_flow_totals")
+        derived_totals = sql.execute(conn, "INSERT INTO lot_flow_totals SELECT * FROM lot_flow_totals_source")
         # The derived monthly fill sums (migration 0032): likewise rebuilt from their views.
         sql.execute(conn, "DELETE FROM kpi_line_fill_months")
         sql.execute(conn, "DELETE FROM kpi_order_fill_months")
@@ -329,6 +333,7 @@ def generate(  # noqa: C901 — the load's phases in order, each timed
             "lot_shipments": derived_lot_shipments,
             "sales_order_line_fills": derived_fills,
             "kpi_ledger_days": derived_days,
+            "lot_flow_totals": derived_totals,
             "kpi_fill_months": derived_fill_months,
         },
         seconds_generate_load=t1 - t0,

@@ -39,7 +39,9 @@ ACTION_TRANSITIONS: dict[str, set[str]] = {
 OPEN_ACTION = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
-SQL_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+# No parallel plans or merge joins either (as for traces): these statements start from 10^3-10^4
+# known ids, and on small data the planner turned such lookups into parallel scans of whole tables.
+SQL_SETTINGS = {"jit": "off", "work_mem": "64MB", "max_parallel_workers_per_gather": "0", "enable_mergejoin": "off"}
 _TUNED = "lotline.recalls.tuned"  # session.info key: the settings are already in force
 
 P = ParamSpec("P")

@@ -3,7 +3,10 @@
 Invariants kept here (the spec's service-layer invariants 5 and 7):
 - A trace run is computed in ONE transaction: the case row is locked FOR UPDATE first (concurrent
   computations queue), the previous computed run becomes superseded, and the run, its impacted lots
-  (with roles) and impacted shipments (with customers) are inserted set-based. So exactly one run per
+  (with roles) and impacted shipments (with customers) are inserted set-based — by one statement
+  that walks the genealogy as the trace engine does (its closure and shipments semantics and
+  planner settings) and inserts straight from the walk, so a run of 10^4 lots never builds them in
+  Python (sql/insert_run_closure.sql). So exactly one run per
   case is computed, and a failure anywhere leaves nothing behind. Runs are never edited otherwise.
 - What a run impacted is read back as id arrays (``RunSets``) handed to the report SQL, never a
   query per lot.
@@ -21,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
+from lotline.db import local_settings
 from lotline.errors import InvalidInput, NotFound
 from lotline.models import (
     Customer,
@@ -61,23 +65,8 @@ def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = Non
     if not n_targets:
         raise InvalidInput(f"recall {case.recall_number} has no targets; add a lot or item first")
     start = [r[0] for r in sql_rows(session, "start_lots", {"case_id": case.id, "as_of": as_of})]
-    lot_ids: list[uuid.UUID] = []
-    roles: list[str] = []
-    ship_ids: list[uuid.UUID] = []
-    customer_ids: list[uuid.UUID] = []
-    if start:
-        result = trace.trace(
-            session, start, direction=data.direction, as_of=as_of, max_depth=data.max_depth, with_stock=False
-        )
-        for x in result.lots:
-            lot_ids.append(x.lot_id)
-            roles.append(x.role)
-        seen: set[uuid.UUID] = set()
-        for s in result.shipments:
-            if s.sales_order_shipment_id not in seen:
-                seen.add(s.sales_order_shipment_id)
-                ship_ids.append(s.sales_order_shipment_id)
-                customer_ids.append(s.customer_id)
+    max_depth = trace.validate_max_depth(data.max_depth)
+    trace.validate_direction(data.direction)
 
     session.execute(
         sa.update(RecallTraceRun)
@@ -98,25 +87,33 @@ def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = Non
     # Needed for ordering: the set-based inserts below run through the SQL runner, which does not
     # flush, and their rows reference the run (its id, its foreign key).
     session.flush()
-    _insert_impacted_lots(session, run.id, lot_ids, roles)
-    _insert_impacted_shipments(session, run.id, case.id, as_of, ship_ids, customer_ids)
+    if start:
+        _insert_impacted(session, run.id, start, data.direction, as_of, max_depth)
+    if _has_untracked_targets(session, case.id):
+        run_sql(session, "insert_untracked_shipments", {"run_id": run.id, "case_id": case.id, "as_of": as_of})
     session.refresh(run)
     # the run's impacted customers become the case's consignees (added, retired, revived)
     consignees.sync_from_run(session, case, run)
     return run
 
 
-def _insert_impacted_lots(session: Session, run_id, lot_ids, roles) -> None:
-    if lot_ids:
-        run_sql(session, "insert_impacted_lots", {"run_id": run_id, "lot_ids": lot_ids, "roles": roles})
-
-
-def _insert_impacted_shipments(session: Session, run_id, case_id, as_of, ship_ids, customer_ids) -> None:
-    if ship_ids:
-        params = {"run_id": run_id, "shipment_ids": ship_ids, "customer_ids": customer_ids}
-        run_sql(session, "insert_impacted_shipments", params)
-    if _has_untracked_targets(session, case_id):
-        run_sql(session, "insert_untracked_shipments", {"run_id": run_id, "case_id": case_id, "as_of": as_of})
+def _insert_impacted(session: Session, run_id, start, direction: str, as_of, max_depth: int | None) -> None:
+    """The impacted lots (with roles) and shipments (with customers) of the targets' trace, inserted
+    straight from the genealogy by one statement: the trace engine's closure and shipments, with
+    its planner settings, but only ids and roles — nothing is built in Python."""
+    params: dict[str, Any] = {
+        "run_id": run_id,
+        "targets": start,
+        "forward_start": start if direction in ("forward", "both") else [],
+        "backward_start": start if direction in ("backward", "both") else [],
+        "as_of": as_of,
+    }
+    name = "insert_run_closure"
+    if max_depth is not None:
+        params["max_depth"] = max_depth
+        name = "insert_run_closure_bounded"
+    with local_settings(session, **trace.TRACE_SETTINGS):
+        sql_rows(session, name, params)
 
 
 def _has_untracked_targets(session: Session, case_id: uuid.UUID) -> bool:

@@ -14,8 +14,11 @@ the size of the genealogy (five with ``with_stock=False``) — never one per lot
    those numbers, already in the trace's edge order. With ``max_depth`` a bounded variant keeps
    the depth in the recursion so it stops at the limit;
 4. shipments of the targets and of downstream lots (never the other uses of an upstream
-   component), with order and customer, in the trace's order (sql/shipments.sql). It is sent in
-   pipeline mode before the graph work, so the server runs it meanwhile;
+   component), with order and customer, in the trace's order. Unbounded, the statement walks the
+   forward closure itself (sql/shipments_closure.sql), so it is sent in pipeline mode as soon as
+   the closure has run — before a single closure row is converted to Python objects — and the
+   server runs it while this process converts those rows and does the graph work; with
+   ``max_depth`` it is handed the lots within reach (sql/shipments.sql), sent before the graph work;
 5. (with stock) the ledger of every reached lot as of the time, read once: the mass balance split
    by movement type, receipts and returns, and (as of now) the balance-table on-hand
    (sql/stock.sql, assembled by ``trace.stock``);
@@ -111,6 +114,7 @@ __all__ = [
     "resolve_lot",
     "trace",
     "validate_as_of",
+    "validate_direction",
     "validate_max_depth",
 ]
 
@@ -189,6 +193,89 @@ def trace(
     return dataclasses.replace(result, statements=result.statements + 3)
 
 
+class _Closure:
+    """The closure statement's rows unpacked: the reached lots' columns, numbered 0..n-1 in (sku,
+    lot_code) order, the edge rows after them, and the lots whose shipments the trace lists."""
+
+    def __init__(self, rows: list[tuple], start: tuple[uuid.UUID, ...]) -> None:
+        # the lots (kind 0) come first, in number order, then the edges
+        n = 0
+        for row in rows:
+            if row[0]:
+                break
+            n += 1
+        self.n, self.edge_rows = n, rows[n:]
+        # the start lots are always reached (both walks begin with them), so n > 0
+        (_, self.lot_id, self.item_id, self.lot_code, self.sku, self.item_name, self.uom, self.status,
+         self.vendor_lot_code, self.expires_at, self.downstream, *_) = zip(*rows[:n], strict=True)  # fmt: skip
+        self.number = {x.int: i for i, x in enumerate(self.lot_id)}  # int hashing is C; UUID.__hash__ is Python
+        self.start_no = sorted(self.number[x.int] for x in start)
+        self.is_target = [False] * n
+        for i in self.start_no:
+            self.is_target[i] = True
+        # targets and downstream lots in (sku, lot id) order: a shipment row's lot_no is a 1-based
+        # position in this list
+        shipped = [i for i in range(n) if self.is_target[i] or self.downstream[i]]
+        shipped.sort(key=lambda i: (self.sku[i], self.lot_id[i].int))
+        self.shipped = shipped
+
+
+def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> tuple[list, list, list, list]:
+    """Lots (with roles and depths), edges, shipments and cycles from the closure and the
+    shipments statement's rows (fetched last: the server may still be running it)."""
+    n, number, start_no, is_target = closure.n, closure.number, closure.start_no, closure.is_target
+    lot_id, item_id, lot_code, sku, item_name, uom, status, vendor_lot_code, expires_at = (
+        closure.lot_id, closure.item_id, closure.lot_code, closure.sku, closure.item_name, closure.uom,
+        closure.status, closure.vendor_lot_code, closure.expires_at,
+    )  # fmt: skip
+    children: list[list[int]] = [[] for _ in range(n)]
+    parents: list[list[int]] = [[] for _ in range(n)]
+    successors: list[list[int]] = [[] for _ in range(n)]
+    edges: list[TraceEdge] = []
+    make_edge = TraceEdge._make
+    previous = None
+    for kind, execution_id, *_, parent, child, consumed, produced, occurred_at in closure.edge_rows:
+        p, c = number[parent.int], number[child.int]
+        if kind == 1:
+            children[p].append(c)
+        else:
+            parents[c].append(p)
+        # an edge both walks return (a cycle through the targets) comes twice in a row: once
+        key = (p, c, execution_id)
+        if key == previous:
+            continue
+        previous = key
+        successors[p].append(c)
+        edges.append(make_edge((parent, child, execution_id, consumed, produced, occurred_at)))
+
+    down = graph.min_depths(start_no, children, max_depth) if direction != "backward" else [-1] * n
+    up = graph.min_depths(start_no, parents, max_depth) if direction != "forward" else [-1] * n
+    make_lot = TracedLot._make
+    lots = [
+        make_lot((lot_id[i], lot_code[i], item_id[i], sku[i], item_name[i], uom[i], status[i], role, depth,
+                  vendor_lot_code[i], expires_at[i]))  # fmt: skip
+        for i, role, depth in graph.lot_order(start_no, up, down, is_target)
+    ]
+    cycles = []
+    for component in graph.cycles(successors):
+        members = sorted(component, key=lambda i: str(lot_id[i]))
+        cycles.append(TraceCycle(tuple(lot_id[i] for i in members), tuple(lot_code[i] for i in members)))
+    cycles.sort(key=lambda c: str(c.lot_ids[0]))
+
+    # lot_no is the 1-based position in closure.shipped
+    by_position = [None, *((lot_id[i], item_id[i], sku[i], uom[i]) for i in closure.shipped)]
+    make_shipment = TracedShipment._make
+    shipments: list[TracedShipment] = []
+    append = shipments.append
+    head: tuple = ()
+    for sid, oid, order_number, cid, ccode, cname, shipped_at, lot_no, quantity in shipment_rows():
+        if sid is not None:  # the first row of a shipment's run; the others repeat it
+            head = (sid, oid, order_number, cid, ccode, cname, shipped_at)
+        s_lot_id, s_item_id, s_sku, s_uom = by_position[lot_no]
+        append(make_shipment((*head, s_lot_id, s_item_id, s_sku, quantity, s_uom)))
+    return lots, edges, shipments, cycles
+
+
 def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> TraceResult:
     """Statements 3..5 of a trace: closure with lot details, shipments, stock (see module doc)."""
     as_of_requested = as_of is not None
@@ -199,78 +286,32 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
         # each lot's status as it was then (audit trail) only when a time was asked for
         "status_as_of": when if as_of_requested else None,
     }
-    if max_depth is not None:
+    if max_depth is None:
+        # The shipments statement walks the forward closure itself, so it is sent as soon as the
+        # closure has run, and the server executes it while this process converts the closure's
+        # rows and does the graph work.
+        ship_params = {"targets": list(start), "forward_start": params["forward_start"], "as_of": when}
+        with (
+            sql.executed(session, sql.load_sql(_PKG, "closure"), params) as closure_rows,
+            sql.pipelined(session, sql.load_sql(_PKG, "shipments_closure"), ship_params) as shipment_rows,
+        ):
+            closure = _Closure(closure_rows(), start)
+            parts = _assemble(closure, shipment_rows, start, direction, max_depth)
+    else:
         params["max_depth"] = max_depth
-    rows = _rows(session, "closure" if max_depth is None else "closure_bounded", params)
-    statements = 1
-    # the lots (kind 0) come first, in number order, then the edges
-    n = 0
-    for row in rows:
-        if row[0]:
-            break
-        n += 1
-    # the start lots are always reached (both walks begin with them), so n > 0
-    (_, lot_id, item_id, lot_code, sku, item_name, uom, status, vendor_lot_code, expires_at, downstream,
-     *_) = zip(*rows[:n], strict=True)  # fmt: skip
-    number = {x.int: i for i, x in enumerate(lot_id)}  # int hashing is C; UUID.__hash__ is Python
-    start_no = sorted(number[x.int] for x in start)
-    is_target = [False] * n
-    for i in start_no:
-        is_target[i] = True
-
-    # Shipments of the targets and of downstream lots, listed in (sku, lot_id) order so that the
-    # statement's lot position orders rows like the trace does. The statement is sent now and
-    # runs while the graph work below is done.
-    shipped = [i for i in range(n) if is_target[i] or downstream[i]]
-    shipped.sort(key=lambda i: (sku[i], lot_id[i].int))
-    ship_params = {"lot_ids": [lot_id[i] for i in shipped], "as_of": when}
-    with sql.pipelined(session, sql.load_sql(_PKG, "shipments"), ship_params, kind="tuple") as shipment_rows:
-        children: list[list[int]] = [[] for _ in range(n)]
-        parents: list[list[int]] = [[] for _ in range(n)]
-        successors: list[list[int]] = [[] for _ in range(n)]
-        edges: list[TraceEdge] = []
-        make_edge = TraceEdge._make
-        previous = None
-        for kind, execution_id, *_, parent, child, consumed, produced, occurred_at in rows[n:]:
-            p, c = number[parent.int], number[child.int]
-            if kind == 1:
-                children[p].append(c)
-            else:
-                parents[c].append(p)
-            # an edge both walks return (a cycle through the targets) comes twice in a row: once
-            key = (p, c, execution_id)
-            if key == previous:
-                continue
-            previous = key
-            successors[p].append(c)
-            edges.append(make_edge((parent, child, execution_id, consumed, produced, occurred_at)))
-
-        down = graph.min_depths(start_no, children, max_depth) if direction != "backward" else [-1] * n
-        up = graph.min_depths(start_no, parents, max_depth) if direction != "forward" else [-1] * n
-        make_lot = TracedLot._make
-        lots = [
-            make_lot((lot_id[i], lot_code[i], item_id[i], sku[i], item_name[i], uom[i], status[i], role, depth,
-                      vendor_lot_code[i], expires_at[i]))  # fmt: skip
-            for i, role, depth in graph.lot_order(start_no, up, down, is_target)
-        ]
-        cycles = []
-        for component in graph.cycles(successors):
-            members = sorted(component, key=lambda i: str(lot_id[i]))
-            cycles.append(TraceCycle(tuple(lot_id[i] for i in members), tuple(lot_code[i] for i in members)))
-        cycles.sort(key=lambda c: str(c.lot_ids[0]))
-
-        # lot_no is the 1-based position in ship_params["lot_ids"]
-        by_position = [None, *((lot_id[i], item_id[i], sku[i], uom[i]) for i in shipped)]
-        make_shipment = TracedShipment._make
-        shipments: list[TracedShipment] = []
-        append = shipments.append
-        head: tuple = ()
-        for sid, oid, number, cid, ccode, cname, shipped_at, lot_no, quantity in shipment_rows():
-            if sid is not None:  # the first row of a shipment's run; the others repeat it
-                head = (sid, oid, number, cid, ccode, cname, shipped_at)
-            s_lot_id, s_item_id, s_sku, s_uom = by_position[lot_no]
-            append(make_shipment((*head, s_lot_id, s_item_id, s_sku, quantity, s_uom)))
-    statements += 1
+        closure = _Closure(_rows(session, "closure_bounded", params), start)
+        # Shipments of the targets and of downstream lots within reach, listed in (sku, lot_id)
+        # order (the statement's lot position orders rows like the trace does). The statement is
+        # sent now and runs while the graph work is done.
+        ship_params = {"lot_ids": [closure.lot_id[i] for i in closure.shipped], "as_of": when}
+        with sql.pipelined(session, sql.load_sql(_PKG, "shipments"), ship_params, kind="tuple") as shipment_rows:
+            parts = _assemble(closure, shipment_rows, start, direction, max_depth)
+    lots, edges, shipments, cycles = parts
+    n = closure.n
+    (lot_id, lot_code, sku, status, uom, vendor_lot_code) = (
+        closure.lot_id, closure.lot_code, closure.sku, closure.status, closure.uom, closure.vendor_lot_code,
+    )  # fmt: skip
+    statements = 2
 
     receipts: list[TracedReceipt] = []
     on_hand: list[LotOnHand] = []

@@ -1,7 +1,7 @@
 """The audit trail captured by statement-level triggers over transition tables (same entries, cheaper).
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 from lotline.db.migrations import run_sql
 
 revision = "0031"
-down_revision = "0029"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
