@@ -17,12 +17,21 @@ Invariants (every ``Input``, whatever its field types, through ``Input._readable
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 # numeric(18,6): at most 12 digits before the point and 6 after.
 QTY_LIMIT = Decimal("1e12")
@@ -102,18 +111,112 @@ def _free_text(value: str) -> str:
     return value
 
 
-Numeric = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_fits_numeric_18_6)]
-Quantity = Annotated[Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(_fits_numeric_18_6)]
-SignedQuantity = Annotated[
-    Decimal, Field(allow_inf_nan=False), AfterValidator(_fits_numeric_18_6), AfterValidator(_nonzero)
-]
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_fits_numeric_18_6)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_one_line)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
-Uom = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16), AfterValidator(_one_line)]
-Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_free_text)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_free_text)]
+# --- what the JSON schema says, exactly what validation accepts (schemathesis checks both ways) ---
+# A decimal travels as a string ("2.5", at most 12 digits before the point and 6 after, no
+# exponent, no leading zeros) or as a JSON integer; a JSON float is refused: it is a binary
+# approximation, and "0.1" must mean 0.1. (Python callers may pass a Decimal.)
+_INT = r"(?:0|[1-9][0-9]{0,11})"
+_FRAC = r"(?:\.[0-9]{1,6})"
+# a positive amount: a non-zero integer part, or 0.<up to 6 digits, one of them non-zero>
+_POS = (r"(?:[1-9][0-9]{0,11}" + _FRAC + r"?|0\.(?:[1-9][0-9]{0,5}|0[1-9][0-9]{0,4}|00[1-9][0-9]{0,3}"
+        r"|000[1-9][0-9]{0,2}|0000[1-9][0-9]?|00000[1-9]))")
+_MAX_INT = 999_999_999_999
+DECIMAL_PATTERNS = {
+    "numeric": f"^-?{_INT}{_FRAC}?$",
+    "quantity": f"^{_POS}$",
+    "signed": f"^-?{_POS}$",
+    "money": f"^{_INT}{_FRAC}?$",
+}
+_INTEGER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "numeric": {"type": "integer", "minimum": -_MAX_INT, "maximum": _MAX_INT},
+    "quantity": {"type": "integer", "minimum": 1, "maximum": _MAX_INT},
+    "signed": {"type": "integer", "minimum": -_MAX_INT, "maximum": _MAX_INT, "not": {"const": 0}},
+    "money": {"type": "integer", "minimum": 0, "maximum": _MAX_INT},
+}
+_DECIMAL_TEXT = {
+    "numeric": "a decimal number",
+    "quantity": "a positive decimal number",
+    "signed": "a non-zero decimal number",
+    "money": "a decimal number of zero or more",
+}
+
+
+def _decimal_input(kind: str):
+    regex = re.compile(DECIMAL_PATTERNS[kind])
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, bool | float):
+            raise ValueError(
+                f"must be {_DECIMAL_TEXT[kind]} written as a string (e.g. \"2.5\") or an integer; "
+                "JSON floats are refused (binary approximations)"
+            )
+        if isinstance(value, str) and not regex.match(value):
+            raise ValueError(
+                f"must be {_DECIMAL_TEXT[kind]} such as \"2.5\" (at most 12 digits before the point and 6 after, "
+                f"no exponent, no leading zeros); got {value!r}"
+            )
+        return value
+
+    return parse
+
+
+def _decimal(kind: str, *checks: Any) -> Any:
+    schema = {"anyOf": [_INTEGER_SCHEMAS[kind], {"type": "string", "pattern": DECIMAL_PATTERNS[kind]}]}
+    return Annotated[
+        Decimal, BeforeValidator(_decimal_input(kind)), Field(allow_inf_nan=False),
+        AfterValidator(_fits_numeric_18_6), *checks, WithJsonSchema(schema),
+    ]
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
+Numeric = _decimal("numeric")
+Quantity = _decimal("quantity", AfterValidator(_positive))
+SignedQuantity = _decimal("signed", AfterValidator(_nonzero))
+Money = _decimal("money", AfterValidator(_not_negative))
+
+# One-line strings: no control character (Unicode Cc) nor line/paragraph separator; leading and
+# trailing whitespace is stripped, and what remains must not be empty. The length bound applies
+# to the text as sent.
+_CC = "\\x00-\\x1f\\x7f-\\x9f"
+_SPACE = " \\xa0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"
+ONE_LINE_PATTERN = f"^[^{_CC}\\u2028\\u2029]*[^{_CC}\\u2028\\u2029{_SPACE}][^{_CC}\\u2028\\u2029]*$"
+# Free text: newlines and tabs allowed, no other control character.
+FREE_TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+
+
+def _stripped(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty or only spaces")
+    return value
+
+
+def _one_line_text(max_length: int) -> Any:
+    return Annotated[
+        str, Field(max_length=max_length, json_schema_extra={"pattern": ONE_LINE_PATTERN, "minLength": 1}),
+        AfterValidator(_one_line), AfterValidator(_stripped),
+    ]
+
+
+Code = _one_line_text(64)
+Name = _one_line_text(200)
+Ref = _one_line_text(200)
+Uom = _one_line_text(16)
+Text = Annotated[str, Field(max_length=10_000, json_schema_extra={"pattern": FREE_TEXT_PATTERN}),
+                 AfterValidator(_free_text)]
+Reason = Annotated[str, Field(min_length=1, max_length=10_000, json_schema_extra={"pattern": FREE_TEXT_PATTERN}),
+                   AfterValidator(_free_text)]
 Timestamp = Annotated[datetime, AfterValidator(check_timestamp)]
 Day = Annotated[date, AfterValidator(check_date)]
 

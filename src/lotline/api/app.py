@@ -8,10 +8,8 @@ OpenAPI document advertises the two credentials: a bearer token and the console'
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
-from lotline import errors, web
+from lotline import web
 from lotline.api import problems
 from lotline.api.deps import public
 from lotline.api.routers import audit as audit_router
@@ -31,15 +29,11 @@ def create_app() -> FastAPI:
         title="lotline",
         version="0.1.0",
         description="Lot traceability, recalls and inventory KPIs. Errors are RFC 9457 problem+json.",
-        responses=problems.PROBLEM_RESPONSES,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    # the decorator form: add_exception_handler is typed for handlers of any Exception only
-    app.exception_handler(errors.LotlineError)(problems.lotline_error_handler)
-    app.exception_handler(RequestValidationError)(problems.request_validation_handler)
-    app.exception_handler(ValidationError)(problems.pydantic_validation_handler)
+    problems.install(app)  # problem+json for every error, OPTIONS, the documented error responses
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()])
     def health() -> dict:
