@@ -145,6 +145,8 @@ def _decimal_input(kind: str):
     regex = re.compile(DECIMAL_PATTERNS[kind])
 
     def parse(value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 5.0 is a JSON Schema integer
         if isinstance(value, bool | float):
             raise ValueError(
                 f"must be {_DECIMAL_TEXT[kind]} written as a string (e.g. \"2.5\") or an integer; "
@@ -180,7 +182,14 @@ def _not_negative(value: Decimal) -> Decimal:
     return value
 
 
+# a percentage strictly between 10 and 100 with at most 2 decimals (a level B effectiveness check)
+_PCT = r"^(?:(?:1[1-9]|[2-9][0-9])(?:\.[0-9]{1,2})?|10\.(?:0[1-9]|[1-9][0-9]?))$"
+DECIMAL_PATTERNS["share_pct"] = _PCT
+_INTEGER_SCHEMAS["share_pct"] = {"type": "integer", "minimum": 11, "maximum": 99}
+_DECIMAL_TEXT["share_pct"] = "a percentage above 10 and below 100 with at most 2 decimals"
+
 Numeric = _decimal("numeric")
+SharePct = _decimal("share_pct")
 Quantity = _decimal("quantity", AfterValidator(_positive))
 SignedQuantity = _decimal("signed", AfterValidator(_nonzero))
 Money = _decimal("money", AfterValidator(_not_negative))
@@ -217,8 +226,35 @@ Text = Annotated[str, Field(max_length=10_000, json_schema_extra={"pattern": FRE
                  AfterValidator(_free_text)]
 Reason = Annotated[str, Field(min_length=1, max_length=10_000, json_schema_extra={"pattern": FREE_TEXT_PATTERN}),
                    AfterValidator(_free_text)]
-Timestamp = Annotated[datetime, AfterValidator(check_timestamp)]
-Day = Annotated[date, AfterValidator(check_date)]
+# Times and dates travel as ISO 8601 strings (a Python caller may pass the object): a number is
+# refused, not read as a Unix time. The schema bounds the year as written (1900-9899), the server
+# the UTC instant (``check_timestamp``), so an offset at the very edge of the range is refused.
+_YEAR = r"(?:19[0-9]{2}|[2-8][0-9]{3}|9[0-8][0-9]{2})"
+DATE_TIME_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?$")
+DATE_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_text(kind: str, regex: re.Pattern[str], example: str):
+    def parse(value: Any) -> Any:
+        if isinstance(value, str):
+            if not regex.match(value):
+                raise ValueError(f"must be an ISO 8601 {kind} such as {example}; got {value!r}")
+        elif not isinstance(value, date):  # datetime is a date too
+            raise ValueError(f"must be an ISO 8601 {kind} string such as {example}")
+        return value
+
+    return parse
+
+
+Timestamp = Annotated[
+    datetime, BeforeValidator(_iso_text("date-time", DATE_TIME_TEXT, "2026-03-01T12:00:00Z")),
+    AfterValidator(check_timestamp),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": f"^{_YEAR}-"}),
+]
+Day = Annotated[
+    date, BeforeValidator(_iso_text("date", DATE_TEXT, "2026-03-01")), AfterValidator(check_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": f"^{_YEAR}-"}),
+]
 
 
 def _readable(value: Any) -> Any:
@@ -265,3 +301,19 @@ def utcnow() -> datetime:
 def check_one_line(value: str) -> str:
     """``value`` if it is one line without control characters; ValueError naming the first one."""
     return _one_line(value)
+
+
+def _as_of_text(value: Any) -> Any:
+    # "as of" a date alone means the start of that day, UTC (as the CLI's --as-of)
+    if isinstance(value, str) and DATE_TEXT.match(value):
+        return value + "T00:00:00Z"
+    return value
+
+
+# An "as of" time: a date-time or a date alone (the start of that day, UTC).
+AsOf = Annotated[
+    datetime, BeforeValidator(_iso_text("date-time or date", DATE_TIME_TEXT, "2026-03-01T12:00:00Z")),
+    BeforeValidator(_as_of_text), AfterValidator(check_timestamp),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time", "pattern": f"^{_YEAR}-"},
+                              {"type": "string", "format": "date", "pattern": f"^{_YEAR}-"}]}),
+]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from lotline.errors import InvalidInput
-from lotline.types import Code, Input, Money, Name, Ref, Text, Timestamp
+from lotline.types import Code, Day, Input, SharePct, Money, Name, Ref, Text, Timestamp
 
 FdaClass = Literal["I", "II", "III"]
 Depth = Literal["wholesale", "retail", "consumer"]
@@ -33,7 +32,7 @@ class StrategyIn(Input):
     depth: Depth
     public_warning: PublicWarning
     effectiveness_level: EffectivenessLevel
-    effectiveness_pct: Annotated[Decimal, Field(gt=10, lt=100, max_digits=5, decimal_places=2)] | None = None
+    effectiveness_pct: SharePct | None = None
     reason: Summary
     health_hazard: Summary
     product_description: Summary
@@ -107,8 +106,8 @@ class InboundNoticeIn(Input):
     vendor: Ref
     vendor_lot_codes: Annotated[list[Code], Field(max_length=10_000)] = []
     items: Annotated[list[Ref], Field(max_length=1_000)] = []
-    received_from: date | None = None
-    received_to: date | None = None
+    received_from: Day | None = None
+    received_to: Day | None = None
     summary: Summary
     severity: Literal["low", "medium", "high", "critical"] | None = None
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
 
 from lotline.api.deps import ReadSession, require
 from lotline.audit import service
-from lotline.audit.schemas import AuditQuery
+from lotline.audit.schemas import AuditQuery, TableName
 from lotline.lots import service as lots_service
 from lotline.serialize import to_jsonable
+from lotline.types import Ref, Timestamp
 
 router = APIRouter(tags=["audit"])
 
@@ -18,13 +17,13 @@ router = APIRouter(tags=["audit"])
 @router.get("/audit", dependencies=[require("audit.read")])
 def audit_entries(
     session: ReadSession,
-    table: str | None = Query(None, max_length=64, description="Table of the record, e.g. lots"),
-    record: str | None = Query(None, max_length=200, description="Record id"),
-    lot: str | None = Query(None, max_length=200, description="Lot code or id: its changes and rows naming it"),
-    item: str | None = Query(None, max_length=200, description="Item SKU when the lot code is used by several items"),
-    user: str | None = Query(None, max_length=64, description="Actor name (user, OS login or database role)"),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    table: TableName | None = Query(None, description="Table of the record, e.g. lots"),
+    record: Ref | None = Query(None, description="Record id"),
+    lot: Ref | None = Query(None, description="Lot code or id: its changes and rows naming it"),
+    item: Ref | None = Query(None, description="Item SKU when the lot code is used by several items"),
+    user: Ref | None = Query(None, description="Actor name (user, OS login or database role)"),
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     limit: int = Query(1000, ge=1, le=100_000),
 ) -> list[dict]:
     """Entries oldest first: when, who, table, record, operation, values before and after, reason."""

@@ -24,6 +24,7 @@ from lotline.recalls.schemas import (
 )
 from lotline.reports import files, fsma204, recall_report
 from lotline.serialize import to_jsonable
+from lotline.types import Reason
 
 router = APIRouter(tags=["recalls"])
 
@@ -101,7 +102,7 @@ def remove_target(
     ref: str,
     target_id: uuid.UUID,
     session: WriteSession,
-    reason: str | None = Query(None, max_length=10_000, description="Why (required; kept in the audit trail)"),
+    reason: Reason = Query(description="Why (kept in the audit trail)"),
 ) -> Response:
     service.remove_target(session, ref, target_id, reason)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -208,7 +209,8 @@ def effectiveness(ref: str, session: ReadSession) -> dict:
     return to_jsonable(service.effectiveness(session, ref))
 
 
-@router.get("/recalls/{ref}/fsma204.{fmt}", response_class=Response, dependencies=[require("read")])
+@router.get("/recalls/{ref}/fsma204.{fmt}", response_class=Response, dependencies=[require("read")],
+            responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
 def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = None) -> Response:
     if fmt not in ("csv", "xlsx"):
         raise NotFound(f"no FSMA 204 export in format {fmt!r}; use .csv or .xlsx")
@@ -224,7 +226,8 @@ def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = N
     )
 
 
-@router.get("/recalls/{ref}/report.{fmt}", response_class=Response, dependencies=[require("read")])
+@router.get("/recalls/{ref}/report.{fmt}", response_class=Response, dependencies=[require("read")],
+            responses={200: {"content": {"text/html": {}, "application/json": {}}}})
 def report(ref: str, fmt: str, session: ReadSession) -> Response:
     if fmt not in ("html", "json"):
         raise NotFound(f"no recall report in format {fmt!r}; use .html or .json")
