@@ -33,6 +33,8 @@ from pydantic import (
     field_validator,
 )
 
+from lotline.serialize import decimal_text
+
 # numeric(18,6): at most 12 digits before the point and 6 after.
 QTY_LIMIT = Decimal("1e12")
 
@@ -189,7 +191,15 @@ _INTEGER_SCHEMAS["share_pct"] = {"type": "integer", "minimum": 11, "maximum": 99
 _DECIMAL_TEXT["share_pct"] = "a percentage above 10 and below 100 with at most 2 decimals"
 
 Numeric = _decimal("numeric")
-SharePct = _decimal("share_pct")
+
+
+def _share_pct(value: Decimal) -> Decimal:
+    if not 10 < value < 100 or value != value.quantize(Decimal("0.01")):
+        raise ValueError("must be greater than 10 and less than 100, with at most 2 decimals")
+    return value
+
+
+SharePct = _decimal("share_pct", AfterValidator(_share_pct))
 Quantity = _decimal("quantity", AfterValidator(_positive))
 SignedQuantity = _decimal("signed", AfterValidator(_nonzero))
 Money = _decimal("money", AfterValidator(_not_negative))
@@ -230,7 +240,10 @@ Reason = Annotated[str, Field(min_length=1, max_length=10_000, json_schema_extra
 # refused, not read as a Unix time. The schema bounds the year as written (1900-9899), the server
 # the UTC instant (``check_timestamp``), so an offset at the very edge of the range is refused.
 _YEAR = r"(?:19[0-9]{2}|[2-8][0-9]{3}|9[0-8][0-9]{2})"
-DATE_TIME_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?$")
+# (a date alone is read as its midnight UTC, as before: lenient and never ambiguous)
+DATE_TIME_TEXT = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?)?$"
+)
 DATE_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -289,9 +302,8 @@ class Input(BaseModel):
 
 
 def fmt_qty(value: Decimal) -> str:
-    """A quantity for messages: 480.000000 -> '480', 0.500000 -> '0.5'."""
-    text = f"{Decimal(value).normalize():f}"
-    return text
+    """A quantity for messages: 480.000000 -> '480', 0.500000 -> '0.5' (``serialize.decimal_text``)."""
+    return decimal_text(value)
 
 
 def utcnow() -> datetime:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from lotline.errors import InvalidInput
-from lotline.types import Code, Day, Input, SharePct, Money, Name, Ref, Text, Timestamp
+from lotline.types import Code, Day, Input, Money, Name, Ref, SharePct, Text, Timestamp
 
 FdaClass = Literal["I", "II", "III"]
 Depth = Literal["wholesale", "retail", "consumer"]
