@@ -41,7 +41,7 @@ def test_receipt_is_idempotent_by_external_reference(client, master):
     again = client.post("/receipts", json=receipt(ref="PO-1"))
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"] and again.json()["replayed"] is True
-    stock = client.get("/stock", params={"item": "FLOUR"}).json()
+    stock = client.get("/stock", params={"item": "FLOUR"}).json()["items"]
     assert [s["quantity"] for s in stock] == ["100"]
 
 
@@ -82,7 +82,7 @@ def test_bad_quantities_are_422_and_nothing_is_written(client, master, quantity)
     assert r.status_code == 422
     assert r.json()["code"] == "invalid_input"
     assert any(e["loc"][-1] == "quantity" for e in r.json()["errors"])
-    assert client.get("/movements").json() == []
+    assert client.get("/movements").json()["items"] == []
 
 
 def test_nan_literal_in_json_is_refused(client, master):

@@ -19,6 +19,7 @@ from lotline.api.routers import epcis as epcis_router
 from lotline.api.routers import kpis as kpis_router
 from lotline.api.routers import recalls as recalls_router
 from lotline.api.routers import trace as trace_router
+from lotline.api.schemas import Health
 from lotline.respond import routes as respond_routes
 
 API_PREFIX = "/api/v1"
@@ -35,7 +36,7 @@ def create_app() -> FastAPI:
     )
     problems.install(app)  # problem+json for every error, OPTIONS, the documented error responses
 
-    @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()])
+    @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()], response_model=Health)
     def health() -> dict:
         return {"status": "ok"}
 

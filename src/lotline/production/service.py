@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
+from lotline.db import pages
 from lotline.errors import InvalidStateTransition, NotFound
 from lotline.inventory import service as inventory
 from lotline.lots import service as lots_service
@@ -209,6 +211,12 @@ def _link_lots(
         ]
     )
     session.flush()
+
+
+def work_orders_page(session: Session, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of (work order, sku) rows by number."""
+    query = sa.select(WorkOrder, Item.sku).join(Item, Item.id == WorkOrder.item_id)
+    return pages.page(session, query, [WorkOrder.number], lambda r: (r[0].number,), after=after, limit=limit)
 
 
 def list_work_orders(session: Session, *, limit: int = 200):
