@@ -211,7 +211,14 @@ _CC = "\\x00-\\x1f\\x7f-\\x9f"
 _SPACE = " \\xa0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"
 ONE_LINE_PATTERN = f"^[^{_CC}\\u2028\\u2029]*[^{_CC}\\u2028\\u2029{_SPACE}][^{_CC}\\u2028\\u2029]*$"
 # Free text: newlines and tabs allowed, no other control character.
-FREE_TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+_CTL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
+FREE_TEXT_PATTERN = f"^[^{_CTL}]*$"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must say something: it is empty or only spaces")
+    return value
 
 
 def _stripped(value: str) -> str:
@@ -234,8 +241,10 @@ Ref = _one_line_text(200)
 Uom = _one_line_text(16)
 Text = Annotated[str, Field(max_length=10_000, json_schema_extra={"pattern": FREE_TEXT_PATTERN}),
                  AfterValidator(_free_text)]
-Reason = Annotated[str, Field(min_length=1, max_length=10_000, json_schema_extra={"pattern": FREE_TEXT_PATTERN}),
-                   AfterValidator(_free_text)]
+# a reason that is required: free text with at least one character that is not a space
+REASON_PATTERN = (f"^[^{_CTL}]*[^{_CTL}\\t\\n\\r{_SPACE}][^{_CTL}]*$")
+Reason = Annotated[str, Field(min_length=1, max_length=10_000, json_schema_extra={"pattern": REASON_PATTERN}),
+                   AfterValidator(_free_text), AfterValidator(_not_blank)]
 # Times and dates travel as ISO 8601 strings (a Python caller may pass the object): a number is
 # refused, not read as a Unix time. The schema bounds the year as written (1900-9899), the server
 # the UTC instant (``check_timestamp``), so an offset at the very edge of the range is refused.

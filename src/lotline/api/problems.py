@@ -175,6 +175,8 @@ def _statuses(method: str, operation: dict) -> list[int]:
         out += [400, 413]
     if secured:
         out += [401, 403]
+    elif method != "get":
+        out += [401]  # sign-in: a refused name or password
     if method != "get":
         out += [409]
     return sorted(out)

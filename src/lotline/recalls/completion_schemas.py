@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from lotline.errors import InvalidInput
 from lotline.types import Code, Day, Input, Money, Name, Ref, SharePct, Text, Timestamp
@@ -54,6 +54,12 @@ class StrategyIn(Input):
 
 class SubAccountIn(Input):
     """A customer of the consignee to whom it forwarded the recall."""
+
+    # the schema says it too: an email or a phone (not null)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["email"], "properties": {"email": {"type": "string"}}},
+        {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+    ]})
 
     name: Name
     email: Email | None = None
