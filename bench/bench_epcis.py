@@ -29,6 +29,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
@@ -130,6 +131,19 @@ def drop(server: str, name: str) -> None:
     admin.dispose()
 
 
+def _count_statements() -> list[int]:
+    """Count every statement sent, ORM and the SQL runner's alike (psycopg cursors, pipelines too)."""
+    counter = [0]
+    plain = psycopg.Cursor.execute
+
+    def counted(self, query, params=None, **kw):
+        counter[0] += 1
+        return plain(self, query, params, **kw)
+
+    psycopg.Cursor.execute = counted  # type: ignore[method-assign]
+    return counter
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
@@ -188,9 +202,7 @@ def main() -> None:
     small = tmp / "profile.json"
     write_document(small, a.profile_events)
     fresh_database(a.server, name)
-    eng = engine_mod.get_engine()
-    statements = [0]
-    sa.event.listen(eng, "before_cursor_execute", lambda *args: statements.__setitem__(0, statements[0] + 1))
+    statements = _count_statements()
     prof = cProfile.Profile()
     t = time.perf_counter()
     prof.enable()
@@ -207,6 +219,7 @@ def main() -> None:
         ("production.execute (+ create_work_order)", cum("production/service.py", "execute") + cum("production/service.py", "create_work_order")),
         ("sales.create_order", cum("sales/service.py", "create_order")),
         ("sales.ship", cum("sales/service.py", "ship")),
+        ("commits and savepoint releases", cum("sqlalchemy/orm/session.py", "commit")),
     ]
     services = sum(x for _n, x in parts)
     prof_table = Table(title=f"where the time goes: profiled capture of {a.profile_events:,} events, {total:.1f} s "

@@ -13,6 +13,9 @@ Also the cost of one shipment against database size: the same single-line FEFO s
 existing item on a scale-100 database and on a copy of the scale-1000 benchmark data
 (``--size-urls``), median of N.
 
+``--batches N,...`` also posts N cycles per transaction through the batch entry point
+(``inventory/batch.py``: an ERP batch, an EPCIS chunk), with the same services and rules.
+
 ``--code DIR`` runs the same workload with another checkout's ``src`` (e.g. the starting code, in
 a git worktree) in the same run, for the ratio to it. Writes only to the databases it is given:
 never point it at the shared ``lotline_bench``.
@@ -70,6 +73,55 @@ def _setup(tag: str, clients: int, width: int) -> None:
             catalog.create_item(s, ItemIn(sku=f"{tag}-{c}-P", name="product", uom="ea", shelf_life_days=30))
 
     _transaction(make)
+
+
+def _cycle_documents(tag: str, c: int, n: int, width: int, now: datetime) -> list[dict]:
+    """One cycle as batch documents (inventory/batch.py): the same postings as ``_client`` makes."""
+    raws = [f"{tag}-{c}-R{k}" for k in range(width)]
+    a, b = f"{tag}-A", f"{tag}-B"
+    number = f"{tag}-SO-{c}-{n}"
+    return [
+        {"kind": "receipt", "data": {"vendor": f"{tag}-V", "occurred_at": now, "lines": [
+            {"item": r, "location": a, "quantity": D(100), "lots": [{"lot_code": f"L{c}-{n}-{k}", "quantity": D(100)}]}
+            for k, r in enumerate(raws)]}},
+        {"kind": "transfer", "data": {"item": raws[0], "from_location": a, "to_location": b, "quantity": D(30)}},
+        {"kind": "execution", "work_order": f"{tag}-WO-{c}", "data": {
+            "consume": [{"item": r, "location": a, "quantity": D(20)} for r in raws[1:]],
+            "produce": [{"location": a, "quantity": D(40), "lot_code": f"P{c}-{n}"}]}},
+        {"kind": "sales_order", "data": {"number": number, "customer": f"{tag}-C", "lines": [
+            {"item": r, "quantity": D(10), "due_date": now.date()} for r in raws[::-1]]}},
+        {"kind": "shipment", "order": number, "data": {"lines": [
+            {"line_no": k + 1, "location": a, "quantity": D(10)} for k in range(width)]}},
+    ]
+
+
+def _batch_client(url: str, tag: str, c: int, seconds: float, out, width: int, batch: int) -> None:
+    """Like ``_client``, ``batch`` cycles per transaction through ``inventory.batch.post_batch``."""
+    os.environ["LOTLINE_DATABASE_URL"] = url
+    from lotline.inventory import batch as batching
+    from lotline.inventory.batch_schemas import BatchIn
+    from lotline.production import service as production
+    from lotline.production.schemas import WorkOrderIn
+
+    _transaction(
+        lambda s: production.create_work_order(
+            s, WorkOrderIn(number=f"{tag}-WO-{c}", item=f"{tag}-{c}-P", planned_quantity=D(10**9))
+        )
+    )
+    lines = cycles = n = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while time.perf_counter() < deadline:
+        now = datetime.now(UTC)
+        docs = []
+        for _ in range(batch):
+            n += 1
+            docs += _cycle_documents(tag, c, n, width, now)
+        data = BatchIn(documents=docs)
+        _transaction(lambda s, d=data: batching.post_batch(s, d))
+        lines += batch * (width + 2 + width + width)
+        cycles += batch
+    out.put((lines, cycles, time.perf_counter() - start))
 
 
 def _client(url: str, tag: str, c: int, seconds: float, out, width: int = 4) -> None:
@@ -133,14 +185,22 @@ def _client(url: str, tag: str, c: int, seconds: float, out, width: int = 4) -> 
     out.put((lines, cycles, time.perf_counter() - start))
 
 
-def throughput(url: str, clients: int, seconds: float, width: int) -> dict:
-    """Validated lines per second with ``clients`` processes posting for ``seconds``."""
+def throughput(url: str, clients: int, seconds: float, width: int, batch: int = 0) -> dict:
+    """Validated lines per second with ``clients`` processes posting for ``seconds``.
+
+    ``batch``: cycles per transaction through the batch entry point (0: one document per transaction).
+    """
     os.environ["LOTLINE_DATABASE_URL"] = url
     tag = f"B{uuid.uuid4().hex[:6]}"
     _setup(tag, clients, width)
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_client, args=(url, tag, c, seconds, out, width)) for c in range(clients)]
+    procs = [
+        ctx.Process(target=_batch_client, args=(url, tag, c, seconds, out, width, batch))
+        if batch
+        else ctx.Process(target=_client, args=(url, tag, c, seconds, out, width))
+        for c in range(clients)
+    ]
     for p in procs:
         p.start()
     results = [out.get(timeout=seconds + 300) for _ in procs]
@@ -151,6 +211,7 @@ def throughput(url: str, clients: int, seconds: float, width: int) -> dict:
     return {
         "clients": clients,
         "width": width,
+        "batch": batch,
         "lines": lines,
         "seconds": elapsed,
         "lines_per_s": lines / elapsed,
@@ -227,16 +288,23 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
         "--widths", default="4", help="lines per receipt/execution/shipment document, comma-separated"
     )
     ap.add_argument("--code", help="another checkout (its src/ is used) to measure in the same run")
+    ap.add_argument(
+        "--batches", default="0", help="cycles per transaction through the batch entry point, comma-separated "
+        "(0: one document per transaction); the starting code is measured at 0 only"
+    )
     ap.add_argument("--size-urls", help="two scratch database URLs (small, large) for the shipment cost")
     ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=1, help="throughput runs per configuration, order alternated; median")
     ap.add_argument("--worker", nargs="*", help=argparse.SUPPRESS)
+    ap.add_argument("--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)")
     args, rest = ap.parse_known_args()
+    figures: list[dict] = []
     if args.worker is not None:
         kind, url, value, *more = args.worker
         import lotline
 
         result = (
-            throughput(url, int(value), args.seconds, int(more[0]))
+            throughput(url, int(value), args.seconds, int(more[0]), int(more[1]) if len(more) > 1 else 0)
             if kind == "tp"
             else shipment_cost(url, int(value))
         )
@@ -249,37 +317,46 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
     codes = [("this code", None)] + ([("starting code", args.code)] if args.code else [])
     if args.database_url:
         print(
-            f"\nPosting throughput, {args.seconds:g} s per run, database {args.database_url.rsplit('/', 1)[-1]}\n"
+            f"\nPosting throughput, {args.seconds:g} s per run, median of {args.rounds} round(s), "
+            f"database {args.database_url.rsplit('/', 1)[-1]}\n"
         )
         print(
-            "| code | lines per document | clients | lines | lines/s | goal | ratio to goal | ratio to starting code |"
+            "| code | lines per document | cycles per transaction | clients | lines | lines/s | goal | ratio to goal "
+            "| ratio to starting code |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         measured: dict = {}
+        batches = [int(x) for x in args.batches.split(",")]
         for width in [int(x) for x in args.widths.split(",")]:
             for clients in [int(x) for x in args.clients.split(",")]:
-                for name, code in codes:
-                    measured[(name, clients)] = _in_subprocess(
-                        code,
-                        [
-                            "--seconds",
-                            str(args.seconds),
-                            "--worker",
-                            "tp",
-                            args.database_url,
-                            str(clients),
-                            str(width),
-                        ],
-                    )
-                base = measured.get(("starting code", clients))
-                for name, _ in codes:
-                    r = measured[(name, clients)]
+                runs = [(name, code, 0) for name, code in codes] + [("this code", None, b) for b in batches if b]
+                if 0 not in batches:
+                    runs = [r for r in runs if r[2] or r[0] == "starting code"]
+                per_run: dict = {}
+                for rnd in range(args.rounds):  # rounds alternate the order: the machine's load hits all alike
+                    for name, code, b in runs if rnd % 2 == 0 else runs[::-1]:
+                        worker = ["--seconds", str(args.seconds), "--worker", "tp", args.database_url, str(clients),
+                                  str(width), str(b)]
+                        per_run.setdefault((name, clients, b), []).append(_in_subprocess(code, worker))
+                for key, rs in per_run.items():
+                    median = statistics.median(r["lines_per_s"] for r in rs)
+                    measured[key] = {**rs[0], "lines": sum(r["lines"] for r in rs), "lines_per_s": median}
+                base = measured.get(("starting code", clients, 0))
+                for name, _, b in runs:
+                    r = measured[(name, clients, b)]
                     goal = GOAL.get(clients)
                     vs = f"{r['lines_per_s'] / base['lines_per_s']:.1f}×" if base else "—"
                     print(
-                        f"| {name} | {width} | {clients} | {r['lines']} | {r['lines_per_s']:.0f} | {goal or '—'} | "
-                        f"{(r['lines_per_s'] / goal) if goal else float('nan'):.2f} | {vs} |"
+                        f"| {name} | {width} | {b or 1} | {clients} | {r['lines']} | {r['lines_per_s']:.0f} | "
+                        f"{goal or '—'} | {(r['lines_per_s'] / goal) if goal else float('nan'):.2f} | {vs} |"
                     )
+                    figures.append({
+                        "name": f"validated posting, {clients} client(s), {width} lines per document, "
+                                f"{b or 1} cycle(s) per transaction ({name})",
+                        "value": round(r["lines_per_s"], 1), "unit": "lines/s", "reference": "goal",
+                        "reference_value": goal, "ratio": round(r["lines_per_s"] / goal, 3) if goal else None,
+                        "goal": f">= {goal}" if goal else None,
+                    })
     if args.size_urls:
         small, large = args.size_urls.split(",")
         print(f"\nOne single-line FEFO shipment vs database size, median of {ROUNDS} alternating rounds\n")
@@ -300,6 +377,13 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
                 print(
                     f"| {name} | {r['url']} | {r['sku']} @ {r['location']} | {r['balance_rows']} | {r['median_ms']:.1f} | {ratio} |"
                 )
+            figures.append({
+                "name": f"one shipment, large vs small database ({name})", "value": round(rs[1]["median_ms"], 1),
+                "unit": "ms", "reference": f"small database {rs[0]['url']}", "reference_value": round(rs[0]["median_ms"], 1),
+                "ratio": round(rs[1]["median_ms"] / rs[0]["median_ms"], 3), "goal": "<= 1.2",
+            })
+    if args.json:
+        print(json.dumps({"bench": "posting", "figures": figures}))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ afterwards (cascading to runs, impacted rows and actions) unless ``--keep``; no 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import time
@@ -58,6 +59,7 @@ def main() -> None:
         help="run everything inside one outer transaction rolled back at the end (for a shared database"
         " that must not be written to): each step's commit becomes a savepoint release",
     )
+    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)")
     args = p.parse_args()
     os.environ["LOTLINE_DATABASE_URL"] = args.url  # read by lotline.db.get_engine()
 
@@ -106,6 +108,8 @@ def main() -> None:
     console.print(f"recalling lot {lot_code} of {sku} ({lot_id}), consumed into {children:,} lots directly\n")
 
     created: list[uuid.UUID] = []
+    runs: list[float] = []
+    totals: list[float] = []
     try:
         with db.transaction() as s:
             case = service.create_case(s, CaseIn(summary="bench: persisted trace run", severity="low"))
@@ -114,7 +118,6 @@ def main() -> None:
             case_id = case.id
         created.append(case_id)
 
-        runs = []
         detail = None
         for _ in range(args.repeat):
             t = time.perf_counter()
@@ -155,7 +158,6 @@ def main() -> None:
         console.print(table)
 
         steps: dict[str, list[float]] = {}
-        totals = []
         details: dict[str, str] = {}
         for _ in range(args.repeat):
             result = drill.run_drill([str(lot_id)])
@@ -181,6 +183,15 @@ def main() -> None:
             with db.transaction() as s:
                 s.execute(sa.text("DELETE FROM recall_cases WHERE id = ANY(:ids)"), {"ids": created})
             console.print(f"[dim]deleted the {len(created)} recall cases created by the benchmark[/]")
+    if args.json and runs and totals:
+        print(json.dumps({"bench": "recall", "figures": [
+            {"name": "recall trace run persisted", "value": round(statistics.median(runs) * 1000, 1), "unit": "ms",
+             "reference": None, "reference_value": None, "ratio": None, "goal": "<= 1.3x the trace's floor + inserts"},
+            {"name": "mock recall drill", "value": round(statistics.median(totals) * 1000, 1), "unit": "ms",
+             "reference": "recall trace run persisted", "reference_value": round(statistics.median(runs) * 1000, 1),
+             "ratio": round(statistics.median(totals) / statistics.median(runs), 3),
+             "goal": "<= 4x the most-used trace"},
+        ]}))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ execution -> produced rows), then one query per reached lot for its shipments.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -201,6 +202,7 @@ def main() -> None:
     ap.add_argument("--baseline-samples", type=int, default=50, help="random lots for the per-lot baseline")
     ap.add_argument("--repeat", type=int, default=5, help="runs of the most-used-lot traces (median kept)")
     ap.add_argument("--seed", type=float, default=0.42)
+    ap.add_argument("--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)")
     args = ap.parse_args()
 
     engine = sa.create_engine(normalize_url(args.database_url), pool_pre_ping=True)
@@ -369,6 +371,18 @@ def main() -> None:
     print(
         f"(bench/bench_trace.py, commit {rev or '?'}, --samples {args.samples} --baseline-samples {args.baseline_samples} --repeat {args.repeat})"
     )
+    if args.json:
+        print(json.dumps({"bench": "trace", "figures": [
+            {"name": "most-used lot, full forward trace", "value": round(eng, 1), "unit": "ms",
+             "reference": "PostgreSQL floor (server time of the statements)", "reference_value": round(floor, 1),
+             "ratio": round(eng / floor, 3), "goal": "<= 1.5"},
+            {"name": "per-hop ORM baseline / most-used lot trace", "value": round(base / eng, 1), "unit": "x faster",
+             "reference": "per-hop baseline ms", "reference_value": round(base, 1), "ratio": round(base / eng, 1),
+             "goal": ">= 100"},
+            {"name": "typical lot p95 with receipts, on-hand, mass balance", "value": round(pct(stock_ms, 0.95), 1),
+             "unit": "ms", "reference": "lots-only trace p95", "reference_value": round(pct(warm_ms, 0.95), 1),
+             "ratio": round(pct(stock_ms, 0.95) / pct(warm_ms, 0.95), 3), "goal": "<= 2"},
+        ]}))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ Read-only: every trace runs in a REPEATABLE READ, READ ONLY snapshot that is rol
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -73,6 +74,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("urls", nargs="+", help="one database per scale; the largest is the reference")
     ap.add_argument("--repeat", type=int, default=5, help="measured runs per shape (median kept)")
+    ap.add_argument("--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)")
     args = ap.parse_args()
 
     results = [measure(u, args.repeat) for u in args.urls]
@@ -95,6 +97,13 @@ def main() -> None:
     except OSError:
         commit = "?"
     print(f"\n(bench/bench_trace_scaling.py, commit {commit}, --repeat {args.repeat})")
+    if args.json:
+        print(json.dumps({"bench": "trace_scaling", "figures": [
+            {"name": f"most-used lot {label}, {r['db']} ({r['iml']:,} movement-lot rows)", "value": round(median, 1),
+             "unit": "ms", "reference": f"{ref['db']} (reference)", "reference_value": round(ref["shapes"][label][0], 1),
+             "ratio": round(median / ref["shapes"][label][0], 3), "goal": None}
+            for r in results if r is not ref for label, (median, _worst, _lots, _ships) in r["shapes"].items()
+        ]}))
 
 
 if __name__ == "__main__":

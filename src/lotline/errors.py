@@ -14,7 +14,8 @@
     │   ├── WrongLotItem              wrong_lot_item
     │   ├── OverShipment              over_shipment
     │   └── OverReturn                over_return   (more back than the customer was shipped)
-    ├── Unavailable                   unavailable      503     7   (database unreachable, SMTP down)
+    ├── Unavailable                   unavailable      503     7   (database unreachable, SMTP down, server busy)
+    │   └── TimedOut                  timed_out              (a statement ran past its timeout or was cancelled)
     ├── Unauthenticated               unauthenticated  401     3   (no, bad, expired or revoked credential)
     └── PermissionDenied              permission_denied 403    8   (the actor lacks the route's permission)
         ├── CsrfRejected              csrf_rejected          (cookie-authenticated write without its token)
@@ -102,6 +103,10 @@ class OverReturn(RuleViolation):
 
 class Unavailable(LotlineError):
     code = "unavailable"
+
+
+class TimedOut(Unavailable):
+    code = "timed_out"
 
 
 class Unauthenticated(LotlineError):

@@ -135,3 +135,24 @@ def test_bad_path_and_query_parameters_are_422(client):
     assert client.get("/movements/not-a-uuid").status_code == 422
     assert client.get("/movements", params={"limit": 0}).status_code == 422
     assert client.get("/movements", params={"movement_type": "teleport"}).status_code == 422
+
+
+def test_a_batch_of_postings_is_one_transaction_naming_the_refused_document(client, master):
+    docs = [
+        {"kind": "receipt", "data": receipt("10", "F-9")},
+        {"kind": "scrap", "data": {"item": "FLOUR", "location": "WH", "quantity": "4",
+                                   "lots": [{"lot": "F-9", "quantity": "4"}], "occurred_at": "2026-01-06T08:00:00Z"}},
+        {"kind": "scrap", "data": {"item": "FLOUR", "location": "WH", "quantity": "7",
+                                   "lots": [{"lot": "F-9", "quantity": "7"}], "occurred_at": "2026-01-07T08:00:00Z"}},
+    ]
+    refused = client.post("/movements/batch", json={"documents": docs})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"].startswith("document 3 (scrap): ")
+    assert client.get("/lots", params={"item": "FLOUR"}).json() == []  # nothing of the batch was written
+
+    posted = client.post("/movements/batch", json={"documents": docs, "atomic": False})
+    assert posted.status_code == 201, posted.text
+    body = posted.json()
+    assert body["counts"] == {"posted": 2, "replayed": 0, "refused": 1}
+    assert [r["outcome"] for r in body["results"]] == ["posted", "posted", "refused"]
+    assert body["results"][2]["code"] == "insufficient_quantity"

@@ -55,6 +55,7 @@ MATRIX = [
     ("GET", "/audit", None, "audit.read", set(ROLES)),
     ("POST", "/items", {"sku": "X-1", "name": "x", "uom": "kg"}, "master_data.write", {"operator", "admin"}),
     ("POST", "/receipts", {}, "stock.post", {"operator"}),
+    ("POST", "/movements/batch", {}, "postings.batch", {"operator"}),
     ("POST", "/lots/NOPE/status", {"status": "blocked", "reason": "r"}, "lot.status", {"quality"}),
     ("POST", "/recalls", {}, "recall.write", {"quality"}),
     ("POST", "/kpi/runs", {}, "kpi.run", {"analyst"}),

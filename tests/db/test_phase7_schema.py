@@ -68,9 +68,9 @@ TRIGGERS = sa.text(
     SELECT c.relname AS tbl, t.tgname AS name
       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = :schema AND c.relname = ANY(:tables) AND NOT t.tgisinternal
-       -- the audit trail's row triggers (migration 0023) are the one addition issue 12 allows on
+       -- the audit trail's triggers (migrations 0023, 0031) are the one addition issue 12 allows on
        -- the frozen tables; they change no column, constraint or index
-       AND t.tgname NOT IN ('lotline_audit', 'lotline_audit_truncate')
+       AND t.tgname NOT IN ('lotline_audit_insert', 'lotline_audit_update', 'lotline_audit_delete', 'lotline_audit_truncate')
      ORDER BY 1, 2
     """
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lotline import web
-from lotline.api import problems
+from lotline.api import guard, problems
 from lotline.api.deps import public
 from lotline.api.routers import audit as audit_router
 from lotline.api.routers import auth as auth_router
@@ -35,6 +35,9 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)  # problem+json for every error, OPTIONS, the documented error responses
+    app.exception_handler(guard.BodyTooLarge)(guard.body_too_large_handler)
+    # admission, body size, timeouts, cancelling the work of a client that went away (api/guard.py)
+    app.add_middleware(guard.RequestGuard)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()], response_model=Health)
     def health() -> dict:

@@ -73,6 +73,9 @@ async def lotline_error_handler(_request: Request, exc: errors.LotlineError) -> 
     if status == 401:
         # RFC 9110: a 401 names the scheme the client should use.
         response.headers["WWW-Authenticate"] = 'Bearer realm="lotline"'
+    if status == 503:
+        # busy, timed out or the database connection lost: worth trying again shortly
+        response.headers["Retry-After"] = "1"
     return response
 
 
@@ -162,7 +165,8 @@ SHARED: dict[int, tuple[str, str, dict]] = {
     409: ("Conflict", "Duplicate, illegal state change, or a concurrent request", {}),
     413: ("BodyTooLarge", "The request body is over the size limit", {}),
     422: ("InvalidInput", "Invalid input (each field in errors) or a lot rule refused the request", {}),
-    503: ("Unavailable", "The database or another dependency is unavailable or overloaded; retry later", _RETRY),
+    503: ("Unavailable", "Busy (admission queue full), a statement timed out, or the database or another "
+                         "dependency is unreachable; see Retry-After", _RETRY),
 }
 
 
@@ -172,7 +176,9 @@ def _statuses(method: str, operation: dict) -> list[int]:
     secured = bool(operation.get("security", [{}])[0]) if "security" in operation else True
     out = [404, 422, 503]
     if has_body:
-        out += [400, 413]
+        out += [400]
+    if has_body or method != "get":
+        out += [413]  # the body limit (api/guard.py) holds for raw bodies too (EPCIS capture)
     if secured:
         out += [401, 403]
     elif method != "get":

@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "master_data.write": frozenset({"operator", "admin"}),
     "stock.post": frozenset({"operator"}),
     "stock.reverse": frozenset({"operator", "quality"}),
+    # a batch may hold every kind of posting (stock, production, sales): the role that posts them all
+    "postings.batch": frozenset({"operator"}),
     "production.write": frozenset({"operator"}),
     "sales.write": frozenset({"operator"}),
     "lot.status": frozenset({"quality"}),

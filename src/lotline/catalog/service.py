@@ -57,8 +57,17 @@ def resolve(session: Session, model: type[M], ref: str | uuid.UUID, *, context: 
 def resolve_many(
     session: Session, model: type[M], refs: Iterable[str | uuid.UUID], *, context: str = ""
 ) -> dict[str | uuid.UUID, M]:
-    """Several records in one query, keyed by the reference as given."""
+    """Several records in one query, keyed by the reference as given.
+
+    Inside a batch (``remember_records``) records already resolved in this session are not
+    queried again.
+    """
     refs = list(dict.fromkeys(refs))
+    memo: dict | None = session.info.get(_MEMO)
+    if memo is not None:
+        known = {r: memo[(model, str(r))] for r in refs if (model, str(r)) in memo}
+        if len(known) == len(refs):
+            return known
     ids = {r: as_uuid(r) for r in refs}
     key_col = getattr(model, _NATURAL_KEY[model])
     wanted_ids = [i for i in ids.values() if i is not None]
@@ -81,7 +90,18 @@ def resolve_many(
                 ref=str(ref),
             )
         out[ref] = row
+        if memo is not None:
+            memo[(model, str(ref))] = memo[(model, str(row.id))] = row
     return out
+
+
+_MEMO = "lotline.catalog_memo"
+
+
+def remember_records(session: Session) -> None:
+    """Resolve each reference once for the rest of this session (a batch of postings): master data
+    does not change under a batch, and the records stay the session's own objects."""
+    session.info.setdefault(_MEMO, {})
 
 
 def create_item(session: Session, data: ItemIn) -> Item:

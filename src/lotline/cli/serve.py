@@ -26,13 +26,20 @@ def ensure_users() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port."),
+    workers: int = typer.Option(
+        1, min=1, max=64,
+        help="Server processes (uvicorn workers) sharing the port. Each has its own request limit, "
+        "thread pool and database pool (LOTLINE_API_CONCURRENCY, default 16: up to 32 connections a "
+        "process), so keep workers x 32 under the server's max_connections. About one per core.",
+    ),
+    access_log: bool = typer.Option(True, help="Log every request (uvicorn's access log)."),
 ) -> None:
-    """Run the HTTP API (OpenAPI docs at /api/v1/docs)."""
+    """Run the HTTP API (OpenAPI docs at /api/v1/docs); --workers N runs N processes."""
     # CLI start-up: only this command needs the web stack (FastAPI, the console, uvicorn)
     import uvicorn  # noqa: PLC0415 — see above
 
-    from lotline.api.app import create_app  # noqa: PLC0415 — see above
-
     get_engine()  # fail fast, with a clear message, when the database is unreachable
     ensure_users()
-    uvicorn.run(create_app(), host=host, port=port)
+    # an import string, so that each worker process builds its own app (and engine, and pool)
+    uvicorn.run("lotline.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=access_log)

@@ -91,7 +91,13 @@ def sibling_database_url(name: str, *, recreate: bool = False) -> str:
 
 
 def create_engine(url: str, **kwargs) -> Engine:
-    engine = sa.create_engine(normalize_url(url), pool_pre_ping=True, **kwargs)
+    """An engine with the pool ``config.pool_settings`` sizes (for ``LOTLINE_API_CONCURRENCY``
+    requests at once); pre-ping replaces a connection the server closed while it sat in the pool."""
+    options: dict = {"pool_pre_ping": True, **kwargs}
+    if "poolclass" not in kwargs:
+        pool = config.pool_settings()
+        options.update(pool_size=pool.pool_size, max_overflow=pool.max_overflow, pool_timeout=pool.pool_timeout)
+    engine = sa.create_engine(normalize_url(url), **options)
     try:
         with engine.connect() as conn:
             version = conn.execute(sa.text("SHOW server_version_num")).scalar_one()

@@ -23,13 +23,45 @@ CONSTRAINT_MESSAGES = {
 
 RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
 
+# The server went away or cannot take the work: admin_shutdown (pg_terminate_backend, a fast
+# shutdown), crash_shutdown, cannot_connect_now (starting up), connection exceptions (class 08),
+# too_many_connections and the other insufficient-resources states (class 53).
+UNAVAILABLE = {"57P01", "57P02", "57P03", "57P05"}
+UNAVAILABLE_CLASSES = ("08", "53")
+QUERY_CANCELED = "57014"  # statement_timeout, or a cancel request (the client went away)
+
+
+def _unavailable(sqlstate: str | None, orig: BaseException | None) -> errors.LotlineError | None:
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    if sqlstate == QUERY_CANCELED:
+        return errors.TimedOut(f"the database statement was cancelled: {first}", sqlstate=sqlstate)
+    if sqlstate in UNAVAILABLE or (sqlstate or "").startswith(UNAVAILABLE_CLASSES):
+        return errors.Unavailable(f"the database connection was lost or refused: {first}", sqlstate=sqlstate)
+    return None
+
+
+def connection_lost(exc: sa.exc.DBAPIError) -> bool:
+    """True when the connection itself is gone (terminated, shut down, broken): nothing to roll back."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return exc.connection_invalidated or sqlstate in UNAVAILABLE or (sqlstate or "").startswith("08") or bool(
+        getattr(getattr(exc.orig, "pgconn", None), "status", 0)  # psycopg: CONNECTION_BAD (1) once closed
+    )
+
 
 def translate(exc: sa.exc.DBAPIError) -> errors.LotlineError | None:
     """The domain error for a database error, or None when it is a bug to let through."""
-    if isinstance(exc, sa.exc.OperationalError) and getattr(exc.orig, "sqlstate", None) is None:
-        return errors.Unavailable(f"database connection failed: {str(exc.orig).strip().splitlines()[0]}")
+    if exc.connection_invalidated or (
+        isinstance(exc, sa.exc.OperationalError) and getattr(exc.orig, "sqlstate", None) is None
+    ):
+        unavailable = _unavailable(getattr(exc.orig, "sqlstate", None), exc.orig)
+        return unavailable or errors.Unavailable(
+            f"the database connection was lost: {str(exc.orig).strip().splitlines()[0]}"
+        )
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
+    unavailable = _unavailable(sqlstate, orig)
+    if unavailable is not None:
+        return unavailable
     diag = getattr(orig, "diag", None)
     constraint = getattr(diag, "constraint_name", None)
     detail = getattr(diag, "message_detail", None) or ""

@@ -10,6 +10,16 @@ back to the database role) and clears ``lotline.reason``. The actor is passed ex
 (``transaction(actor=...)``) or taken from ``current_actor`` — a context variable an entrypoint sets
 once so that flows opening their own transactions (sending notices) act as the same person.
 
+An HTTP request also bounds its transactions: the entrypoint sets ``current_timeouts`` (statement
+and lock timeout, ``config.api_limits``) and the same first statement sets them transaction-locally;
+the CLI sets none. It also hands the boundary an ``OpenConnections`` registry, so that a request
+whose client went away can have its running statement cancelled (``OpenConnections.cancel``).
+
+A connection lost mid-transaction (``pg_terminate_backend``, a server restart) is invalidated by
+SQLAlchemy and the pool starts afresh; the rollback after it never raises a second error, and the
+loss comes out as ``Unavailable`` (db/errors.py). A pool that has no connection to give within its
+timeout is ``Unavailable`` too.
+
 An error carrying ``after_rollback`` (errors.py) gets it run in a fresh transaction after the
 failed one is rolled back: the audit of a refused sign-in survives, the refused change does not.
 
@@ -19,9 +29,12 @@ transaction (savepoint mode) so the real boundary runs and is rolled back afterw
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,7 +50,50 @@ _snapshots = True  # False when sessions join an outer test transaction
 # "kind:name" of whoever acts in this context (set by the API dependency / CLI callback).
 current_actor: ContextVar[str | None] = ContextVar("lotline_actor", default=None)
 
+# (statement_timeout, lock_timeout) of the transactions opened in this context (an HTTP request's).
+current_timeouts: ContextVar[tuple[str, str] | None] = ContextVar("lotline_timeouts", default=None)
+
 _BEGIN = sa.text("SELECT set_config('lotline.actor', :actor, true), set_config('lotline.reason', '', true)")
+_BEGIN_TIMED = sa.text(
+    "SELECT set_config('lotline.actor', :actor, true), set_config('lotline.reason', '', true),"
+    " set_config('statement_timeout', :statement_timeout, true), set_config('lock_timeout', :lock_timeout, true)"
+)
+
+
+class OpenConnections:
+    """The driver connections of the transactions one request has open, to cancel their statements.
+
+    The boundary adds a connection when its transaction begins and removes it before the connection
+    goes back to the pool, under the same lock that ``cancel`` holds while it sends the cancel
+    requests: a cancel never reaches a connection that another request has since checked out.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: set[Any] = set()
+        self.cancelled = False
+
+    def add(self, driver_connection: Any) -> None:
+        with self._lock:
+            self._open.add(driver_connection)
+
+    def discard(self, driver_connection: Any) -> None:
+        with self._lock:
+            self._open.discard(driver_connection)
+
+    def cancel(self) -> int:
+        """Cancel what each open connection runs now (psycopg's cancel_safe: a cancel request sent
+        on a connection of its own, as pg_cancel_backend does); how many were sent."""
+        with self._lock:
+            self.cancelled = True
+            for conn in self._open:
+                # best effort: the connection may be closing already
+                with contextlib.suppress(Exception):
+                    conn.cancel_safe(timeout=5.0)
+            return len(self._open)
+
+
+current_connections: ContextVar[OpenConnections | None] = ContextVar("lotline_open_connections", default=None)
 
 
 def set_actor(actor: str | None) -> None:
@@ -65,38 +121,87 @@ def _after_rollback(exc: BaseException, actor: str | None) -> None:
         record(session)
 
 
+def _rollback(session: Session) -> None:
+    """Roll back, quietly when the connection is gone (SQLAlchemy has invalidated it already)."""
+    try:
+        session.rollback()
+    except sa.exc.DBAPIError:
+        session.invalidate()
+
+
+def _on_begin(actor: str | None, registry: OpenConnections | None):
+    timeouts = current_timeouts.get()
+
+    def begin(_session, transaction, conn) -> None:
+        if transaction.nested:
+            return  # a savepoint begins a nested transaction: the settings are the outer one's already
+        if registry is not None:
+            driver = conn.connection.driver_connection
+            registry.add(driver)
+            opened.append(driver)
+        if timeouts is None:
+            conn.execute(_BEGIN, {"actor": actor or ""})
+        else:
+            conn.execute(
+                _BEGIN_TIMED,
+                {"actor": actor or "", "statement_timeout": timeouts[0], "lock_timeout": timeouts[1]},
+            )
+
+    opened: list[Any] = []
+    return begin, opened
+
+
 @contextmanager
-def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = None) -> Iterator[Session]:
+def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = None) -> Iterator[Session]:  # noqa: C901 — one try with one branch per kind of failure, each rolling back its own way
     session = _new_session()
     actor = actor if actor is not None else current_actor.get()
+    registry = current_connections.get()
     # Set when the session first touches the database (a boundary that reads nothing costs nothing).
-    sa.event.listen(session, "after_begin", lambda _s, _t, conn: conn.execute(_BEGIN, {"actor": actor or ""}))
+    begin, opened = _on_begin(actor, registry)
+    sa.event.listen(session, "after_begin", begin)
     try:
         if (readonly or isolation) and _snapshots:
-            session.connection(execution_options={"isolation_level": isolation or "REPEATABLE READ"})
-        if readonly and _snapshots:
-            sql.execute(session, "SET TRANSACTION READ ONLY")
+            # READ ONLY through the driver: psycopg then opens the transaction with one
+            # BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no SET TRANSACTION round trip
+            options: dict[str, Any] = {"isolation_level": isolation or "REPEATABLE READ"}
+            if readonly:
+                options["postgresql_readonly"] = True
+            session.connection(execution_options=options)
         yield session
         if readonly:
             session.rollback()
         else:
             session.commit()
     except sa.exc.DBAPIError as exc:
-        session.rollback()
+        if db_errors.connection_lost(exc):
+            session.invalidate()  # the server closed it: a ROLLBACK could only fail again
+        else:
+            _rollback(session)
         translated = db_errors.translate(exc)
         if translated is None:
             raise
         raise translated from exc
+    except sa.exc.TimeoutError as exc:  # the pool had no connection to give in time
+        _rollback(session)
+        raise errors.Unavailable(f"the server is busy: no database connection was free ({exc})") from exc
     except errors.LotlineError as exc:
-        session.rollback()
-        session.close()
+        _rollback(session)
+        _release(session, registry, opened)
         _after_rollback(exc, actor)
         raise
     except BaseException:
-        session.rollback()
+        _rollback(session)
         raise
     finally:
-        session.close()
+        _release(session, registry, opened)
+
+
+def _release(session: Session, registry: OpenConnections | None, opened: list[Any]) -> None:
+    if registry is not None:
+        for driver in opened:
+            registry.discard(driver)
+        opened.clear()
+    session.close()
 
 
 def transaction(isolation: str | None = None, actor: str | None = None) -> AbstractContextManager[Session]:

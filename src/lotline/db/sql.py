@@ -19,7 +19,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
@@ -121,3 +121,28 @@ def pipelined(
             yield cur.fetchall
     except psycopg.Error as exc:
         raise _wrap(statement, params, exc) from exc
+
+
+def execute_all(
+    target: Target, statements: Sequence[tuple[Query, Params]], *, kind: RowKind | None = None
+) -> list[Any] | None:
+    """Run several statements in order with one wait: sent in one pipeline, synced once.
+
+    For the writes of a posting that need no answer (the rules were checked before): the server
+    runs them back to back instead of answering each before the next is sent. Each statement
+    still starts after the one before it has finished (its own snapshot sees their effects). With
+    ``kind``, the rows of the last statement are returned. An error in any of them is raised at
+    the sync, as ``sqlalchemy.exc.DBAPIError``, and the transaction is aborted.
+    """
+    raw = driver_connection(target)
+    statement: Query = ""
+    params: Params = None
+    try:
+        with raw.pipeline(), raw.cursor(row_factory=_FACTORIES[kind or "tuple"]) as cur:
+            for statement, params in statements:
+                cur.execute(statement, params)
+            if kind is not None:
+                return cur.fetchall()
+    except psycopg.Error as exc:
+        raise _wrap(statement, params, exc) from exc
+    return None

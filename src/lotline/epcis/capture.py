@@ -36,12 +36,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline import db
+from lotline.catalog import service as catalog
 from lotline.db import errors as db_errors
 from lotline.epcis import document, validate
 from lotline.epcis.identifiers import parse_class
-from lotline.epcis.mapping import Mapper, Outcome, cbv, parse_time
+from lotline.epcis.mapping import EXT, Mapper, Outcome, cbv, parse_time
 from lotline.epcis.masterdata import Registry, vocabulary_index
 from lotline.errors import InvalidInput, LotlineError, NotFound
+from lotline.inventory import service as inventory
 
 CHUNK = 500
 MAX_PROBLEMS = 1000
@@ -291,7 +293,40 @@ def _run(session, job, events, mapper, seen, progress, *, chunked: bool) -> list
     return all_results
 
 
+def _taking_pairs(registry: Registry, chunk: list[dict]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(item, location) pairs the chunk's shipping, destroying and transformation events take from.
+
+    Only identifiers the job resolved before count (nothing is looked up or created here): the
+    events' own postings lock what this misses, as one posting at a time does.
+    """
+    pairs = []
+    for event in chunk:
+        point = event.get("bizLocation") or event.get("readPoint") or {}
+        place = registry.known_location(point["id"]) if isinstance(point.get("id"), str) else None
+        if event.get("type") == "TransformationEvent":
+            own = event.get(EXT + "inputLocations") or []
+            for n, q in enumerate(event.get("inputQuantityList") or []):
+                loc = registry.known_location(own[n]) if n < len(own) and isinstance(own[n], str) else place
+                item = registry.known_item(q.get("epcClass", ""))
+                if item and loc:
+                    pairs.append((item.id, loc.id))
+        elif cbv(event.get("bizStep")) in ("shipping", "destroying") and place:
+            for q in event.get("quantityList") or []:
+                if item := registry.known_item(q.get("epcClass", "")):
+                    pairs.append((item.id, place.id))
+    return pairs
+
+
 def _apply_chunk(s: Session, job: Job, chunk: list[dict], first: int, mapper: Mapper, seen: set[str]) -> list[Result]:
+    """One chunk in the session's transaction: the batched posting path (``inventory.batch``'s way).
+
+    Records are resolved once (``remember_records``), the stocked rows the chunk takes from are
+    locked up front in one statement in the global order, and every event is then posted through
+    the services in its own savepoint, so that a refused event is rolled back alone.
+    """
+    catalog.remember_records(s)
+    if pairs := _taking_pairs(mapper.registry, chunk):
+        inventory.lock_stock(s, pairs)
     keys = []
     for event in chunk:
         key = document.event_key(event)

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.epcis.document import external_ref
-from lotline.epcis.mapping import Mapper, Outcome, cbv, parse_time
+from lotline.epcis.reading import EventReader, Outcome
+from lotline.epcis.vocab import cbv, parse_time
 from lotline.errors import InvalidStateTransition, NotFound
 from lotline.inventory import service as inventory
 from lotline.inventory.schemas import ReturnIn, ReversalIn
@@ -27,7 +28,7 @@ from lotline.sales import service as sales
 from lotline.types import utcnow
 
 
-def declare(mapper: Mapper, event: dict, key: str, where: str) -> Outcome:
+def declare(mapper: EventReader, event: dict, key: str, where: str) -> Outcome:
     """Undo what the declared event posted (see the mapping module doc); refuses executions."""
     session = mapper.session
     row = session.execute(

@@ -163,6 +163,22 @@ class Registry:
         col = model.id if record_id is not None else getattr(model, _KEY[target])
         return self.db.scalar(sa.select(model).where(col == (record_id if record_id is not None else code)))
 
+    def known_item(self, raw: str) -> Rec | None:
+        """The item an identifier named earlier in this job (no query, nothing created), or None."""
+        try:
+            return self._cache.get(("item", *ids.parse_class(raw).item_key))
+        except InvalidInput:
+            return None
+
+    def known_location(self, raw: str) -> Rec | None:
+        """The location an identifier named earlier in this job (no query, nothing created), or None."""
+        try:
+            place = ids.parse_place(raw)
+        except InvalidInput:
+            return None
+        key = ("location", place.gln, place.extension) if place.gln else ("location", "code", place.code)
+        return self._cache.get(key)
+
     # --- items ---------------------------------------------------------------------------------
 
     def item(self, raw: str, ref: ids.ClassRef, *, uom_code: str | None, where: str) -> Rec:

@@ -11,7 +11,7 @@
 - as superuser, foreign-key triggers are skipped during the load (``session_replication_role =
   replica``); the checker then proves referential integrity with anti-joins instead;
 - audit: the COPY load bypasses row-level capture (replica mode, or the owner disabling the
-  ``lotline_audit`` triggers inside the load's transaction) and records one ``bulk_load`` entry per
+  ``lotline_audit_insert/_update/_delete`` triggers inside the load's transaction) and records one ``bulk_load`` entry per
   table with its row count instead;
 - ANALYZE + VACUUM (visibility map for index-only scans) and the invariant checker.
 """
@@ -91,13 +91,15 @@ def psycopg_url(url: str) -> str:
 KEPT_TABLES = ("alembic_version", "audit_log", "signatures", "users", "user_roles", "api_tokens", "web_sessions")
 
 
-def _audited_tables(conn: psycopg.Connection) -> list[str]:
+def _audit_triggers(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(table, trigger) of every row-capturing audit trigger (statement triggers since 0031)."""
     return [
-        name
-        for (name,) in sql.rows(
+        (table, trigger)
+        for (table, trigger) in sql.rows(
             conn,
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-            " WHERE t.tgname = 'lotline_audit' AND c.relnamespace = current_schema()::regnamespace",
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE t.tgfoid IN ('lotline_audit_statement()'::regprocedure, 'lotline_audit_row()'::regprocedure)"
+            " AND NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace ORDER BY 1, 2",
             kind="tuple",
         )
     ]
@@ -241,9 +243,12 @@ def generate(  # noqa: C901 — the load's phases in order, each timed
         else:
             # Row-level audit capture is bypassed for the COPY load (one entry per table instead);
             # only the tables' owner may do this, and it is undone by the end of this transaction.
-            audited = _audited_tables(conn)
-            for table in audited:
-                sql.execute(conn, pgsql.SQL("ALTER TABLE {} DISABLE TRIGGER lotline_audit").format(pgsql.Identifier(table)))
+            audited = _audit_triggers(conn)
+            for table, trigger in audited:
+                sql.execute(
+                    conn,
+                    pgsql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(pgsql.Identifier(table), pgsql.Identifier(trigger)),
+                )
         indexes = _secondary_indexes(conn)
         for name, _ddl in indexes:
             sql.execute(conn, pgsql.SQL("DROP INDEX {}").format(pgsql.Identifier(name)))
@@ -290,12 +295,21 @@ def generate(  # noqa: C901 — the load's phases in order, each timed
         # or not at all in replica mode; either way rebuild them from their defining view.
         sql.execute(conn, "DELETE FROM kpi_ledger_days")
         derived_days = sql.execute(conn, "INSERT INTO kpi_ledger_days SELECT * FROM kpi_ledger_days_source")
+        # The derived monthly fill sums (migration 0032): likewise rebuilt from their views.
+        sql.execute(conn, "DELETE FROM kpi_line_fill_months")
+        sql.execute(conn, "DELETE FROM kpi_order_fill_months")
+        derived_fill_months = sql.execute(
+            conn, "INSERT INTO kpi_line_fill_months SELECT * FROM kpi_line_fill_months_source"
+        ) + sql.execute(conn, "INSERT INTO kpi_order_fill_months SELECT * FROM kpi_order_fill_months_source")
         for n, (_name, ddl) in enumerate(indexes, start=1):
             sql.execute(conn, ddl)
             progress("indexes", n, len(indexes))
         if not superuser:
-            for table in audited:
-                sql.execute(conn, pgsql.SQL("ALTER TABLE {} ENABLE TRIGGER lotline_audit").format(pgsql.Identifier(table)))
+            for table, trigger in audited:
+                sql.execute(
+                    conn,
+                    pgsql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(pgsql.Identifier(table), pgsql.Identifier(trigger)),
+                )
         _record_bulk_load(conn, rows.counts, scale, seed)
         conn.commit()
         t2 = time.perf_counter()
@@ -315,6 +329,7 @@ def generate(  # noqa: C901 — the load's phases in order, each timed
             "lot_shipments": derived_lot_shipments,
             "sales_order_line_fills": derived_fills,
             "kpi_ledger_days": derived_days,
+            "kpi_fill_months": derived_fill_months,
         },
         seconds_generate_load=t1 - t0,
         seconds_indexes=t2 - t1,

@@ -34,9 +34,10 @@ from sqlalchemy.orm import Session
 
 from lotline.db import sql
 from lotline.errors import InsufficientQuantity
+from lotline.inventory import held
 from lotline.types import fmt_qty
 
-Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]  # item, location, lot (None: untracked)
+Key = held.Key
 
 
 @dataclass(frozen=True)
@@ -110,20 +111,60 @@ DO UPDATE SET quantity = inventory_balances.quantity + EXCLUDED.quantity,
 """
 
 
-def lock_stock(session: Session, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple, list[Stocked]]:
+def lock_stock(
+    session: Session, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]], *, fresh: bool = False
+) -> dict[tuple, list[Stocked]]:
     """Lock the stocked balance rows of several (item, location) pairs at once, in the global order.
 
     Returns them per pair (FEFO picks from these without another query). Postings that pick lots
     line by line would otherwise lock each line's stock in line order, and two postings listing
-    the same places in opposite orders deadlock.
+    the same places in opposite orders deadlock. Pairs this transaction already locked are
+    answered from what it holds (``held``) unless ``fresh``.
     """
     keys = sorted(set(pairs))
+    known = held.of(session)
     out: dict[tuple, list[Stocked]] = {k: [] for k in keys}
-    if keys:
-        rows = sql.rows(session, _LOCK_STOCK, {"items": [k[0] for k in keys], "locations": [k[1] for k in keys]})
+    cached = [] if fresh else [k for k in keys if k in known.pairs]
+    if cached:
+        from_held = _held_stock(known, set(cached))
+        if from_held is None:
+            cached = []
+        else:
+            out.update(from_held)
+    todo = [k for k in keys if k not in cached]
+    if todo:
+        rows = sql.rows(session, _LOCK_STOCK, {"items": [k[0] for k in todo], "locations": [k[1] for k in todo]})
         for r in rows:
-            out[(r.item_id, r.location_id)].append(Stocked(*r))
+            stocked = Stocked(*r)
+            out[(r.item_id, r.location_id)].append(stocked)
+            known.balances[(r.item_id, r.location_id, r.lot_id)] = held.Row(r.quantity, r.last_occurred_at)
+            if r.lot_id is not None:
+                known.lot_info[r.lot_id] = held.LotInfo(r.lot_code, r.status, r.expires_at, r.received_at)
+        known.pairs.update(todo)
     return out
+
+
+def _held_stock(known: held.Held, pairs: set[tuple]) -> dict[tuple, list[Stocked]] | None:
+    """The held stocked rows of fully locked pairs, in the global order; None if a lot is not known."""
+    out: dict[tuple, list[Stocked]] = {k: [] for k in pairs}
+    for key in sorted((k for k in known.balances if (k[0], k[1]) in pairs), key=_order):
+        row = known.balances[key]
+        if row.quantity == 0 and key[2] is not None:
+            continue
+        if key[2] is None:
+            out[(key[0], key[1])].append(Stocked(*key, row.quantity, row.last_occurred_at, None, None, None, None))
+            continue
+        info = known.lot_info.get(key[2])
+        if info is None:
+            return None
+        out[(key[0], key[1])].append(
+            Stocked(*key, row.quantity, row.last_occurred_at, info.lot_code, info.status, info.expires_at, info.received_at)
+        )
+    return out
+
+
+def _order(k: Key) -> tuple:
+    return (k[0], k[1], k[2] is not None, k[2])
 
 
 @dataclass
@@ -157,22 +198,25 @@ def apply(  # noqa: C901 — the posting hot path: one pass over the changes
     changes: dict[Key, Change],
     occurred_at: datetime,
     locked: dict[tuple, list[Stocked]] | None = None,
-) -> None:
-    """Lock the changed keys, refuse any lot going below zero at ``occurred_at`` or later, write them.
+) -> Write:
+    """Lock the changed keys, refuse any lot going below zero at ``occurred_at`` or later; the write to send.
 
     ``locked``: what ``lock_stock`` already locked in this transaction (every stocked row of those
     pairs); those rows are not locked or read again.
     """
-    keys = sorted(changes, key=lambda k: (k[0], k[1], k[2] is not None, k[2]))
-    current: dict = {}
-    if locked:
-        held = {(r.item_id, r.location_id, r.lot_id): r for rows in locked.values() for r in rows}
-        current = {k: held[k] for k in keys if k in held}
-    rest = [k for k in keys if k not in current]
+    keys = sorted(changes, key=_order)
+    known = held.of(session)
+    current: dict[Key, held.Row] = {k: known.balances[k] for k in keys if k in known.balances}
+    if locked:  # (rows lock_stock returned are held too; kept for callers that pass them)
+        for rows in locked.values():
+            for r in rows:
+                current.setdefault((r.item_id, r.location_id, r.lot_id), held.Row(r.quantity, r.last_occurred_at))
+    # a key of a lot made in this transaction has no row until we write one
+    rest = [k for k in keys if k not in current and k[2] not in known.new_lots]
     if rest:
         params = {"items": [k[0] for k in rest], "locations": [k[1] for k in rest], "lots": [k[2] for k in rest]}
         for r in sql.rows(session, _LOCK_BALANCES, params):
-            current[(r.item_id, r.location_id, r.lot_id)] = r
+            current[(r.item_id, r.location_id, r.lot_id)] = held.Row(r.quantity, r.last_occurred_at)
 
     taking = [k for k in keys if k[2] is not None and changes[k].delta < 0]
     back_dated = []
@@ -206,7 +250,37 @@ def apply(  # noqa: C901 — the posting hot path: one pass over the changes
             f"{prefix}quantities": [changes[k].delta for k in subset],
             f"{prefix}lasts": [last(k) for k in subset],
         }
-    sql.execute(session, _WRITE_BALANCES, params)
+    written = {
+        k: held.Row((current[k].quantity if k in current else Decimal(0)) + changes[k].delta, last(k)) for k in keys
+    }
+    return Write(_WRITE_BALANCES, params, known, written, set(current))
+
+
+@dataclass
+class Write:
+    """The balance write of a posting, checked and ready to send (``send``, or pipelined with others)."""
+
+    statement: str
+    params: dict
+    known: held.Held
+    written: dict[Key, held.Row]
+    locked: set[Key]
+
+    def done(self) -> None:
+        """Remember what was written as held: the updated rows were locked, the inserted ones are ours.
+
+        An inserted key that a concurrent posting created meanwhile was merged by ON CONFLICT
+        (its quantity is then not ours to know): forgotten instead, so it is locked and read again.
+        """
+        for key, row in self.written.items():
+            if key in self.locked or key[2] in self.known.new_lots:
+                self.known.balances[key] = row
+            else:
+                self.known.balances.pop(key, None)
+
+    def send(self, session: Session) -> None:
+        sql.execute(session, self.statement, self.params)
+        self.done()
 
 
 def _check_later_ledger(

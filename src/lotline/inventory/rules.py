@@ -34,6 +34,7 @@ from lotline.errors import (
     OverReturn,
     WrongLotItem,
 )
+from lotline.inventory import held
 from lotline.lots import service as lots_service
 from lotline.models import Customer, Lot
 from lotline.types import fmt_qty, utcnow
@@ -136,22 +137,35 @@ def validate(movement_type: str, lines: Sequence) -> None:
                 )
 
 
+def lock_lots(session: Session, lot_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, held.LotState]:
+    """Status and expiry of lots, locked FOR SHARE in id order (once per transaction: ``held``)."""
+    known = held.of(session)
+    missing = sorted({x for x in lot_ids if x not in known.lots})
+    if missing:
+        # FOR SHARE in id order: a concurrent status change (FOR UPDATE) waits for us, or we see its result.
+        for r in session.execute(
+            sa.select(Lot.id, Lot.status, Lot.expires_at)
+            .where(Lot.id.in_(missing))
+            .order_by(Lot.id)
+            .with_for_update(read=True)
+        ):
+            known.lots[r.id] = held.LotState(r.status, r.expires_at)
+    return {x: known.lots[x] for x in lot_ids}
+
+
 def lock_and_check_lots(
     session: Session, movement_type: str, occurred_at: datetime, lines: Sequence, *, check_release: bool
 ) -> None:
     lot_ids = sorted({ld.lot.id for line in lines for ld in line.lots})
     if not lot_ids:
         return
-    # FOR SHARE in id order: a concurrent status change (FOR UPDATE) waits for us, or we see its result.
-    current = {
-        r.id: r
-        for r in session.execute(
-            sa.select(Lot.id, Lot.status, Lot.expires_at)
-            .where(Lot.id.in_(lot_ids))
-            .order_by(Lot.id)
-            .with_for_update(read=True)
-        )
-    }
+    check_lots(movement_type, occurred_at, lines, lock_lots(session, lot_ids), check_release=check_release)
+
+
+def check_lots(  # noqa: C901 — one rule per lot status and direction, in the order of the module doc
+    movement_type: str, occurred_at: datetime, lines: Sequence, current: dict, *, check_release: bool
+) -> None:
+    """The lot-status rules of a posting's lines against the lots' locked states (no query)."""
     for n, line in enumerate(lines, start=1):
         for ld in line.lots:
             state = current[ld.lot.id]

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.errors import AllocationMismatch, InvalidInput, InvalidStateTransition, NotFound
-from lotline.inventory import rules
+from lotline.inventory import held, rules
 from lotline.inventory.balances import Stocked, lock_stock
+from lotline.inventory.held import lot_created
 from lotline.inventory.posting import (
     Line,
     LotDelta,
@@ -32,6 +33,7 @@ from lotline.inventory.posting import (
     Posted,
     _replay,
     already_posted,
+    claim_external_ref,
     get_movement,
     lock_external_ref,
     post_movement,
@@ -58,7 +60,10 @@ __all__ = [
     "already_posted",
     "get_movement",
     "lock_external_ref",
+    "claim_external_ref",
     "lock_stock",
+    "lot_created",
+    "known_lot",
     "post_movement",
     "outbound_lots",
     "resolve_lot_refs",
@@ -76,10 +81,18 @@ REVERSIBLE = {"receipt", "transfer", "adjustment", "scrap", "return"}
 # --- use cases -----------------------------------------------------------------------------------
 
 
+def known_lot(session: Session, item: Item, lot_code: str) -> Lot | None:
+    """A lot of ``item`` this transaction made or looked up by code (no query), else None."""
+    return held.of(session).by_code.get((item.id, lot_code))
+
+
 def resolve_lot_refs(session: Session, item: Item, refs: Sequence[str], *, context: str) -> dict[str, Lot]:
     """Lots by code (within ``item``) or UUID (any item: the posting checks it), in one query."""
     if not refs:
         return {}
+    known = held.of(session).by_code
+    if all((item.id, str(r)) in known for r in refs):  # lots this transaction made or looked up
+        return {r: known[(item.id, str(r))] for r in refs}
     ids = {r: catalog.as_uuid(r) for r in refs}
     rows = session.scalars(
         sa.select(Lot).where(
@@ -98,6 +111,8 @@ def resolve_lot_refs(session: Session, item: Item, refs: Sequence[str], *, conte
         if lot is None:
             raise NotFound(f"unknown lot {ref!r} of item {item.sku} ({context})", kind="lot", ref=str(ref))
         out[ref] = lot
+        if lot.item_id == item.id:
+            known[(item.id, lot.lot_code)] = lot
     return out
 
 
@@ -169,7 +184,10 @@ def receive(session: Session, data: ReceiptIn) -> Posted:
         )
     # every new lot of the receipt checked in one query and inserted in one flush
     new = [(line.item, lot_in) for line, ln in zip(lines, data.lines, strict=True) for lot_in in ln.lots]
-    made = iter(lots_service.create_lots(session, new, received_at=occurred_at))
+    created = lots_service.create_lots(session, new, received_at=occurred_at)
+    for lot in created:
+        lot_created(session, lot)
+    made = iter(created)
     for line, ln in zip(lines, data.lines, strict=True):
         line.lots = [LotDelta(next(made), x.quantity) for x in ln.lots]
     return post_movement(
@@ -180,6 +198,7 @@ def receive(session: Session, data: ReceiptIn) -> Posted:
         vendor_id=vendor.id,
         external_ref=data.external_ref,
         notes=data.notes,
+        claimed=True,  # checked above, before the lots were made
     )
 
 

@@ -55,13 +55,18 @@ TRANSITIONS: dict[str, set[str]] = {
 # seven fills a temporary table (ON COMMIT DROP) that is ANALYZEd so the next step is planned on real
 # row counts. "days" reads the derived per-day ledger sums (kpi_ledger_days, ~95k rows for the 11.5M
 # lines of the benchmark data) when the window is whole UTC days, else every line once; "walk"
-# reads the lines of the series that may dip below zero — when there are none it is skipped.
+# reads the lines of the series that may dip below zero — when there are none it is skipped. "fill"
+# reads the derived monthly fill sums (kpi_line_fill_months / kpi_order_fill_months, ~320k rows for
+# the 4.5M order lines of the benchmark data) when the window is whole UTC months (fill.sql: the
+# fill rows only for month-spanning orders at its boundaries and buckets changed after as_of), else
+# the fill rows (fill_lines.sql; fill.sql answers any window exactly, but with edge days it reads
+# their lines one by one and was slower than the plain scan on the benchmark data: 10-12 s vs 4-7 s).
 COMPUTE_STEPS: list[tuple[str, str | None, str]] = [
     ("days", "kpi_days", "reading the ledger (derived day sums, or one pass)"),
     ("series", "kpi_series", "on-hand integral and stock-out days per series"),
     ("walk", "kpi_walk", "walking series that go negative"),
     ("lot_facts", "kpi_lot_facts", "expiry write-offs and held stock"),
-    ("fill", "kpi_fill", "fill rates of order lines due in the window"),
+    ("fill", "kpi_fill", "fill rates of order lines due in the window (derived month sums, or the lines)"),
     ("inventory_facts", "kpi_inventory_facts", "per item x location components"),
     ("inputs", "kpi_inputs", "roll-up to every dimension"),
     ("insert_inputs", None, "storing rollup inputs"),
@@ -90,14 +95,24 @@ def whole_days(run: KpiRun) -> bool:
     return all(t == t.replace(hour=0, minute=0, second=0, microsecond=0) for t in utc)
 
 
-def statement(name: str, *, derived: bool = False) -> str:
+def whole_months(run: KpiRun) -> bool:
+    """Whether the window starts and ends at 00:00 UTC on the 1st of a month."""
+    return whole_days(run) and all(t.astimezone(UTC).day == 1 for t in window(run))
+
+
+def statement(name: str, *, derived: bool = False, months: bool = False) -> str:
     """The SQL of one compute step (temporary-table steps wrapped in CREATE TEMP TABLE ... AS).
 
     ``derived``: the ledger pass reads the derived sums (kpi_ledger_days, days_derived.sql) instead
     of every line; only for windows of whole UTC days (``whole_days``), with the same result.
+    ``months``: fill rates read the derived monthly fill sums (fill.sql) instead of every fill row
+    (fill_lines.sql); for windows of whole UTC months (``whole_months``), with the same result.
     """
     table = next(t for n, t, _ in COMPUTE_STEPS if n == name)
-    body = sql.load_sql(_PKG, "days_derived" if derived and name == "days" else name)
+    if name == "fill":
+        body = sql.load_sql(_PKG, "fill" if months else "fill_lines")
+    else:
+        body = sql.load_sql(_PKG, "days_derived" if derived and name == "days" else name)
     if table is None:
         return body
     if name == "inputs":  # n numbers the rows: ids of the stored rows (see insert_*.sql)
@@ -116,6 +131,10 @@ def due_date_bounds(ws: datetime, we: datetime) -> tuple[date, date]:
     return ceil_day(ws), ceil_day(we)
 
 
+def _next_month(d: date) -> date:
+    return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
+
+
 def compute_params(run: KpiRun) -> dict[str, Any]:
     """Bind parameters of the compute statements for ``run``."""
     ws, we = window(run)
@@ -131,6 +150,9 @@ def compute_params(run: KpiRun) -> dict[str, Any]:
         "n_days": int(days.to_integral_value(rounding=ROUND_CEILING)),
         "first_due": first_due,
         "end_due": end_due,
+        # whole months of due dates inside the window (fill.sql reads their derived sums)
+        "first_full": first_due if first_due.day == 1 else _next_month(first_due),
+        "end_full": end_due.replace(day=1),
         "run_id": run.id,
     }
 
@@ -200,7 +222,7 @@ def compute_run(
     run = _lock_run(session, run_id)
     _transition(run, "computed")
     params = compute_params(run)
-    derived = whole_days(run)
+    derived, months = whole_days(run), whole_months(run)
     # ON COMMIT DROP removes them at commit; several runs computed in one transaction reuse the names.
     for _name, table, _label in COMPUTE_STEPS:
         if table:
@@ -213,7 +235,7 @@ def compute_run(
             if name == "walk" and not sql.scalar(session, sql.load_sql(_PKG, "walk_needed"), {}):
                 sql.execute(session, sql.load_sql(_PKG, "walk_empty"), {})
                 continue
-            sql.execute(session, statement(name, derived=derived), params)
+            sql.execute(session, statement(name, derived=derived, months=months), params)
             if table:
                 sql.execute(session, f"ANALYZE {table}")
     if progress:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lotline.catalog import service as catalog
-from lotline.db import pages
+from lotline.db import pages, sql
 from lotline.errors import InvalidStateTransition, NotFound
 from lotline.inventory import service as inventory
 from lotline.lots import service as lots_service
@@ -30,10 +30,8 @@ from lotline.lots.schemas import NewLot
 from lotline.models import (
     Item,
     Location,
-    LotGenealogyEdge,
     WorkOrder,
     WorkOrderExecution,
-    WorkOrderLotLink,
 )
 from lotline.production.schemas import ExecutionIn, WorkOrderIn
 from lotline.types import utcnow
@@ -83,11 +81,9 @@ def set_status(session: Session, wo: WorkOrder, status: str) -> WorkOrder:
 def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn) -> Executed:
     """Post one execution of an open work order (consume + produce + lot links + genealogy)."""
     if data.external_ref:
-        inventory.lock_external_ref(session, data.external_ref, kind="execution")
-        existing = session.scalar(
-            sa.select(WorkOrderExecution).where(WorkOrderExecution.external_ref == data.external_ref)
-        )
-        if existing is not None:
+        found = inventory.claim_external_ref(session, data.external_ref, kind="execution")
+        if found is not None:
+            existing = session.get_one(WorkOrderExecution, found[0])
             return Executed(
                 existing,
                 inventory.get_movement(session, existing.consume_movement_id)
@@ -138,7 +134,9 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
         item, location = items[out.item or wo.item_id], locations[out.location]
         lots = []
         if item.lot_tracked:
-            lot = lots_service.lots_of_item(session, item, [out.lot_code]).get(out.lot_code)
+            lot = inventory.known_lot(session, item, out.lot_code) or lots_service.lots_of_item(
+                session, item, [out.lot_code]
+            ).get(out.lot_code)
             if lot is None:
                 lot = lots_service.create_lot(
                     session,
@@ -150,67 +148,63 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
                         notes=out.notes,
                     ),
                 )
+                inventory.lot_created(session, lot)
             lots = [inventory.LotDelta(lot, out.quantity)]
         lines.append(inventory.Line(item, location, out.quantity, lots))
-    produced = inventory.post_movement(session, "production_produce", occurred_at, lines, notes=wo.number)
-
     execution = WorkOrderExecution(
+        id=uuid.uuid4(),
         work_order_id=wo.id,
         occurred_at=occurred_at,
         consume_movement_id=consumed.movement.id if consumed else None,
-        produce_movement_id=produced.movement.id,
         external_ref=data.external_ref,
         notes=data.notes,
     )
+
+    def links(produced: inventory.Posted) -> list[tuple[str, dict]]:
+        execution.produce_movement_id = produced.movement.id
+        return [(sql.load_sql("lotline.production", "insert_execution"), _execution_params(execution, consumed, produced))]
+
+    # the execution, its lot links and genealogy go out in the produce movement's pipeline
+    produced = inventory.post_movement(
+        session, "production_produce", occurred_at, lines, notes=wo.number, then=links
+    )
+    make_transient_to_detached(execution)
     session.add(execution)
-    session.flush()
-    _link_lots(session, execution, consumed, produced)
     return Executed(execution, consumed, produced)
 
 
-def _link_lots(
-    session: Session,
+def _execution_params(
     execution: WorkOrderExecution,
     consumed: inventory.Posted | None,
     produced: inventory.Posted,
-) -> None:
+) -> dict:
+    """Parameters of ``insert_execution.sql``: a link per lot row, an edge per (consumed, produced) lot."""
     consume_rows = [r for rows in consumed.lot_rows for r in rows] if consumed else []
     produce_rows = [r for rows in produced.lot_rows for r in rows]
-    session.add_all(
-        [
-            WorkOrderLotLink(
-                work_order_execution_id=execution.id, inventory_movement_lot_id=r.id, role="consume"
-            )
-            for r in consume_rows
-        ]
-        + [
-            WorkOrderLotLink(
-                work_order_execution_id=execution.id, inventory_movement_lot_id=r.id, role="produce"
-            )
-            for r in produce_rows
-        ]
-    )
+    links = [(r.id, "consume") for r in consume_rows] + [(r.id, "produce") for r in produce_rows]
     used: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
     made: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
     for r in consume_rows:
         used[r.lot_id] += -r.quantity_delta
     for r in produce_rows:
         made[r.lot_id] += r.quantity_delta
-    session.add_all(
-        [
-            LotGenealogyEdge(
-                work_order_execution_id=execution.id,
-                parent_lot_id=parent,
-                child_lot_id=child,
-                consumed_quantity=used[parent],
-                produced_quantity=made[child],
-                occurred_at=execution.occurred_at,
-            )
-            for parent in used
-            for child in made
-        ]
-    )
-    session.flush()
+    edges = [(parent, child) for parent in used for child in made]
+    return {
+        "id": execution.id,
+        "work_order_id": execution.work_order_id,
+        "occurred_at": execution.occurred_at,
+        "consume_movement_id": execution.consume_movement_id,
+        "produce_movement_id": execution.produce_movement_id,
+        "external_ref": execution.external_ref,
+        "notes": execution.notes,
+        "link_ids": [uuid.uuid4() for _ in links],
+        "link_rows": [x[0] for x in links],
+        "link_roles": [x[1] for x in links],
+        "parents": [p for p, _ in edges],
+        "children": [c for _, c in edges],
+        "consumed": [used[p] for p, _ in edges],
+        "produced": [made[c] for _, c in edges],
+    }
 
 
 def work_orders_page(session: Session, *, after: Sequence[str] | None, limit: int) -> pages.Page:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lotline.catalog import service as catalog
 from lotline.db import pages, sql
@@ -30,12 +30,10 @@ from lotline.models import (
     Customer,
     Item,
     Location,
-    LotShipment,
     SalesOrder,
     SalesOrderLine,
     SalesOrderShipment,
     SalesOrderShipmentLine,
-    ShipmentLotLink,
 )
 from lotline.sales.schemas import SalesOrderIn, ShipmentIn
 from lotline.types import fmt_qty, utcnow
@@ -123,11 +121,9 @@ def order_lines(session: Session, order: SalesOrder) -> list[dict]:
 def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Shipped:
     """Ship order lines from locations, lots named or allocated FEFO; refuses over-shipping."""
     if data.external_ref:
-        inventory.lock_external_ref(session, data.external_ref, kind="shipment")
-        existing = session.scalar(
-            sa.select(SalesOrderShipment).where(SalesOrderShipment.external_ref == data.external_ref)
-        )
-        if existing is not None:
+        found = inventory.claim_external_ref(session, data.external_ref, kind="shipment")
+        if found is not None:
+            existing = session.get_one(SalesOrderShipment, found[0])
             posted = inventory.get_movement(session, existing.inventory_movement_id)
             return Shipped(existing, posted, replayed=True)
     # The order lock serialises shipments of one order: open quantities cannot be double-shipped.
@@ -136,12 +132,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         raise InvalidStateTransition(f"sales order {order.number} is {order.status}; only open orders ship")
     shipped_at = data.shipped_at or utcnow()
     lines_by_no = {x["line"].line_no: x for x in order_lines(session, order)}
-    items = {
-        x.id: x
-        for x in session.scalars(
-            sa.select(Item).where(Item.id.in_([x["line"].item_id for x in lines_by_no.values()]))
-        )
-    }
+    items = catalog.resolve_many(session, Item, [x["line"].item_id for x in lines_by_no.values()], context="shipment")
     locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="shipment")
 
     wanted: dict[int, Decimal] = defaultdict(Decimal)
@@ -172,58 +163,68 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
             session, item, location, ln.quantity, ln.lots, shipped_at, context=f"shipment line {n}", stock=stock
         )
         lines.append(inventory.Line(item, location, -ln.quantity, taken))
-    posted = inventory.post_movement(
-        session, "shipment", shipped_at, lines, customer_id=order.customer_id, notes=order.number, locked=stock
-    )
     shipment = SalesOrderShipment(
+        id=uuid.uuid4(),
         sales_order_id=order.id,
         customer_id=order.customer_id,
         shipped_at=shipped_at,
-        inventory_movement_id=posted.movement.id,
         external_ref=data.external_ref,
     )
-    session.add(shipment)
-    session.flush()
-    session.add_all(
-        [
-            SalesOrderShipmentLine(
-                sales_order_shipment_id=shipment.id,
-                sales_order_line_id=lines_by_no[ln.line_no]["line"].id,
-                inventory_movement_line_id=db_line.id,
-                quantity=ln.quantity,
-            )
-            for ln, db_line in zip(data.lines, posted.lines, strict=True)
-        ]
-        + [
-            ShipmentLotLink(sales_order_shipment_id=shipment.id, inventory_movement_lot_id=r.id)
-            for rows in posted.lot_rows
-            for r in rows
-        ]
+    closes = all(info["open"] - wanted.get(no, 0) == 0 for no, info in lines_by_no.items())
+
+    # shipment, lines, lot links, the order's status and fill state: in the movement's pipeline
+    posted = inventory.post_movement(
+        session, "shipment", shipped_at, lines, customer_id=order.customer_id, notes=order.number, locked=stock,
+        then=lambda posted: _shipment_records(shipment, order, data, lines_by_no, posted, closes=closes),
     )
+    if closes:
+        session.expire(order, ["status", "updated_at"])
+    make_transient_to_detached(shipment)
+    session.add(shipment)
+    return Shipped(shipment, posted)
+
+
+def _shipment_records(
+    shipment: SalesOrderShipment,
+    order: SalesOrder,
+    data: ShipmentIn,
+    lines_by_no: dict[int, dict],
+    posted: inventory.Posted,
+    *,
+    closes: bool,
+) -> list[tuple[str, dict]]:
+    """The statements that record a posted shipment: ``insert_shipment.sql``, closing, fill state."""
+    shipment.inventory_movement_id = posted.movement.id
     shipped_per_lot: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
     for rows in posted.lot_rows:
         for r in rows:
             shipped_per_lot[r.lot_id] -= r.quantity_delta
-    session.add_all(
-        [
-            LotShipment(
-                lot_id=lot_id,
-                sales_order_shipment_id=shipment.id,
-                sales_order_id=order.id,
-                sales_order_number=order.number,
-                customer_id=order.customer_id,
-                shipped_at=shipped_at,
-                quantity=qty,
-            )
-            for lot_id, qty in shipped_per_lot.items()
-        ]
-    )
-    if all(info["open"] - wanted.get(no, 0) == 0 for no, info in lines_by_no.items()):
-        order.status = "closed"
-        order.updated_at = sa.func.now()
-    session.flush()
-    refresh_line_fills(session, [order.id])
-    return Shipped(shipment, posted)
+    link_rows = [r.id for rows in posted.lot_rows for r in rows]
+    out = [(sql.load_sql("lotline.sales", "insert_shipment"), {
+        "id": shipment.id,
+        "sales_order_id": order.id,
+        "customer_id": order.customer_id,
+        "shipped_at": shipment.shipped_at,
+        "movement_id": posted.movement.id,
+        "external_ref": data.external_ref,
+        "order_number": order.number,
+        "line_ids": [uuid.uuid4() for _ in data.lines],
+        "order_lines": [lines_by_no[ln.line_no]["line"].id for ln in data.lines],
+        "movement_lines": [x.id for x in posted.lines],
+        "quantities": [ln.quantity for ln in data.lines],
+        "link_ids": [uuid.uuid4() for _ in link_rows],
+        "link_rows": link_rows,
+        "lots": list(shipped_per_lot),
+        "lot_quantities": list(shipped_per_lot.values()),
+    })]
+    if closes:
+        out.append((_CLOSE_ORDER, {"id": order.id}))
+    # the fill state reads the shipment lines written just before it in the pipeline
+    out.append((sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": [order.id]}))
+    return out
+
+
+_CLOSE_ORDER = "UPDATE sales_orders SET status = 'closed', updated_at = now() WHERE id = %(id)s::uuid"
 
 
 def orders_page(session: Session, *, after: Sequence[str] | None, limit: int) -> pages.Page:

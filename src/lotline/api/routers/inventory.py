@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -13,8 +14,9 @@ from lotline.api.pagination import PAGED, CursorQ, LimitQ, Page
 from lotline.api.schemas import LotDetail, LotOut, MovementOut, MovementSummary, PostedMovement, StockRow
 from lotline.audit import service as audit
 from lotline.catalog import service as catalog
-from lotline.inventory import queries
+from lotline.inventory import batch, queries
 from lotline.inventory import service as inventory
+from lotline.inventory.batch_schemas import BatchIn
 from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ReturnIn, ReversalIn, ScrapIn, TransferIn
 from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatusChange
@@ -37,6 +39,17 @@ def _posted(session, posted, response: Response) -> dict:
     body = queries.movement_detail(session, posted.movement.id)
     body["replayed"] = posted.replayed
     return to_jsonable(body)
+
+
+@router.post("/movements/batch", status_code=status.HTTP_201_CREATED, dependencies=[require("postings.batch")])
+def post_batch(data: BatchIn, session: WriteSession) -> dict:
+    """Many postings in one transaction: receipts, transfers, adjustments, scraps, returns, executions,
+    sales orders and shipments, each ``{"kind": ..., "data": <the one-document body>}`` (an execution
+    names its ``work_order``, a shipment its ``order``). Atomic by default: a refused document refuses
+    the batch with its error, naming the document; ``"atomic": false`` posts the others and lists the
+    refused ones."""
+    result = batch.post_batch(session, data)
+    return to_jsonable({"counts": result.counts, "results": [asdict(r) for r in result.results]})
 
 
 @router.post("/receipts", status_code=status.HTTP_201_CREATED, dependencies=[require("stock.post")],

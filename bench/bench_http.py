@@ -1,0 +1,235 @@
+"""HTTP load benchmark: req/s, p50/p95 and the count of each status at 1, 8, 50 and 200 clients.
+
+Starts ``uvicorn`` on 127.0.0.1 (a free port, ``--workers N``) for each target — a checkout of lotline
+with its own ``.venv`` — against one database, and drives ``GET /api/v1/trace/forward/{lot}`` over
+random lots with keep-alive connections, one request at a time per client, for a bounded time per
+level (``--rounds`` × ``--seconds``, the targets taking turns within each round so that a drift in the
+machine's load hits them alike) and a bounded number of requests. Loopback only; it stops by itself.
+
+The ratio column compares each target with the first one, measured in the same run (the machine is
+shared, so only ratios within one run mean anything).
+
+The database must be writable (a copy: ``CREATE DATABASE bench_x TEMPLATE lotline_bench``): the
+script creates a viewer user and an API token in it, and resolving a token notes its last use. It
+refuses to run against ``lotline_bench`` itself.
+
+    .venv/bin/python bench/bench_http.py --database-url postgresql://postgres@127.0.0.1:5432/bench_apiload \\
+        --target main=/work/wt/apiload-base --target new=. --workers 1,2 --clients 1,8,50,200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from lotline.auth import service as auth_service
+from lotline.auth.schemas import TokenIn, UserIn
+from lotline.db import engine as engine_mod
+from lotline.db import transaction
+
+BENCH_USER = "bench-http"
+REQUEST_TIMEOUT = 35.0  # seconds; a request slower than this counts as an error
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_token(url: str) -> str:
+    """A fresh token of a viewer made for the benchmark (created once, reused by later runs)."""
+    engine_mod.reset_engine(engine_mod.create_engine(url))
+    with transaction() as s:
+        exists = s.execute(sa.text("SELECT 1 FROM users WHERE name = :n"), {"n": BENCH_USER}).first()
+        if not exists:
+            auth_service.add_user(s, UserIn(name=BENCH_USER, full_name="HTTP benchmark", roles=["viewer"],
+                                            password=None))
+            s.flush()
+        return auth_service.create_token(s, TokenIn(user=BENCH_USER, name="bench_http")).secret
+
+
+def sample_lots(url: str, n: int) -> list[str]:
+    eng = sa.create_engine(engine_mod.normalize_url(url), poolclass=sa.pool.NullPool)
+    with eng.connect() as conn:
+        conn.execute(sa.text("SELECT setseed(0.42)"))
+        ids = conn.execute(sa.text("SELECT id::text FROM lots ORDER BY random() LIMIT :n"), {"n": n}).scalars().all()
+    eng.dispose()
+    return list(ids)
+
+
+class Server:
+    """``uvicorn`` of one target on a free loopback port."""
+
+    def __init__(self, name: str, root: Path, url: str, workers: int, env: dict[str, str]):
+        self.name, self.port = name, free_port()
+        python = root / ".venv" / "bin" / "python"
+        cmd = [str(python), "-m", "uvicorn", "lotline.api.app:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(self.port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+        self.proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, **env, "LOTLINE_DATABASE_URL": url,
+                                                        "PYTHONPATH": str(root / "src")})
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v1/health", timeout=1).read()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"the {name} server did not start") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response (Content-Length or chunked); its status."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    if "content-length" in headers:
+        await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding") == "chunked":
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    return status
+
+
+async def _client(port: int, token: str, lots: list[str], offset: int, stop_at: float, max_requests: int,
+                  out: list[tuple[float, int | str]]) -> None:
+    reader = writer = None
+    i = offset
+    while time.perf_counter() < stop_at and len(out) < max_requests:
+        lot = lots[i % len(lots)]
+        i += 1
+        request = (f"GET /api/v1/trace/forward/{lot} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   f"Authorization: Bearer {token}\r\n\r\n").encode()
+        started = time.perf_counter()
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            assert reader is not None
+            status: int | str = await asyncio.wait_for(_read_response(reader), REQUEST_TIMEOUT)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            status = type(exc).__name__
+            if writer is not None:
+                writer.close()
+            reader = writer = None
+        out.append((time.perf_counter() - started, status))
+    if writer is not None:
+        writer.close()
+
+
+async def _level(port: int, token: str, lots: list[str], clients: int, seconds: float,
+                 max_requests: int) -> tuple[float, list[tuple[float, int | str]]]:
+    out: list[tuple[float, int | str]] = []
+    started = time.perf_counter()
+    stop_at = started + seconds
+    await asyncio.gather(*(_client(port, token, lots, c * 7919, stop_at, max_requests, out) for c in range(clients)))
+    return time.perf_counter() - started, out
+
+
+def run_level(port: int, token: str, lots: list[str], clients: int, seconds: float, max_requests: int) -> dict:
+    elapsed, out = asyncio.run(_level(port, token, lots, clients, seconds, max_requests))
+    return {"elapsed": elapsed, "out": out}
+
+
+def summary(runs: list[dict]) -> dict:
+    """Rounds of one level added up: req/s over their total time, percentiles over all requests."""
+    out = [o for r in runs for o in r["out"]]
+    elapsed = sum(r["elapsed"] for r in runs)
+    times = sorted(t for t, _ in out)
+    statuses = Counter(s for _, s in out)
+    return {
+        "requests": len(out),
+        "rps": len(out) / elapsed,
+        "p50": statistics.median(times) * 1000 if times else float("nan"),
+        "p95": times[int(0.95 * (len(times) - 1))] * 1000 if times else float("nan"),
+        "statuses": statuses,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--database-url", required=True, help="a writable copy of the benchmark database")
+    ap.add_argument("--target", action="append", default=[], metavar="NAME=DIR",
+                    help="a lotline checkout with its .venv (repeatable; the first is the baseline)")
+    ap.add_argument("--workers", default="1,2", help="uvicorn worker counts, comma-separated")
+    ap.add_argument("--clients", default="1,8,50,200", help="concurrent client counts, comma-separated")
+    ap.add_argument("--seconds", type=float, default=4.0, help="measured time per level, target and round")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds per level; the targets take turns within each (the machine's load drifts)")
+    ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured time per server before its levels")
+    ap.add_argument("--max-requests", type=int, default=20_000, help="bound on the requests of one level")
+    ap.add_argument("--lots", type=int, default=500, help="random lots to trace")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                    help="environment for every server (e.g. LOTLINE_API_CONCURRENCY=8)")
+    args = ap.parse_args()
+    if make_url(args.database_url).database == "lotline_bench":
+        sys.exit("refusing to write a benchmark token into lotline_bench: use a copy (see the docstring)")
+    targets = [(t.partition("=")[0], Path(t.partition("=")[2]).resolve()) for t in args.target or ["new=."]]
+    env = dict(e.split("=", 1) for e in args.env)
+    token = bench_token(args.database_url)
+    lots = sample_lots(args.database_url, args.lots)
+    clients = [int(c) for c in args.clients.split(",")]
+    results: dict[tuple[str, int, int], dict] = {}
+    for workers in (int(w) for w in args.workers.split(",")):
+        # every target's server up at once, so that they can take turns level by level
+        servers = []
+        try:
+            for name, root in targets:
+                servers.append(Server(name, root, args.database_url, workers, env))
+            for server in servers:
+                run_level(server.port, token, lots, 4, args.warmup, args.max_requests)
+            for n in clients:
+                runs: dict[str, list[dict]] = {name: [] for name, _ in targets}
+                for _ in range(args.rounds):
+                    for server in servers:
+                        runs[server.name].append(run_level(server.port, token, lots, n, args.seconds,
+                                                           args.max_requests))
+                for name, _ in targets:
+                    results[name, workers, n] = r = summary(runs[name])
+                    print(f"# {name} workers={workers} clients={n}: {r['rps']:.0f} req/s, p95 {r['p95']:.1f} ms, "
+                          f"{dict(r['statuses'])}", file=sys.stderr, flush=True)
+        finally:
+            for server in servers:
+                server.stop()
+    base = targets[0][0]
+    print(f"\nGET /api/v1/trace/forward/{{lot}} over {len(lots)} random lots; per level {args.rounds} rounds of "
+          f"{args.seconds:g} s per target, the targets taking turns; client and servers share this machine's "
+          f"{os.cpu_count()} cores\n")
+    print("| target | workers | clients | requests | req/s | p50 ms | p95 ms | statuses | req/s vs " + base
+          + " | p95 vs " + base + " |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for (name, workers, n), r in results.items():
+        b = results[base, workers, n]
+        statuses = ", ".join(f"{s}×{c}" for s, c in sorted(r["statuses"].items(), key=str))
+        print(f"| {name} | {workers} | {n} | {r['requests']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
+              f"{statuses} | {r['rps'] / b['rps']:.2f}× | {r['p95'] / b['p95']:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
