@@ -40,7 +40,8 @@ def test_a_wrong_method_is_a_405_problem_with_every_allowed_method(client):
 @pytest.mark.parametrize(
     "path,allow",
     [("/items", "GET, OPTIONS, POST"), ("/recalls/RC-1", "GET, OPTIONS, PATCH"),
-     ("/recalls/RC-1/targets", "GET, OPTIONS, POST"), ("/inbound-recalls", "OPTIONS, POST")],
+     ("/recalls/RC-1/targets", "GET, OPTIONS, POST"), ("/inbound-recalls", "OPTIONS, POST"),
+     ("/movements/batch", "OPTIONS, POST")],
 )
 def test_options_answers_204_with_the_methods_of_the_path(anonymous_client, path, allow):
     r = anonymous_client.options(path)

@@ -102,12 +102,12 @@ def list_movements(
     return pagination.respond(request, response, "movements", to_jsonable(page.rows), page)
 
 
-@router.get("/movements/{movement_id}", dependencies=[require("read")], response_model=MovementOut)
+@router.get("/movements/{movement_id:uuid}", dependencies=[require("read")], response_model=MovementOut)
 def get_movement(movement_id: uuid.UUID, session: ReadSession) -> dict:
     return to_jsonable(queries.movement_detail(session, movement_id))
 
 
-@router.post("/movements/{movement_id}/reverse", status_code=status.HTTP_201_CREATED, dependencies=[require("stock.reverse")],
+@router.post("/movements/{movement_id:uuid}/reverse", status_code=status.HTTP_201_CREATED, dependencies=[require("stock.reverse")],
              response_model=PostedMovement, responses=REPLAYED)
 def reverse_movement(movement_id: uuid.UUID, data: ReversalIn, session: WriteSession, response: Response) -> dict:
     """Post the exact opposite of a movement and mark it reversed."""
