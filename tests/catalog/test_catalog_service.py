@@ -9,7 +9,7 @@ from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
 from lotline.errors import DuplicateKey, NotFound
 from lotline.models import Customer, Item, Location, Vendor
 from tests.builders import make_item, make_location
-from tests.inventory.support import refused_without_writes
+from tests.support import refused_without_writes
 
 
 @pytest.mark.parametrize(

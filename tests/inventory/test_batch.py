@@ -21,7 +21,7 @@ from lotline.models import InventoryMovement, Lot, LotGenealogyEdge, SalesOrderS
 from lotline.production import service as production
 from lotline.production.schemas import WorkOrderIn
 from tests.builders import at, make_item
-from tests.inventory.support import balance, ledger_quantity, refused_without_writes, run
+from tests.support import balance, ledger_quantity, refused_without_writes, run
 
 D = Decimal
 

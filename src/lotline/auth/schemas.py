@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from lotline.auth import passwords
 from lotline.types import Input, Name, Timestamp
+from lotline.vocab import Meaning, Role
 
-Role = Literal["viewer", "operator", "quality", "analyst", "admin"]
 UserName = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
 ]
@@ -18,7 +18,6 @@ Password = Annotated[str, StringConstraints(min_length=1, max_length=1024), Fiel
 # a password being set: the length rule of auth/passwords.py, in the schema too
 NewPassword = Annotated[str, StringConstraints(min_length=passwords.MIN_LENGTH, max_length=1024),
                         Field(json_schema_extra=NO_NUL)]
-Meaning = Literal["approved", "reviewed", "responsible"]
 
 
 class UserIn(Input):
