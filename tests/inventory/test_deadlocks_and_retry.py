@@ -151,4 +151,4 @@ def test_the_api_reruns_a_posting_that_hit_a_deadlock(client, monkeypatch):
     r = client.post("/receipts", json=body)
     assert r.status_code == 201, r.text
     assert len(calls) == 2
-    assert len(client.get("/movements").json()) == 1
+    assert len(client.get("/movements").json()["items"]) == 1

@@ -126,7 +126,7 @@ def test_mock_recall_drill_runs_end_to_end_and_moves_nothing(cli, tmp_path):
         and case["effectiveness"]["actions"]["completed"] == 0
     )
     stock = {(s["lot_code"], s["location"]): s["quantity"] for s in cli("stock", "--json").json()}
-    assert stock[("F-1", "WH1")] == "35.000000"  # nothing moved
+    assert stock[("F-1", "WH1")] == "35"  # nothing moved
     human = cli("recall", "mock", "--lot", "F-1")
     assert human.code == 0 and "ms  trace run (persisted)" in human.out and "total" in human.out
 

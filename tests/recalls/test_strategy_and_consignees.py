@@ -194,7 +194,7 @@ def test_naming_the_same_sub_account_again_in_a_correction_adds_no_second_consig
         ({"holds_product": False, "quantity_on_hand": Decimal(1)}, "must be 0 when holds_product is false"),
         ({"holds_product": True, "sub_accounts": [{"name": "X", "email": "x@y.z"}]}, "set forwarded"),
         ({"holds_product": True, "forwarded": True, "sub_accounts": [{"name": "X"}]}, "email or a phone"),
-        ({"holds_product": True, "quantity_returned": Decimal("-1")}, "greater than or equal to 0"),
+        ({"holds_product": True, "quantity_returned": Decimal("-1")}, "must be 0 or more"),
         ({"holds_product": True, "quantity_returned": Decimal("NaN")}, "finite"),
         ({"holds_product": True, "quantity_on_hand": Decimal("1e15")}, "numeric"),
     ],

@@ -8,10 +8,8 @@ OpenAPI document advertises the two credentials: a bearer token and the console'
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
-from lotline import errors, web
+from lotline import web
 from lotline.api import guard, problems
 from lotline.api.deps import public
 from lotline.api.routers import audit as audit_router
@@ -21,6 +19,7 @@ from lotline.api.routers import epcis as epcis_router
 from lotline.api.routers import kpis as kpis_router
 from lotline.api.routers import recalls as recalls_router
 from lotline.api.routers import trace as trace_router
+from lotline.api.schemas import Health
 from lotline.respond import routes as respond_routes
 
 API_PREFIX = "/api/v1"
@@ -31,20 +30,16 @@ def create_app() -> FastAPI:
         title="lotline",
         version="0.1.0",
         description="Lot traceability, recalls and inventory KPIs. Errors are RFC 9457 problem+json.",
-        responses=problems.PROBLEM_RESPONSES,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    # the decorator form: add_exception_handler is typed for handlers of any Exception only
-    app.exception_handler(errors.LotlineError)(problems.lotline_error_handler)
-    app.exception_handler(RequestValidationError)(problems.request_validation_handler)
-    app.exception_handler(ValidationError)(problems.pydantic_validation_handler)
+    problems.install(app)  # problem+json for every error, OPTIONS, the documented error responses
     app.exception_handler(guard.BodyTooLarge)(guard.body_too_large_handler)
     # admission, body size, timeouts, cancelling the work of a client that went away (api/guard.py)
     app.add_middleware(guard.RequestGuard)
 
-    @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()])
+    @app.get(f"{API_PREFIX}/health", tags=["meta"], dependencies=[public()], response_model=Health)
     def health() -> dict:
         return {"status": "ok"}
 

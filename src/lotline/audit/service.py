@@ -83,6 +83,7 @@ def entries(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 1000,
+    after_id: int | None = None,
 ) -> list[dict]:
     """Entries, oldest first, filtered by record, lot (its own row and rows naming it), actor and
     the half-open time range [since, until). InvalidInput for a filter that is not one line (it
@@ -117,13 +118,17 @@ def entries(
     if until:
         where.append("at < :until")
         params["until"] = until
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    # newest `limit` entries, returned oldest first
-    rows = session.execute(
-        sa.text(f"SELECT * FROM (SELECT {_COLUMNS} FROM audit_log {clause} ORDER BY id DESC LIMIT :limit) x ORDER BY id"),
-        params,
-    ).mappings()
-    return [dict(r) for r in rows]
+    if after_id is not None:
+        # a page: the `limit` entries after entry `after_id`, oldest first
+        where.append("id > :after_id")
+        params["after_id"] = after_id
+        clause = f"WHERE {' AND '.join(where)}"
+        text = f"SELECT {_COLUMNS} FROM audit_log {clause} ORDER BY id LIMIT :limit"
+    else:
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        # newest `limit` entries, returned oldest first
+        text = f"SELECT * FROM (SELECT {_COLUMNS} FROM audit_log {clause} ORDER BY id DESC LIMIT :limit) x ORDER BY id"
+    return [dict(r) for r in session.execute(sa.text(text), params).mappings()]
 
 
 def lot_status_history(session: Session, lot_id: uuid.UUID) -> list[dict]:

@@ -6,13 +6,18 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from lotline.auth import passwords
 from lotline.types import Input, Name, Timestamp
 from lotline.vocab import Meaning, Role
 
 UserName = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
 ]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+NO_NUL = {"pattern": "^[^\\x00]*$"}  # PostgreSQL text cannot hold NUL (types.Input refuses it)
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024), Field(json_schema_extra=NO_NUL)]
+# a password being set: the length rule of auth/passwords.py, in the schema too
+NewPassword = Annotated[str, StringConstraints(min_length=passwords.MIN_LENGTH, max_length=1024),
+                        Field(json_schema_extra=NO_NUL)]
 
 
 class UserIn(Input):
@@ -20,7 +25,7 @@ class UserIn(Input):
     full_name: Name
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)] | None = None
     roles: Annotated[list[Role], Field(min_length=1)]
-    password: Password | None = None
+    password: NewPassword | None = None
 
 
 class RolesIn(Input):
@@ -28,7 +33,7 @@ class RolesIn(Input):
 
 
 class PasswordIn(Input):
-    password: Password
+    password: NewPassword
 
 
 class TokenIn(Input):

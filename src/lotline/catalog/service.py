@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
+from lotline.db import pages
 from lotline.errors import NotFound
 from lotline.models import Customer, Item, Location, Vendor
 
@@ -141,3 +142,10 @@ def create_customer(session: Session, data: PartyIn) -> Customer:
 
 def list_all(session: Session, model: type[M]) -> Sequence[M]:
     return session.scalars(sa.select(model).order_by(getattr(model, _NATURAL_KEY[model]))).all()
+
+
+def list_page(session: Session, model: type[M], *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of records by natural key (rows of one record each)."""
+    key = getattr(model, _NATURAL_KEY[model])
+    return pages.page(session, sa.select(model), [key], lambda r: (getattr(r[0], _NATURAL_KEY[model]),),
+                      after=after, limit=limit)

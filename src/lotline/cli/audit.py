@@ -12,6 +12,7 @@ from lotline.audit.schemas import AuditQuery
 from lotline.cli.common import JsonOpt, emit
 from lotline.db import read_snapshot
 from lotline.lots import service as lots_service
+from lotline.serialize import to_jsonable
 
 COLUMNS = ["id", "at", "actor", "actor_kind", "table_name", "operation", "record_id", "changes", "reason"]
 
@@ -23,7 +24,7 @@ def _changes(entry: dict) -> str:
         keys = [k for k in new if old.get(k) != new.get(k) and k != "updated_at"]
         return "; ".join(f"{k}: {old.get(k)!s} → {new.get(k)!s}" for k in keys)
     values = new or old
-    text = json.dumps({k: v for k, v in values.items() if k not in ("id", "created_at", "updated_at")}, default=str)
+    text = json.dumps(to_jsonable({k: v for k, v in values.items() if k not in ("id", "created_at", "updated_at")}))
     return text if len(text) <= 160 else text[:157] + "…"
 
 

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lotline import errors
-from lotline.serialize import to_jsonable
+from lotline.serialize import decimal_text, to_jsonable
 
 console = Console()
 err_console = Console(stderr=True)
@@ -86,8 +86,7 @@ def fmt(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        normalized = value.normalize()
-        return f"{normalized:f}"
+        return decimal_text(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return str(value)

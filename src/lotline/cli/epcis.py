@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -16,6 +17,7 @@ from lotline.db import read_snapshot, transaction
 from lotline.epcis import capture, export, masterdata
 from lotline.errors import InvalidInput, LotlineError
 from lotline.models import Customer, Item, Location, Vendor
+from lotline.serialize import decimal_text
 from lotline.trace import service as trace_service
 
 app = typer.Typer(help="GS1 EPCIS 2.0: capture documents, export traces and recalls.", no_args_is_help=True)
@@ -142,7 +144,7 @@ def export_(
 
 
 def _plain(value):
-    return str(value)
+    return decimal_text(value) if isinstance(value, Decimal) else str(value)
 
 
 _TARGETS: dict[str, tuple[type[Item] | type[Location] | type[Vendor] | type[Customer], str]] = {"item": (Item, "gtin"), "location": (Location, "gln"), "vendor": (Vendor, "gln"), "customer": (Customer, "gln")}

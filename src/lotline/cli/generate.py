@@ -13,6 +13,7 @@ from rich.table import Table
 from lotline.cli.common import console, run
 from lotline.db.engine import normalize_url, resolve_url
 from lotline.errors import RuleViolation
+from lotline.serialize import to_jsonable
 
 PHASES = {
     "generate": "simulating + COPY (days)",
@@ -108,7 +109,7 @@ def generate(
                 "seconds_check": round(result.seconds_check, 2),
                 "most_used_raw_lot": result.most_used_raw_lot,
             }
-        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(to_jsonable(doc), indent=2) + "\n")
     else:
         if result is not None:
             table = Table(

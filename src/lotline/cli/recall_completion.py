@@ -25,6 +25,7 @@ from lotline.recalls.completion_schemas import (
     strategy_from_file,
 )
 from lotline.reports import initial_report
+from lotline.serialize import to_jsonable
 
 response_app = typer.Typer(help="Consignee responses (append-only; a correction is a new response).", no_args_is_help=True)
 check_app = typer.Typer(help="Effectiveness checks (levels A-D): draw the sample, record results.", no_args_is_help=True)
@@ -231,7 +232,7 @@ def initial_report_cmd(
         raise InvalidInput(f"--format must be html or json, not {fmt!r}")
     with read_snapshot() as s:
         data = initial_report.data(s, recalls.find_case(s, number))
-    text = initial_report.to_html(data) if fmt == "html" else json.dumps(data, default=str, indent=2)
+    text = initial_report.to_html(data) if fmt == "html" else json.dumps(to_jsonable(data), indent=2)
     if accounts_xlsx is not None:
         accounts_xlsx.write_bytes(initial_report.accounts_xlsx(data))
     if out is None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.db import pages
 from lotline.errors import NotFound
 from lotline.models import (
     Customer,
@@ -62,6 +64,20 @@ def movement_detail(session: Session, movement_id: uuid.UUID) -> dict:
 
 
 def list_movements(session: Session, *, limit: int = 100, movement_type: str | None = None) -> list[dict]:
+    query = _movements_query(movement_type).order_by(InventoryMovement.occurred_at.desc(), InventoryMovement.id)
+    return [dict(r._mapping) for r in session.execute(query.limit(limit))]
+
+
+def movements_page(
+    session: Session, *, movement_type: str | None = None, after: Sequence[str] | None, limit: int
+) -> pages.Page:
+    """One page of movements, newest first (by time, then id)."""
+    got = pages.page(session, _movements_query(movement_type), [InventoryMovement.occurred_at, InventoryMovement.id],
+                     lambda r: (r.occurred_at, r.id), after=after, limit=limit, descending=True)
+    return pages.Page([dict(r._mapping) for r in got.rows], got.after)
+
+
+def _movements_query(movement_type: str | None) -> sa.Select:
     counts = (
         sa.select(InventoryMovementLine.movement_id, sa.func.count().label("lines"))
         .group_by(InventoryMovementLine.movement_id)
@@ -77,12 +93,10 @@ def list_movements(session: Session, *, limit: int = 100, movement_type: str | N
             counts.c.lines,
         )
         .join(counts, counts.c.movement_id == InventoryMovement.id)
-        .order_by(InventoryMovement.occurred_at.desc(), InventoryMovement.id)
-        .limit(limit)
     )
     if movement_type:
         query = query.where(InventoryMovement.movement_type == movement_type)
-    return [dict(r._mapping) for r in session.execute(query)]
+    return query
 
 
 def lot_history(session: Session, lot_id: uuid.UUID) -> list[dict]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from lotline.audit import service as audit
 from lotline.auth import signatures
 from lotline.catalog import service as catalog
+from lotline.db import pages
 from lotline.errors import DuplicateKey, InvalidInput, InvalidStateTransition, NotFound
 from lotline.lots.allocation import Candidate
 from lotline.lots.schemas import LotStatusChange, NewLot
@@ -221,6 +222,27 @@ def on_hand(
     include_zero: bool = False,
 ) -> list[dict]:
     """On-hand by item, location and lot (with lot status and expiry), from the balance table."""
+    query = _on_hand_query(item_id=item_id, location_id=location_id, lot_id=lot_id, include_zero=include_zero)
+    return [dict(r._mapping) for r in session.execute(query)]
+
+
+def on_hand_page(
+    session: Session,
+    *,
+    item_id: uuid.UUID | None = None,
+    location_id: uuid.UUID | None = None,
+    lot_id: uuid.UUID | None = None,
+    after: Sequence[str] | None,
+    limit: int,
+) -> pages.Page:
+    """One page of ``on_hand`` (rows as dicts), by SKU, lot code and location code."""
+    query = _on_hand_query(item_id=item_id, location_id=location_id, lot_id=lot_id, include_zero=False)
+    keys = [Item.sku, sa.func.coalesce(Lot.lot_code, ""), Location.code]
+    got = pages.page(session, query, keys, lambda r: (r.sku, r.lot_code or "", r.location), after=after, limit=limit)
+    return pages.Page([dict(r._mapping) for r in got.rows], got.after)
+
+
+def _on_hand_query(*, item_id, location_id, lot_id, include_zero: bool) -> sa.Select:
     query = (
         sa.select(
             Item.sku,
@@ -249,7 +271,7 @@ def on_hand(
         query = query.where(InventoryBalance.location_id == location_id)
     if lot_id:
         query = query.where(InventoryBalance.lot_id == lot_id)
-    return [dict(r._mapping) for r in session.execute(query)]
+    return query
 
 
 def lot_row(lot: Lot, sku: str) -> dict:
@@ -291,6 +313,20 @@ def list_lots(
     if status:
         query = query.where(Lot.status == status)
     return session.execute(query).all()
+
+
+def lots_page(
+    session: Session, *, item_id: uuid.UUID | None = None, status: str | None = None,
+    after: Sequence[str] | None, limit: int,
+) -> pages.Page:
+    """One page of (lot, sku) rows by SKU and lot code."""
+    query = sa.select(Lot, Item.sku).join(Item, Item.id == Lot.item_id)
+    if item_id:
+        query = query.where(Lot.item_id == item_id)
+    if status:
+        query = query.where(Lot.status == status)
+    return pages.page(session, query, [Item.sku, Lot.lot_code], lambda r: (r[1], r[0].lot_code), after=after,
+                      limit=limit)
 
 
 def expire_due(session: Session, now: datetime) -> int:

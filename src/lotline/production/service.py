@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lotline.catalog import service as catalog
-from lotline.db import sql
+from lotline.db import pages, sql
 from lotline.errors import InvalidStateTransition, NotFound
 from lotline.inventory import service as inventory
 from lotline.lots import service as lots_service
@@ -204,6 +205,12 @@ def _execution_params(
         "consumed": [used[p] for p, _ in edges],
         "produced": [made[c] for _, c in edges],
     }
+
+
+def work_orders_page(session: Session, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of (work order, sku) rows by number."""
+    query = sa.select(WorkOrder, Item.sku).join(Item, Item.id == WorkOrder.item_id)
+    return pages.page(session, query, [WorkOrder.number], lambda r: (r[0].number,), after=after, limit=limit)
 
 
 def list_work_orders(session: Session, *, limit: int = 200):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from lotline.audit import service as audit
 from lotline.auth import signatures
 from lotline.catalog import service as catalog
+from lotline.db import pages
 from lotline.errors import DuplicateKey, InvalidInput, InvalidStateTransition, NotFound
 from lotline.lots import service as lots_service
 from lotline.models import Item, Lot, RecallAction, RecallCase, RecallCaseTarget
@@ -91,6 +92,15 @@ def list_cases(session: Session, *, status: str | None = None, limit: int = 200)
     if status:
         query = query.where(RecallCase.status == status)
     return session.scalars(query).all()
+
+
+def cases_page(session: Session, *, status: str | None = None, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of (case,) rows, newest first (by creation time, then number)."""
+    query = sa.select(RecallCase)
+    if status:
+        query = query.where(RecallCase.status == status)
+    return pages.page(session, query, [RecallCase.created_at, RecallCase.recall_number],
+                      lambda r: (r[0].created_at, r[0].recall_number), after=after, limit=limit, descending=True)
 
 
 def update_case(session: Session, ref: str | uuid.UUID, data: CaseUpdate) -> RecallCase:

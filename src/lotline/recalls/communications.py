@@ -27,6 +27,7 @@ from lotline.recalls.cases import find_case
 from lotline.recalls.common import check_window, not_future, require_status
 from lotline.recalls.runs import latest_run, run_shipments, shipment_lines
 from lotline.recalls.schemas import DraftIn, RecordIn
+from lotline.serialize import decimal_text
 from lotline.types import utcnow
 from lotline.vocab import Channel, NoticeStatus, RecallStatus
 
@@ -40,7 +41,7 @@ def _templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["qty"] = lambda q: f"{Decimal(q).normalize():f}"
+    env.filters["qty"] = lambda q: decimal_text(Decimal(q))
     return env
 
 

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from lotline.errors import InvalidInput
-from lotline.types import Code, Input, Money, Name, Ref, Text, Timestamp
+from lotline.types import Code, Day, Input, Money, Name, Ref, SharePct, Text, Timestamp
 from lotline.vocab import CheckResult, EffectivenessLevel, FdaClass, PublicWarning, Severity
 from lotline.vocab import RecallDepth as Depth
 
@@ -29,7 +28,7 @@ class StrategyIn(Input):
     depth: Depth
     public_warning: PublicWarning
     effectiveness_level: EffectivenessLevel
-    effectiveness_pct: Annotated[Decimal, Field(gt=10, lt=100, max_digits=5, decimal_places=2)] | None = None
+    effectiveness_pct: SharePct | None = None
     reason: Summary
     health_hazard: Summary
     product_description: Summary
@@ -51,6 +50,12 @@ class StrategyIn(Input):
 
 class SubAccountIn(Input):
     """A customer of the consignee to whom it forwarded the recall."""
+
+    # the schema says it too: an email or a phone (not null)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["email"], "properties": {"email": {"type": "string"}}},
+        {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+    ]})
 
     name: Name
     email: Email | None = None
@@ -103,8 +108,8 @@ class InboundNoticeIn(Input):
     vendor: Ref
     vendor_lot_codes: Annotated[list[Code], Field(max_length=10_000)] = []
     items: Annotated[list[Ref], Field(max_length=1_000)] = []
-    received_from: date | None = None
-    received_to: date | None = None
+    received_from: Day | None = None
+    received_to: Day | None = None
     summary: Summary
     severity: Severity | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from lotline.auth.schemas import SignatureIn
 from lotline.types import Code, Input, Ref, Text, Timestamp, Uom
@@ -30,7 +30,8 @@ def _recall_number(value: str) -> str:
     return value
 
 
-RecallNumber = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_recall_number)]
+RecallNumber = Annotated[str, AfterValidator(_recall_number),
+                         Field(json_schema_extra={"pattern": f"^{_RECALL_NUMBER.pattern}$"})]
 
 
 class CaseIn(Input):

@@ -31,6 +31,7 @@ from lotline.recalls.cases import (
     add_target,
     cancel,
     case_dict,
+    cases_page,
     close,
     create_case,
     find_case,
@@ -66,6 +67,7 @@ __all__ = [
     # cases and targets
     "create_case",
     "find_case",
+    "cases_page",
     "list_cases",
     "update_case",
     "activate",

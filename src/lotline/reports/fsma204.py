@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from lotline.perf import no_gc_pauses
 from lotline.reports import csv_safe, xlsx
+from lotline.serialize import decimal_text
 
 COLUMNS: list[tuple[str, str]] = [
     ("event_type", "Event type"),
@@ -155,7 +156,7 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if kind is Decimal:
-        return f"{value.normalize():f}"
+        return decimal_text(value)
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 

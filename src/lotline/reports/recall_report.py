@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 
 from lotline.perf import no_gc_pauses
+from lotline.serialize import decimal_text
 
 # Tables in the HTML are cut here (the JSON and the FSMA spreadsheet hold every row).
 HTML_ROW_LIMIT = 1000
@@ -25,7 +26,7 @@ def _default(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return decimal_text(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
@@ -42,7 +43,7 @@ def _fmt(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return decimal_text(value)
     if isinstance(value, datetime):
         utc = value.astimezone(UTC) if value.tzinfo else value
         return utc.strftime("%Y-%m-%d %H:%M UTC")

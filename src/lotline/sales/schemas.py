@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import Field
 
 from lotline.inventory.schemas import MAX_LINES, LotQty
-from lotline.types import Code, Input, Money, Quantity, Ref, Text, Timestamp
+from lotline.types import Code, Day, Input, Money, Quantity, Ref, Text, Timestamp
 
 
 class SalesOrderLineIn(Input):
     item: Ref
     quantity: Quantity
-    due_date: date
-    promised_date: date | None = None
+    due_date: Day
+    promised_date: Day | None = None
     unit_price: Money | None = None
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lotline.catalog import service as catalog
-from lotline.db import sql
+from lotline.db import pages, sql
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound, OverShipment
 from lotline.inventory import service as inventory
 from lotline.models import (
@@ -230,6 +231,13 @@ def _shipment_records(
 
 
 _CLOSE_ORDER = "UPDATE sales_orders SET status = 'closed', updated_at = now() WHERE id = %(id)s::uuid"
+
+
+def orders_page(session: Session, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of (order, customer code) rows, newest first (by order time, then number)."""
+    query = sa.select(SalesOrder, Customer.code).join(Customer, Customer.id == SalesOrder.customer_id)
+    return pages.page(session, query, [SalesOrder.ordered_at, SalesOrder.number],
+                      lambda r: (r[0].ordered_at, r[0].number), after=after, limit=limit, descending=True)
 
 
 def list_orders(session: Session, *, limit: int = 200):

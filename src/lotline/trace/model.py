@@ -20,15 +20,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from lotline.serialize import decimal_text
+
 ROLES = ("target", "upstream_component", "downstream_finished")
 
 
-def format_quantity(value: Decimal) -> str:
-    """'12.500000' -> '12.5', '40.000000' -> '40' (no exponent notation)."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+format_quantity = decimal_text  # the one printed form of a decimal (lotline.serialize)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from lotline.auth.permissions import PERMISSIONS, declare
 from lotline.errors import LotlineError, Unauthenticated
+from lotline.serialize import decimal_text
 from lotline.web import session as web_session
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -34,8 +35,7 @@ def _qty(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        text = format(value.normalize(), "f") if value == value.to_integral() else format(value, "f").rstrip("0")
-        return text.rstrip(".") if "." in text else text
+        return decimal_text(value)
     return str(value)
 
 

@@ -13,6 +13,7 @@ from lotline.api.deps import (
     public,
     require,
 )
+from lotline.api.schemas import Me, NewToken, SignedIn, TokenOut, UserOut
 from lotline.auth import service
 from lotline.auth.schemas import PasswordIn, RolesIn, SignInIn, TokenIn, UserIn
 from lotline.serialize import to_jsonable
@@ -29,7 +30,7 @@ def _me(principal) -> dict:
     }
 
 
-@router.post("/auth/sign-in", dependencies=[public()])
+@router.post("/auth/sign-in", dependencies=[public()], response_model=SignedIn)
 def sign_in(data: SignInIn, request: Request, response: Response, session: AnonymousWriteSession) -> dict:
     """Check a name and password and open a web session (HttpOnly cookie); returns its CSRF token,
     which every cookie-authenticated write must send as ``X-CSRF-Token``."""
@@ -57,27 +58,28 @@ def sign_out(request: Request, session: WriteSession) -> Response:
     return response
 
 
-@router.get("/auth/me", dependencies=[require("self")])
+@router.get("/auth/me", dependencies=[require("self")], response_model=Me)
 def me(principal: CurrentPrincipal) -> dict:
     return _me(principal)
 
 
-@router.get("/users", dependencies=[require("users.manage")])
+@router.get("/users", dependencies=[require("users.manage")], response_model=list[UserOut])
 def list_users(session: ReadSession) -> list[dict]:
     return to_jsonable(service.list_users(session))
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, dependencies=[require("users.manage")])
+@router.post("/users", status_code=status.HTTP_201_CREATED, dependencies=[require("users.manage")],
+             response_model=UserOut)
 def add_user(data: UserIn, session: WriteSession) -> dict:
     return to_jsonable(service.user_row(session, service.add_user(session, data)))
 
 
-@router.post("/users/{name}/disable", dependencies=[require("users.manage")])
+@router.post("/users/{name}/disable", dependencies=[require("users.manage")], response_model=UserOut)
 def disable_user(name: str, session: WriteSession) -> dict:
     return to_jsonable(service.user_row(session, service.disable_user(session, name)))
 
 
-@router.put("/users/{name}/roles", dependencies=[require("users.manage")])
+@router.put("/users/{name}/roles", dependencies=[require("users.manage")], response_model=UserOut)
 def set_roles(name: str, data: RolesIn, session: WriteSession) -> dict:
     return to_jsonable(service.user_row(session, service.set_roles(session, name, data.roles)))
 
@@ -88,18 +90,19 @@ def set_password(name: str, data: PasswordIn, session: WriteSession) -> Response
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/tokens", dependencies=[require("tokens.manage")])
+@router.get("/tokens", dependencies=[require("tokens.manage")], response_model=list[TokenOut])
 def list_tokens(session: ReadSession, user: str | None = None) -> list[dict]:
     return to_jsonable(service.list_tokens(session, user))
 
 
-@router.post("/tokens", status_code=status.HTTP_201_CREATED, dependencies=[require("tokens.manage")])
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, dependencies=[require("tokens.manage")],
+             response_model=NewToken)
 def create_token(data: TokenIn, session: WriteSession) -> dict:
     """A new API token; ``token`` in the answer is shown this once and never again."""
     new = service.create_token(session, data)
     return to_jsonable({**service.token_row(new.token, data.user), "token": new.secret})
 
 
-@router.post("/tokens/{ref}/revoke", dependencies=[require("tokens.manage")])
+@router.post("/tokens/{ref}/revoke", dependencies=[require("tokens.manage")], response_model=TokenOut)
 def revoke_token(ref: str, session: WriteSession) -> dict:
     return to_jsonable(service.revoke_token(session, ref))

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import StringConstraints
 
 from lotline.api.deps import ReadSession, require
 from lotline.epcis import capture, export, query
+from lotline.epcis.validate import STANDARD_EVENT_TYPES
 from lotline.errors import InvalidInput
 from lotline.serialize import to_jsonable
 from lotline.trace import service as trace_service
+from lotline.types import AsOf, Timestamp
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
+Identifier = Annotated[str, StringConstraints(min_length=1)]
+# a standard event type or an extension (a URI: anything with a colon), as epcis/query.py checks
+EventType = Annotated[str, StringConstraints(pattern=r"^(?:" + "|".join(STANDARD_EVENT_TYPES) + r"|[\s\S]*:[\s\S]*)$")]
 SPOOL = 8 << 20
 
 
@@ -80,15 +85,15 @@ def get_capture(job_id: uuid.UUID, session: ReadSession) -> dict:
 @router.get("/events", dependencies=[require("read")])
 def get_events(
     session: ReadSession,
-    eventType: Annotated[list[str] | None, Query()] = None,  # noqa: N803 - EPCIS parameter names
-    GE_eventTime: datetime | None = None,  # noqa: N803
-    LT_eventTime: datetime | None = None,  # noqa: N803
-    MATCH_anyEPCClass: Annotated[list[str] | None, Query()] = None,  # noqa: N803
+    eventType: Annotated[list[EventType] | None, Query()] = None,  # noqa: N803 - EPCIS parameter names
+    GE_eventTime: Timestamp | None = None,  # noqa: N803
+    LT_eventTime: Timestamp | None = None,  # noqa: N803
+    MATCH_anyEPCClass: Annotated[list[Identifier] | None, Query()] = None,  # noqa: N803
     EQ_bizStep: Annotated[list[str] | None, Query()] = None,  # noqa: N803
     EQ_disposition: Annotated[list[str] | None, Query()] = None,  # noqa: N803
     lot: str | None = None,
     item: str | None = None,
-    limit: int = 1000,
+    limit: Annotated[int, Query(ge=1, le=query.MAX_LIMIT)] = 1000,
 ) -> dict:
     """Captured events (EPCIS SimpleEventQuery parameters) as an EPCIS query document."""
     return query.events(session, event_types=eventType or (), ge_event_time=GE_eventTime, lt_event_time=LT_eventTime,
@@ -102,7 +107,7 @@ def get_export(
     lot: str | None = None,
     item: str | None = None,
     direction: Literal["forward", "backward", "both"] = "forward",
-    as_of: str | None = None,
+    as_of: AsOf | None = None,
     recall: str | None = None,
     digital_link: bool = False,
 ) -> dict:
@@ -111,5 +116,5 @@ def get_export(
         return export.export_recall(session, recall, digital_link=digital_link)
     if lot is not None and recall is None:
         start = trace_service.resolve_lot(session, lot, item=item)
-        return export.export_lots(session, [start.id], direction, trace_service.parse_as_of(as_of), digital_link=digital_link)
+        return export.export_lots(session, [start.id], direction, trace_service.validate_as_of(as_of), digital_link=digital_link)
     raise InvalidInput("give exactly one of lot and recall")

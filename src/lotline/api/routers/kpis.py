@@ -7,16 +7,31 @@ UUID) and ``level`` (overall | item | location | item_location | customer).
 
 from __future__ import annotations
 
+import re
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Response, status
+from pydantic import StringConstraints
 
 from lotline.api.deps import ReadSession, SnapshotWriteSession, WriteSession, require
 from lotline.auth import signatures
 from lotline.auth.schemas import SignatureIn
 from lotline.kpis import service
-from lotline.kpis.schemas import KPIS, RunIn
+from lotline.kpis.runs import TRANSITIONS
+from lotline.kpis.schemas import KPIS, LEVELS, RunIn
 from lotline.serialize import to_jsonable
 
 router = APIRouter(prefix="/kpi", tags=["kpis"])
+
+
+def _one_of(names) -> str:
+    return "^(?:" + "|".join(re.escape(n) for n in names) + ")$"
+
+
+# the catalogue's names in the schema, so a request the schema allows names a real KPI / level
+KpiName = Annotated[str, StringConstraints(pattern=_one_of(KPIS))]
+LevelName = Annotated[str, StringConstraints(pattern=_one_of(LEVELS))]
+RunStatus = Annotated[str, StringConstraints(pattern=_one_of(TRANSITIONS))]
 
 
 def _dims(session, item, location, customer) -> dict:
@@ -41,7 +56,7 @@ def create_run(data: RunIn, session: SnapshotWriteSession, publish: bool = False
 @router.get("/runs", dependencies=[require("read")])
 def list_runs(
     session: ReadSession,
-    status_: str | None = Query(None, alias="status"),
+    status_: RunStatus | None = Query(None, alias="status"),
     include_archived: bool = False,
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict]:
@@ -73,11 +88,11 @@ def archive_run(run_id: str, session: WriteSession) -> dict:
 def snapshots(
     run_id: str,
     session: ReadSession,
-    kpi: str | None = None,
+    kpi: KpiName | None = None,
     item: str | None = None,
     location: str | None = None,
     customer: str | None = None,
-    level: str | None = None,
+    level: LevelName | None = None,
     limit: int | None = Query(None, ge=1),
 ) -> list[dict]:
     """Snapshots with numerator/denominator; dimension filters use jsonb containment (GIN)."""
@@ -92,9 +107,10 @@ def snapshots(
     return [to_jsonable(service.snapshot_row(r)) for r in rows]
 
 
-@router.get("/runs/{run_id}/export.csv", dependencies=[require("read")])
+@router.get("/runs/{run_id}/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}},
+            dependencies=[require("read")])
 def export_csv(
-    run_id: str, session: ReadSession, kpi: str | None = None, level: str | None = None
+    run_id: str, session: ReadSession, kpi: KpiName | None = None, level: LevelName | None = None
 ) -> Response:
     run = service.get_run(session, run_id)
     text = service.to_csv(run.id, service.snapshots(session, run.id, kpi=kpi, level=level))
@@ -105,9 +121,10 @@ def export_csv(
     )
 
 
-@router.get("/runs/{run_id}/chart.svg", dependencies=[require("read")])
+@router.get("/runs/{run_id}/chart.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}},
+            dependencies=[require("read")])
 def run_chart(
-    run_id: str, session: ReadSession, kpi: str, by: str = "item", top: int = Query(20, ge=1, le=500)
+    run_id: str, session: ReadSession, kpi: KpiName, by: LevelName = "item", top: int = Query(20, ge=1, le=500)
 ) -> Response:
     """Bar chart of one KPI of one run across a dimension level."""
     return Response(service.run_chart(session, run_id, kpi, by=by, top=top), media_type="image/svg+xml")
@@ -118,11 +135,11 @@ def compare(
     a: str,
     b: str,
     session: ReadSession,
-    kpi: str | None = None,
+    kpi: KpiName | None = None,
     item: str | None = None,
     location: str | None = None,
     customer: str | None = None,
-    level: str | None = "overall",
+    level: LevelName | None = "overall",
 ) -> list[dict]:
     """Two runs side by side (delta = b - a)."""
     rows = service.compare(
@@ -133,7 +150,7 @@ def compare(
 
 @router.get("/series/{kpi}", dependencies=[require("read")])
 def series(
-    kpi: str,
+    kpi: KpiName,
     session: ReadSession,
     item: str | None = None,
     location: str | None = None,
@@ -146,9 +163,10 @@ def series(
     ]
 
 
-@router.get("/series/{kpi}/chart.svg", dependencies=[require("read")])
+@router.get("/series/{kpi}/chart.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}},
+            dependencies=[require("read")])
 def series_chart(
-    kpi: str,
+    kpi: KpiName,
     session: ReadSession,
     item: str | None = None,
     location: str | None = None,

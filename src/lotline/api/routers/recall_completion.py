@@ -125,7 +125,7 @@ def get_accounts_xlsx(ref: str, session: ReadSession) -> Response:
     )
 
 
-@router.post("/recalls/inbound", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+@router.post("/inbound-recalls", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
 def open_inbound(data: InboundNoticeIn, session: WriteSession) -> dict:
     """A supplier's recall notice: opens a draft case on the matched lots (409 if one already has them)."""
     return to_jsonable(inbound.open_case(session, data))

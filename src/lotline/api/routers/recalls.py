@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
+from lotline.api import pagination
 from lotline.api.deps import ReadSession, WriteSession, require
+from lotline.api.pagination import PAGED, CursorQ, LimitQ, Page
+from lotline.api.schemas import RecallCaseOut
 from lotline.errors import NotFound
 from lotline.recalls import service
 from lotline.recalls.flows import notify
@@ -24,8 +28,10 @@ from lotline.recalls.schemas import (
 )
 from lotline.reports import files, fsma204, recall_report
 from lotline.serialize import to_jsonable
+from lotline.types import Reason
 
 router = APIRouter(tags=["recalls"])
+CaseStatus = Literal["draft", "active", "closed", "canceled"]
 
 
 def _case(case) -> dict:
@@ -42,14 +48,18 @@ def _comm(session, comm) -> dict:
     return to_jsonable(next(c for c in service.list_communications(session, case) if c["id"] == comm.id))
 
 
-@router.post("/recalls", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+@router.post("/recalls", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")],
+             response_model=RecallCaseOut)
 def create_case(data: CaseIn, session: WriteSession) -> dict:
     return _case(service.create_case(session, data))
 
 
-@router.get("/recalls", dependencies=[require("read")])
-def list_cases(session: ReadSession, status: str | None = None) -> list[dict]:
-    return [_case(c) for c in service.list_cases(session, status=status)]
+@router.get("/recalls", dependencies=[require("read")], response_model=Page[RecallCaseOut], responses=PAGED)
+def list_cases(request: Request, response: Response, session: ReadSession, status: CaseStatus | None = None,
+               limit: LimitQ = pagination.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict:
+    """Recall cases, newest first."""
+    page = service.cases_page(session, status=status, limit=limit, after=pagination.decode("recalls", cursor))
+    return pagination.respond(request, response, "recalls", [_case(r[0]) for r in page.rows], page)
 
 
 @router.get("/recalls/{ref}", dependencies=[require("read")])
@@ -64,22 +74,22 @@ def get_case(ref: str, session: ReadSession) -> dict:
     )
 
 
-@router.patch("/recalls/{ref}", dependencies=[require("recall.write")])
+@router.patch("/recalls/{ref}", dependencies=[require("recall.write")], response_model=RecallCaseOut)
 def update_case(ref: str, data: CaseUpdate, session: WriteSession) -> dict:
     return _case(service.update_case(session, ref, data))
 
 
-@router.post("/recalls/{ref}/activate", dependencies=[require("recall.write")])
+@router.post("/recalls/{ref}/activate", dependencies=[require("recall.write")], response_model=RecallCaseOut)
 def activate(ref: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
     return _case(service.activate(session, ref, data))
 
 
-@router.post("/recalls/{ref}/close", dependencies=[require("recall.write")])
+@router.post("/recalls/{ref}/close", dependencies=[require("recall.write")], response_model=RecallCaseOut)
 def close(ref: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
     return _case(service.close(session, ref, data))
 
 
-@router.post("/recalls/{ref}/cancel", dependencies=[require("recall.write")])
+@router.post("/recalls/{ref}/cancel", dependencies=[require("recall.write")], response_model=RecallCaseOut)
 def cancel(ref: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
     return _case(service.cancel(session, ref, data))
 
@@ -101,7 +111,7 @@ def remove_target(
     ref: str,
     target_id: uuid.UUID,
     session: WriteSession,
-    reason: str | None = Query(None, max_length=10_000, description="Why (required; kept in the audit trail)"),
+    reason: Reason = Query(description="Why (kept in the audit trail)"),
 ) -> Response:
     service.remove_target(session, ref, target_id, reason)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -208,7 +218,8 @@ def effectiveness(ref: str, session: ReadSession) -> dict:
     return to_jsonable(service.effectiveness(session, ref))
 
 
-@router.get("/recalls/{ref}/fsma204.{fmt}", response_class=Response, dependencies=[require("read")])
+@router.get("/recalls/{ref}/fsma204.{fmt}", response_class=Response, dependencies=[require("read")],
+            responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
 def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = None) -> Response:
     if fmt not in ("csv", "xlsx"):
         raise NotFound(f"no FSMA 204 export in format {fmt!r}; use .csv or .xlsx")
@@ -224,7 +235,8 @@ def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = N
     )
 
 
-@router.get("/recalls/{ref}/report.{fmt}", response_class=Response, dependencies=[require("read")])
+@router.get("/recalls/{ref}/report.{fmt}", response_class=Response, dependencies=[require("read")],
+            responses={200: {"content": {"text/html": {}, "application/json": {}}}})
 def report(ref: str, fmt: str, session: ReadSession) -> Response:
     if fmt not in ("html", "json"):
         raise NotFound(f"no recall report in format {fmt!r}; use .html or .json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -14,7 +15,8 @@ from lotline.api.deps import ReadSession, require
 from lotline.trace import service as trace_service
 from lotline.trace.export import write_csv
 from lotline.trace.svg import render_svg
-from lotline.types import Input
+from lotline.trace.validate import MAX_DEPTH_LIMIT
+from lotline.types import AsOf, Input
 
 router = APIRouter(prefix="/trace", tags=["trace"])
 
@@ -24,8 +26,8 @@ DirectionParam = Literal["forward", "backward", "both"]
 class TraceIn(Input):
     lot_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=1000)]
     direction: DirectionParam = "both"
-    as_of: str | None = None
-    max_depth: int | None = None
+    as_of: AsOf | None = None
+    max_depth: Annotated[int | None, Field(ge=0, le=MAX_DEPTH_LIMIT)] = None
     with_stock: bool = True
 
 
@@ -34,18 +36,18 @@ def _run(
     direction: str,
     lot: str,
     item: str | None,
-    as_of: str | None,
+    as_of: datetime | None,
     max_depth: int | None,
     with_stock: bool = True,
 ):
-    when = trace_service.parse_as_of(as_of)
+    when = trace_service.validate_as_of(as_of)
     start = trace_service.resolve_lot(session, lot, item=item)
     return trace_service.trace(session, [start.id], direction, when, max_depth, with_stock=with_stock)
 
 
 ItemQ = Annotated[str | None, Query(description="Item SKU when the lot code is used by several items.")]
-AsOfQ = Annotated[str | None, Query(description="ISO 8601 time; only what happened up to then counts.")]
-DepthQ = Annotated[int | None, Query(description="Stop after this many hops (0 or more).")]
+AsOfQ = Annotated[AsOf | None, Query(description="ISO 8601 time or date; only what happened up to then counts.")]
+DepthQ = Annotated[int | None, Query(ge=0, le=MAX_DEPTH_LIMIT, description="Stop after this many hops (0 or more).")]
 
 
 @router.get("/{direction}/{lot}", dependencies=[require("read")])
@@ -98,7 +100,7 @@ def trace_csv(
 @router.post("", dependencies=[require("read")])
 def trace_many(data: TraceIn, session: ReadSession) -> dict:
     """Trace several lots at once (e.g. every target of a recall) by id."""
-    when = trace_service.parse_as_of(data.as_of)
+    when = trace_service.validate_as_of(data.as_of)
     return trace_service.trace(
         session, data.lot_ids, data.direction, when, data.max_depth, with_stock=data.with_stock
     ).to_json()
