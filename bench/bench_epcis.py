@@ -2,12 +2,17 @@
 
     .venv/bin/python bench/bench_epcis.py [--events 100000] [--server postgresql://postgres@127.0.0.1:5432/postgres]
                                           [--profile-events 3000] [--keep]
+    .venv/bin/python bench/bench_epcis.py --events 2000 --code /tmp/lotline_base [--rounds 2]
 
 Writes the document to a temporary file event by event (never held in memory), then imports it with
 ``lotline.epcis.capture`` into a fresh database of its own (created here, dropped afterwards unless --keep;
 it never touches lotline_bench). The mix repeats a 16-event cycle: 1 receiving of a raw lot (LGTIN, ILMD
 expiry), 5 transformations (2 raw lots in, 1 finished lot out), 10 shippings of 4 units each to a customer,
 each on a new purchase order (so the order is created by the capture).
+
+``--code DIR`` instead captures one generated document with this code and with DIR's ``src``
+(e.g. a worktree of the starting commit), alternating, each into a fresh database: events/s,
+statements per event and the ratio, measured in the same run.
 
 Printed, measured in the same run:
 - header + validation passes alone (streamed parse, no database): events/s — the ceiling of the reader;
@@ -24,6 +29,9 @@ import cProfile
 import json
 import os
 import pstats
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -149,14 +157,63 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def _capture_worker(server: str, path: str) -> None:
+    """One capture of ``path`` into a fresh database of its own; prints events/s and statements as JSON."""
+    name = f"lotline_epcis_ab_{os.getpid()}"
+    fresh_database(server, name)
+    statements = _count_statements()
+    t = time.perf_counter()
+    job = capture.capture(capture.source_of_path(path), create_master_data=True)
+    seconds = time.perf_counter() - t
+    drop(server, name)
+    n = job.events_total
+    print(json.dumps({"status": job.status, "events": n, "seconds": seconds, "events_per_s": n / seconds,
+                      "statements_per_event": statements[0] / n}))
+
+
+def compare(server: str, code: str, events: int, rounds: int, out: Console) -> None:
+    """Capture the same document with this code and with ``code``'s src, alternating, in one run."""
+    tmp = Path(tempfile.mkdtemp())
+    path = tmp / "ab.json"
+    write_document(path, events)
+    runs: dict[str, list[dict]] = {"this code": [], "starting code": []}
+    order = [("this code", None), ("starting code", code)]
+    for rnd in range(rounds):
+        for label, src in order if rnd % 2 == 0 else order[::-1]:
+            env = dict(os.environ)
+            if src:
+                env["PYTHONPATH"] = os.path.join(src, "src")
+            done = subprocess.run([sys.executable, __file__, "--server", server, "--worker-capture", str(path)],
+                                  env=env, check=True, capture_output=True, text=True)
+            runs[label].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    table = Table(title=f"EPCIS capture of the same {events:,}-event document, {rounds} alternating round(s), "
+                        f"median (machine load {os.getloadavg()[0]:.1f})")
+    for col in ("code", "events/s", "SQL statements per event", "ratio to starting code"):
+        table.add_column(col, justify="left" if col == "code" else "right")
+    base = statistics.median(r["events_per_s"] for r in runs["starting code"])
+    for label, rs in runs.items():
+        eps = statistics.median(r["events_per_s"] for r in rs)
+        table.add_row(label, f"{eps:,.0f}", f"{rs[0]['statements_per_event']:.1f}", f"{eps / base:.2f}")
+    out.print(table)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--events", type=int, default=100_000)
     p.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--profile-events", type=int, default=3000)
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--code", help="another checkout (its src/ is used): capture the same document with both, alternating")
+    p.add_argument("--rounds", type=int, default=2, help="with --code: captures per code")
+    p.add_argument("--worker-capture", help=argparse.SUPPRESS)
     a = p.parse_args()
     out = Console()
+    if a.worker_capture:
+        _capture_worker(a.server, a.worker_capture)
+        return
+    if a.code:
+        compare(a.server, a.code, a.events, a.rounds, out)
+        return
     tmp = Path(tempfile.mkdtemp())
     path = tmp / "bench.json"
     t = time.perf_counter()

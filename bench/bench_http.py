@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -187,6 +188,7 @@ def main() -> None:
     ap.add_argument("--lots", type=int, default=500, help="random lots to trace")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                     help="environment for every server (e.g. LOTLINE_API_CONCURRENCY=8)")
+    ap.add_argument("--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)")
     args = ap.parse_args()
     if make_url(args.database_url).database == "lotline_bench":
         sys.exit("refusing to write a benchmark token into lotline_bench: use a copy (see the docstring)")
@@ -229,6 +231,14 @@ def main() -> None:
         statuses = ", ".join(f"{s}×{c}" for s, c in sorted(r["statuses"].items(), key=str))
         print(f"| {name} | {workers} | {n} | {r['requests']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
               f"{statuses} | {r['rps'] / b['rps']:.2f}× | {r['p95'] / b['p95']:.2f}× |")
+    if args.json:
+        print(json.dumps({"bench": "http", "figures": [
+            {"name": f"GET /trace/forward/{{lot}}, {name}, {workers} worker(s), {n} clients", "value": round(r["rps"], 1),
+             "unit": "req/s", "reference": "its p95 ms",
+             "reference_value": round(r["p95"], 1), "ratio": round(r["rps"] / 300, 3) if n == 8 else None,
+             "goal": ">= 300 req/s, p95 <= 30 ms" if n == 8 else None}
+            for (name, workers, n), r in results.items()
+        ]}))
 
 
 if __name__ == "__main__":

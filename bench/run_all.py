@@ -63,7 +63,8 @@ BENCHES = [
     Bench("epcis", "bench_epcis.py",
           lambda a: ["--server", _server(a.url, "postgres")] + (["--events", "20000"] if a.quick else [])),
     Bench("console", "bench_console.py", lambda a: ["--database-url", a.url] + (["--repeat", "5"] if a.quick else [])),
-    Bench("http", "bench_http.py", lambda a: ["--database-url", a.url]),
+    Bench("http", "bench_http.py",
+          lambda a: ["--database-url", a.url, "--clients", "1,8", "--workers", "1,2"] + (["--rounds", "1"] if a.quick else [])),
 ]
 
 

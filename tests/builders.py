@@ -14,8 +14,10 @@ from lotline.inventory import service as inventory
 from lotline.inventory.schemas import ReceiptIn
 from lotline.production import service as production
 from lotline.production.schemas import ExecutionIn, WorkOrderIn
+from lotline.recalls.completion_schemas import StrategyIn
 from lotline.sales import service as sales
 from lotline.sales.schemas import SalesOrderIn, ShipmentIn
+from lotline.types import utcnow
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
@@ -166,3 +168,17 @@ def sign(session, meaning: str = "approved"):
         )
     session.execute(sa.text("SELECT set_config('lotline.actor', 'user:signer', true)"))
     return SignatureIn(password=SIGNER_PASSWORD, meaning=meaning)
+
+
+def strategy_in(**kw) -> StrategyIn:
+    """A recall strategy (21 CFR 7.42) for tests: class II, retail depth, level C; ``kw`` overrides."""
+    values = dict(
+        fda_class="II", depth="retail", public_warning="none", effectiveness_level="C",
+        reason="Salmonella found in a retained sample of flour lot F-1",
+        health_hazard="Remote probability of adverse health consequences",
+        product_description="Wheat flour T55 and the breads and cakes made from it",
+        response_deadline=utcnow() + timedelta(days=7), reminder_interval_hours=24, reminder_max=2,
+        coordinator_name="Quality Manager", coordinator_email="qa@bakery.example",
+    )
+    values.update(kw)
+    return StrategyIn(**values)

@@ -29,6 +29,7 @@ from lotline.production.schemas import ExecutionIn, WorkOrderIn
 from lotline.sales import service as sales
 from lotline.sales.schemas import SalesOrderIn, ShipmentIn
 from lotline.types import utcnow
+from lotline.vocab import LocationKind, LotStatus
 
 DEMO_DATABASE = "lotline_demo"
 
@@ -43,11 +44,11 @@ ITEMS = [
 ]
 LOCATIONS = [
     LocationIn(code="RECV", name="Goods in", kind="receiving"),
-    LocationIn(code="WH", name="Dry store", kind="storage"),
+    LocationIn(code="WH", name="Dry store", kind=LocationKind.STORAGE),
     LocationIn(code="LINE1", name="Bakery line 1", kind="production"),
     LocationIn(code="DISPATCH", name="Dispatch bay", kind="shipping"),
-    LocationIn(code="QA-HOLD", name="Quarantine cage", kind="quarantine"),
-    LocationIn(code="SCRAP", name="Waste", kind="scrap"),
+    LocationIn(code="QA-HOLD", name="Quarantine cage", kind=LocationKind.QUARANTINE),
+    LocationIn(code="SCRAP", name="Waste", kind=LocationKind.SCRAP),
 ]
 VENDORS = [
     PartyIn(code="MOULIN", name="Moulin de la Vallée", contact_email="quality@moulin.example"),
@@ -278,7 +279,7 @@ def run(progress: Callable[[str], None] = lambda _msg: None, database: str = DEM
 
     with db.transaction(actor="user:quality") as s:
         lots_service.change_status(
-            s, lots_service.find_lot(s, "Y-1210", item_ref="YEAST"), LotStatusChange(status="blocked", reason="supplier notice LC-1210")
+            s, lots_service.find_lot(s, "Y-1210", item_ref="YEAST"), LotStatusChange(status=LotStatus.BLOCKED, reason="supplier notice LC-1210")
         )
     step("yeast lot Y-1210 blocked after a supplier notice")
 

@@ -37,6 +37,7 @@ from lotline.recalls import status_reports
 from lotline.recalls.flows import notify, reminders
 from lotline.recalls.flows.reminders import plain_message
 from lotline.types import utcnow
+from lotline.vocab import RecallStatus
 
 log = logging.getLogger("lotline.worker")
 
@@ -63,7 +64,7 @@ def reminders_pass() -> dict[str, Any]:
 def status_reports_pass() -> dict[str, Any]:
     issued = []
     with db.read_snapshot() as s:
-        active = list(s.scalars(sa.select(RecallCase.id).where(RecallCase.status == "active")))
+        active = list(s.scalars(sa.select(RecallCase.id).where(RecallCase.status == RecallStatus.ACTIVE)))
     for case_id in active:
         with db.transaction() as s:
             case = s.scalar(sa.select(RecallCase).where(RecallCase.id == case_id).with_for_update(skip_locked=True))

@@ -15,9 +15,8 @@ from lotline.lots.schemas import LotStatusChange
 from lotline.recalls import service as recalls
 from lotline.recalls import strategy
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
-from tests.builders import make_item, make_location, make_vendor, receive, sign
+from tests.builders import make_item, make_location, make_vendor, receive, sign, strategy_in
 from tests.conftest import SIGNED, TEST_PASSWORD
-from tests.recalls.completion_support import strategy_in
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
 from lotline.errors import DuplicateKey, NotFound
 from lotline.models import Customer, Item, Location, Vendor
 from tests.builders import make_item, make_location
-from tests.inventory.support import refused_without_writes
+from tests.support import refused_without_writes
 
 
 @pytest.mark.parametrize(
@@ -89,3 +89,16 @@ def test_created_items_keep_their_attributes(session):
         10,
         True,
     )
+
+
+def test_a_batch_remembers_records_but_forgets_those_a_rolled_back_savepoint_made(session):
+    catalog.remember_records(session)
+    kept = catalog.create_item(session, ItemIn(sku="KEPT", name="Kept", uom="kg"))
+    assert catalog.resolve(session, Item, "KEPT") is kept
+    savepoint = session.begin_nested()
+    catalog.create_item(session, ItemIn(sku="GONE", name="Gone", uom="kg"))
+    catalog.resolve(session, Item, "GONE")
+    savepoint.rollback()
+    with pytest.raises(NotFound):
+        catalog.resolve(session, Item, "GONE")
+    assert catalog.resolve(session, Item, "KEPT").id == kept.id

@@ -172,7 +172,7 @@ def test_an_unknown_field_is_refused_not_dropped(model, data, loc):
 )
 def test_an_unknown_enum_value_is_refused(model, data, loc):
     err = refused(model, data, loc)
-    assert err.errors()[0]["type"] == "literal_error"
+    assert err.errors()[0]["type"] == "enum"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from lotline.db import engine as engine_mod
 from lotline.errors import DuplicateKey, InvalidInput, RuleViolation, Unavailable
 from lotline.models import InventoryBalance, Lot
 from tests.builders import make_item, make_location, make_vendor, receive
-from tests.inventory.support import refused_without_writes
+from tests.support import refused_without_writes
 
 
 @pytest.fixture

@@ -87,6 +87,32 @@ def test_an_event_breaking_a_lot_rule_is_refused_with_the_same_error_naming_the_
     assert session.scalar(sa.select(SalesOrder).where(SalesOrder.number == "SO-9")) is None  # nothing half-written
 
 
+def test_a_refused_event_in_a_chunk_tried_at_once_leaves_the_others_posted_exactly_once(world, session):
+    # the chunk is first tried whole; the refusal makes it run again event by event (the fallback)
+    job = run(doc(receiving(q=5), shipping(q=10, eventID="urn:uuid:11111111-1111-4111-8111-111111111111"),
+                  shipping(q=2, po="urn:lotline:so:SO-10", eventID="urn:uuid:11111111-1111-4111-8111-111111111112")))
+    assert [r["outcome"] for r in results(job)] == ["posted", "refused", "posted"]
+    assert job.counts == {"posted": 2, "replayed": 0, "stored": 0, "skipped": 0, "refused": 1}
+    assert lots_service.lot_quantity(session, lot_of(session, "F-1").id) == Decimal(3)
+    assert session.scalar(sa.text("SELECT count(*) FROM epcis_events")) == 2
+    assert session.scalar(sa.text("SELECT count(*) FROM inventory_movements")) == 2
+
+
+def test_the_audit_reason_of_a_status_event_does_not_carry_over_to_the_next_event(world, session):
+    recalled = event("ObjectEvent", at(0, 1), action="OBSERVE", bizStep="holding", disposition="recalled",
+                     quantityList=[{"epcClass": lgtin(GTIN_FLOUR, "F-1")}])
+    job = run(doc(receiving(), recalled, receiving(lot="F-2", when=at(0, 2))))
+    assert job.status == "succeeded", job.refusals
+    status_reason, later_reason = session.execute(sa.text(
+        "SELECT (SELECT reason FROM audit_log WHERE table_name = 'lots' AND operation = 'UPDATE'"
+        "         AND new_values ->> 'lot_code' = 'F-1' ORDER BY id DESC LIMIT 1),"
+        "       (SELECT reason FROM audit_log WHERE table_name = 'lots' AND operation = 'INSERT'"
+        "         AND new_values ->> 'lot_code' = 'F-2')"
+    )).one()
+    assert status_reason and status_reason.startswith("EPCIS event 1")
+    assert later_reason is None
+
+
 def test_a_blocked_lot_is_not_shipped(world, session):
     recalled = event("ObjectEvent", at(0, 1), action="OBSERVE", bizStep="holding", disposition="recalled",
                      quantityList=[{"epcClass": lgtin(GTIN_FLOUR, "F-1")}])

@@ -12,16 +12,18 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
+from lotline import db
 from lotline.errors import InsufficientQuantity, LotNotReleased, OverShipment
 from lotline.inventory import batch
+from lotline.inventory import service as inventory
 from lotline.inventory.batch_schemas import BatchIn
 from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatusChange
-from lotline.models import InventoryMovement, Lot, LotGenealogyEdge, SalesOrderShipment
+from lotline.models import InventoryMovement, Item, Location, Lot, LotGenealogyEdge, SalesOrderShipment
 from lotline.production import service as production
 from lotline.production.schemas import WorkOrderIn
-from tests.builders import at, make_item
-from tests.inventory.support import balance, ledger_quantity, refused_without_writes, run
+from tests.builders import at, make_item, make_location, make_vendor, receive
+from tests.support import balance, ledger_quantity, refused_without_writes, run
 
 D = Decimal
 
@@ -216,3 +218,21 @@ def test_every_row_a_batch_writes_has_its_audit_entry(session, w, wo):
             sa.text("SELECT count(*) FROM audit_log WHERE table_name = :t AND operation = 'INSERT'"), {"t": table}
         )
         assert rows > 0 and audited == rows, table
+
+
+@pytest.mark.concurrency
+def test_a_pick_from_held_rows_sees_stock_another_posting_committed_since(committed_engine):
+    """A batch locked a place's stocked rows when it had none; a receipt commits a lot there; the
+    batch's next pick from that place must find it (read again), as a posting on its own would."""
+    with db.transaction() as s:
+        flour, wh = make_item(s, "FLOUR"), make_location(s, "WH1")
+        make_vendor(s)
+    with db.transaction() as batch_tx:
+        inventory.lock_stock(batch_tx, [(flour.id, wh.id)])  # held: the place has no stock yet
+        with db.transaction() as other:
+            receive(other, flour, wh, "F-1", 10, when=at(1))
+        taken = inventory.outbound_lots(
+            batch_tx, batch_tx.get_one(Item, flour.id), batch_tx.get_one(Location, wh.id), D(4), None, at(2),
+            context="scrap",
+        )
+    assert [(x.lot.lot_code, x.quantity_delta) for x in taken] == [("F-1", D(-4))]

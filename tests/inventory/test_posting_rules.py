@@ -26,7 +26,7 @@ from lotline.lots import service as lots_service
 from lotline.models import InventoryBalance, InventoryMovementLine, InventoryMovementLot, Lot
 from lotline.types import utcnow
 from tests.builders import at, receive
-from tests.inventory.support import (
+from tests.support import (
     balance,
     count,
     ledger_quantity,

@@ -17,7 +17,7 @@ from lotline.production.schemas import ExecutionIn, WorkOrderIn
 from lotline.sales import service as sales
 from lotline.sales.schemas import ShipmentIn
 from tests.builders import at, make_customer, make_item, make_location, make_vendor, order, receive
-from tests.inventory.racing import race
+from tests.racing import race
 
 pytestmark = pytest.mark.concurrency
 D = Decimal

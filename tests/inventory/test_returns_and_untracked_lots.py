@@ -11,7 +11,7 @@ from lotline.errors import AllocationMismatch, OverReturn
 from lotline.inventory import service as inventory
 from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ReturnIn, ReversalIn
 from tests.builders import at, make_customer, order, receive, ship
-from tests.inventory.support import balance, refused_without_writes
+from tests.support import balance, refused_without_writes
 
 D = Decimal
 

@@ -12,7 +12,7 @@ from lotline.inventory import service as inventory
 from lotline.inventory.schemas import ReceiptIn, ReversalIn, ScrapIn, TransferIn
 from lotline.models import InventoryMovement, InventoryMovementLine, InventoryMovementLot, Lot
 from tests.builders import at, receive
-from tests.inventory.support import balance, count, database_state, lot_rows_of, refused_without_writes, run
+from tests.support import balance, count, database_state, lot_rows_of, refused_without_writes, run
 
 D = Decimal
 

@@ -19,7 +19,7 @@ from lotline.inventory import service as inventory
 from lotline.inventory.schemas import AdjustmentIn, ReversalIn, ScrapIn, TransferIn
 from lotline.lots import service as lots_service
 from tests.builders import at, execute, receive
-from tests.inventory.support import balance, refused_without_writes
+from tests.support import balance, refused_without_writes
 
 D = Decimal
 CHECK_04 = sa.text(load_sql("lotline.generate", "check_04_no_lot_negative_in_time"))

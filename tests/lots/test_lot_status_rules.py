@@ -16,7 +16,7 @@ from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatusChange
 from lotline.models import Lot
 from tests.builders import at, execute, order, receive, ship, sign
-from tests.inventory.support import balance, refused_without_writes
+from tests.support import balance, refused_without_writes
 
 D = Decimal
 NOT_RELEASED = ["quarantine", "blocked", "consumed", "expired"]

@@ -1,1 +1,1 @@
-from tests.inventory.conftest import w  # noqa: F401  (the shared small world)
+from tests.worlds import w  # noqa: F401  (the shared small world)

@@ -21,7 +21,7 @@ from lotline.models import (
 from lotline.production import service as production
 from lotline.production.schemas import ExecutionIn, WorkOrderIn
 from tests.builders import at, execute, receive
-from tests.inventory.support import balance, count, database_state, lot_rows_of, refused_without_writes, run
+from tests.support import balance, count, database_state, lot_rows_of, refused_without_writes, run
 
 D = Decimal
 

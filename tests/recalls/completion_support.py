@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from lotline.recalls import consignees, strategy
 from lotline.recalls import service as recalls
-from lotline.recalls.completion_schemas import StrategyIn
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
-from lotline.types import utcnow
-from tests.builders import sign
-
-
-def strategy_in(**kw) -> StrategyIn:
-    values = dict(
-        fda_class="II", depth="retail", public_warning="none", effectiveness_level="C",
-        reason="Salmonella found in a retained sample of flour lot F-1",
-        health_hazard="Remote probability of adverse health consequences",
-        product_description="Wheat flour T55 and the breads and cakes made from it",
-        response_deadline=utcnow() + timedelta(days=7), reminder_interval_hours=24, reminder_max=2,
-        coordinator_name="Quality Manager", coordinator_email="qa@bakery.example",
-    )
-    values.update(kw)
-    return StrategyIn(**values)
+from tests.builders import sign, strategy_in
 
 
 def active_recall(session, *, lot="F-1", **strategy_kw):

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from lotline.recalls import consignees
 from lotline.types import utcnow
+from tests.builders import strategy_in
 from tests.conftest import SIGNED
-from tests.recalls.completion_support import active_recall, consignee, strategy_in
+from tests.recalls.completion_support import active_recall, consignee
 
 
 def _strategy_body(**kw) -> dict:

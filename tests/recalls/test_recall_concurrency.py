@@ -14,7 +14,7 @@ from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.trace import service as trace
 from tests.builders import sign
 from tests.recalls.completion_support import with_strategy
-from tests.recalls.conftest import build_world
+from tests.worlds import build_world
 
 pytestmark = pytest.mark.concurrency
 

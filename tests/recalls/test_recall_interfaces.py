@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from lotline.models import RecallCase
 from lotline.recalls import service as recalls
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
-from tests.builders import sign
+from tests.builders import sign, strategy_in
 from tests.conftest import SIGNED
-from tests.recalls.completion_support import strategy_in, with_strategy
+from tests.recalls.completion_support import with_strategy
 
 
 @pytest.fixture

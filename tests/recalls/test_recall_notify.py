@@ -12,7 +12,7 @@ from lotline.recalls.flows import notify
 from lotline.recalls.schemas import CaseIn, DraftIn, RecordIn, TargetIn, TransitionIn
 from tests.builders import sign
 from tests.recalls.completion_support import with_strategy
-from tests.recalls.conftest import free_port
+from tests.smtp import free_port
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_smtp_credentials_are_used_and_a_refused_login_fails_the_notice(session,
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
-    from tests.recalls.conftest import Inbox
+    from tests.smtp import Inbox
 
     logins: list[tuple[bytes, bytes]] = []
 
@@ -175,7 +175,7 @@ def tls_server(tls_files, monkeypatch):
 
     from aiosmtpd.controller import Controller
 
-    from tests.recalls.conftest import Inbox
+    from tests.smtp import Inbox
 
     cert, key = tls_files
     started = []

@@ -95,7 +95,8 @@ import pytest  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 
 from lotline import db  # noqa: E402
-from tests.recalls.conftest import Inbox, build_world, free_port  # noqa: E402
+from tests.smtp import Inbox, free_port  # noqa: E402
+from tests.worlds import build_world  # noqa: E402
 
 LOTLINE = Path(sys.executable).with_name("lotline")
 

@@ -17,8 +17,8 @@ from lotline.recalls import service as recalls
 from lotline.recalls.completion_schemas import RecordedResponseIn, ResponseIn
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.types import utcnow
-from tests.builders import sign
-from tests.recalls.completion_support import active_recall, consignee, strategy_in
+from tests.builders import sign, strategy_in
+from tests.recalls.completion_support import active_recall, consignee
 
 
 def test_a_recall_without_a_strategy_cannot_be_activated_and_the_error_says_what_is_missing(session, world):

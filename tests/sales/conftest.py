@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 
-from tests.inventory.conftest import w  # noqa: F401  (the shared small world)
+from tests.worlds import w  # noqa: F401  (the shared small world)
 
 # Rows where sales_order_line_fills and its defining view disagree (0 = the derived state is exact).
 FILL_DRIFT = sa.text(

@@ -35,7 +35,7 @@ from tests.builders import (
     receive,
     ship,
 )
-from tests.inventory.racing import TIMEOUT, Racer, lock_waiters, race
+from tests.racing import TIMEOUT, Racer, lock_waiters, race
 from tests.sales.conftest import FILL_DRIFT
 
 pytestmark = pytest.mark.concurrency

@@ -25,8 +25,8 @@ from lotline.models import (
 )
 from lotline.sales import service as sales
 from tests.builders import at, order, receive, ship
-from tests.inventory.support import balance, count, database_state, lot_rows_of, refused_without_writes, run
 from tests.sales.conftest import FILL_DRIFT
+from tests.support import balance, count, database_state, lot_rows_of, refused_without_writes, run
 
 D = Decimal
 

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from tests.smtp import Inbox, free_port
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -32,12 +33,6 @@ DOCS = REPO / "docs"
 USERS = {"qa": ("quality-demo-password", "quality"), "viewer": ("viewer-demo-password", "viewer"),
          "admin": ("admin-demo-password", "admin"), "ana": ("analyst-pass-1", "analyst")}
 LOGIN = {"qa": "quality"}  # test name -> user name
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _browser_or_skip() -> None:
@@ -53,10 +48,8 @@ def _browser_or_skip() -> None:
 def smtp_inbox():
     from aiosmtpd.controller import Controller
 
-    from tests.recalls.conftest import Inbox
-
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     inbox.port = port
@@ -88,7 +81,7 @@ def web_database(database_url):
 def live_server(web_database, smtp_inbox):
     """``uvicorn`` serving the app (API + console) on a free port of 127.0.0.1."""
     _browser_or_skip()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "LOTLINE_DATABASE_URL": web_database,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import time
+from pathlib import Path
 
+import openpyxl
 from playwright.sync_api import expect
 
 from tests.web.conftest import DOCS, USERS
@@ -74,8 +79,65 @@ def test_the_trace_view_draws_the_genealogy_graph_and_a_click_opens_a_lot(web):
     web.go("/trace/F2411-A?tab=customers")
     expect(web.page.get_by_role("link", name=re.compile(r"Customers \(\d+\)"))).to_be_visible()
     with web.page.expect_download() as download:
-        web.page.get_by_role("link", name="CSV").click()
+        web.page.get_by_role("link", name="CSV", exact=True).click()
     assert download.value.suggested_filename == "trace-forward-F2411-A.csv"
+
+
+def _graph_node_position(web, selector: str) -> dict:
+    """Where a canvas-drawn node is on the page (cytoscape's rendered position inside #graph)."""
+    return web.page.evaluate(
+        "(sel) => { const n = window.lotlineGraph.nodes(sel)[0]; const p = n.renderedPosition();"
+        " const r = document.getElementById('graph').getBoundingClientRect(); return {x: r.x + p.x, y: r.y + p.y}; }",
+        selector,
+    )
+
+
+def test_above_its_node_budget_the_graph_groups_lots_by_item_and_depth_and_a_click_expands_a_group(web):
+    web.sign_in("viewer")
+    web.go("/trace/F2411-A?nodes=5")
+    expect(web.page.locator("#graph[data-drawn]")).to_have_count(1)
+    status = web.page.locator("#graph-status")
+    expect(status).to_contain_text("4 nodes shown for 7 lots and 3 customers (grouped by item and depth above 5 nodes")
+    web.page.wait_for_function("() => window.lotlineGraph.nodes(\"[kind = 'group']\").length === 2")
+    drawn = web.page.locator("#graph").get_attribute("data-drawn")
+    pos = _graph_node_position(web, "[id = 'g:BAGUETTE:2:downstream_finished']")
+    web.page.mouse.click(pos["x"], pos["y"])
+    # the server answers the graph with that group shown lot by lot; the other group stays grouped
+    web.page.wait_for_function("() => window.lotlineGraph.nodes(\"[kind = 'lot'][sku = 'BAGUETTE']\").length === 3")
+    expect(web.page.locator("#graph")).not_to_have_attribute("data-drawn", drawn)
+    expect(status).to_contain_text("nodes shown for 7 lots and 3 customers")
+    assert web.page.evaluate("() => window.lotlineGraph.nodes(\"[kind = 'group']\").map(n => n.id())") == [
+        "g:DOUGH:1:downstream_finished"
+    ]
+    # a budget out of range is refused with the field's bounds, and no graph is drawn
+    web.go("/trace/F2411-A?nodes=1")
+    expect(web.page.get_by_role("alert")).to_contain_text("graph nodes must be a whole number from 5 to 2000, got '1'")
+    expect(web.page.locator("#graph")).to_have_count(0)
+
+
+def test_the_trace_view_downloads_the_fsma_204_spreadsheet_and_an_epcis_document(web, tmp_path):
+    web.sign_in("viewer")
+    web.go("/trace/F2411-A")
+    with web.page.expect_download() as download:
+        web.page.get_by_role("link", name="FSMA 204 CSV").click()
+    assert download.value.suggested_filename == "trace-forward-F2411-A-fsma204.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert {r["Event type"] for r in rows} == {"Receiving", "Transformation", "Shipping"}
+    assert [r["Traceability lot code"] for r in rows if r["Event type"] == "Receiving"] == ["F2411-A"]
+    assert {r["Input traceability lot code"] for r in rows if r["Event type"] == "Transformation"} >= {"F2411-A"}
+    with web.page.expect_download() as download:
+        web.page.get_by_role("link", name="FSMA 204 XLSX").click()
+    assert download.value.suggested_filename == "trace-forward-F2411-A-fsma204.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True).active
+    assert sum(1 for _ in sheet.iter_rows(min_row=2)) == len(rows)
+    with web.page.expect_download() as download:
+        web.page.get_by_role("link", name="EPCIS 2.0").click()
+    assert download.value.suggested_filename == "trace-forward-F2411-A-epcis.json"
+    document = json.loads(Path(download.value.path()).read_text())
+    assert document["type"] == "EPCISDocument" and document["schemaVersion"] == "2.0"
+    steps = {e.get("bizStep") for e in document["epcisBody"]["eventList"]}
+    assert {"receiving", "shipping"} <= steps
+    assert any(e["type"] == "TransformationEvent" for e in document["epcisBody"]["eventList"])
 
 
 def test_a_whole_recall_runs_to_closure_in_the_browser(web, smtp_inbox):

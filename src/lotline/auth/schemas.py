@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from lotline.types import Input, Name, Timestamp
+from lotline.vocab import Meaning, Role
 
-Role = Literal["viewer", "operator", "quality", "analyst", "admin"]
 UserName = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
 ]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-Meaning = Literal["approved", "reviewed", "responsible"]
 
 
 class UserIn(Input):

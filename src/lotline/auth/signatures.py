@@ -26,12 +26,13 @@ from lotline.audit import service as audit
 from lotline.auth import service as auth_service
 from lotline.auth.schemas import SignatureIn
 from lotline.errors import InvalidInput, SignatureRefused
+from lotline.vocab import SignedAction
 
 ACTIONS = {
-    "recall.activate": "activating a recall",
-    "recall.close": "closing a recall",
-    "lot.release": "releasing a lot",
-    "kpi.publish": "publishing a KPI run",
+    SignedAction.RECALL_ACTIVATE: "activating a recall",
+    SignedAction.RECALL_CLOSE: "closing a recall",
+    SignedAction.LOT_RELEASE: "releasing a lot",
+    SignedAction.KPI_PUBLISH: "publishing a KPI run",
 }
 REFUSED = "signature refused: the password is not that of the signer (or the account is locked or disabled)"
 

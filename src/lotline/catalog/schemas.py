@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from lotline.types import Code, Input, Money, Name, Text, Uom
-
-LocationKind = Literal["storage", "receiving", "quarantine", "scrap", "production", "shipping"]
+from lotline.vocab import LocationKind
 
 
 class ItemIn(Input):
@@ -24,7 +23,7 @@ class ItemIn(Input):
 class LocationIn(Input):
     code: Code
     name: Name
-    kind: LocationKind = "storage"
+    kind: LocationKind = LocationKind.STORAGE
 
 
 class PartyIn(Input):

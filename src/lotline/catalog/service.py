@@ -99,8 +99,16 @@ _MEMO = "lotline.catalog_memo"
 
 def remember_records(session: Session) -> None:
     """Resolve each reference once for the rest of this session (a batch of postings): master data
-    does not change under a batch, and the records stay the session's own objects."""
+    does not change under a batch, and the records stay the session's own objects. Any rollback
+    (a refused document's savepoint too, which may have created records) empties what was kept."""
     session.info.setdefault(_MEMO, {})
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_records(session: Session, _previous: object) -> None:
+    memo = session.info.get(_MEMO)
+    if memo:
+        memo.clear()
 
 
 def create_item(session: Session, data: ItemIn) -> Item:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import get_args
 
 import typer
 
@@ -24,6 +23,7 @@ from lotline.lots import service as lots_service
 from lotline.lots.schemas import LotStatus, LotStatusChange
 from lotline.models import Item, Location
 from lotline.types import utcnow
+from lotline.vocab import MovementType
 
 lot_app = typer.Typer(help="Lots: list, show, change status, expire.", no_args_is_help=True)
 movement_app = typer.Typer(help="Posted movements: list, show, reverse.", no_args_is_help=True)
@@ -218,10 +218,7 @@ def stock(
     emit(rows, STOCK_COLUMNS, as_json=as_json, title="On hand")
 
 
-# the movement_type CHECK of inventory_movements (migration 0001)
-MOVEMENT_TYPES = (
-    "receipt", "transfer", "adjustment", "production_consume", "production_produce", "shipment", "scrap", "return"
-)
+MOVEMENT_TYPES = tuple(MovementType)  # the movement_type CHECK of inventory_movements
 
 
 def _check_choice(option: str, value: str | None, allowed: tuple[str, ...]) -> None:
@@ -241,7 +238,7 @@ def lot_list(
     as_json: bool = JsonOpt,
 ) -> None:
     """List lots."""
-    _check_choice("--status", status, get_args(LotStatus))
+    _check_choice("--status", status, tuple(LotStatus))
     with read_snapshot() as s:
         item_id = catalog.resolve(s, Item, item).id if item else None
         rows = [lots_service.lot_row(lot, sku) for lot, sku in lots_service.list_lots(s, item_id=item_id, status=status, limit=limit)]

@@ -7,7 +7,6 @@ import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import get_args
 
 import typer
 
@@ -88,8 +87,8 @@ def list_(
     status: str = typer.Option(None, help="draft | active | closed | canceled"), as_json: bool = JsonOpt
 ) -> None:
     """List recall cases, newest first."""
-    if status is not None and status not in get_args(CaseStatus):  # would silently list nothing
-        raise InvalidInput(f"--status {status!r} is unknown; one of: {', '.join(get_args(CaseStatus))}")
+    if status is not None and status not in tuple(CaseStatus):  # would silently list nothing
+        raise InvalidInput(f"--status {status!r} is unknown; one of: {', '.join(CaseStatus)}")
     with read_snapshot() as s:
         rows = [_case_row(c) for c in service.list_cases(s, status=status)]
     emit(rows, CASE_COLUMNS, as_json=as_json)

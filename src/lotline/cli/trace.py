@@ -18,12 +18,15 @@ from lotline.errors import InvalidInput
 from lotline.trace import service as trace_service
 from lotline.trace.export import write_csv
 from lotline.trace.svg import render_svg
+from lotline.vocab import LotRole, LotStatus
 
 app = typer.Typer(
     help="Trace lots forward (where used), backward (where from) or both.", no_args_is_help=True
 )
 
-STATUS_COLOUR = {"blocked": "red", "quarantine": "yellow", "expired": "magenta", "consumed": "dim"}
+STATUS_COLOUR: dict[str, str] = {
+    LotStatus.BLOCKED: "red", LotStatus.QUARANTINE: "yellow", LotStatus.EXPIRED: "magenta", LotStatus.CONSUMED: "dim"
+}
 
 
 def _one_format() -> None:
@@ -99,20 +102,20 @@ def build_tree(result: trace_service.TraceResult, *, limit: int = 200) -> Tree: 
                 continue
             seen.add(nxt)
             child = node.add(f"{_label(target)} depth {target.depth} {qty}")
-            if role == "downstream_finished":
+            if role == LotRole.DOWNSTREAM_FINISHED:
                 add_shipments(child, nxt)
             walk(child, nxt, role, edges_of, other_end, seen)
 
     for start in result.start_lot_ids:
-        target = lots[(start, "target")]
+        target = lots[(start, LotRole.TARGET)]
         node = root.add(f"🎯 {_label(target)} {target.item_name}")
         add_shipments(node, start)
         if result.direction in ("forward", "both"):
             branch = node.add("[bold]used in[/]")
-            walk(branch, start, "downstream_finished", children, lambda e: e.child_lot_id, {start})
+            walk(branch, start, LotRole.DOWNSTREAM_FINISHED, children, lambda e: e.child_lot_id, {start})
         if result.direction in ("backward", "both"):
             branch = node.add("[bold]made from[/]")
-            walk(branch, start, "upstream_component", parents, lambda e: e.parent_lot_id, {start})
+            walk(branch, start, LotRole.UPSTREAM_COMPONENT, parents, lambda e: e.parent_lot_id, {start})
     return root
 
 

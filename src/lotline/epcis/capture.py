@@ -6,8 +6,11 @@ A capture is a *flow* (it opens its own transactions):
 2. the document is validated in full — header and every event (``validate``), streamed, nothing posted.
    Any problem refuses the whole document (job ``failed``, every problem listed by event index and
    eventID) — a document that breaks the schema is not half-imported;
-3. the events are applied in document order (``mapping``), in transactions of ``CHUNK`` events with a
-   savepoint per event. An event whose key (eventID, else content hash) was captured before — in an
+3. the events are applied in document order (``mapping``), in transactions of ``CHUNK`` events — the
+   batched posting path: the chunk's stocked rows locked up front in the global order, records and
+   lots resolved once, every event through the posting services. A chunk is first tried whole, in
+   one savepoint; if an event of it is refused, the chunk is rolled back and tried again with a
+   savepoint per event (the fallback), so that only that event is refused. An event whose key (eventID, else content hash) was captured before — in an
    earlier job or earlier in this document — is ``replayed``: nothing is written. A refused event rolls back
    to its savepoint only and is reported with the service's error (its code and message, prefixed with
    ``event N (eventID)``). With ``atomic=True`` the whole document is one transaction: every event is
@@ -36,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline import db
+from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.db import errors as db_errors
 from lotline.epcis import document, validate
@@ -275,7 +279,7 @@ def _run(session, job, events, mapper, seen, progress, *, chunked: bool) -> list
         if chunked:
             with db.transaction() as s:
                 mapper.registry.session = s
-                results = _apply_chunk(s, job, chunk, seq, mapper, seen)
+                results = _apply_chunk_at_once(s, job, chunk, seq, mapper, seen)
                 _insert_results(s, job.id, results)
                 if last:
                     _finish(job, [], session=s, results_written=True)
@@ -317,12 +321,58 @@ def _taking_pairs(registry: Registry, chunk: list[dict]) -> list[tuple[uuid.UUID
     return pairs
 
 
-def _apply_chunk(s: Session, job: Job, chunk: list[dict], first: int, mapper: Mapper, seen: set[str]) -> list[Result]:
+def _clear_reason(s: Session, out: Outcome) -> None:
+    """An event that changed lot statuses or undid another set the audit reason: not the next event's."""
+    if out.effects.get("status") or out.mapping == "declaration":
+        audit.set_reason(s, None)
+
+
+class _Redo(Exception):
+    """An event of a chunk tried at once was refused: the chunk is tried again event by event."""
+
+
+def _apply_chunk_at_once(
+    s: Session, job: Job, chunk: list[dict], first: int, mapper: Mapper, seen: set[str]
+) -> list[Result]:
+    """A chunk as one batch: every event posted without a savepoint of its own, in one for the chunk.
+
+    The common case, a chunk without a refused event, saves a savepoint per event. When an event is
+    refused, the chunk is rolled back to its savepoint and tried again with a savepoint per event
+    (``_apply_chunk``), which refuses that event alone and reports it as before: the fallback.
+    """
+    counts, refusals, mark = dict(job.counts), len(job.refusals), mapper.registry.mark()
+    added: list[str] = []
+    whole = s.begin_nested()
+    try:
+        results = _apply_chunk(s, job, chunk, first, mapper, seen, savepoints=False, added=added)
+    except _Redo:
+        whole.rollback()
+        job.counts = counts
+        del job.refusals[refusals:]
+        seen.difference_update(added)
+        mapper.registry.forget_since(mark)
+        return _apply_chunk(s, job, chunk, first, mapper, seen)
+    whole.commit()
+    return results
+
+
+def _apply_chunk(  # noqa: C901 — one pass over the chunk: replays, refusals (in a savepoint or not), rows
+    s: Session,
+    job: Job,
+    chunk: list[dict],
+    first: int,
+    mapper: Mapper,
+    seen: set[str],
+    *,
+    savepoints: bool = True,
+    added: list[str] | None = None,
+) -> list[Result]:
     """One chunk in the session's transaction: the batched posting path (``inventory.batch``'s way).
 
     Records are resolved once (``remember_records``), the stocked rows the chunk takes from are
     locked up front in one statement in the global order, and every event is then posted through
-    the services in its own savepoint, so that a refused event is rolled back alone.
+    the services — in its own savepoint, so that a refused event is rolled back alone, or, with
+    ``savepoints=False``, without one: a refusal then raises ``_Redo`` (``_apply_chunk_at_once``).
     """
     catalog.remember_records(s)
     if pairs := _taking_pairs(mapper.registry, chunk):
@@ -345,11 +395,26 @@ def _apply_chunk(s: Session, job: Job, chunk: list[dict], first: int, mapper: Ma
         if "errorDeclaration" in event and rows:
             _insert_events(s, job.id, rows)  # the declared event may be earlier in this chunk
             rows.clear()
+        if not savepoints:
+            try:
+                out = mapper.apply(event, plain_key, label)
+                s.flush()
+            except (LotlineError, sa.exc.DBAPIError) as exc:
+                raise _Redo() from exc
+            _clear_reason(s, out)
+            seen.add(key)
+            if added is not None:
+                added.append(key)
+            rows.append(_event_row(event, key, out))
+            results.append(Result(seq, key, event["type"], out.outcome, out.mapping, message=out.message or None))
+            job.counts[out.outcome] += 1
+            continue
         mark = mapper.registry.mark()
         savepoint = s.begin_nested()
         try:
             out = mapper.apply(event, plain_key, label)
             s.flush()
+            _clear_reason(s, out)
             savepoint.commit()
         except LotlineError as exc:
             savepoint.rollback()

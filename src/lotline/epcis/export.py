@@ -130,9 +130,11 @@ def export_lots(
     *,
     digital_link: bool = False,
     include_ancestors: bool = True,
+    max_depth: int | None = None,
 ) -> dict:
-    """The EPCIS document of the trace of ``lot_ids`` in ``direction`` as of ``as_of`` (see module doc)."""
-    traced = trace_service.trace(session, list(lot_ids), direction, as_of, with_stock=False)
+    """The EPCIS document of the trace of ``lot_ids`` in ``direction`` as of ``as_of``, ``max_depth`` hops
+    at most (see module doc)."""
+    traced = trace_service.trace(session, list(lot_ids), direction, as_of, max_depth, with_stock=False)
     wanted = {x.lot_id for x in traced.lots}
     if include_ancestors:
         wanted |= {x.lot_id for x in trace_service.trace(session, list(wanted), "backward", as_of, with_stock=False).lots}

@@ -89,18 +89,23 @@ class Postings(EventReader):
             totals: dict[str, Decimal] = {}
             for q in qs:
                 totals[q.item.code] = totals.get(q.item.code, Decimal(0)) + q.quantity
+            # shipped right below, in this savepoint: the shipment derives the lines' fill state
             order = sales.create_order(self.session, SalesOrderIn(
                 number=number, customer=customer.code, ordered_at=at, notes=f"created for EPCIS {where}",
                 lines=[{"item": sku, "quantity": qty, "due_date": at.date()} for sku, qty in totals.items()],
-            ))
+            ), refresh_fills=False)
             created = True
+            item_of = {q.item.code: q.item.id for q in qs}
+            # the lines just made, one per item in order, all open: no need to read them back
+            open_lines = [(n, item_of[sku], qty) for n, (sku, qty) in enumerate(totals.items(), start=1)]
         elif order.customer_id != customer.id:
             raise InvalidInput(f"{where}: sales order {number} belongs to another customer than {customer.code}")
-        open_lines = [x for x in sales.order_lines(self.session, order)]
-        remaining = {x["line"].line_no: x["open"] for x in open_lines}
+        else:
+            open_lines = [(x["line"].line_no, x["line"].item_id, x["open"]) for x in sales.order_lines(self.session, order)]
+        remaining = {no: left for no, _item, left in open_lines}
         ship_lines = []
         for q in qs:
-            candidates = [x["line"].line_no for x in open_lines if x["line"].item_id == q.item.id]
+            candidates = [no for no, item_id, _left in open_lines if item_id == q.item.id]
             if not candidates:
                 raise InvalidInput(f"{where}: sales order {number} has no line for item {q.item.code}")
             left = q.quantity
@@ -115,6 +120,8 @@ class Postings(EventReader):
                 if left == 0:
                     break
         shipped = sales.ship(self.session, order.id, ShipmentIn(shipped_at=at, external_ref=external_ref(key), lines=ship_lines))
+        if created and shipped.replayed:  # (nothing shipped now: the new order's fill state is derived here)
+            sales.refresh_line_fills(self.session, [order.id])
         return Outcome("posted", "shipment", message=f"order {number}{' (created)' if created else ''}",
                        lot_ids=_lot_ids(shipped.posted),
                        effects={"movements": [str(shipped.posted.movement.id)], "shipment": str(shipped.shipment.id),

@@ -335,6 +335,7 @@ def import_files(files: list[tuple[str, Path]], *, dry_run: bool = False, progre
     done = 0
     try:
         with db.transaction() as s:
+            catalog.remember_records(s)  # one transaction for every file: each reference resolved once
             for sheet in sheets:
                 master = sheet.kind in ("items", "locations", "vendors", "customers")
                 for rows_label, group in _groups(sheet, None if master else GROUP_KEY.get(sheet.kind)):

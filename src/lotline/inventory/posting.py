@@ -6,8 +6,12 @@
   bounds returns by what the customer was shipped (``rules.check_returns``);
 - locks the balance rows it changes in the global order and refuses any lot going below zero at
   any location at the movement's time or any later one (``balances.apply``);
-- then writes movement, lines and lot rows.
+- then writes balances, movement, lines and lot rows — two statements sent in one pipeline
+  (``insert_movement.sql`` writes the movement with all its lines and lot rows), followed in the
+  same pipeline by the caller's own records of the posting (``then``: shipment links, genealogy).
 Any refusal raises before anything is written; the caller's transaction rolls back the rest.
+Rows and lots are locked and read once per transaction (``held``), so several postings in one
+transaction (``batch``) cost less than as many transactions.
 """
 
 from __future__ import annotations

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 
 from lotline.audit import service as audit
 from lotline.catalog import service as catalog
-from lotline.errors import AllocationMismatch, InvalidInput, InvalidStateTransition, NotFound
+from lotline.errors import (
+    AllocationMismatch,
+    InsufficientQuantity,
+    InvalidInput,
+    InvalidStateTransition,
+    NotFound,
+)
 from lotline.inventory import held, rules
 from lotline.inventory.balances import Stocked, lock_stock
 from lotline.inventory.held import lot_created
@@ -150,10 +156,20 @@ def outbound_lots(
     if lots:
         found = resolve_lot_refs(session, item, [x.lot for x in lots], context=context)
         return [LotDelta(found[x.lot], -x.quantity) for x in lots]
+    pair = (item.id, location.id)
+    held_before = pair in held.of(session).pairs
     if stock is None:
-        stock = lock_stock(session, [(item.id, location.id)])
-    candidates = _fefo_candidates(stock.get((item.id, location.id), []), at)
-    chosen = allocate(quantity, candidates, what=f"{item.sku} at {location.code} ({context})")
+        stock = lock_stock(session, [pair])
+    what = f"{item.sku} at {location.code} ({context})"
+    try:
+        chosen = allocate(quantity, _fefo_candidates(stock.get(pair, []), at), what=what)
+    except InsufficientQuantity:
+        if not held_before:
+            raise
+        # Picked from rows this transaction locked earlier: stock another posting has since put into
+        # a row of this place that was empty then is not among them. Read the place again.
+        fresh = lock_stock(session, [pair], fresh=True)
+        chosen = allocate(quantity, _fefo_candidates(fresh[pair], at), what=what)
     return [LotDelta(LotRef(a.lot_id, item.id, a.lot_code), -a.quantity) for a in chosen]
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
 
 from pydantic import model_validator
 
 from lotline.auth.schemas import SignatureIn
 from lotline.types import Input, Text, Timestamp, utcnow
+from lotline.vocab import KpiRunStatus
 
 # Dimension levels: the exact key set of the ``dimensions`` jsonb for each level.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -209,7 +209,7 @@ KPIS: dict[str, KpiDef] = {
     ]
 }
 
-RunStatus = Literal["draft", "computed", "published", "archived"]
+RunStatus = KpiRunStatus
 
 
 class RunIn(Input):

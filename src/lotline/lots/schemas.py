@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from lotline.auth.schemas import SignatureIn
 from lotline.types import Code, Input, Text, Timestamp
+from lotline.vocab import LotStatus
 
-LotStatus = Literal["active", "quarantine", "blocked", "consumed", "expired"]
+__all__ = ["LotStatus", "LotStatusChange", "NewLot"]
 
 
 class NewLot(Input):

@@ -29,17 +29,18 @@ from lotline.lots.allocation import Candidate
 from lotline.lots.schemas import LotStatusChange, NewLot
 from lotline.models import InventoryBalance, Item, Location, Lot
 from lotline.types import fmt_qty
+from lotline.vocab import LotStatus, SignedAction
 
 STATUS_TRANSITIONS: dict[str, set[str]] = {
-    "active": {"quarantine", "blocked", "expired", "consumed"},
-    "quarantine": {"active", "blocked", "expired", "consumed"},
-    "blocked": {"active", "quarantine", "expired", "consumed"},
-    "expired": {"quarantine", "blocked", "consumed"},
-    "consumed": set(),
+    LotStatus.ACTIVE: {LotStatus.QUARANTINE, LotStatus.BLOCKED, LotStatus.EXPIRED, LotStatus.CONSUMED},
+    LotStatus.QUARANTINE: {LotStatus.ACTIVE, LotStatus.BLOCKED, LotStatus.EXPIRED, LotStatus.CONSUMED},
+    LotStatus.BLOCKED: {LotStatus.ACTIVE, LotStatus.QUARANTINE, LotStatus.EXPIRED, LotStatus.CONSUMED},
+    LotStatus.EXPIRED: {LotStatus.QUARANTINE, LotStatus.BLOCKED, LotStatus.CONSUMED},
+    LotStatus.CONSUMED: set(),
 }
 
 # Statuses whose stock may be shipped or consumed by production.
-RELEASED = "active"
+RELEASED = LotStatus.ACTIVE
 
 
 def create_lot(session: Session, item: Item, data: NewLot, *, received_at: datetime | None = None) -> Lot:
@@ -92,7 +93,7 @@ def create_lots(
                 id=uuid.uuid4(),
                 item_id=item.id,
                 lot_code=data.lot_code,
-                status="active",
+                status=LotStatus.ACTIVE,
                 manufactured_at=data.manufactured_at,
                 received_at=received_at,
                 expires_at=expires_at,
@@ -153,7 +154,7 @@ def change_status(session: Session, lot: Lot, change: LotStatusChange, *, sign_r
             lot_code=lot.lot_code,
             status=lot.status,
         )
-    if change.status == "consumed":
+    if change.status == LotStatus.CONSUMED:
         # Consumed is final (no movement adds to it again), so stock on hand would be frozen in
         # the ledger for ever: it must be used, shipped or scrapped first.
         stocked = session.execute(
@@ -172,15 +173,15 @@ def change_status(session: Session, lot: Lot, change: LotStatusChange, *, sign_r
             )
     what = f"changing lot {lot.lot_code} from {lot.status} to {change.status}"
     audit.require_reason(session, change.reason, what)
-    release = change.status == RELEASED and lot.status in ("quarantine", "blocked") and sign_release
-    signature = signatures.require_signature(change.signature, "lot.release", what) if release else None
+    release = change.status == RELEASED and lot.status in (LotStatus.QUARANTINE, LotStatus.BLOCKED) and sign_release
+    signature = signatures.require_signature(change.signature, SignedAction.LOT_RELEASE, what) if release else None
     lot.status = change.status
     if change.reason:
         lot.notes = f"{lot.notes}\n{change.reason}" if lot.notes else change.reason
     lot.updated_at = sa.func.now()
     session.flush()
     if signature is not None:
-        signatures.sign(session, signature, "lot.release", "lots", lot.id)
+        signatures.sign(session, signature, SignedAction.LOT_RELEASE, "lots", lot.id)
     return lot
 
 
@@ -299,8 +300,8 @@ def expire_due(session: Session, now: datetime) -> int:
         "sa.CursorResult[Any]",
         session.execute(
             sa.update(Lot)
-            .where(Lot.status.in_(["active", "quarantine"]), Lot.expires_at <= now)
-            .values(status="expired", updated_at=sa.func.now())
+            .where(Lot.status.in_([LotStatus.ACTIVE, LotStatus.QUARANTINE]), Lot.expires_at <= now)
+            .values(status=LotStatus.EXPIRED, updated_at=sa.func.now())
         ),
     )
     return result.rowcount

@@ -52,9 +52,10 @@ from lotline.recalls.communications import draft_communications
 from lotline.recalls.runs import latest_run, run_sets
 from lotline.recalls.schemas import ActionIn, ActionRun, DraftIn
 from lotline.types import utcnow
+from lotline.vocab import ActionStatus, ActionType, LocationKind, LotStatus, MovementType, RecallStatus
 
 # Stock already held apart: quarantine_lot leaves it where it is.
-HOLDING_KINDS = ("quarantine", "scrap")
+HOLDING_KINDS = (LocationKind.QUARANTINE, LocationKind.SCRAP)
 
 
 def _resolve_shipment(session: Session, ref: str) -> SalesOrderShipment:
@@ -72,7 +73,7 @@ def _resolve_shipment(session: Session, ref: str) -> SalesOrderShipment:
 def plan_action(session: Session, ref: str | uuid.UUID, data: ActionIn) -> RecallAction:
     """Plan one action on an active case; Conflict if the same one is already open."""
     case = find_case(session, ref, lock="update")
-    require_status(case, ("active",), "plan actions")
+    require_status(case, (RecallStatus.ACTIVE,), "plan actions")
     lot = lots_service.find_lot(session, data.lot, item_ref=data.item) if data.lot else None
     shipment = _resolve_shipment(session, data.shipment) if data.shipment else None
     open_same = session.scalar(
@@ -93,7 +94,7 @@ def plan_action(session: Session, ref: str | uuid.UUID, data: ActionIn) -> Recal
     action = RecallAction(
         recall_case_id=case.id,
         action_type=data.action_type,
-        status="planned",
+        status=ActionStatus.PLANNED,
         lot_id=lot.id if lot else None,
         sales_order_shipment_id=shipment.id if shipment else None,
         notes=data.notes,
@@ -113,7 +114,7 @@ def plan_all(session: Session, ref: str | uuid.UUID) -> int:
     planned, in progress or done are skipped.
     """
     case = find_case(session, ref, lock="update")
-    require_status(case, ("active",), "plan actions")
+    require_status(case, (RecallStatus.ACTIVE,), "plan actions")
     run = latest_run(session, case)
     sets = run_sets(session, run)
     params = {
@@ -143,7 +144,7 @@ def _lock_case_and_action(session: Session, action_id) -> tuple[RecallCase, Reca
     action = find_action(session, action_id)
     # customer_notify drafts notices, which locks the case FOR UPDATE: take that lock now rather than
     # upgrade a share lock later (two upgrading transactions would deadlock).
-    lock = "update" if action.action_type == "customer_notify" else "share"
+    lock = "update" if action.action_type == ActionType.CUSTOMER_NOTIFY else "share"
     case = find_case(session, action.recall_case_id, lock=lock)
     return case, find_action(session, action_id, lock=True)
 
@@ -161,9 +162,9 @@ def _action_transition(action: RecallAction, new: str) -> None:
 def start_action(session: Session, action_id) -> RecallAction:
     """planned -> in_progress (work has begun; run_action completes it)."""
     case, action = _lock_case_and_action(session, action_id)
-    require_status(case, ("active",), "work on actions")
-    _action_transition(action, "in_progress")
-    action.status = "in_progress"
+    require_status(case, (RecallStatus.ACTIVE,), "work on actions")
+    _action_transition(action, ActionStatus.IN_PROGRESS)
+    action.status = ActionStatus.IN_PROGRESS
     action.updated_at = sa.func.now()
     session.flush()
     return action
@@ -172,10 +173,10 @@ def start_action(session: Session, action_id) -> RecallAction:
 def cancel_action(session: Session, action_id, reason: str | None = None) -> RecallAction:
     """planned|in_progress -> canceled; nothing moves. InvalidInput without a reason."""
     case, action = _lock_case_and_action(session, action_id)
-    require_status(case, ("active",), "change actions")
+    require_status(case, (RecallStatus.ACTIVE,), "change actions")
     audit.require_reason(session, reason, f"canceling a recall action of {case.recall_number}")
-    _action_transition(action, "canceled")
-    action.status = "canceled"
+    _action_transition(action, ActionStatus.CANCELED)
+    action.status = ActionStatus.CANCELED
     append_note(action, reason)
     action.updated_at = sa.func.now()
     session.flush()
@@ -283,7 +284,7 @@ def _block(session: Session, case: RecallCase, action: RecallAction, data: Actio
     """block_lot: the lot becomes blocked where it stands."""
     lot, _item = _lot_and_item(session, action)
     lots_service.change_status(
-        session, lot, LotStatusChange(status="blocked", reason=f"recall {case.recall_number}")
+        session, lot, LotStatusChange(status=LotStatus.BLOCKED, reason=f"recall {case.recall_number}")
     )
     return None
 
@@ -294,12 +295,12 @@ def _quarantine(
     """quarantine_lot: status quarantine, stock outside quarantine/scrap locations moved to one."""
     lot, item = _lot_and_item(session, action)
     tag = f"recall {case.recall_number}"
-    dest = _pick_location(session, data.location, "quarantine", f"quarantine lot {lot.lot_code}")
+    dest = _pick_location(session, data.location, LocationKind.QUARANTINE, f"quarantine lot {lot.lot_code}")
     # Status first: it locks the lot, so no shipment slips in between reading and moving.
-    lots_service.change_status(session, lot, LotStatusChange(status="quarantine", reason=tag))
+    lots_service.change_status(session, lot, LotStatusChange(status=LotStatus.QUARANTINE, reason=tag))
     rows = _balances(session, lot, kinds_out=HOLDING_KINDS, exclude=dest)
     return _move_all(
-        session, "transfer", occurred_at, lot, item, rows, dest, f"{tag}: quarantine lot {lot.lot_code}"
+        session, MovementType.TRANSFER, occurred_at, lot, item, rows, dest, f"{tag}: quarantine lot {lot.lot_code}"
     )
 
 
@@ -311,8 +312,8 @@ def _scrap(session: Session, case: RecallCase, action: RecallAction, data: Actio
     # only once its stock is gone (a lot with stock cannot be marked consumed).
     session.execute(sa.select(Lot.id).where(Lot.id == lot.id).with_for_update())
     rows = _balances(session, lot)
-    movement = _move_all(session, "scrap", occurred_at, lot, item, rows, None, f"{tag}: scrap lot {lot.lot_code}")
-    lots_service.change_status(session, lot, LotStatusChange(status="consumed", reason=f"{tag}: scrapped"))
+    movement = _move_all(session, MovementType.SCRAP, occurred_at, lot, item, rows, None, f"{tag}: scrap lot {lot.lot_code}")
+    lots_service.change_status(session, lot, LotStatusChange(status=LotStatus.CONSUMED, reason=f"{tag}: scrapped"))
     return movement
 
 
@@ -322,7 +323,7 @@ def _restock(
     """restock_lot: a quarantined or blocked, unexpired lot becomes active, quarantine stock back to storage."""
     lot, item = _lot_and_item(session, action)
     tag = f"recall {case.recall_number}"
-    if lot.status not in ("quarantine", "blocked"):
+    if lot.status not in (LotStatus.QUARANTINE, LotStatus.BLOCKED):
         raise InvalidStateTransition(
             f"lot {lot.lot_code} is {lot.status}; only quarantined or blocked lots are restocked",
             lot_code=lot.lot_code,
@@ -333,38 +334,38 @@ def _restock(
             f"lot {lot.lot_code} expired on {lot.expires_at:%Y-%m-%d}; it cannot be restocked",
             lot_code=lot.lot_code,
         )
-    dest = _pick_location(session, data.location, "storage", f"restock lot {lot.lot_code}")
+    dest = _pick_location(session, data.location, LocationKind.STORAGE, f"restock lot {lot.lot_code}")
     # Active first: the posting service only lets active lots move into storage.
     # the recall's own (signed) decision releases the lot: no second signature per lot
     lots_service.change_status(
-        session, lot, LotStatusChange(status="active", reason=f"{tag}: restocked"), sign_release=False
+        session, lot, LotStatusChange(status=LotStatus.ACTIVE, reason=f"{tag}: restocked"), sign_release=False
     )
-    rows = _balances(session, lot, kinds_in=("quarantine",))
+    rows = _balances(session, lot, kinds_in=(LocationKind.QUARANTINE,))
     return _move_all(
-        session, "transfer", occurred_at, lot, item, rows, dest, f"{tag}: restock lot {lot.lot_code}"
+        session, MovementType.TRANSFER, occurred_at, lot, item, rows, dest, f"{tag}: restock lot {lot.lot_code}"
     )
 
 
 ACTIONS = {
-    "customer_notify": _notify,
-    "block_lot": _block,
-    "quarantine_lot": _quarantine,
-    "scrap_lot": _scrap,
-    "restock_lot": _restock,
+    ActionType.CUSTOMER_NOTIFY: _notify,
+    ActionType.BLOCK_LOT: _block,
+    ActionType.QUARANTINE_LOT: _quarantine,
+    ActionType.SCRAP_LOT: _scrap,
+    ActionType.RESTOCK_LOT: _restock,
 }
-MOVES_STOCK = ("quarantine_lot", "scrap_lot", "restock_lot")
+MOVES_STOCK = (ActionType.QUARANTINE_LOT, ActionType.SCRAP_LOT, ActionType.RESTOCK_LOT)
 
 
 def run_action(session: Session, action_id, data: ActionRun | None = None) -> RecallAction:
     """Carry out a planned or in-progress action and mark it completed (moves stock for lot actions)."""
     data = data or ActionRun()
     case, action = _lock_case_and_action(session, action_id)
-    require_status(case, ("active",), "carry out actions")
-    _action_transition(action, "completed")
+    require_status(case, (RecallStatus.ACTIVE,), "carry out actions")
+    _action_transition(action, ActionStatus.COMPLETED)
     occurred_at = data.occurred_at or utcnow()
     check_window(case, occurred_at)
-    movement = ACTIONS[action.action_type](session, case, action, data, occurred_at)
-    action.status = "completed"
+    movement = ACTIONS[ActionType(action.action_type)](session, case, action, data, occurred_at)
+    action.status = ActionStatus.COMPLETED
     action.inventory_movement_id = movement.id if movement is not None else None
     if movement is None and action.action_type in MOVES_STOCK:
         append_note(action, f"{occurred_at:%Y-%m-%d %H:%M} nothing on hand to move")

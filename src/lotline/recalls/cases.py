@@ -31,6 +31,7 @@ from lotline.recalls import strategy
 from lotline.recalls.common import CASE_TRANSITIONS, OPEN_ACTION, append_note, not_future, require_status
 from lotline.recalls.schemas import CaseIn, CaseUpdate, TargetIn, TransitionIn
 from lotline.types import utcnow
+from lotline.vocab import ActionStatus, RecallStatus, SignedAction, TargetType
 
 
 def _next_number(session: Session, year: int) -> str:
@@ -54,7 +55,7 @@ def create_case(session: Session, data: CaseIn) -> RecallCase:
         raise DuplicateKey(f"a recall case {number!r} already exists", recall_number=number)
     case = RecallCase(
         recall_number=number,
-        status="draft",
+        status=RecallStatus.DRAFT,
         severity=data.severity,
         summary=data.summary,
         notes=data.notes,
@@ -95,7 +96,7 @@ def list_cases(session: Session, *, status: str | None = None, limit: int = 200)
 def update_case(session: Session, ref: str | uuid.UUID, data: CaseUpdate) -> RecallCase:
     """Change severity, summary or notes of a draft or active case."""
     case = find_case(session, ref, lock="update")
-    require_status(case, ("draft", "active"), "be edited")
+    require_status(case, (RecallStatus.DRAFT, RecallStatus.ACTIVE), "be edited")
     for field in data.model_fields_set:
         setattr(case, field, getattr(data, field))
     case.updated_at = sa.func.now()
@@ -121,7 +122,7 @@ def activate(
     actor's electronic signature (``data.signature``; a drill's mock case passes ``signed=False``)."""
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
-    _transition(case, "active")
+    _transition(case, RecallStatus.ACTIVE)
     if not session.scalar(
         sa.select(RecallCaseTarget.id).where(RecallCaseTarget.recall_case_id == case.id).limit(1)
     ):
@@ -131,18 +132,18 @@ def activate(
     strategy.require(session, case)  # 21 CFR 7.42: no recall starts without its strategy
     case.initiated_at = not_future(data.at or utcnow(), "initiated_at")
     signature = (
-        signatures.require_signature(data.signature, "recall.activate", f"activating recall {case.recall_number}")
+        signatures.require_signature(data.signature, SignedAction.RECALL_ACTIVATE, f"activating recall {case.recall_number}")
         if signed
         else None
     )
-    case.status = "active"
+    case.status = RecallStatus.ACTIVE
     if data.reason:
         audit.set_reason(session, data.reason)
     append_note(case, data.reason)
     case.updated_at = sa.func.now()
     session.flush()
     if signature is not None:
-        signatures.sign(session, signature, "recall.activate", "recall_cases", case.id)
+        signatures.sign(session, signature, SignedAction.RECALL_ACTIVATE, "recall_cases", case.id)
     return case
 
 
@@ -151,7 +152,7 @@ def close(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = No
     actor's electronic signature."""
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
-    _transition(case, "closed")
+    _transition(case, RecallStatus.CLOSED)
     open_actions = session.execute(
         sa.select(RecallAction.status, sa.func.count())
         .where(RecallAction.recall_case_id == case.id, RecallAction.status.in_(OPEN_ACTION))
@@ -170,13 +171,13 @@ def close(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = No
         )
     what = f"closing recall {case.recall_number}"
     audit.require_reason(session, data.reason, what)
-    signature = signatures.require_signature(data.signature, "recall.close", what)
+    signature = signatures.require_signature(data.signature, SignedAction.RECALL_CLOSE, what)
     case.closed_at = closed_at
-    case.status = "closed"
+    case.status = RecallStatus.CLOSED
     append_note(case, data.reason)
     case.updated_at = sa.func.now()
     session.flush()
-    signatures.sign(session, signature, "recall.close", "recall_cases", case.id)
+    signatures.sign(session, signature, SignedAction.RECALL_CLOSE, "recall_cases", case.id)
     return case
 
 
@@ -184,14 +185,14 @@ def cancel(session: Session, ref: str | uuid.UUID, data: TransitionIn | None = N
     """draft|active -> canceled (closed_at = when); open actions are canceled with it (no stock moves)."""
     data = data or TransitionIn()
     case = find_case(session, ref, lock="update")
-    _transition(case, "canceled")
+    _transition(case, RecallStatus.CANCELED)
     audit.require_reason(session, data.reason, f"canceling recall {case.recall_number}")
     session.execute(
         sa.update(RecallAction)
         .where(RecallAction.recall_case_id == case.id, RecallAction.status.in_(OPEN_ACTION))
-        .values(status="canceled", updated_at=sa.func.now())
+        .values(status=ActionStatus.CANCELED, updated_at=sa.func.now())
     )
-    case.status = "canceled"
+    case.status = RecallStatus.CANCELED
     case.closed_at = not_future(data.at or utcnow(), "canceled at")
     if case.initiated_at and case.closed_at < case.initiated_at:
         raise InvalidInput("a recall cannot be canceled before it was initiated")
@@ -208,10 +209,10 @@ def add_target(session: Session, ref: str | uuid.UUID, data: TargetIn) -> Recall
     """Target a lot, or an item (all its lots; for untracked items, its shipments in that uom)."""
     # The case lock serialises target additions: the duplicate check below cannot race.
     case = find_case(session, ref, lock="update")
-    require_status(case, ("draft", "active"), "take new targets")
+    require_status(case, (RecallStatus.DRAFT, RecallStatus.ACTIVE), "take new targets")
     if data.lot is not None:
         lot = lots_service.find_lot(session, data.lot, item_ref=data.item)
-        values = {"target_type": "lot", "lot_id": lot.id, "item_id": None, "uom": None}
+        values = {"target_type": TargetType.LOT, "lot_id": lot.id, "item_id": None, "uom": None}
         label = f"lot {lot.lot_code}"
     else:
         assert data.item is not None  # TargetIn holds a lot or an item
@@ -221,7 +222,7 @@ def add_target(session: Session, ref: str | uuid.UUID, data: TargetIn) -> Recall
             raise InvalidInput(
                 f"item {item.sku} is stocked and shipped in {item.uom}, not {uom}; nothing of it moves in {uom}"
             )
-        values = {"target_type": "item", "lot_id": None, "item_id": item.id, "uom": uom}
+        values = {"target_type": TargetType.ITEM, "lot_id": None, "item_id": item.id, "uom": uom}
         label = f"item {item.sku} ({uom})"
     # IS NOT DISTINCT FROM: the unique index cannot see duplicates whose lot_id or item_id is NULL.
     dup = session.scalar(
@@ -246,7 +247,7 @@ def remove_target(session: Session, ref: str | uuid.UUID, target_id: uuid.UUID, 
     """Remove a target of a draft or active case; NotFound if the case has no such target,
     InvalidInput without a reason (kept in the audit trail with the removed row)."""
     case = find_case(session, ref, lock="update")
-    require_status(case, ("draft", "active"), "change targets")
+    require_status(case, (RecallStatus.DRAFT, RecallStatus.ACTIVE), "change targets")
     audit.require_reason(session, reason, f"removing a target of recall {case.recall_number}")
     # a DML statement's result is a CursorResult (Session.execute is typed with the base Result)
     deleted = cast(

@@ -24,6 +24,7 @@ from lotline.models import RecallCase, RecallConsignee, RecallEffectivenessCheck
 from lotline.recalls import strategy as strategy_mod
 from lotline.recalls.completion_schemas import CheckResultIn
 from lotline.types import utcnow
+from lotline.vocab import RecallStatus
 
 
 def consignee_figures(session: Session, case: RecallCase) -> dict[str, Any]:
@@ -79,7 +80,7 @@ def draw_sample(session: Session, case: RecallCase, *, seed: int | None = None) 
     same seed over the same consignees gives the same sample. Raises InvalidStateTransition if a
     sample was already drawn (it is never redrawn) and InvalidInput for level E or no consignees.
     """
-    if case.status != "active":
+    if case.status != RecallStatus.ACTIVE:
         raise InvalidStateTransition(f"recall {case.recall_number} is {case.status}: draw the sample on an active recall")
     strat = strategy_mod.require(session, case)
     share = strategy_mod.check_share(strat)

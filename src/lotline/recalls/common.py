@@ -22,20 +22,21 @@ from lotline.db import local_settings, sql
 from lotline.errors import InvalidInput, InvalidStateTransition
 from lotline.models import RecallCase
 from lotline.types import utcnow
+from lotline.vocab import ActionStatus, RecallStatus
 
 CASE_TRANSITIONS: dict[str, set[str]] = {
-    "draft": {"active", "canceled"},
-    "active": {"closed", "canceled"},
-    "closed": set(),
-    "canceled": set(),
+    RecallStatus.DRAFT: {RecallStatus.ACTIVE, RecallStatus.CANCELED},
+    RecallStatus.ACTIVE: {RecallStatus.CLOSED, RecallStatus.CANCELED},
+    RecallStatus.CLOSED: set(),
+    RecallStatus.CANCELED: set(),
 }
 ACTION_TRANSITIONS: dict[str, set[str]] = {
-    "planned": {"in_progress", "completed", "canceled"},
-    "in_progress": {"completed", "canceled"},
-    "completed": set(),
-    "canceled": set(),
+    ActionStatus.PLANNED: {ActionStatus.IN_PROGRESS, ActionStatus.COMPLETED, ActionStatus.CANCELED},
+    ActionStatus.IN_PROGRESS: {ActionStatus.COMPLETED, ActionStatus.CANCELED},
+    ActionStatus.COMPLETED: set(),
+    ActionStatus.CANCELED: set(),
 }
-OPEN_ACTION = ("planned", "in_progress")
+OPEN_ACTION = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 # No parallel plans or merge joins either (as for traces): these statements start from 10^3-10^4

@@ -28,6 +28,7 @@ from lotline.recalls.common import check_window, not_future, require_status
 from lotline.recalls.runs import latest_run, run_shipments, shipment_lines
 from lotline.recalls.schemas import DraftIn, RecordIn
 from lotline.types import utcnow
+from lotline.vocab import Channel, NoticeStatus, RecallStatus
 
 
 @cache
@@ -67,7 +68,7 @@ def draft_communications(
 ) -> list[RecallCommunication]:
     """Draft one notice per impacted customer (of the computed run) and channel not yet drafted."""
     case = find_case(session, ref, lock="update")
-    require_status(case, ("draft", "active"), "draft notices")
+    require_status(case, (RecallStatus.DRAFT, RecallStatus.ACTIVE), "draft notices")
     run = latest_run(session, case)
     lines = shipment_lines(session, run)
     by_customer: dict[uuid.UUID, list[dict]] = defaultdict(list)
@@ -112,7 +113,7 @@ def draft_communications(
                 recall_case_id=case.id,
                 customer_id=cid,
                 channel=data.channel,
-                status="draft",
+                status=NoticeStatus.DRAFT,
                 subject=subject,
                 body=body,
             )
@@ -142,15 +143,15 @@ def record_communication(session: Session, comm_id, data: RecordIn) -> RecallCom
     """Record the outcome of a phone call, letter or portal notice done by hand."""
     comm = find_communication(session, comm_id, lock=True)
     case = find_case(session, comm.recall_case_id)
-    require_status(case, ("active",), "record notices")
-    if comm.channel == "email":
+    require_status(case, (RecallStatus.ACTIVE,), "record notices")
+    if comm.channel == Channel.EMAIL:
         raise InvalidInput(
             "email notices are sent over SMTP with `lotline recall notice send`, not recorded by hand"
         )
-    if comm.status == "sent":
+    if comm.status == NoticeStatus.SENT:
         raise InvalidStateTransition(f"{comm.channel} notice {comm.id} is already recorded as sent")
     comm.status = data.status
-    if data.status == "sent":
+    if data.status == "sent":  # RecordIn.status: "sent" or "failed"
         sent_at = not_future(data.sent_at or utcnow(), "sent_at")
         check_window(case, sent_at)
         comm.sent_at = sent_at

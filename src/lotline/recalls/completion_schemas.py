@@ -12,13 +12,9 @@ from pydantic import Field, StringConstraints, model_validator
 
 from lotline.errors import InvalidInput
 from lotline.types import Code, Input, Money, Name, Ref, Text, Timestamp
+from lotline.vocab import CheckResult, EffectivenessLevel, FdaClass, PublicWarning, Severity
+from lotline.vocab import RecallDepth as Depth
 
-FdaClass = Literal["I", "II", "III"]
-Depth = Literal["wholesale", "retail", "consumer"]
-PublicWarning = Literal["none", "general", "specialized"]
-EffectivenessLevel = Literal["A", "B", "C", "D", "E"]
-ResponseChannel = Literal["link", "phone", "letter", "email", "portal"]
-CheckResult = Literal["effective", "ineffective", "unreachable"]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
                                          pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+$")]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40,
@@ -46,9 +42,9 @@ class StrategyIn(Input):
 
     @model_validator(mode="after")
     def _level_b_needs_a_share(self) -> StrategyIn:
-        if self.effectiveness_level == "B" and self.effectiveness_pct is None:
+        if self.effectiveness_level == EffectivenessLevel.B and self.effectiveness_pct is None:
             raise ValueError("effectiveness level B needs effectiveness_pct (between 10 and 100 percent)")
-        if self.effectiveness_level != "B" and self.effectiveness_pct is not None:
+        if self.effectiveness_level != EffectivenessLevel.B and self.effectiveness_pct is not None:
             raise ValueError("effectiveness_pct applies to level B only (A = 100 %, C = 10 %, D = 2 %, E = none)")
         return self
 
@@ -110,7 +106,7 @@ class InboundNoticeIn(Input):
     received_from: date | None = None
     received_to: date | None = None
     summary: Summary
-    severity: Literal["low", "medium", "high", "critical"] | None = None
+    severity: Severity | None = None
 
     @model_validator(mode="after")
     def _something_to_match(self) -> InboundNoticeIn:

@@ -37,6 +37,7 @@ from lotline.models import (
 from lotline.recalls import strategy as strategy_mod
 from lotline.recalls.completion_schemas import RecordedResponseIn, ResponseIn
 from lotline.types import utcnow
+from lotline.vocab import RecallStatus
 
 LINK_GRACE = timedelta(days=30)  # a link outlives the response deadline by this much
 
@@ -151,7 +152,7 @@ def resolve_link(session: Session, token: str, *, now: datetime | None = None) -
             f"this response link expired on {link.expires_at:%Y-%m-%d}; please reply to the recall email or call us",
             expired=True,
         )
-    if case.status not in ("active",):
+    if case.status != RecallStatus.ACTIVE:
         raise InvalidStateTransition(f"recall {case.recall_number} is {case.status}; no more responses are taken here")
     return LinkTarget(link, consignee, case)
 
@@ -235,7 +236,7 @@ def respond_by_link(session: Session, token: str, data: ResponseIn, *, now: date
 
 def record_response(session: Session, case: RecallCase, consignee_id, data: RecordedResponseIn, *, recorded_by: str | None):
     """A response taken by phone, letter, email or portal, recorded by a quality user."""
-    if case.status != "active":
+    if case.status != RecallStatus.ACTIVE:
         raise InvalidStateTransition(f"recall {case.recall_number} is {case.status}: responses are recorded on active recalls")
     consignee = find(session, case, consignee_id, lock=True)
     if data.received_at is not None and data.received_at > utcnow() + timedelta(minutes=5):

@@ -9,15 +9,11 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from lotline.auth.schemas import SignatureIn
 from lotline.types import Code, Input, Ref, Text, Timestamp, Uom
+from lotline.vocab import LOT_ACTIONS, ActionStatus, ActionType, Channel, Direction, Severity
+from lotline.vocab import RecallStatus as CaseStatus
 
-Severity = Literal["low", "medium", "high", "critical"]
-CaseStatus = Literal["draft", "active", "closed", "canceled"]
-Direction = Literal["forward", "backward", "both"]
-ActionType = Literal["block_lot", "quarantine_lot", "scrap_lot", "restock_lot", "customer_notify"]
-ActionStatus = Literal["planned", "in_progress", "completed", "canceled"]
-Channel = Literal["email", "phone", "letter", "portal"]
-
-LOT_ACTIONS = ("block_lot", "quarantine_lot", "scrap_lot", "restock_lot")
+# the vocabulary these schemas use, importable from here as before
+__all__ = ["LOT_ACTIONS", "ActionStatus", "ActionType", "CaseStatus", "Channel", "Direction", "Severity"]
 
 # A recall number names files and downloads (``<number>-fsma204.csv``) and goes into email headers,
 # so it is plain ASCII: letters, digits and . _ - inside, a letter or digit at each end (RC-2026-0001,
@@ -81,7 +77,7 @@ class RunIn(Input):
     """Compute a trace run as of a time (now if omitted)."""
 
     as_of: Timestamp | None = None
-    direction: Direction = "both"
+    direction: Direction = Direction.BOTH
     max_depth: int | None = Field(default=None, ge=0, le=10_000)
     notes: Text | None = None
 
@@ -109,12 +105,12 @@ class ActionRun(Input):
 
     occurred_at: Timestamp | None = None
     location: Code | None = None  # quarantine_lot: a quarantine location; restock_lot: a storage one
-    channel: Channel = "email"
+    channel: Channel = Channel.EMAIL
     notes: Text | None = None
 
 
 class DraftIn(Input):
-    channel: Channel = "email"
+    channel: Channel = Channel.EMAIL
     customers: list[Ref] | None = None  # default: every impacted customer of the latest run
     instructions: Text | None = None
 

@@ -22,6 +22,7 @@ from lotline.models import RecallAction, RecallCommunication, RecallImpactedShip
 from lotline.recalls.cases import find_case
 from lotline.recalls.common import ACTION_TRANSITIONS, sql_dicts, tuned
 from lotline.recalls.runs import latest_run, run_sets
+from lotline.vocab import NoticeStatus
 
 
 @tuned
@@ -43,8 +44,8 @@ def effectiveness(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
             RecallCommunication.recall_case_id == case.id
         )
     ).all()
-    sent = {c for c, s in comm_rows if s == "sent"}
-    failed = {c for c, s in comm_rows if s == "failed"} - sent
+    sent = {c for c, s in comm_rows if s == NoticeStatus.SENT}
+    failed = {c for c, s in comm_rows if s == NoticeStatus.FAILED} - sent
     quantities = []
     if run is not None:
         sets = run_sets(session, run)
@@ -68,7 +69,7 @@ def effectiveness(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
     )
     last_notice = session.scalar(
         sa.select(sa.func.max(RecallCommunication.sent_at)).where(
-            RecallCommunication.recall_case_id == case.id, RecallCommunication.status == "sent"
+            RecallCommunication.recall_case_id == case.id, RecallCommunication.status == NoticeStatus.SENT
         )
     )
     actions: dict[str, int] = {

@@ -20,6 +20,7 @@ from lotline.recalls import checks
 from lotline.recalls import strategy as strategy_mod
 from lotline.serialize import to_jsonable
 from lotline.types import utcnow
+from lotline.vocab import RecallStatus
 
 
 def _effectiveness(session: Session, case: RecallCase) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def changes(previous: dict[str, Any] | None, now: dict[str, Any]) -> dict[str, A
 
 def issue(session: Session, case: RecallCase, *, issued_by: str | None) -> RecallStatusReport:
     """Issue the next status report of an active case (the case row is locked by the caller)."""
-    if case.status != "active":
+    if case.status != RecallStatus.ACTIVE:
         raise InvalidStateTransition(f"recall {case.recall_number} is {case.status}: status reports are issued while it is active")
     last = session.scalar(
         sa.select(RecallStatusReport)
@@ -105,7 +106,7 @@ def issue(session: Session, case: RecallCase, *, issued_by: str | None) -> Recal
 def due(session: Session, case: RecallCase) -> bool:
     """Whether the case's cadence asks for a report now (never issued, or the interval has passed)."""
     strat = strategy_mod.get(session, case)
-    if case.status != "active" or strat is None or strat.status_report_interval_days is None:
+    if case.status != RecallStatus.ACTIVE or strat is None or strat.status_report_interval_days is None:
         return False
     last = session.scalar(
         sa.select(sa.func.max(RecallStatusReport.issued_at)).where(RecallStatusReport.recall_case_id == case.id)

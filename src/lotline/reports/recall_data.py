@@ -1,6 +1,7 @@
 """The data the recall exports show, gathered from the database for the pure exporters beside it.
 
-``fsma_events`` gathers the critical tracking events of a trace run for ``fsma204``; ``report_data``
+``fsma_events`` gathers the critical tracking events of a trace run for ``fsma204`` (``trace_fsma_events``
+those of a trace taken on the spot); ``report_data``
 everything the recall report shows for ``recall_report``. Both read in the caller's transaction
 (an API read session or ``db.read_snapshot()``, so every part is from one snapshot) and write
 nothing; the exporters stay pure functions over what these return.
@@ -27,7 +28,9 @@ from lotline.recalls.common import sql_dicts, tuned
 from lotline.recalls.communications import list_communications
 from lotline.recalls.runs import find_run, latest_run, list_runs, run_lots, run_sets, shipment_lines
 from lotline.recalls.status import effectiveness
+from lotline.trace.service import TraceResult
 from lotline.types import utcnow
+from lotline.vocab import ActionStatus, LotRole, NoticeStatus
 
 
 @no_gc_pauses()
@@ -42,6 +45,21 @@ def fsma_events(session: Session, ref: str | uuid.UUID, run_id=None) -> dict[str
         "receiving": sql_dicts(session, "fsma_receiving", params),
         "transformation": sql_dicts(session, "fsma_transformation", params),
         "shipping": shipment_lines(session, sets),
+    }
+
+
+@tuned
+def trace_fsma_events(session: Session, result: TraceResult) -> dict[str, list[dict]]:
+    """The same spreadsheet rows for a trace taken on the spot (the trace view's download): its lots'
+    receiving and transformation events up to its as_of, and what its shipments carried of its
+    target and downstream lots — what a recall run of the same lots would list."""
+    shipped_lots = sorted({x.lot_id for x in result.lots if x.role != LotRole.UPSTREAM_COMPONENT}, key=str)
+    params = {"lot_ids": sorted({x.lot_id for x in result.lots}, key=str), "as_of": result.as_of}
+    shipments = sorted({s.sales_order_shipment_id for s in result.shipments}, key=str)
+    return {
+        "receiving": sql_dicts(session, "fsma_receiving", params),
+        "transformation": sql_dicts(session, "fsma_transformation", params),
+        "shipping": sql_dicts(session, "impacted_shipment_lines", {"shipment_ids": shipments, "lot_ids": shipped_lots}),
     }
 
 
@@ -121,7 +139,7 @@ def _timeline(case: RecallCase, runs: list[dict], actions: list[dict], comms: li
     # the case) as one event.
     grouped: dict[tuple, list[dict]] = defaultdict(list)
     for a in actions:
-        if a["status"] in ("completed", "canceled"):
+        if a["status"] in (ActionStatus.COMPLETED, ActionStatus.CANCELED):
             grouped[(a["updated_at"], a["action_type"], a["status"])].append(a)
     for (at_, action_type, status), group in grouped.items():
         if len(group) == 1:
@@ -131,7 +149,7 @@ def _timeline(case: RecallCase, runs: list[dict], actions: list[dict], comms: li
             event = f"{len(group)} {action_type} actions {status}"
         timeline.append({"at": at_, "event": event})
     for c in comms:
-        if c["status"] == "sent":
+        if c["status"] == NoticeStatus.SENT:
             timeline.append(
                 {"at": c["sent_at"], "event": f"{c['channel']} notice sent to {c['customer_code']}"}
             )

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # of every XLSX download
 _EPOCH = datetime(1899, 12, 30)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -45,7 +45,12 @@ class Shipped:
     replayed: bool = False
 
 
-def create_order(session: Session, data: SalesOrderIn) -> SalesOrder:
+def create_order(session: Session, data: SalesOrderIn, *, refresh_fills: bool = True) -> SalesOrder:
+    """A new open sales order with its lines.
+
+    ``refresh_fills=False``: the caller ships the order in the same transaction right away, and
+    the shipment derives the lines' fill state (an order is never left without it).
+    """
     customer = catalog.resolve(session, Customer, data.customer)
     items = catalog.resolve_many(session, Item, [x.item for x in data.lines], context="sales order")
     order = SalesOrder(
@@ -68,7 +73,8 @@ def create_order(session: Session, data: SalesOrderIn) -> SalesOrder:
     ]
     session.add_all(lines)
     session.flush()
-    refresh_line_fills(session, [order.id])
+    if refresh_fills:
+        refresh_line_fills(session, [order.id])
     return order
 
 

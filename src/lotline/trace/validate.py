@@ -8,13 +8,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 from lotline.errors import InvalidInput
 from lotline.types import utcnow
+from lotline.vocab import Direction
 
-Direction = Literal["forward", "backward", "both"]
-DIRECTIONS = ("forward", "backward", "both")
+DIRECTIONS = tuple(Direction)
 MAX_DEPTH_LIMIT = 10_000
 # as_of may be a little ahead of this host's clock (another host's clock, request latency).
 FUTURE_TOLERANCE = timedelta(minutes=5)

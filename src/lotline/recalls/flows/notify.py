@@ -49,6 +49,7 @@ from lotline.recalls import consignees
 from lotline.recalls.cases import find_case
 from lotline.recalls.communications import find_communication
 from lotline.types import utcnow
+from lotline.vocab import NoticeStatus, RecallStatus
 
 CLAIM = "sending "
 FAILED = "failed: "
@@ -185,10 +186,10 @@ def describe(exc: BaseException, settings: config.SmtpSettings) -> str:
 
 def _fail_early(s, comm: RecallCommunication, code: str | None, reason: str) -> SendResult:
     """Mark a notice failed before any SMTP conversation (it cannot be sent as it stands)."""
-    comm.status = "failed"
+    comm.status = NoticeStatus.FAILED
     comm.external_ref = f"{FAILED}{reason}"[:2000]
     s.flush()
-    return SendResult(comm.id, code, None, "failed", None, None, reason)
+    return SendResult(comm.id, code, None, NoticeStatus.FAILED, None, None, reason)
 
 
 def _claim(comm_id, force: bool, settings: config.SmtpSettings):
@@ -199,11 +200,11 @@ def _claim(comm_id, force: bool, settings: config.SmtpSettings):
             raise InvalidInput(
                 f"notice {comm.id} goes by {comm.channel}; record its outcome with `lotline recall notice record`"
             )
-        if case.status != "active":
+        if case.status != RecallStatus.ACTIVE:
             raise InvalidStateTransition(
                 f"recall {case.recall_number} is {case.status}; notices are sent only while it is active"
             )
-        if comm.status == "sent":
+        if comm.status == NoticeStatus.SENT:
             raise InvalidStateTransition(
                 f"notice {comm.id} was already sent on {comm.sent_at:%Y-%m-%d %H:%M} UTC "
                 f"(Message-ID {comm.external_ref}); it is not sent again"
@@ -259,15 +260,15 @@ def send_email(
         error = describe(exc, settings)
     with transaction() as s:
         comm = find_communication(s, comm_id, lock=True)
-        if comm.external_ref != claim or comm.status == "sent":
+        if comm.external_ref != claim or comm.status == NoticeStatus.SENT:
             # Someone forced a resend meanwhile; keep their outcome, report ours.
             raise Conflict(f"notice {comm.id} was claimed by another sender while this one was delivering")
         if error is None:
-            comm.status = "sent"
+            comm.status = NoticeStatus.SENT
             comm.sent_at = accepted_at
             comm.external_ref = msg["Message-ID"]
         else:
-            comm.status = "failed"
+            comm.status = NoticeStatus.FAILED
             comm.external_ref = f"{FAILED}{error}"[:2000]
         s.flush()
         return SendResult(
@@ -281,11 +282,16 @@ def send_email(
         )
 
 
+def pending_statuses(include_failed: bool = False) -> tuple[NoticeStatus, ...]:
+    """The statuses of the email notices ``send_pending`` sends."""
+    return (NoticeStatus.DRAFT, NoticeStatus.FAILED) if include_failed else (NoticeStatus.DRAFT,)
+
+
 def send_pending(
     case_ref, *, include_failed: bool = False, settings: config.SmtpSettings | None = None, on_result=None
 ) -> list[SendResult]:
     """Send every draft email notice of a case (and failed ones when ``include_failed``)."""
-    statuses = ["draft", "failed"] if include_failed else ["draft"]
+    statuses = list(pending_statuses(include_failed))
     settings = settings or config.smtp_settings()
     # once per batch: loading the CA certificates for every one of thousands of notices adds up
     context = tls_context(settings)

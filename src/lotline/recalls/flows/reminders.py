@@ -34,6 +34,7 @@ from lotline.recalls import consignees as consignees_mod
 from lotline.recalls import strategy as strategy_mod
 from lotline.recalls.flows import notify
 from lotline.types import utcnow
+from lotline.vocab import ReminderStatus
 
 
 @dataclass
@@ -107,7 +108,7 @@ def _send_one(consignee_id: uuid.UUID, kind: str, seq: int, now: datetime, setti
         case = s.get(RecallCase, consignee.recall_case_id)
         assert case is not None
         msg = _reminder(s, case, consignee, seq, settings) if kind == "reminder" else _escalation(s, case, consignee, settings)
-        s.add(RecallReminder(consignee_id=consignee.id, seq=seq, kind=kind, status="sent", message_id=msg["Message-ID"]))
+        s.add(RecallReminder(consignee_id=consignee.id, seq=seq, kind=kind, status=ReminderStatus.SENT, message_id=msg["Message-ID"]))
         s.flush()
         notify.deliver(settings, msg, context)
     return "sent"

@@ -11,6 +11,7 @@ from lotline import db
 from lotline.kpis import service as kpis
 from lotline.recalls import service as recalls
 from lotline.types import utcnow
+from lotline.vocab import KpiRunStatus, RecallStatus
 from lotline.web import jobs, queries
 from lotline.web.context import Ctx, need
 
@@ -21,14 +22,14 @@ HEADLINE_KPIS = ("fill_rate_line", "fill_rate_order", "inventory_turns", "days_o
 
 def open_recalls(s) -> list[dict]:
     """Draft and active cases with their effectiveness figures (few at a time by nature)."""
-    cases = [c for c in recalls.list_cases(s, limit=50) if c.status in ("draft", "active")]
+    cases = [c for c in recalls.list_cases(s, limit=50) if c.status in (RecallStatus.DRAFT, RecallStatus.ACTIVE)]
     return [{"case": c, "eff": recalls.effectiveness(s, c.id)} for c in cases]
 
 
 @router.get("/")
 def home(ctx: Read, days: Annotated[int, Query(ge=1, le=366)] = 30):
     with db.read_snapshot() as s:
-        published = kpis.list_runs(s, status="published", limit=1)
+        published = kpis.list_runs(s, status=KpiRunStatus.PUBLISHED, limit=1)
         headline = []
         if published:
             headline = [r for r in kpis.snapshots(s, published[0].id, level="overall")]

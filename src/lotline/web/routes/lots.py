@@ -17,6 +17,7 @@ from lotline.models import Item
 from lotline.recalls import service as recalls
 from lotline.recalls.schemas import CaseIn, TargetIn
 from lotline.trace import service as trace
+from lotline.vocab import LotStatus
 from lotline.web import queries
 from lotline.web import session as web_session
 from lotline.web.context import FORM_ERROR, Ctx, FormErrors, Page, need
@@ -100,7 +101,7 @@ def change_status(
     try:
         with db.transaction() as s:
             lot = lots.find_lot(s, ref)
-            release = lot.status in ("quarantine", "blocked") and status == "active"
+            release = lot.status in (LotStatus.QUARANTINE, LotStatus.BLOCKED) and status == LotStatus.ACTIVE
             # releasing a held lot is a signed act: the service checks the password again
             signed = web_session.signature_of(sig_password, sig_meaning) if release else None
             change = LotStatusChange(status=status, reason=reason or None, signature=signed)

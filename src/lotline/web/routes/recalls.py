@@ -22,7 +22,8 @@ from lotline.recalls import service as recalls
 from lotline.recalls.completion_schemas import StrategyIn
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn, TransitionIn
-from lotline.reports import fsma204, recall_report
+from lotline.reports import files, fsma204, recall_report, xlsx
+from lotline.vocab import ActionStatus, Channel, LocationKind, NoticeStatus
 from lotline.web import jobs
 from lotline.web import session as web_session
 from lotline.web.context import FORM_ERROR, Ctx, FormErrors, Page, need, utc_text
@@ -98,7 +99,7 @@ def _room(ctx: Ctx, number: str, *, errors=None, form=None, status_code=200, job
             diff=diff,
             actions=recalls.list_actions(s, case),
             comms=comms[page.offset:page.offset + page.size],
-            comm_counts={k: sum(1 for c in comms if c["status"] == k) for k in ("draft", "sent", "failed")},
+            comm_counts={k: sum(1 for c in comms if c["status"] == k) for k in NoticeStatus},
             page=page,
             preview=preview,
             eff=recalls.effectiveness(s, case.id),
@@ -106,9 +107,9 @@ def _room(ctx: Ctx, number: str, *, errors=None, form=None, status_code=200, job
             figures=checks.consignee_figures(s, case),
             checks=checks.list_checks(s, case),
             reports=status_reports.list_reports(s, case),
-            quarantine=s.scalars(sa.select(Location.code).where(Location.kind == "quarantine", Location.active)
+            quarantine=s.scalars(sa.select(Location.code).where(Location.kind == LocationKind.QUARANTINE, Location.active)
                                  .order_by(Location.code)).all(),
-            storage=s.scalars(sa.select(Location.code).where(Location.kind == "storage", Location.active)
+            storage=s.scalars(sa.select(Location.code).where(Location.kind == LocationKind.STORAGE, Location.active)
                               .order_by(Location.code)).all(),
             job=job,
             errors=errors or {},
@@ -232,7 +233,7 @@ def run_all(ctx: Write, number: str, location: Annotated[str, Form()] = ""):
     def step(s):
         case = recalls.find_case(s, number)
         for a in recalls.list_actions(s, case):
-            if a["status"] in ("planned", "in_progress"):
+            if a["status"] in (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS):
                 recalls.run_action(s, a["id"], ActionRun(location=location or None))
     return _do(ctx, number, step, {"location": location}, to=f"/recalls/{number}#actions")
 
@@ -259,7 +260,7 @@ def send_notices(ctx: Write, number: str, retry_failed: Annotated[str, Form()] =
         with db.read_snapshot() as s:
             case = recalls.find_case(s, number)
             todo = [c for c in recalls.list_communications(s, case)
-                    if c["channel"] == "email" and c["status"] in (("draft", "failed") if include_failed else ("draft",))]
+                    if c["channel"] == Channel.EMAIL and c["status"] in notify.pending_statuses(include_failed)]
     except LotlineError as exc:
         return _room(ctx, number, errors=FormErrors({"send": exc.message}), status_code=FORM_ERROR)
 
@@ -292,11 +293,11 @@ def fsma_export(ctx: Read, number: str, fmt: str):
         return Response(f"no FSMA 204 export as {fmt!r}; csv or xlsx", status_code=404, media_type="text/plain")
     with db.read_snapshot() as s:
         table = fsma204.rows(recalls.fsma_events(s, number))
-    head = {"Content-Disposition": f'attachment; filename="{number}-fsma204.{fmt}"'}
+    head = {"Content-Disposition": files.content_disposition(files.export_name(number, "fsma204", fmt))}
     if fmt == "csv":
         return Response(fsma204.to_csv(table), media_type="text/csv; charset=utf-8", headers=head)
     return Response(fsma204.to_xlsx(table, title=f"FSMA 204 {number}"), headers=head,
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                    media_type=xlsx.MEDIA_TYPE)
 
 
 @router.get("/recalls/{number}/report.{fmt}")

@@ -73,42 +73,111 @@ SELECT f.customer_id,
  GROUP BY 1, 2, 3;
 
 -- One fold for the three events: x = the rows removed (s = -1) and added (s = +1) by the statement,
--- read from its transition tables (a query run by EXECUTE sees them too).
+-- read from its transition tables. Static SQL in each branch (not EXECUTE): PL/pgSQL keeps the plans
+-- per session, so a posting's fold is planned once per connection (dynamic SQL re-planned every
+-- statement: ~6 ms per order + shipment under load).
 CREATE FUNCTION kpi_fill_months_fold() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    x text := CASE TG_OP
-        WHEN 'INSERT' THEN 'SELECT n.*, 1 AS s FROM fills_new n'
-        WHEN 'DELETE' THEN 'SELECT o.*, -1 AS s FROM fills_old o'
-        ELSE 'SELECT o.*, -1 AS s FROM fills_old o UNION ALL SELECT n.*, 1 FROM fills_new n' END;
 BEGIN
-    EXECUTE 'INSERT INTO kpi_line_fill_months AS m
-             SELECT d.dimension, d.dimension_id, CAST(date_trunc(''month'', CAST(x.due_date AS timestamp)) AS date),
-                    sum(x.s), coalesce(sum(x.s) FILTER (WHERE x.filled_quantity >= x.quantity_ordered), 0),
-                    sum(x.s * x.quantity_ordered), sum(x.s * x.filled_quantity),
-                    max(greatest(x.recorded_at, x.last_shipment_recorded_at))
-               FROM (' || x || ') x
-              CROSS JOIN LATERAL (VALUES (''item'', x.item_id), (''customer'', x.customer_id)) AS d(dimension, dimension_id)
-              GROUP BY 1, 2, 3
-              ORDER BY 1, 2, 3
-             ON CONFLICT (dimension, dimension_id, due_month) DO UPDATE
-                SET lines = m.lines + EXCLUDED.lines,
-                    lines_complete = m.lines_complete + EXCLUDED.lines_complete,
-                    ordered = m.ordered + EXCLUDED.ordered,
-                    filled = m.filled + EXCLUDED.filled,
-                    last_changed_at = greatest(m.last_changed_at, EXCLUDED.last_changed_at)';
-    EXECUTE 'INSERT INTO kpi_order_fill_months AS m
-             SELECT x.customer_id, CAST(date_trunc(''month'', CAST(x.order_first_due AS timestamp)) AS date),
-                    CAST(date_trunc(''month'', CAST(x.order_last_due AS timestamp)) AS date),
-                    sum(x.s), coalesce(sum(x.s) FILTER (WHERE x.order_complete), 0), max(x.order_changed_at)
-               FROM (' || x || ') x
-              WHERE x.order_representative
-              GROUP BY 1, 2, 3
-              ORDER BY 1, 2, 3
-             ON CONFLICT (customer_id, first_month, last_month) DO UPDATE
-                SET orders = m.orders + EXCLUDED.orders,
-                    orders_complete = m.orders_complete + EXCLUDED.orders_complete,
-                    last_changed_at = greatest(m.last_changed_at, EXCLUDED.last_changed_at)';
-    IF TG_OP <> 'INSERT' THEN  -- buckets the removed rows leave empty
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO kpi_line_fill_months AS m
+        SELECT d.dimension, d.dimension_id, CAST(date_trunc('month', CAST(x.due_date AS timestamp)) AS date),
+               sum(x.s), coalesce(sum(x.s) FILTER (WHERE x.filled_quantity >= x.quantity_ordered), 0),
+               sum(x.s * x.quantity_ordered), sum(x.s * x.filled_quantity),
+               max(greatest(x.recorded_at, x.last_shipment_recorded_at))
+          FROM (SELECT n.*, 1 AS s FROM fills_new n) x
+         CROSS JOIN LATERAL (VALUES ('item', x.item_id), ('customer', x.customer_id)) AS d(dimension, dimension_id)
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3
+        ON CONFLICT (dimension, dimension_id, due_month) DO UPDATE
+           SET lines = m.lines + EXCLUDED.lines,
+               lines_complete = m.lines_complete + EXCLUDED.lines_complete,
+               ordered = m.ordered + EXCLUDED.ordered,
+               filled = m.filled + EXCLUDED.filled,
+               last_changed_at = greatest(m.last_changed_at, EXCLUDED.last_changed_at);
+        INSERT INTO kpi_order_fill_months AS m
+        SELECT x.customer_id, CAST(date_trunc('month', CAST(x.order_first_due AS timestamp)) AS date),
+               CAST(date_trunc('month', CAST(x.order_last_due AS timestamp)) AS date),
+               sum(x.s), coalesce(sum(x.s) FILTER (WHERE x.order_complete), 0), max(x.order_changed_at)
+          FROM (SELECT n.*, 1 AS s FROM fills_new n) x
+         WHERE x.order_representative
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3
+        ON CONFLICT (customer_id, first_month, last_month) DO UPDATE
+           SET orders = m.orders + EXCLUDED.orders,
+               orders_complete = m.orders_complete + EXCLUDED.orders_complete,
+               last_changed_at = greatest(m.last_changed_at, EXCLUDED.last_changed_at);
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO kpi_line_fill_months AS m
+        SELECT d.dimension, d.dimension_id, CAST(date_trunc('month', CAST(x.due_date AS timestamp)) AS date),
+               sum(x.s), coalesce(sum(x.s) FILTER (WHERE x.filled_quantity >= x.quantity_ordered), 0),
+               sum(x.s * x.quantity_ordered), sum(x.s * x.filled_quantity),
+               max(greatest(x.recorded_at, x.last_shipment_recorded_at))
+          FROM (SELECT o.*, -1 AS s FROM fills_old o UNION ALL SELECT n.*, 1 FROM fills_new n) x
+         CROSS JOIN LATERAL (VALUES ('item', x.item_id), ('customer', x.customer_id)) AS d(dimension, dimension_id)
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3
+        ON CONFLICT (dimension, dimension_id, due_month) DO UPDATE
+           SET lines = m.lines + EXCLUDED.lines,
+               lines_complete = m.lines_complete + EXCLUDED.lines_complete,
+               ordered = m.ordered + EXCLUDED.ordered,
+               filled = m.filled + EXCLUDED.filled,
+               last_changed_at = greatest(m.last_changed_at, EXCLUDED.last_changed_at);
+        INSERT INTO kpi_order_fill_months AS m
+        SELECT x.customer_id, CAST(date_trunc('month', CAST(x.order_first_due AS timestamp)) AS date),
+               CAST(date_trunc('month', CAST(x.order_last_due AS timestamp)) AS date),
+               sum(x.s), coalesce(sum(x.s) FILTER (WHERE x.order_complete), 0), max(x.order_changed_at)
+          FROM (SELECT o.*, -1 AS s FROM fills_old o UNION ALL SELECT n.*, 1 FROM fills_new n) x
+         WHERE x.order_representative
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3
+        ON CONFLICT (customer_id, first_month, last_month) DO UPDATE
+           SET orders = m.orders + EXCLUDED.orders,
+               orders_complete = m.orders_complete + EXCLUDED.orders_complete,
+               last_changed_at = greatest(m.last_changed_at, EXCLUDED.last_changed_at);
+        -- buckets the removed rows leave empty
+        DELETE FROM kpi_line_fill_months m
+         USING (SELECT DISTINCT d.dimension, d.dimension_id,
+                       CAST(date_trunc('month', CAST(o.due_date AS timestamp)) AS date) AS due_month
+                  FROM fills_old o
+                 CROSS JOIN LATERAL (VALUES ('item', o.item_id), ('customer', o.customer_id)) AS d(dimension, dimension_id)) k
+         WHERE m.dimension = k.dimension AND m.dimension_id = k.dimension_id AND m.due_month = k.due_month
+           AND m.lines = 0;
+        DELETE FROM kpi_order_fill_months m
+         USING (SELECT DISTINCT o.customer_id,
+                       CAST(date_trunc('month', CAST(o.order_first_due AS timestamp)) AS date) AS first_month,
+                       CAST(date_trunc('month', CAST(o.order_last_due AS timestamp)) AS date) AS last_month
+                  FROM fills_old o WHERE o.order_representative) k
+         WHERE m.customer_id = k.customer_id AND m.first_month = k.first_month AND m.last_month = k.last_month
+           AND m.orders = 0;
+    ELSE
+        INSERT INTO kpi_line_fill_months AS m
+        SELECT d.dimension, d.dimension_id, CAST(date_trunc('month', CAST(x.due_date AS timestamp)) AS date),
+               sum(x.s), coalesce(sum(x.s) FILTER (WHERE x.filled_quantity >= x.quantity_ordered), 0),
+               sum(x.s * x.quantity_ordered), sum(x.s * x.filled_quantity),
+               max(greatest(x.recorded_at, x.last_shipment_recorded_at))
+          FROM (SELECT o.*, -1 AS s FROM fills_old o) x
+         CROSS JOIN LATERAL (VALUES ('item', x.item_id), ('customer', x.customer_id)) AS d(dimension, dimension_id)
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3
+        ON CONFLICT (dimension, dimension_id, due_month) DO UPDATE
+           SET lines = m.lines + EXCLUDED.lines,
+               lines_complete = m.lines_complete + EXCLUDED.lines_complete,
+               ordered = m.ordered + EXCLUDED.ordered,
+               filled = m.filled + EXCLUDED.filled,
+               last_changed_at = greatest(m.last_changed_at, EXCLUDED.last_changed_at);
+        INSERT INTO kpi_order_fill_months AS m
+        SELECT x.customer_id, CAST(date_trunc('month', CAST(x.order_first_due AS timestamp)) AS date),
+               CAST(date_trunc('month', CAST(x.order_last_due AS timestamp)) AS date),
+               sum(x.s), coalesce(sum(x.s) FILTER (WHERE x.order_complete), 0), max(x.order_changed_at)
+          FROM (SELECT o.*, -1 AS s FROM fills_old o) x
+         WHERE x.order_representative
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3
+        ON CONFLICT (customer_id, first_month, last_month) DO UPDATE
+           SET orders = m.orders + EXCLUDED.orders,
+               orders_complete = m.orders_complete + EXCLUDED.orders_complete,
+               last_changed_at = greatest(m.last_changed_at, EXCLUDED.last_changed_at);
+        -- buckets the removed rows leave empty
         DELETE FROM kpi_line_fill_months m
          USING (SELECT DISTINCT d.dimension, d.dimension_id,
                        CAST(date_trunc('month', CAST(o.due_date AS timestamp)) AS date) AS due_month

@@ -1,4 +1,4 @@
-"""Assertion helpers shared by the posting tests (inventory, lots, production, sales).
+"""Assertion helpers shared by the posting tests (inventory, lots, production, sales, catalog, db).
 
 ``refused_without_writes`` runs a use case through the real ``lotline.db.transaction()`` boundary
 and checks both that it raises the expected domain error and that the database is exactly as it was

@@ -6,7 +6,7 @@ import pytest
 
 from lotline.errors import InvalidInput
 from lotline.models import Location
-from tests.inventory.support import database_state, refused_without_writes
+from tests.support import database_state, refused_without_writes
 
 
 def test_refused_without_writes_detects_a_write_that_survived_the_refusal(session):
