@@ -20,7 +20,6 @@ STATEMENTS = {
         {"forward_start": LOT_IDS, "backward_start": LOT_IDS, "max_depth": 2},
     ),
     "shipments": (trace.SHIPMENTS_COLUMNS, {"lot_ids": LOT_IDS}),
-    "shipments_closure": (trace.SHIPMENTS_COLUMNS, {"targets": LOT_IDS, "forward_start": LOT_IDS}),
     "stock": (STOCK_COLUMNS, {"lot_ids": LOT_IDS, "with_balances": True}),
 }
 

@@ -106,25 +106,6 @@ def scalar(target: Target, statement: Query, params: Params = None) -> Any:
 
 
 @contextmanager
-def executed(
-    target: Target, statement: Query, params: Params = None, *, kind: RowKind = "tuple"
-) -> Iterator[Callable[[], list[Any]]]:
-    """Run a statement now, turn its rows into Python objects later: ``with executed(...) as fetch:``.
-
-    The statement has run and its result is in the driver when the block starts, but no row is
-    converted until ``fetch()``; so another statement can be sent (``pipelined``) first and the
-    server executes it while this process converts and works on these rows.
-    """
-    raw = driver_connection(target)
-    try:
-        with raw.cursor(row_factory=_FACTORIES[kind]) as cur:
-            cur.execute(statement, params)
-            yield cur.fetchall
-    except psycopg.Error as exc:
-        raise _wrap(statement, params, exc) from exc
-
-
-@contextmanager
 def pipelined(
     target: Target, statement: Query, params: Params = None, *, kind: RowKind = "tuple"
 ) -> Iterator[Callable[[], list[Any]]]:

@@ -1,7 +1,7 @@
 -- Purpose: persist what a trace run impacted straight from the genealogy, in one statement (spec
 --          invariant 5): the impacted lots with their roles and the impacted shipments with their
 --          customers, without the trace result ever leaving the server. The trace engine's closure
---          (trace/sql/closure.sql) and shipments (trace/sql/shipments_closure.sql) semantics.
+--          (trace/sql/closure.sql) and shipments (trace/sql/shipments.sql) semantics.
 -- Parameters: %(run_id)s uuid, %(targets)s uuid[] (the run's start lots), %(forward_start)s uuid[]
 --             and %(backward_start)s uuid[] (the start lots for the walks the direction asks for,
 --             else empty), %(as_of)s timestamptz.
