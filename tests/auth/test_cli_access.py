@@ -93,6 +93,20 @@ def test_serve_on_a_database_without_users_says_how_to_create_the_first_admin(cl
     assert "no users" in result.err and "lotline user add NAME --role admin" in result.err
 
 
+def test_serve_refuses_a_bad_server_setting_before_it_starts(cli, monkeypatch):
+    monkeypatch.setenv("LOTLINE_API_CONCURRENCY", "lots")
+    result = cli("serve")
+    assert result.code == 2
+    assert "LOTLINE_API_CONCURRENCY" in result.err and "'lots'" in result.err
+
+
+def test_serve_refuses_a_bad_statement_timeout_before_it_starts(cli, monkeypatch):
+    monkeypatch.setenv("LOTLINE_STATEMENT_TIMEOUT", "soon")
+    result = cli("serve")
+    assert result.code == 2
+    assert "LOTLINE_STATEMENT_TIMEOUT" in result.err
+
+
 def test_every_cli_command_has_a_permission_entry():
     root = typer.main.get_command(app)
 

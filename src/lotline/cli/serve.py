@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lotline import errors
+from lotline import config, errors
 from lotline.auth import service as auth_service
 from lotline.db import get_engine, read_snapshot
 
@@ -38,6 +38,10 @@ def serve(
     # CLI start-up: only this command needs the web stack (FastAPI, the console, uvicorn)
     import uvicorn  # noqa: PLC0415 — see above
 
+    # a bad LOTLINE_API_* / LOTLINE_DB_* value is refused here (exit 2, naming it), not at the
+    # first request each worker takes
+    config.api_limits()
+    config.pool_settings()
     get_engine()  # fail fast, with a clear message, when the database is unreachable
     ensure_users()
     # an import string, so that each worker process builds its own app (and engine, and pool)
