@@ -23,6 +23,7 @@ the search's vendor-lot probe is left out; both are printed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -98,6 +99,7 @@ def main() -> None:  # noqa: C901 — a benchmark script: one linear sequence of
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--user", help="sign in as this user (a writable copy: a session is a row)")
     ap.add_argument("--password-stdin", action="store_true", help="read --user's password from stdin")
+    ap.add_argument("--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)")
     args = ap.parse_args()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else os.environ.get("LOTLINE_BENCH_PASSWORD")
     if args.user and not password:
@@ -232,6 +234,16 @@ def main() -> None:  # noqa: C901 — a benchmark script: one linear sequence of
         if xs:
             print(f"| {name} | {statistics.median(xs):.0f} | {max(xs):.0f} | {statistics.median(xs) / engine:.1f}× |")
     print(f"({len(loads)} loads) — {status}")
+    if args.json:
+        drawn = [x["drawn"] for x in loads if "drawn" in x]
+        figures = [{"name": "console lot page, most-used lot", "value": round(_ms(page)[1], 1), "unit": "ms p95",
+                    "reference": None, "reference_value": None, "ratio": None, "goal": "<= 150 ms p95"}]
+        if drawn:
+            figures.append({"name": "console trace view, most-used lot, to a drawn graph",
+                            "value": round(statistics.median(drawn)), "unit": "ms p50",
+                            "reference": "trace engine alone p50", "reference_value": round(engine),
+                            "ratio": round(statistics.median(drawn) / engine, 2), "goal": "<= 1000 ms"})
+        print(json.dumps({"bench": "console", "figures": figures}))
 
 
 if __name__ == "__main__":

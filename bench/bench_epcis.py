@@ -206,6 +206,7 @@ def main() -> None:
     p.add_argument("--code", help="another checkout (its src/ is used): capture the same document with both, alternating")
     p.add_argument("--rounds", type=int, default=2, help="with --code: captures per code")
     p.add_argument("--worker-capture", help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line (bench/run_all.py)")
     a = p.parse_args()
     out = Console()
     if a.worker_capture:
@@ -290,6 +291,12 @@ def main() -> None:
     prof_table.add_row("everything else (EPCIS parse/validate/map, job rows, savepoints)", f"{total - services:.1f}",
                        f"{(total - services) / total:.0%}")
     out.print(prof_table)
+    if a.json:
+        print(json.dumps({"bench": "epcis", "figures": [{
+            "name": f"EPCIS capture, {a.events:,} events", "value": round(a.events / t_capture, 1), "unit": "events/s",
+            "reference": "read + validate alone (no database)", "reference_value": round(a.events / t_validate, 1),
+            "ratio": round(t_capture / t_validate, 2), "goal": ">= 2000 events/s",
+        }]}))
 
 
 if __name__ == "__main__":
