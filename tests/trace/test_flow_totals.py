@@ -135,7 +135,7 @@ def test_postings_of_every_kind_keep_the_totals_equal_to_the_ledger(session, wor
     rows = sql.rows(
         session,
         "SELECT location_id, movement_type, increase, movement_id IS NOT NULL, quantity, lot_rows"
-        " FROM lot_flow_totals WHERE lot_id = %(lot)s::uuid ORDER BY 2, 3",
+        " FROM lot_flow_totals WHERE lot_id = %(lot)s::uuid ORDER BY 2, 3, 5",  # the two consumes differ by place
         {"lot": f1},
         kind="tuple",
     )
