@@ -148,10 +148,10 @@ def test_listings_page_with_a_cursor_and_a_link_to_the_next_page(client):
     assert seen == ["L0", "L1", "L2", "L3", "L4"]
 
 
-def test_a_cursor_from_another_listing_or_altered_names_no_page(client):
+def test_a_cursor_from_another_listing_or_altered_is_invalid_input(client):
     cursor = pagination.encode("locations", ["L1"])
-    _problem(client.get("/items", params={"cursor": cursor}), 404, "not_found")
-    _problem(client.get("/locations", params={"cursor": cursor[:-2] + "xx"}), 404, "not_found")
+    _problem(client.get("/items", params={"cursor": cursor}), 422, "invalid_input")
+    _problem(client.get("/locations", params={"cursor": cursor[:-2] + "xx"}), 422, "invalid_input")
     assert client.get("/locations", params={"cursor": cursor}).status_code == 200
 
 

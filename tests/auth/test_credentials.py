@@ -76,7 +76,7 @@ def test_tokens_are_stored_only_as_a_hash_and_shown_once(client, session):
     audit = session.execute(sa.text("SELECT string_agg(a::text, '|') FROM audit_log a")).scalar()
     assert secret not in dump and secret not in audit
     assert "token_hash" not in audit
-    listed = client.get("/tokens").json()
+    listed = client.get("/tokens").json()["items"]
     assert all("token" not in row for row in listed)
     assert secret[:12] in {row["prefix"] for row in listed}
 

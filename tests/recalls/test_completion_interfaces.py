@@ -28,7 +28,7 @@ def test_the_api_sets_a_strategy_activates_and_lists_consignees(client, world):
     assert client.get(f"/recalls/{number}/strategy").json()["check_share_pct"] == "10"
     assert client.post(f"/recalls/{number}/activate", json=SIGNED).json()["status"] == "active"
     client.post(f"/recalls/{number}/runs", json={})
-    rows = client.get(f"/recalls/{number}/consignees").json()
+    rows = client.get(f"/recalls/{number}/consignees").json()["items"]
     assert sorted(r["customer"] for r in rows) == ["ALPHA", "BETA", "DELTA"]
     beta = next(r for r in rows if r["customer"] == "BETA")
     made = client.post(f"/recalls/{number}/consignees/{beta['id']}/responses",

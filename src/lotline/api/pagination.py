@@ -4,7 +4,8 @@ A listing answers ``{"items": [...], "has_more": bool, "next_cursor": str | null
 there is more, a ``Link: <url>; rel="next"`` header (RFC 8288) whose URL is the same request with
 ``cursor`` set. The cursor is the page's last key (``lotline.db.pages``), base64url-encoded with
 the listing's name and a checksum: a cursor from another listing, or one that was altered, is
-refused with 404 (it names no page of this listing) rather than read as a position.
+refused as invalid input (422 problem+json naming the ``cursor`` parameter) rather than read as a
+position. Services give the position as text values; ``respond`` turns it into the cursor.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 
 from lotline.db.pages import Page as KeyPage
-from lotline.errors import NotFound
+from lotline.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -62,7 +63,7 @@ def encode(listing: str, after: Sequence[str]) -> str:
 
 
 def decode(listing: str, cursor: str | None) -> tuple[str, ...] | None:
-    """The position a cursor names; NotFound for one this listing did not give."""
+    """The position a cursor names; InvalidInput for one this listing did not give."""
     if cursor is None:
         return None
     try:
@@ -73,8 +74,8 @@ def decode(listing: str, cursor: str | None) -> tuple[str, ...] | None:
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         ok = False
     if not ok:
-        raise NotFound(f"cursor {cursor[:40]!r} names no page of {listing}: use the next_cursor a page gave",
-                       kind="cursor")
+        raise InvalidInput(f"cursor {cursor[:40]!r} names no page of {listing}: use the next_cursor a page gave",
+                           parameter="cursor")
     return tuple(str(v) for v in after)
 
 

@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from lotline.serialize import DecimalText
+from lotline.vocab import (
+    ActorKind,
+    AuditOperation,
+    LocationKind,
+    LotStatus,
+    Meaning,
+    MovementStatus,
+    MovementType,
+    OrderStatus,
+    RecallStatus,
+    Role,
+    Severity,
+    SignedAction,
+)
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="forbid")  # TEMP-FORBID: development check
 
 
 class Health(Out):
@@ -50,7 +64,7 @@ class LocationOut(Out):
     id: uuid.UUID
     code: str
     name: str
-    kind: str
+    kind: LocationKind
     active: bool
 
 
@@ -73,9 +87,9 @@ class StockRow(Out):
     item_name: str
     uom: str
     location: str
-    location_kind: str
+    location_kind: LocationKind
     lot_code: str | None
-    lot_status: str | None
+    lot_status: LotStatus | None
     expires_at: datetime | None
     quantity: DecimalText
     item_id: uuid.UUID
@@ -88,7 +102,7 @@ class LotOut(Out):
     item_id: uuid.UUID
     sku: str
     lot_code: str
-    status: str
+    status: LotStatus
     vendor_lot_code: str | None
     received_at: datetime | None
     manufactured_at: datetime | None
@@ -102,8 +116,8 @@ class LotDetail(LotOut):
 
 class MovementSummary(Out):
     id: uuid.UUID
-    movement_type: str
-    status: str
+    movement_type: MovementType
+    status: MovementStatus
     occurred_at: datetime
     external_ref: str | None
     lines: int
@@ -122,8 +136,8 @@ class MovementLine(Out):
 
 class MovementOut(Out):
     id: uuid.UUID
-    movement_type: str
-    status: str
+    movement_type: MovementType
+    status: MovementStatus
     occurred_at: datetime
     external_ref: str | None
     party: str | None
@@ -145,7 +159,7 @@ class WorkOrderOut(Out):
     item_id: uuid.UUID
     planned_quantity: DecimalText
     uom: str
-    status: str
+    status: OrderStatus
 
 
 class WorkOrderRow(WorkOrderOut):
@@ -162,7 +176,7 @@ class SalesOrderRow(Out):
     id: uuid.UUID
     number: str
     customer: str
-    status: str
+    status: OrderStatus
     ordered_at: datetime
 
 
@@ -181,7 +195,7 @@ class SalesOrderOut(Out):
     id: uuid.UUID
     number: str
     customer_id: uuid.UUID
-    status: str
+    status: OrderStatus
     ordered_at: datetime
     lines: list[SalesOrderLineOut]
 
@@ -198,8 +212,8 @@ class ShipmentOut(Out):
 class RecallCaseOut(Out):
     id: uuid.UUID
     recall_number: str
-    status: str
-    severity: str | None
+    status: RecallStatus
+    severity: Severity | None
     summary: str | None
     notes: str | None
     initiated_at: datetime | None
@@ -214,7 +228,7 @@ class RecallCaseOut(Out):
 class Me(Out):
     name: str
     full_name: str | None
-    roles: list[str]
+    roles: list[Role]
     via: str
 
 
@@ -228,7 +242,7 @@ class UserOut(Out):
     name: str
     full_name: str | None
     email: str | None
-    roles: list[str]
+    roles: list[Role]
     active: bool
     has_password: bool
     locked_until: datetime | None
@@ -241,7 +255,7 @@ class TokenOut(Out):
     prefix: str
     name: str
     user: str
-    state: str
+    state: Literal["active", "expired", "revoked"]
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -252,15 +266,80 @@ class NewToken(TokenOut):
     token: str
 
 
+class SignatureOut(Out):
+    """An electronic signature of a record; ``valid``: its manifest still matches."""
+
+    id: uuid.UUID
+    signer: str
+    full_name: str | None
+    meaning: Meaning
+    action: SignedAction
+    signed_at: datetime
+    audit_id: int | None
+    valid: bool
+
+
 class AuditEntry(Out):
     id: int
     at: datetime
     actor: str
-    actor_kind: str | None
+    actor_kind: ActorKind | None
     db_role: str | None
     table_name: str
     record_id: str | None
-    operation: str
+    operation: AuditOperation
     old_values: dict[str, Any] | None
     new_values: dict[str, Any] | None
     reason: str | None
+
+
+# ----------------------------------------------------------------------- stock: extra reads
+
+
+class LotHistoryRow(Out):
+    """One movement line of a lot, with the lot's running total across locations."""
+
+    occurred_at: datetime
+    movement_type: MovementType
+    movement_id: uuid.UUID
+    external_ref: str | None
+    line_no: int
+    location: str
+    quantity_delta: DecimalText
+    uom: str
+    running_total: DecimalText
+
+
+class LotStatusEvent(Out):
+    """A lot's status change from the audit trail (``INSERT``: the lot's creation)."""
+
+    at: datetime
+    actor: str
+    actor_kind: ActorKind | None
+    operation: AuditOperation
+    from_status: LotStatus | None
+    to_status: LotStatus | None
+    reason: str | None
+
+
+class BatchDocument(Out):
+    """What became of one document of a batch (``index`` from 1, in the batch's order)."""
+
+    index: int
+    kind: str
+    outcome: Literal["posted", "replayed", "refused"]
+    movements: list[uuid.UUID]
+    record: uuid.UUID | None
+    code: str | None
+    message: str | None
+
+
+class BatchCounts(Out):
+    posted: int
+    replayed: int
+    refused: int
+
+
+class BatchOut(Out):
+    counts: BatchCounts
+    results: list[BatchDocument]

@@ -32,6 +32,7 @@ from lotline.audit import service as audit
 from lotline.auth import passwords, permissions
 from lotline.auth.models import ApiToken, User, UserRole, WebSession
 from lotline.auth.schemas import TokenIn, UserIn
+from lotline.db import pages
 from lotline.errors import Conflict, CsrfRejected, InvalidInput, NotFound, Unauthenticated
 from lotline.types import utcnow
 
@@ -105,12 +106,17 @@ def has_users(session: Session) -> bool:
 
 
 def user_row(session: Session, user: User) -> dict:
+    return user_dict(user, roles_of(session, user.id))
+
+
+def user_dict(user: User, roles) -> dict:
+    """A user as the API and CLI print it (``roles``: theirs, any order)."""
     return {
         "id": user.id,
         "name": user.name,
         "full_name": user.full_name,
         "email": user.email,
-        "roles": sorted(roles_of(session, user.id)),
+        "roles": sorted(roles),
         "active": user.active,
         "has_password": user.password_hash is not None,
         "locked_until": user.locked_until,
@@ -138,6 +144,18 @@ def add_user(session: Session, data: UserIn) -> User:
 
 def list_users(session: Session) -> list[dict]:
     return [user_row(session, u) for u in session.scalars(sa.select(User).order_by(User.name))]
+
+
+def users_page(session: Session, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of users by name, as ``user_dict`` rows (their roles in the same statement)."""
+    roles = (
+        sa.select(sa.func.coalesce(sa.func.array_agg(UserRole.role), sa.literal([], sa.ARRAY(sa.Text))))
+        .where(UserRole.user_id == User.id)
+        .scalar_subquery()
+    )
+    page = pages.page(session, sa.select(User, roles.label("roles")), [User.name], lambda r: (r[0].name,),
+                      after=after, limit=limit)
+    return pages.Page([user_dict(u, r) for u, r in page.rows], page.after)
 
 
 def _active_admins(session: Session) -> int:
@@ -328,11 +346,21 @@ def create_token(session: Session, data: TokenIn) -> NewToken:
     return NewToken(secret, token)
 
 
-def list_tokens(session: Session, user: str | None = None) -> list[dict]:
+def _tokens_query(session: Session, user: str | None) -> sa.Select:
     query = sa.select(ApiToken, User.name).join(User, User.id == ApiToken.user_id).order_by(ApiToken.created_at)
     if user is not None:
         query = query.where(User.id == find_user(session, user).id)
-    return [token_row(t, n) for t, n in session.execute(query)]
+    return query
+
+
+def list_tokens(session: Session, user: str | None = None) -> list[dict]:
+    return [token_row(t, n) for t, n in session.execute(_tokens_query(session, user))]
+
+
+def tokens_page(session: Session, user: str | None = None, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of (token, user name) rows, oldest first."""
+    return pages.page(session, _tokens_query(session, user), [ApiToken.created_at, ApiToken.id],
+                      lambda r: (r[0].created_at, r[0].id), after=after, limit=limit)
 
 
 def find_token(session: Session, ref: str) -> tuple[ApiToken, str]:

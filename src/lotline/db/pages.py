@@ -9,7 +9,9 @@ could be skipped or repeated between pages.
 
 The position is the last row's key, not an offset: rows added or removed before it do not shift
 the next page. Cursors (their encoding, checks and Link headers) belong to the API
-(``lotline.api.pagination``); services take and give plain key tuples.
+(``lotline.api.pagination``); services take and give plain key tuples. A position with the wrong
+number of values is InvalidInput; one whose values do not cast to the keys' types fails in SQL
+(SQLSTATE 22xxx), which the boundary translates to InvalidInput too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from lotline.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,8 @@ def page(
     ordered = query.order_by(None).order_by(*[k.desc() if descending else k.asc() for k in keys])
     if after is not None:
         if len(after) != len(keys):
-            raise ValueError(f"a position of this listing has {len(keys)} values, not {len(after)}")
+            raise InvalidInput(f"a cursor of this listing names {len(keys)} values, not {len(after)}",
+                               parameter="cursor")
         bound = sa.tuple_(*[sa.cast(sa.literal(str(v)), k.type) for k, v in zip(keys, after, strict=True)])
         here = sa.tuple_(*keys)
         ordered = ordered.where(here < bound if descending else here > bound)

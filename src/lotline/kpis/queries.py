@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
-from lotline.db import sql
+from lotline.db import pages, sql
 from lotline.errors import InvalidInput, NotFound
 from lotline.kpis.runs import TRANSITIONS
 from lotline.kpis.schemas import DIMENSION_KEYS, KPIS, LEVELS
@@ -143,6 +143,22 @@ def list_runs(
     elif not include_archived:
         query = query.where(KpiRun.status != "archived")
     return list(session.scalars(query))
+
+
+def runs_page(
+    session: Session, *, status: str | None = None, include_archived: bool = False,
+    after: Sequence[str] | None, limit: int,
+) -> pages.Page:
+    """One page of (run,) rows of ``list_runs``, newest first (by creation time, then id)."""
+    if status is not None and status not in TRANSITIONS:
+        raise InvalidInput(f"unknown run status {status!r}; statuses: {', '.join(TRANSITIONS)}")
+    query = sa.select(KpiRun)
+    if status is not None:
+        query = query.where(KpiRun.status == status)
+    elif not include_archived:
+        query = query.where(KpiRun.status != "archived")
+    return pages.page(session, query, [KpiRun.created_at, KpiRun.id], lambda r: (r[0].created_at, r[0].id),
+                      after=after, limit=limit, descending=True)
 
 
 def kpi_names() -> Sequence[str]:

@@ -16,6 +16,7 @@ services raise (LotNotReleased, InsufficientQuantity, ...).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from lotline.audit import service as audit
 from lotline.catalog import service as catalog
+from lotline.db import pages
 from lotline.errors import Conflict, InvalidInput, InvalidStateTransition, LotNotReleased, NotFound
 from lotline.inventory import service as inventory
 from lotline.lots import service as lots_service
@@ -183,8 +185,7 @@ def cancel_action(session: Session, action_id, reason: str | None = None) -> Rec
     return action
 
 
-def list_actions(session: Session, case: RecallCase, *, status: str | None = None) -> list[dict]:
-    """The case's actions with lot, item and customer, in planning order."""
+def _actions_query(case: RecallCase, status: str | None) -> sa.Select:
     query = (
         sa.select(
             RecallAction.id,
@@ -209,7 +210,24 @@ def list_actions(session: Session, case: RecallCase, *, status: str | None = Non
     )
     if status:
         query = query.where(RecallAction.status == status)
-    return [dict(r._mapping) for r in session.execute(query)]
+    return query
+
+
+def list_actions(session: Session, case: RecallCase, *, status: str | None = None) -> list[dict]:
+    """The case's actions with lot, item and customer, in planning order."""
+    return [dict(r._mapping) for r in session.execute(_actions_query(case, status))]
+
+
+def actions_page(
+    session: Session, case: RecallCase, *, status: str | None = None, after: Sequence[str] | None, limit: int
+) -> pages.Page:
+    """One page of ``list_actions``, in the same planning order."""
+    # only customer notices lack a lot, and they tie on sku and lot code: '' keeps them in id order
+    keys = [RecallAction.created_at, RecallAction.action_type, sa.func.coalesce(Item.sku, ""),
+            sa.func.coalesce(Lot.lot_code, ""), RecallAction.id]
+    return pages.page(session, _actions_query(case, status), keys,
+                      lambda r: (r.created_at, r.action_type, r.sku or "", r.lot_code or "", r.id),
+                      after=after, limit=limit)
 
 
 def _pick_location(session: Session, ref: str | None, kind: str, purpose: str) -> Location:

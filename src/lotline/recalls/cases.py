@@ -272,10 +272,9 @@ def remove_target(session: Session, ref: str | uuid.UUID, target_id: uuid.UUID, 
         raise NotFound(f"recall {case.recall_number} has no target {target_id}", kind="recall_target")
 
 
-def list_targets(session: Session, case: RecallCase) -> list[dict]:
-    """The case's targets with their lot, item and uom, oldest first."""
+def _targets_query(case: RecallCase) -> sa.Select:
     lot_item = sa.orm.aliased(Item)
-    rows = session.execute(
+    return (
         sa.select(
             RecallCaseTarget.id,
             RecallCaseTarget.target_type,
@@ -294,7 +293,17 @@ def list_targets(session: Session, case: RecallCase) -> list[dict]:
         .where(RecallCaseTarget.recall_case_id == case.id)
         .order_by(RecallCaseTarget.created_at, RecallCaseTarget.id)
     )
-    return [dict(r._mapping) for r in rows]
+
+
+def list_targets(session: Session, case: RecallCase) -> list[dict]:
+    """The case's targets with their lot, item and uom, oldest first."""
+    return [dict(r._mapping) for r in session.execute(_targets_query(case))]
+
+
+def targets_page(session: Session, case: RecallCase, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of ``list_targets`` (rows with the same fields), oldest first."""
+    return pages.page(session, _targets_query(case), [RecallCaseTarget.created_at, RecallCaseTarget.id],
+                      lambda r: (r.created_at, r.id), after=after, limit=limit)
 
 
 def case_dict(case: RecallCase) -> dict[str, Any]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 import random
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lotline.db import sql
+from lotline.db import pages, sql
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound
 from lotline.models import RecallCase, RecallConsignee, RecallEffectivenessCheck
 from lotline.recalls import strategy as strategy_mod
@@ -112,19 +113,31 @@ def draw_sample(session: Session, case: RecallCase, *, seed: int | None = None) 
     return list_checks(session, case)
 
 
-def list_checks(session: Session, case: RecallCase) -> list[dict[str, Any]]:
-    rows = session.execute(
+def _checks_query(case: RecallCase) -> sa.Select:
+    return (
         sa.select(RecallEffectivenessCheck, RecallConsignee.name, RecallConsignee.depth)
         .join(RecallConsignee, RecallConsignee.id == RecallEffectivenessCheck.consignee_id)
         .where(RecallEffectivenessCheck.recall_case_id == case.id)
         .order_by(RecallConsignee.depth, RecallConsignee.name, RecallConsignee.id)
-    ).all()
-    return [
-        {"id": c.id, "consignee_id": c.consignee_id, "consignee": name, "depth": depth, "seed": c.seed,
-         "drawn_at": c.drawn_at, "result": c.result, "checked_at": c.checked_at, "checked_by": c.checked_by,
-         "notes": c.notes}
-        for c, name, depth in rows
-    ]
+    )
+
+
+def check_dict(c: RecallEffectivenessCheck, name: str, depth: int) -> dict[str, Any]:
+    """A check as the API and CLI print it, with its consignee's name and depth."""
+    return {"id": c.id, "consignee_id": c.consignee_id, "consignee": name, "depth": depth, "seed": c.seed,
+            "drawn_at": c.drawn_at, "result": c.result, "checked_at": c.checked_at, "checked_by": c.checked_by,
+            "notes": c.notes}
+
+
+def list_checks(session: Session, case: RecallCase) -> list[dict[str, Any]]:
+    return [check_dict(c, name, depth) for c, name, depth in session.execute(_checks_query(case)).all()]
+
+
+def checks_page(session: Session, case: RecallCase, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of (check, consignee name, depth) rows, by the consignee's depth, name and id."""
+    # one check per consignee (drawn once), so the consignee's id identifies the row
+    return pages.page(session, _checks_query(case), [RecallConsignee.depth, RecallConsignee.name, RecallConsignee.id],
+                      lambda r: (r[2], r[1], r[0].consignee_id), after=after, limit=limit)
 
 
 def record_check(session: Session, case: RecallCase, check_id, data: CheckResultIn, *, checked_by: str | None) -> dict:

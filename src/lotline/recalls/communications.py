@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
 
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
+from lotline.db import pages
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound
 from lotline.models import Customer, RecallCase, RecallCommunication
 from lotline.recalls.cases import find_case
@@ -163,8 +165,7 @@ def record_communication(session: Session, comm_id, data: RecordIn) -> RecallCom
     return comm
 
 
-def list_communications(session: Session, case: RecallCase, *, status: str | None = None) -> list[dict]:
-    """The case's notices with their customer, by customer code and channel."""
+def _communications_query(case: RecallCase, status: str | None) -> sa.Select:
     query = (
         sa.select(
             RecallCommunication.id,
@@ -184,4 +185,18 @@ def list_communications(session: Session, case: RecallCase, *, status: str | Non
     )
     if status:
         query = query.where(RecallCommunication.status == status)
-    return [dict(r._mapping) for r in session.execute(query)]
+    return query
+
+
+def list_communications(session: Session, case: RecallCase, *, status: str | None = None) -> list[dict]:
+    """The case's notices with their customer, by customer code and channel."""
+    return [dict(r._mapping) for r in session.execute(_communications_query(case, status))]
+
+
+def communications_page(
+    session: Session, case: RecallCase, *, status: str | None = None, after: Sequence[str] | None, limit: int
+) -> pages.Page:
+    """One page of ``list_communications``, by customer code, channel and id."""
+    keys = [sa.func.coalesce(Customer.code, ""), RecallCommunication.channel, RecallCommunication.id]
+    return pages.page(session, _communications_query(case, status), keys,
+                      lambda r: (r.customer_code or "", r.channel, r.id), after=after, limit=limit)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline import config
-from lotline.db import sql
+from lotline.db import pages, sql
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound
 from lotline.models import (
     Customer,
@@ -86,7 +87,26 @@ def for_customer(session: Session, case: RecallCase, customer_id: uuid.UUID) -> 
 def list_consignees(session: Session, case: RecallCase, *, include_retired: bool = False) -> list[dict[str, Any]]:
     """Every consignee with its latest response, reminders sent and effectiveness-check result."""
     session.flush()
-    return sql.rows(session, _q("consignees_list"), {"case_id": case.id, "include_retired": include_retired}, kind="dict")
+    params = {"case_id": case.id, "include_retired": include_retired, "after_depth": None, "after_name": None,
+              "after_id": None, "row_limit": None}
+    return sql.rows(session, _q("consignees_list"), params, kind="dict")
+
+
+def consignees_page(
+    session: Session, case: RecallCase, *, include_retired: bool = False, after: Sequence[str] | None, limit: int
+) -> pages.Page:
+    """One page of ``list_consignees`` (by depth, name, id); ``after`` is (depth, name, id)."""
+    if after is not None and len(after) != 3:
+        raise InvalidInput(f"a cursor of the consignee listing names 3 values, not {len(after)}", parameter="cursor")
+    session.flush()
+    depth, name, cid = after if after is not None else (None, None, None)
+    params = {"case_id": case.id, "include_retired": include_retired, "after_depth": depth, "after_name": name,
+              "after_id": cid, "row_limit": limit + 1}
+    rows = sql.rows(session, _q("consignees_list"), params, kind="dict")
+    if len(rows) <= limit:
+        return pages.Page(rows, None)
+    last = rows[limit - 1]
+    return pages.Page(rows[:limit], (str(last["depth"]), last["name"], str(last["id"])))
 
 
 # --- response links ------------------------------------------------------------------------------
@@ -245,7 +265,7 @@ def record_response(session: Session, case: RecallCase, consignee_id, data: Reco
                    received_at=data.received_at)
 
 
-def responses(session: Session, case: RecallCase, consignee_id=None) -> list[dict[str, Any]]:
+def _responses_query(session: Session, case: RecallCase, consignee_id=None) -> sa.Select:
     query = (
         sa.select(RecallResponse, RecallConsignee.name)
         .join(RecallConsignee, RecallConsignee.id == RecallResponse.consignee_id)
@@ -254,16 +274,29 @@ def responses(session: Session, case: RecallCase, consignee_id=None) -> list[dic
     )
     if consignee_id is not None:
         query = query.where(RecallConsignee.id == find(session, case, consignee_id).id)
-    out = []
-    for resp, name in session.execute(query).all():
-        out.append({
-            "id": resp.id, "consignee_id": resp.consignee_id, "consignee": name, "received_at": resp.received_at,
-            "channel": resp.channel, "responder": resp.responder, "recorded_by": resp.recorded_by,
-            "acknowledged": resp.acknowledged, "holds_product": resp.holds_product,
-            "quantity_on_hand": resp.quantity_on_hand, "quantity_returned": resp.quantity_returned,
-            "quantity_destroyed": resp.quantity_destroyed, "forwarded": resp.forwarded, "notes": resp.notes,
-        })
-    return out
+    return query
+
+
+def response_dict(resp: RecallResponse, name: str) -> dict[str, Any]:
+    """A response as the API and CLI print it (``name``: its consignee's)."""
+    return {
+        "id": resp.id, "consignee_id": resp.consignee_id, "consignee": name, "received_at": resp.received_at,
+        "channel": resp.channel, "responder": resp.responder, "recorded_by": resp.recorded_by,
+        "acknowledged": resp.acknowledged, "holds_product": resp.holds_product,
+        "quantity_on_hand": resp.quantity_on_hand, "quantity_returned": resp.quantity_returned,
+        "quantity_destroyed": resp.quantity_destroyed, "forwarded": resp.forwarded, "notes": resp.notes,
+    }
+
+
+def responses(session: Session, case: RecallCase, consignee_id=None) -> list[dict[str, Any]]:
+    """The case's responses (or one consignee's), oldest first."""
+    return [response_dict(resp, name) for resp, name in session.execute(_responses_query(session, case, consignee_id))]
+
+
+def responses_page(session: Session, case: RecallCase, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of (response, consignee name) rows, oldest first."""
+    return pages.page(session, _responses_query(session, case), [RecallResponse.received_at, RecallResponse.id],
+                      lambda r: (r[0].received_at, r[0].id), after=after, limit=limit)
 
 
 def customer_name(session: Session, consignee: RecallConsignee) -> str:

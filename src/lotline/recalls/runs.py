@@ -17,6 +17,7 @@ Raises: NotFound, InvalidInput, InvalidStateTransition.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
-from lotline.db import local_settings
+from lotline.db import local_settings, pages
 from lotline.errors import InvalidInput, NotFound
 from lotline.models import (
     Customer,
@@ -158,8 +159,7 @@ def find_run(session: Session, run_id: uuid.UUID | str, case: RecallCase | None 
     return run
 
 
-def list_runs(session: Session, case: RecallCase) -> list[dict]:
-    """The case's trace runs, oldest first, with their lot, shipment and customer counts."""
+def _runs_query(case: RecallCase) -> sa.Select:
     lots = (
         sa.select(sa.func.count(sa.distinct(RecallImpactedLot.lot_id)))
         .where(RecallImpactedLot.recall_trace_run_id == RecallTraceRun.id)
@@ -175,7 +175,7 @@ def list_runs(session: Session, case: RecallCase) -> list[dict]:
         .where(RecallImpactedShipment.recall_trace_run_id == RecallTraceRun.id)
         .scalar_subquery()
     )
-    rows = session.execute(
+    return (
         sa.select(
             RecallTraceRun.id,
             RecallTraceRun.status,
@@ -189,7 +189,17 @@ def list_runs(session: Session, case: RecallCase) -> list[dict]:
         .where(RecallTraceRun.recall_case_id == case.id)
         .order_by(RecallTraceRun.computed_at, RecallTraceRun.id)
     )
-    return [dict(r._mapping) for r in rows]
+
+
+def list_runs(session: Session, case: RecallCase) -> list[dict]:
+    """The case's trace runs, oldest first, with their lot, shipment and customer counts."""
+    return [dict(r._mapping) for r in session.execute(_runs_query(case))]
+
+
+def runs_page(session: Session, case: RecallCase, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of ``list_runs``, oldest first."""
+    return pages.page(session, _runs_query(case), [RecallTraceRun.computed_at, RecallTraceRun.id],
+                      lambda r: (r.computed_at, r.id), after=after, limit=limit)
 
 
 def run_lots(session: Session, run_id: uuid.UUID) -> list[dict]:

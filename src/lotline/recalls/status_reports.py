@@ -7,6 +7,7 @@ refuses UPDATE. Reading a report returns what was issued, whatever happened sinc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lotline.db import pages
 from lotline.errors import InvalidStateTransition, NotFound
 from lotline.models import RecallCase, RecallStatusReport
 from lotline.recalls import checks
@@ -121,6 +123,12 @@ def list_reports(session: Session, case: RecallCase) -> list[dict[str, Any]]:
             sa.select(RecallStatusReport).where(RecallStatusReport.recall_case_id == case.id).order_by(RecallStatusReport.seq)
         )
     ]
+
+
+def reports_page(session: Session, case: RecallCase, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of (report,) rows by number."""
+    query = sa.select(RecallStatusReport).where(RecallStatusReport.recall_case_id == case.id)
+    return pages.page(session, query, [RecallStatusReport.seq], lambda r: (r[0].seq,), after=after, limit=limit)
 
 
 def get(session: Session, case: RecallCase, seq: int) -> dict[str, Any]:

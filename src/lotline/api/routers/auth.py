@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
+from lotline.api import pagination
 from lotline.api.deps import (
     SESSION_COOKIE,
     AnonymousWriteSession,
@@ -13,6 +14,7 @@ from lotline.api.deps import (
     public,
     require,
 )
+from lotline.api.pagination import PAGED, CursorQ, LimitQ, Page
 from lotline.api.schemas import Me, NewToken, SignedIn, TokenOut, UserOut
 from lotline.auth import service
 from lotline.auth.schemas import PasswordIn, RolesIn, SignInIn, TokenIn, UserIn
@@ -63,9 +65,12 @@ def me(principal: CurrentPrincipal) -> dict:
     return _me(principal)
 
 
-@router.get("/users", dependencies=[require("users.manage")], response_model=list[UserOut])
-def list_users(session: ReadSession) -> list[dict]:
-    return to_jsonable(service.list_users(session))
+@router.get("/users", dependencies=[require("users.manage")], response_model=Page[UserOut], responses=PAGED)
+def list_users(request: Request, response: Response, session: ReadSession, limit: LimitQ = pagination.DEFAULT_LIMIT,
+               cursor: CursorQ = None) -> dict:
+    """Users by name, with their roles."""
+    page = service.users_page(session, after=pagination.decode("users", cursor), limit=limit)
+    return pagination.respond(request, response, "users", to_jsonable(page.rows), page)
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, dependencies=[require("users.manage")],
@@ -90,9 +95,13 @@ def set_password(name: str, data: PasswordIn, session: WriteSession) -> Response
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/tokens", dependencies=[require("tokens.manage")], response_model=list[TokenOut])
-def list_tokens(session: ReadSession, user: str | None = None) -> list[dict]:
-    return to_jsonable(service.list_tokens(session, user))
+@router.get("/tokens", dependencies=[require("tokens.manage")], response_model=Page[TokenOut], responses=PAGED)
+def list_tokens(request: Request, response: Response, session: ReadSession, user: str | None = None,
+                limit: LimitQ = pagination.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict:
+    """API tokens, oldest first (of one user with ``user``); never their secrets."""
+    page = service.tokens_page(session, user, after=pagination.decode("tokens", cursor), limit=limit)
+    items = [to_jsonable(service.token_row(t, name)) for t, name in page.rows]
+    return pagination.respond(request, response, "tokens", items, page)
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, dependencies=[require("tokens.manage")],

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import StringConstraints
 
 from lotline.api.deps import ReadSession, require
+from lotline.api.epcis_schemas import CaptureAnswer, CaptureJob, EpcisDocument, EpcisQueryDocument
 from lotline.epcis import capture, export, query
 from lotline.epcis.validate import STANDARD_EVENT_TYPES
 from lotline.errors import InvalidInput
@@ -39,7 +40,9 @@ def _job_body(job: capture.Job) -> dict:
 
 # Capture posts stock, production and shipments (and the lot status its dispositions carry): the
 # operator's "stock.post" permission.
-@router.post("/capture", status_code=status.HTTP_202_ACCEPTED, dependencies=[require("stock.post")])
+@router.post("/capture", status_code=status.HTTP_202_ACCEPTED, dependencies=[require("stock.post")],
+             response_model=CaptureAnswer,
+             responses={202: {"headers": {"Location": {"description": "The job's URL", "schema": {"type": "string"}}}}})
 async def capture_document(
     request: Request,
     atomic: Annotated[bool, Query(description="All or nothing: one refused event posts nothing.")] = False,
@@ -76,13 +79,13 @@ class _NoClose:
         return False
 
 
-@router.get("/capture/{job_id}", dependencies=[require("read")])
+@router.get("/capture/{job_id}", dependencies=[require("read")], response_model=CaptureJob)
 def get_capture(job_id: uuid.UUID, session: ReadSession) -> dict:
     """A capture job: status, counters and per-event results in document order."""
     return to_jsonable(capture.get_job(session, job_id))
 
 
-@router.get("/events", dependencies=[require("read")])
+@router.get("/events", dependencies=[require("read")], response_model=EpcisQueryDocument)
 def get_events(
     session: ReadSession,
     eventType: Annotated[list[EventType] | None, Query()] = None,  # noqa: N803 - EPCIS parameter names
@@ -101,7 +104,7 @@ def get_events(
                         disposition=EQ_disposition or (), lot=lot, item=item, limit=limit)
 
 
-@router.get("/export", dependencies=[require("read")])
+@router.get("/export", dependencies=[require("read")], response_model=EpcisDocument)
 def get_export(
     session: ReadSession,
     lot: str | None = None,

@@ -11,7 +11,17 @@ from fastapi import APIRouter, Query, Request, Response, status
 from lotline.api import pagination
 from lotline.api.deps import ReadSession, RetryingRoute, WriteSession, require
 from lotline.api.pagination import PAGED, CursorQ, LimitQ, Page
-from lotline.api.schemas import LotDetail, LotOut, MovementOut, MovementSummary, PostedMovement, StockRow
+from lotline.api.schemas import (
+    BatchOut,
+    LotDetail,
+    LotHistoryRow,
+    LotOut,
+    LotStatusEvent,
+    MovementOut,
+    MovementSummary,
+    PostedMovement,
+    StockRow,
+)
 from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.inventory import batch, queries
@@ -41,7 +51,8 @@ def _posted(session, posted, response: Response) -> dict:
     return to_jsonable(body)
 
 
-@router.post("/movements/batch", status_code=status.HTTP_201_CREATED, dependencies=[require("postings.batch")])
+@router.post("/movements/batch", status_code=status.HTTP_201_CREATED, dependencies=[require("postings.batch")],
+             response_model=BatchOut)
 def post_batch(data: BatchIn, session: WriteSession) -> dict:
     """Many postings in one transaction: receipts, transfers, adjustments, scraps, returns, executions,
     sales orders and shipments, each ``{"kind": ..., "data": <the one-document body>}`` (an execution
@@ -163,13 +174,14 @@ def get_lot(ref: str, session: ReadSession, item: str | None = Query(None, max_l
     return body
 
 
-@router.get("/lots/{ref}/history", dependencies=[require("read")])
+@router.get("/lots/{ref}/history", dependencies=[require("read")], response_model=list[LotHistoryRow])
 def lot_history(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> list[dict]:
     """Every movement of the lot in time order, with its running total."""
     return to_jsonable(queries.lot_history(session, lots_service.find_lot(session, ref, item_ref=item).id))
 
 
-@router.get("/lots/{ref}/status-history", dependencies=[require("read")])
+@router.get("/lots/{ref}/status-history", dependencies=[require("read")],
+            response_model=list[LotStatusEvent])
 def lot_status_history(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> list[dict]:
     """The lot's status changes from the audit trail: when, who, from, to, why."""
     return to_jsonable(audit.lot_status_history(session, lots_service.find_lot(session, ref, item_ref=item).id))

@@ -10,13 +10,23 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import StringConstraints
 
+from lotline.api import pagination
 from lotline.api.deps import ReadSession, SnapshotWriteSession, WriteSession, require
+from lotline.api.kpi_schemas import (
+    ComparisonOut,
+    KpiDefinition,
+    KpiRunDetail,
+    KpiRunOut,
+    SeriesPointOut,
+    SnapshotOut,
+)
+from lotline.api.pagination import PAGED, CursorQ, LimitQ, Page
 from lotline.auth import signatures
 from lotline.auth.schemas import SignatureIn
-from lotline.kpis import service
+from lotline.kpis import queries, service
 from lotline.kpis.runs import TRANSITIONS
 from lotline.kpis.schemas import KPIS, LEVELS, RunIn
 from lotline.serialize import to_jsonable
@@ -38,13 +48,13 @@ def _dims(session, item, location, customer) -> dict:
     return service.dimensions_for(session, item=item, location=location, customer=customer)
 
 
-@router.get("/definitions", dependencies=[require("read")])
+@router.get("/definitions", dependencies=[require("read")], response_model=list[KpiDefinition])
 def definitions() -> list[dict]:
     """The KPI catalogue (names, dimension levels, units, numerator, denominator)."""
     return [to_jsonable(k) for k in KPIS.values()]
 
 
-@router.post("/runs", status_code=status.HTTP_201_CREATED, dependencies=[require("kpi.run")])
+@router.post("/runs", status_code=status.HTTP_201_CREATED, dependencies=[require("kpi.run")], response_model=KpiRunOut)
 def create_run(data: RunIn, session: SnapshotWriteSession, publish: bool = False) -> dict:
     """Create and compute a run for [window_start, window_end) as of ``as_of`` (default now)."""
     run = service.run_kpis(session, data)
@@ -53,38 +63,42 @@ def create_run(data: RunIn, session: SnapshotWriteSession, publish: bool = False
     return to_jsonable(service.run_row(run))
 
 
-@router.get("/runs", dependencies=[require("read")])
+@router.get("/runs", dependencies=[require("read")], response_model=Page[KpiRunOut], responses=PAGED)
 def list_runs(
+    request: Request,
+    response: Response,
     session: ReadSession,
     status_: RunStatus | None = Query(None, alias="status"),
     include_archived: bool = False,
-    limit: int = Query(100, ge=1, le=1000),
-) -> list[dict]:
-    return [
-        to_jsonable(service.run_row(r))
-        for r in service.list_runs(session, status=status_, include_archived=include_archived, limit=limit)
-    ]
+    limit: LimitQ = pagination.DEFAULT_LIMIT,
+    cursor: CursorQ = None,
+) -> dict:
+    """Runs, newest first; archived runs only when asked for (or when filtering on archived)."""
+    page = queries.runs_page(session, status=status_, include_archived=include_archived,
+                             after=pagination.decode("kpi-runs", cursor), limit=limit)
+    return pagination.respond(request, response, "kpi-runs", [to_jsonable(service.run_row(r[0])) for r in page.rows],
+                              page)
 
 
-@router.get("/runs/{run_id}", dependencies=[require("read")])
+@router.get("/runs/{run_id}", dependencies=[require("read")], response_model=KpiRunDetail)
 def get_run(run_id: str, session: ReadSession) -> dict:
     run = service.get_run(session, run_id)
     return to_jsonable({**service.run_row(run), "signatures": signatures.signatures_of(session, "kpi_runs", run.id)})
 
 
-@router.post("/runs/{run_id}/publish", dependencies=[require("kpi.run")])
+@router.post("/runs/{run_id}/publish", dependencies=[require("kpi.run")], response_model=KpiRunDetail)
 def publish_run(run_id: str, session: WriteSession, signature: SignatureIn | None = None) -> dict:
     """computed -> published, signed by the caller (body: password + meaning)."""
     run = service.publish_run(session, run_id, signature)
     return to_jsonable({**service.run_row(run), "signatures": signatures.signatures_of(session, "kpi_runs", run.id)})
 
 
-@router.post("/runs/{run_id}/archive", dependencies=[require("kpi.run")])
+@router.post("/runs/{run_id}/archive", dependencies=[require("kpi.run")], response_model=KpiRunOut)
 def archive_run(run_id: str, session: WriteSession) -> dict:
     return to_jsonable(service.run_row(service.archive_run(session, run_id)))
 
 
-@router.get("/runs/{run_id}/snapshots", dependencies=[require("read")])
+@router.get("/runs/{run_id}/snapshots", dependencies=[require("read")], response_model=list[SnapshotOut])
 def snapshots(
     run_id: str,
     session: ReadSession,
@@ -130,7 +144,7 @@ def run_chart(
     return Response(service.run_chart(session, run_id, kpi, by=by, top=top), media_type="image/svg+xml")
 
 
-@router.get("/compare", dependencies=[require("read")])
+@router.get("/compare", dependencies=[require("read")], response_model=list[ComparisonOut])
 def compare(
     a: str,
     b: str,
@@ -148,7 +162,7 @@ def compare(
     return [to_jsonable(r) for r in rows]
 
 
-@router.get("/series/{kpi}", dependencies=[require("read")])
+@router.get("/series/{kpi}", dependencies=[require("read")], response_model=list[SeriesPointOut])
 def series(
     kpi: KpiName,
     session: ReadSession,

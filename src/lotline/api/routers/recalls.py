@@ -11,9 +11,22 @@ from fastapi.concurrency import run_in_threadpool
 from lotline.api import pagination
 from lotline.api.deps import ReadSession, WriteSession, require
 from lotline.api.pagination import PAGED, CursorQ, LimitQ, Page
+from lotline.api.recall_schemas import (
+    ActionOut,
+    Effectiveness,
+    NoticeOut,
+    Planned,
+    RecallCaseDetail,
+    RecallReport,
+    RunDiff,
+    RunOut,
+    RunRow,
+    SendResultOut,
+    TargetOut,
+)
 from lotline.api.schemas import RecallCaseOut
 from lotline.errors import NotFound
-from lotline.recalls import service
+from lotline.recalls import actions, cases, communications, runs, service
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import (
     ActionIn,
@@ -29,9 +42,14 @@ from lotline.recalls.schemas import (
 from lotline.reports import files, fsma204, recall_report
 from lotline.serialize import to_jsonable
 from lotline.types import Reason
+from lotline.vocab import ActionStatus, NoticeStatus
 
 router = APIRouter(tags=["recalls"])
 CaseStatus = Literal["draft", "active", "closed", "canceled"]
+
+
+def _rows(page) -> list[dict]:
+    return [to_jsonable(dict(r._mapping)) for r in page.rows]
 
 
 def _case(case) -> dict:
@@ -62,7 +80,7 @@ def list_cases(request: Request, response: Response, session: ReadSession, statu
     return pagination.respond(request, response, "recalls", [_case(r[0]) for r in page.rows], page)
 
 
-@router.get("/recalls/{ref}", dependencies=[require("read")])
+@router.get("/recalls/{ref}", dependencies=[require("read")], response_model=RecallCaseDetail)
 def get_case(ref: str, session: ReadSession) -> dict:
     case = service.find_case(session, ref)
     return to_jsonable(
@@ -94,12 +112,18 @@ def cancel(ref: str, session: WriteSession, data: TransitionIn | None = None) ->
     return _case(service.cancel(session, ref, data))
 
 
-@router.get("/recalls/{ref}/targets", dependencies=[require("read")])
-def list_targets(ref: str, session: ReadSession) -> list[dict]:
-    return to_jsonable(service.list_targets(session, service.find_case(session, ref)))
+@router.get("/recalls/{ref}/targets", dependencies=[require("read")], response_model=Page[TargetOut], responses=PAGED)
+def list_targets(request: Request, response: Response, ref: str, session: ReadSession,
+                 limit: LimitQ = pagination.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict:
+    """The case's targets, oldest first."""
+    after = pagination.decode("recall-targets", cursor)
+    case = service.find_case(session, ref)
+    page = cases.targets_page(session, case, after=after, limit=limit)
+    return pagination.respond(request, response, "recall-targets", _rows(page), page)
 
 
-@router.post("/recalls/{ref}/targets", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+@router.post("/recalls/{ref}/targets", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")],
+             response_model=TargetOut)
 def add_target(ref: str, data: TargetIn, session: WriteSession) -> dict:
     target = service.add_target(session, ref, data)
     rows = service.list_targets(session, service.find_case(session, ref))
@@ -132,24 +156,30 @@ def _run(session, run) -> dict:
     )
 
 
-@router.post("/recalls/{ref}/runs", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+@router.post("/recalls/{ref}/runs", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")],
+             response_model=RunOut)
 def compute_run(ref: str, session: WriteSession, data: RunIn | None = None) -> dict:
     return _run(session, service.compute_run(session, ref, data))
 
 
-@router.get("/recalls/{ref}/runs", dependencies=[require("read")])
-def list_runs(ref: str, session: ReadSession) -> list[dict]:
-    return to_jsonable(service.list_runs(session, service.find_case(session, ref)))
+@router.get("/recalls/{ref}/runs", dependencies=[require("read")], response_model=Page[RunRow], responses=PAGED)
+def list_runs(request: Request, response: Response, ref: str, session: ReadSession,
+              limit: LimitQ = pagination.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict:
+    """The case's trace runs with their counts, oldest first."""
+    after = pagination.decode("recall-runs", cursor)
+    case = service.find_case(session, ref)
+    page = runs.runs_page(session, case, after=after, limit=limit)
+    return pagination.respond(request, response, "recall-runs", _rows(page), page)
 
 
-@router.get("/recalls/{ref}/runs/{run_id}", dependencies=[require("read")])
+@router.get("/recalls/{ref}/runs/{run_id}", dependencies=[require("read")], response_model=RunOut)
 def get_run(ref: str, run_id: str, session: ReadSession) -> dict:
     case = service.find_case(session, ref)
     run = service.latest_run(session, case) if run_id == "latest" else service.find_run(session, run_id, case)
     return _run(session, run)
 
 
-@router.get("/recalls/{ref}/runs/{old_id}/diff/{new_id}", dependencies=[require("read")])
+@router.get("/recalls/{ref}/runs/{old_id}/diff/{new_id}", dependencies=[require("read")], response_model=RunDiff)
 def diff_runs(ref: str, old_id: uuid.UUID, new_id: uuid.UUID, session: ReadSession) -> dict:
     case = service.find_case(session, ref)
     service.find_run(session, old_id, case)
@@ -157,63 +187,81 @@ def diff_runs(ref: str, old_id: uuid.UUID, new_id: uuid.UUID, session: ReadSessi
     return to_jsonable(service.diff_runs(session, old_id, new_id))
 
 
-@router.get("/recalls/{ref}/actions", dependencies=[require("read")])
-def list_actions(ref: str, session: ReadSession, status: str | None = None) -> list[dict]:
-    return to_jsonable(service.list_actions(session, service.find_case(session, ref), status=status))
+@router.get("/recalls/{ref}/actions", dependencies=[require("read")], response_model=Page[ActionOut], responses=PAGED)
+def list_actions(request: Request, response: Response, ref: str, session: ReadSession,
+                 status: ActionStatus | None = None, limit: LimitQ = pagination.DEFAULT_LIMIT,
+                 cursor: CursorQ = None) -> dict:
+    """The case's actions in planning order."""
+    after = pagination.decode("recall-actions", cursor)
+    case = service.find_case(session, ref)
+    page = actions.actions_page(session, case, status=status, after=after, limit=limit)
+    return pagination.respond(request, response, "recall-actions", _rows(page), page)
 
 
-@router.post("/recalls/{ref}/actions", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+@router.post("/recalls/{ref}/actions", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")],
+             response_model=ActionOut)
 def plan_action(ref: str, data: ActionIn, session: WriteSession) -> dict:
     return _action(session, service.plan_action(session, ref, data))
 
 
-@router.post("/recalls/{ref}/actions/plan-all", dependencies=[require("recall.write")])
+@router.post("/recalls/{ref}/actions/plan-all", dependencies=[require("recall.write")], response_model=Planned)
 def plan_all(ref: str, session: WriteSession) -> dict:
     return {"planned": service.plan_all(session, ref)}
 
 
-@router.post("/recall-actions/{action_id}/start", dependencies=[require("recall.write")])
+@router.post("/recall-actions/{action_id}/start", dependencies=[require("recall.write")], response_model=ActionOut)
 def start_action(action_id: str, session: WriteSession) -> dict:
     return _action(session, service.start_action(session, action_id))
 
 
-@router.post("/recall-actions/{action_id}/run", dependencies=[require("recall.write")])
+@router.post("/recall-actions/{action_id}/run", dependencies=[require("recall.write")], response_model=ActionOut)
 def run_action(action_id: str, session: WriteSession, data: ActionRun | None = None) -> dict:
     return _action(session, service.run_action(session, action_id, data))
 
 
-@router.post("/recall-actions/{action_id}/cancel", dependencies=[require("recall.write")])
+@router.post("/recall-actions/{action_id}/cancel", dependencies=[require("recall.write")], response_model=ActionOut)
 def cancel_action(action_id: str, session: WriteSession, data: TransitionIn | None = None) -> dict:
     return _action(session, service.cancel_action(session, action_id, data.reason if data else None))
 
 
-@router.get("/recalls/{ref}/communications", dependencies=[require("read")])
-def list_communications(ref: str, session: ReadSession, status: str | None = None) -> list[dict]:
-    return to_jsonable(service.list_communications(session, service.find_case(session, ref), status=status))
+@router.get("/recalls/{ref}/communications", dependencies=[require("read")], response_model=Page[NoticeOut],
+            responses=PAGED)
+def list_communications(request: Request, response: Response, ref: str, session: ReadSession,
+                        status: NoticeStatus | None = None, limit: LimitQ = pagination.DEFAULT_LIMIT,
+                        cursor: CursorQ = None) -> dict:
+    """The case's notices by customer code and channel."""
+    after = pagination.decode("recall-notices", cursor)
+    case = service.find_case(session, ref)
+    page = communications.communications_page(session, case, status=status, after=after, limit=limit)
+    return pagination.respond(request, response, "recall-notices", _rows(page), page)
 
 
-@router.post("/recalls/{ref}/communications", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")])
+@router.post("/recalls/{ref}/communications", status_code=status.HTTP_201_CREATED, dependencies=[require("recall.write")],
+             response_model=list[NoticeOut])
 def draft_communications(ref: str, data: DraftIn, session: WriteSession) -> list[dict]:
     return [_comm(session, c) for c in service.draft_communications(session, ref, data)]
 
 
-@router.post("/recall-communications/{comm_id}/record", dependencies=[require("recall.write")])
+@router.post("/recall-communications/{comm_id}/record", dependencies=[require("recall.write")],
+             response_model=NoticeOut)
 def record_communication(comm_id: str, data: RecordIn, session: WriteSession) -> dict:
     return _comm(session, service.record_communication(session, comm_id, data))
 
 
 # Sending runs its own short transactions around the SMTP conversation (see recalls/notify.py).
-@router.post("/recall-communications/{comm_id}/send", dependencies=[require("recall.write")])
+@router.post("/recall-communications/{comm_id}/send", dependencies=[require("recall.write")],
+             response_model=SendResultOut)
 async def send_communication(comm_id: str, force: bool = False) -> dict:
     return to_jsonable(await run_in_threadpool(notify.send_email, comm_id, force=force))
 
 
-@router.post("/recalls/{ref}/communications/send", dependencies=[require("recall.write")])
+@router.post("/recalls/{ref}/communications/send", dependencies=[require("recall.write")],
+             response_model=list[SendResultOut])
 async def send_pending(ref: str, include_failed: bool = False) -> list[dict]:
     return to_jsonable(await run_in_threadpool(notify.send_pending, ref, include_failed=include_failed))
 
 
-@router.get("/recalls/{ref}/effectiveness", dependencies=[require("read")])
+@router.get("/recalls/{ref}/effectiveness", dependencies=[require("read")], response_model=Effectiveness)
 def effectiveness(ref: str, session: ReadSession) -> dict:
     return to_jsonable(service.effectiveness(session, ref))
 
@@ -236,7 +284,7 @@ def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = N
 
 
 @router.get("/recalls/{ref}/report.{fmt}", response_class=Response, dependencies=[require("read")],
-            responses={200: {"content": {"text/html": {}, "application/json": {}}}})
+            responses={200: {"model": RecallReport, "content": {"text/html": {}}}})
 def report(ref: str, fmt: str, session: ReadSession) -> Response:
     if fmt not in ("html", "json"):
         raise NotFound(f"no recall report in format {fmt!r}; use .html or .json")

@@ -1,5 +1,8 @@
 -- Purpose: a case's consignees with their latest response, reminders sent and sampled check.
--- Parameters: %(case_id)s uuid, %(include_retired)s boolean. Output: one row per consignee.
+-- Parameters: %(case_id)s uuid, %(include_retired)s boolean; a page: %(after_depth)s integer,
+--             %(after_name)s text, %(after_id)s uuid (the last row of the previous page, or NULLs)
+--             and %(row_limit)s bigint (NULL: every row). Output: one row per consignee, ordered
+--             by (depth, name, id), the key the page position compares with.
     SELECT k.id, k.depth, k.name, k.email, k.phone, k.parent_consignee_id, k.retired_at,
            cu.code AS customer, p.name AS forwarded_by,
            r.received_at AS responded_at, r.channel AS response_channel, r.holds_product,
@@ -16,5 +19,8 @@
       LEFT JOIN recall_effectiveness_checks chk ON chk.consignee_id = k.id AND chk.recall_case_id = k.recall_case_id
      WHERE k.recall_case_id = %(case_id)s::uuid
        AND (%(include_retired)s::boolean OR k.retired_at IS NULL)
+       AND (%(after_id)s::uuid IS NULL
+            OR (k.depth, k.name, k.id) > (%(after_depth)s::integer, %(after_name)s::text, %(after_id)s::uuid))
      ORDER BY k.depth, k.name, k.id
+     LIMIT %(row_limit)s::bigint
     
