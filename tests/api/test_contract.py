@@ -64,7 +64,10 @@ def test_every_operation_documents_its_errors_as_shared_problem_responses(client
 
 def test_listings_and_records_have_response_models_not_bare_objects(client):
     spec = client.get("/openapi.json").json()
-    for path in ["/items", "/stock", "/lots", "/movements", "/recalls", "/sales-orders", "/work-orders", "/audit"]:
+    for path in ["/items", "/stock", "/lots", "/movements", "/recalls", "/sales-orders", "/work-orders", "/audit",
+                 "/users", "/tokens", "/kpi/runs", "/recalls/{ref}/targets", "/recalls/{ref}/runs",
+                 "/recalls/{ref}/actions", "/recalls/{ref}/communications", "/recalls/{ref}/consignees",
+                 "/recalls/{ref}/responses", "/recalls/{ref}/effectiveness-checks", "/recalls/{ref}/status-reports"]:
         schema = spec["paths"][f"/api/v1{path}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         page = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
         assert set(page["required"]) == {"items", "has_more", "next_cursor"}, path

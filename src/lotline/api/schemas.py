@@ -33,7 +33,7 @@ from lotline.vocab import (
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True, extra="forbid")  # TEMP-FORBID: development check
+    model_config = ConfigDict(from_attributes=True)
 
 
 class Health(Out):

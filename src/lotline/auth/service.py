@@ -32,7 +32,6 @@ from lotline.audit import service as audit
 from lotline.auth import passwords, permissions
 from lotline.auth.models import ApiToken, User, UserRole, WebSession
 from lotline.auth.schemas import TokenIn, UserIn
-from lotline.db import pages
 from lotline.errors import Conflict, CsrfRejected, InvalidInput, NotFound, Unauthenticated
 from lotline.types import utcnow
 
@@ -144,18 +143,6 @@ def add_user(session: Session, data: UserIn) -> User:
 
 def list_users(session: Session) -> list[dict]:
     return [user_row(session, u) for u in session.scalars(sa.select(User).order_by(User.name))]
-
-
-def users_page(session: Session, *, after: Sequence[str] | None, limit: int) -> pages.Page:
-    """One page of users by name, as ``user_dict`` rows (their roles in the same statement)."""
-    roles = (
-        sa.select(sa.func.coalesce(sa.func.array_agg(UserRole.role), sa.literal([], sa.ARRAY(sa.Text))))
-        .where(UserRole.user_id == User.id)
-        .scalar_subquery()
-    )
-    page = pages.page(session, sa.select(User, roles.label("roles")), [User.name], lambda r: (r[0].name,),
-                      after=after, limit=limit)
-    return pages.Page([user_dict(u, r) for u, r in page.rows], page.after)
 
 
 def _active_admins(session: Session) -> int:
@@ -346,21 +333,11 @@ def create_token(session: Session, data: TokenIn) -> NewToken:
     return NewToken(secret, token)
 
 
-def _tokens_query(session: Session, user: str | None) -> sa.Select:
+def list_tokens(session: Session, user: str | None = None) -> list[dict]:
     query = sa.select(ApiToken, User.name).join(User, User.id == ApiToken.user_id).order_by(ApiToken.created_at)
     if user is not None:
         query = query.where(User.id == find_user(session, user).id)
-    return query
-
-
-def list_tokens(session: Session, user: str | None = None) -> list[dict]:
-    return [token_row(t, n) for t, n in session.execute(_tokens_query(session, user))]
-
-
-def tokens_page(session: Session, user: str | None = None, *, after: Sequence[str] | None, limit: int) -> pages.Page:
-    """One page of (token, user name) rows, oldest first."""
-    return pages.page(session, _tokens_query(session, user), [ApiToken.created_at, ApiToken.id],
-                      lambda r: (r[0].created_at, r[0].id), after=after, limit=limit)
+    return [token_row(t, n) for t, n in session.execute(query)]
 
 
 def find_token(session: Session, ref: str) -> tuple[ApiToken, str]:

@@ -16,7 +16,7 @@ from lotline.api.deps import (
 )
 from lotline.api.pagination import PAGED, CursorQ, LimitQ, Page
 from lotline.api.schemas import Me, NewToken, SignedIn, TokenOut, UserOut
-from lotline.auth import service
+from lotline.auth import listings, service
 from lotline.auth.schemas import PasswordIn, RolesIn, SignInIn, TokenIn, UserIn
 from lotline.serialize import to_jsonable
 
@@ -69,7 +69,7 @@ def me(principal: CurrentPrincipal) -> dict:
 def list_users(request: Request, response: Response, session: ReadSession, limit: LimitQ = pagination.DEFAULT_LIMIT,
                cursor: CursorQ = None) -> dict:
     """Users by name, with their roles."""
-    page = service.users_page(session, after=pagination.decode("users", cursor), limit=limit)
+    page = listings.users_page(session, after=pagination.decode("users", cursor), limit=limit)
     return pagination.respond(request, response, "users", to_jsonable(page.rows), page)
 
 
@@ -99,7 +99,7 @@ def set_password(name: str, data: PasswordIn, session: WriteSession) -> Response
 def list_tokens(request: Request, response: Response, session: ReadSession, user: str | None = None,
                 limit: LimitQ = pagination.DEFAULT_LIMIT, cursor: CursorQ = None) -> dict:
     """API tokens, oldest first (of one user with ``user``); never their secrets."""
-    page = service.tokens_page(session, user, after=pagination.decode("tokens", cursor), limit=limit)
+    page = listings.tokens_page(session, user, after=pagination.decode("tokens", cursor), limit=limit)
     items = [to_jsonable(service.token_row(t, name)) for t, name in page.rows]
     return pagination.respond(request, response, "tokens", items, page)
 
