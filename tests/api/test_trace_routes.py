@@ -189,3 +189,13 @@ def test_bad_trace_requests_are_problem_json(client, world, path, params, status
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == code
+
+
+def test_a_trace_notes_its_tokens_last_use(client_as, session, world):
+    viewer = client_as("viewer", name="lu")
+    [before] = auth_service.list_tokens(session, user="lu")
+    assert before["last_used_at"] is None
+    assert viewer.get("/trace/forward/F-1").status_code == 200
+    session.expire_all()
+    [after] = auth_service.list_tokens(session, user="lu")
+    assert after["last_used_at"] is not None

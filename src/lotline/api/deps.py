@@ -103,13 +103,18 @@ def require(permission: str):
 
 
 class Reader:
-    """A read route's whole work in one worker thread: the credential resolved (in its own short
-    transaction, as ``current_principal`` does), the permission checked, then ``fn(session, *args)``
-    run in one read snapshot as that principal.
+    """A read route's whole work in one worker thread and one read snapshot: the credential
+    resolved, the permission checked, then ``fn(session, *args)`` run as that principal.
 
-    The hot read path (a trace) pays one thread hop per request this way, instead of one for the
-    credential, two for a generator session dependency and one for a sync endpoint (each hop is a
-    queue hand-off and a wake-up of the event loop, and they contend for the GIL).
+    The hot read path (a trace) pays one thread hop and one pooled connection per request this
+    way, instead of one hop for the credential, two for a generator session dependency and one
+    for a sync endpoint (each hop a queue hand-off and a wake-up of the event loop, contending
+    for the GIL), and a transaction of its own for the credential (BEGIN, settings, COMMIT).
+    The credential is looked up in the snapshot itself, so it is checked on every request
+    exactly as ``current_principal`` checks it (a revoked token or a disabled user is refused at
+    the next request; nothing is remembered between requests). Its "last used" note, a write, is
+    deferred to a short transaction after the snapshot (at most once a minute per credential).
+    The snapshot is READ ONLY, so no audit row can be written in it: it needs no actor.
     """
 
     def __init__(self, request: Request, permission: str) -> None:
@@ -129,12 +134,23 @@ class Reader:
         return result
 
     def _work(self, cached, credential, csrf, fn, args) -> tuple[Principal, Any]:
-        principal = cached if cached is not None else _resolve(*credential)
-        if csrf is not None:
-            auth_service.check_csrf(principal, csrf[0])
-        principal.require(self.permission)
-        with read_snapshot(actor=principal.actor) as session:
-            return principal, fn(session, *args)
+        deferred: list[auth_service.Touch] = []
+        try:
+            with read_snapshot(actor=cached.actor if cached is not None else "") as session:
+                if cached is not None:
+                    principal = cached
+                else:
+                    resolver, secret = credential
+                    principal = resolver(session, secret, deferred=deferred)
+                if csrf is not None:
+                    auth_service.check_csrf(principal, csrf[0])
+                principal.require(self.permission)
+                return principal, fn(session, *args)
+        finally:
+            if deferred:  # the credential was good: note its use, whatever the work answered
+                with transaction(actor="") as session:
+                    for step in deferred:
+                        step(session)
 
 
 def reader(permission: str):

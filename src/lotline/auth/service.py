@@ -358,9 +358,23 @@ def revoke_token(session: Session, ref: str) -> dict:
     return token_row(token, user_name)
 
 
-def resolve_token(session: Session, secret: str) -> Principal:
+Touch = Callable[[Session], object]  # a deferred write: run it in a transaction of its own
+
+
+def _touch(session: Session, statement, deferred: list[Touch] | None) -> None:
+    if deferred is None:
+        session.execute(statement)
+    else:
+        deferred.append(lambda s: s.execute(statement))
+
+
+def resolve_token(session: Session, secret: str, *, deferred: list[Touch] | None = None) -> Principal:
     """The principal of a bearer token; Unauthenticated (audited) if unknown, expired, revoked or
-    its user is disabled."""
+    its user is disabled.
+
+    The token's ``last_used_at`` is noted (at most once a minute) in the same transaction, or —
+    with ``deferred`` — appended there as a step for the caller to run in a write transaction of
+    its own (a read-only snapshot that resolves its own credential)."""
     # the user's roles in the same statement: one round trip per request for the credential
     roles = sa.select(sa.func.array_agg(UserRole.role)).where(UserRole.user_id == User.id).scalar_subquery()
     row = session.execute(
@@ -392,7 +406,7 @@ def resolve_token(session: Session, secret: str) -> Principal:
         exc.after_rollback = lambda s: audit.record_event(s, "token_refused", "api_tokens", token_id, details)
         raise exc
     if token.last_used_at is None or token.last_used_at < now - TOUCH_EVERY:
-        session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=sa.func.now()))
+        _touch(session, sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=sa.func.now()), deferred)
     return principal_for(session, user, "token", credential_id=token.id, roles=frozenset(role_names or ()))
 
 
@@ -429,9 +443,9 @@ def create_session(session: Session, principal: Principal, user_agent: str | Non
     return NewSession(cookie, csrf, expires, who)
 
 
-def resolve_session(session: Session, cookie: str) -> Principal:
+def resolve_session(session: Session, cookie: str, *, deferred: list[Touch] | None = None) -> Principal:
     """The principal of a session cookie; Unauthenticated if unknown, expired, idle, signed out or
-    its user is disabled."""
+    its user is disabled. ``deferred``: as for ``resolve_token`` (``last_seen_at``)."""
     row = session.execute(
         sa.select(WebSession, User).join(User, User.id == WebSession.user_id).where(WebSession.session_hash == _sha256(cookie))
     ).first()
@@ -446,7 +460,7 @@ def resolve_session(session: Session, cookie: str) -> Principal:
     if not user.active:
         raise Unauthenticated(f"user {user.name!r} is disabled")
     if ws.last_seen_at < now - TOUCH_EVERY:
-        session.execute(sa.update(WebSession).where(WebSession.id == ws.id).values(last_seen_at=sa.func.now()))
+        _touch(session, sa.update(WebSession).where(WebSession.id == ws.id).values(last_seen_at=sa.func.now()), deferred)
     return principal_for(session, user, "session", credential_id=ws.id, csrf_token=csrf_token_for(cookie))
 
 
