@@ -6,8 +6,10 @@ random lots with keep-alive connections, one request at a time per client, for a
 level (``--rounds`` × ``--seconds``, the targets taking turns within each round so that a drift in the
 machine's load hits them alike) and a bounded number of requests. Loopback only; it stops by itself.
 
-The ratio column compares each target with the first one, measured in the same run (the machine is
-shared, so only ratios within one run mean anything).
+The ratio columns compare each target with the first one, measured in the same run (the machine is
+shared, so only ratios within one run mean anything). "server CPU ms/req" is the CPU time the
+server's processes spent per answered request (from /proc), the figure a loaded machine disturbs
+least; the database's own CPU is not in it.
 
 The database must be writable (a copy: ``CREATE DATABASE bench_x TEMPLATE lotline_bench``): the
 script creates a viewer user and an API token in it, and resolving a token notes its last use. It
@@ -42,6 +44,7 @@ from lotline.db import transaction
 
 BENCH_USER = "bench-http"
 REQUEST_TIMEOUT = 35.0  # seconds; a request slower than this counts as an error
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def free_port() -> int:
@@ -91,6 +94,24 @@ class Server:
                     self.stop()
                     raise RuntimeError(f"the {name} server did not start") from None
                 time.sleep(0.2)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server so far: the uvicorn process and its worker processes."""
+        total = 0.0
+        pids = [self.proc.pid]
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                pids += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return total
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -153,9 +174,10 @@ async def _level(port: int, token: str, lots: list[str], clients: int, seconds: 
     return time.perf_counter() - started, out
 
 
-def run_level(port: int, token: str, lots: list[str], clients: int, seconds: float, max_requests: int) -> dict:
-    elapsed, out = asyncio.run(_level(port, token, lots, clients, seconds, max_requests))
-    return {"elapsed": elapsed, "out": out}
+def run_level(server: Server, token: str, lots: list[str], clients: int, seconds: float, max_requests: int) -> dict:
+    cpu = server.cpu_seconds()
+    elapsed, out = asyncio.run(_level(server.port, token, lots, clients, seconds, max_requests))
+    return {"elapsed": elapsed, "out": out, "cpu": server.cpu_seconds() - cpu}
 
 
 def summary(runs: list[dict]) -> dict:
@@ -167,6 +189,9 @@ def summary(runs: list[dict]) -> dict:
     return {
         "requests": len(out),
         "rps": len(out) / elapsed,
+        # the server's own CPU per request (all its processes): the figure that a shared, loaded
+        # machine disturbs least
+        "cpu_ms": sum(r["cpu"] for r in runs) * 1000 / len(out) if out else float("nan"),
         "p50": statistics.median(times) * 1000 if times else float("nan"),
         "p95": times[int(0.95 * (len(times) - 1))] * 1000 if times else float("nan"),
         "statuses": statuses,
@@ -194,6 +219,7 @@ def main() -> None:
         sys.exit("refusing to write a benchmark token into lotline_bench: use a copy (see the docstring)")
     targets = [(t.partition("=")[0], Path(t.partition("=")[2]).resolve()) for t in args.target or ["new=."]]
     env = dict(e.split("=", 1) for e in args.env)
+    load_before = os.getloadavg()[0]
     token = bench_token(args.database_url)
     lots = sample_lots(args.database_url, args.lots)
     clients = [int(c) for c in args.clients.split(",")]
@@ -205,37 +231,39 @@ def main() -> None:
             for name, root in targets:
                 servers.append(Server(name, root, args.database_url, workers, env))
             for server in servers:
-                run_level(server.port, token, lots, 4, args.warmup, args.max_requests)
+                run_level(server, token, lots, 4, args.warmup, args.max_requests)
             for n in clients:
                 runs: dict[str, list[dict]] = {name: [] for name, _ in targets}
                 for _ in range(args.rounds):
                     for server in servers:
-                        runs[server.name].append(run_level(server.port, token, lots, n, args.seconds,
+                        runs[server.name].append(run_level(server, token, lots, n, args.seconds,
                                                            args.max_requests))
                 for name, _ in targets:
                     results[name, workers, n] = r = summary(runs[name])
                     print(f"# {name} workers={workers} clients={n}: {r['rps']:.0f} req/s, p95 {r['p95']:.1f} ms, "
-                          f"{dict(r['statuses'])}", file=sys.stderr, flush=True)
+                          f"server CPU {r['cpu_ms']:.2f} ms/req, {dict(r['statuses'])}, load {os.getloadavg()[0]:.1f}",
+                          file=sys.stderr, flush=True)
         finally:
             for server in servers:
                 server.stop()
     base = targets[0][0]
     print(f"\nGET /api/v1/trace/forward/{{lot}} over {len(lots)} random lots; per level {args.rounds} rounds of "
           f"{args.seconds:g} s per target, the targets taking turns; client and servers share this machine's "
-          f"{os.cpu_count()} cores\n")
-    print("| target | workers | clients | requests | req/s | p50 ms | p95 ms | statuses | req/s vs " + base
-          + " | p95 vs " + base + " |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          f"{os.cpu_count()} cores; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
+    print("| target | workers | clients | requests | req/s | p50 ms | p95 ms | server CPU ms/req | statuses | req/s vs "
+          + base + " | p95 vs " + base + " | CPU/req vs " + base + " |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (name, workers, n), r in results.items():
         b = results[base, workers, n]
         statuses = ", ".join(f"{s}×{c}" for s, c in sorted(r["statuses"].items(), key=str))
         print(f"| {name} | {workers} | {n} | {r['requests']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
-              f"{statuses} | {r['rps'] / b['rps']:.2f}× | {r['p95'] / b['p95']:.2f}× |")
+              f"{r['cpu_ms']:.2f} | {statuses} | {r['rps'] / b['rps']:.2f}× | {r['p95'] / b['p95']:.2f}× | "
+              f"{r['cpu_ms'] / b['cpu_ms']:.2f}× |")
     if args.json:
         print(json.dumps({"bench": "http", "figures": [
             {"name": f"GET /trace/forward/{{lot}}, {name}, {workers} worker(s), {n} clients", "value": round(r["rps"], 1),
              "unit": "req/s", "reference": "its p95 ms",
-             "reference_value": round(r["p95"], 1), "ratio": round(r["rps"] / 300, 3) if n == 8 else None,
+             "reference_value": round(r["p95"], 1), "server_cpu_ms_per_request": round(r["cpu_ms"], 2), "ratio": round(r["rps"] / 300, 3) if n == 8 else None,
              "goal": ">= 300 req/s, p95 <= 30 ms" if n == 8 else None}
             for (name, workers, n), r in results.items()
         ]}))

@@ -1,4 +1,12 @@
-"""Trace endpoints: /trace/{direction}/{lot} as JSON, CSV or SVG; POST /trace for several lots."""
+"""Trace endpoints: /trace/{direction}/{lot} as JSON, CSV or SVG; POST /trace for several lots.
+
+The hot read path of the API. Each route is ``async`` and does its work — the credential, the
+permission, the read snapshot, the trace and its rendering — in one worker thread
+(``deps.Reader``), then answers with the body already encoded: the JSON document is rendered
+once from the result (``api/trace_document.py``), not built as a dict, validated and re-encoded
+by FastAPI. ``response_model`` still documents it in the OpenAPI (``TraceDocument``), and the
+tests hold the body to that model.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import Field
+from sqlalchemy.orm import Session
 
-from lotline.api.deps import ReadSession, require
+from lotline.api.deps import Reader, reader
+from lotline.api.trace_document import TraceDocument, render
 from lotline.trace import service as trace_service
 from lotline.trace.export import write_csv
+from lotline.trace.model import TraceResult
 from lotline.trace.svg import render_svg
 from lotline.trace.validate import MAX_DEPTH_LIMIT
 from lotline.types import AsOf, Input
@@ -21,6 +32,7 @@ from lotline.types import AsOf, Input
 router = APIRouter(prefix="/trace", tags=["trace"])
 
 DirectionParam = Literal["forward", "backward", "both"]
+JSON = "application/json"
 
 
 class TraceIn(Input):
@@ -31,76 +43,89 @@ class TraceIn(Input):
     with_stock: bool = True
 
 
-def _run(
-    session,
+def _trace_lot(
+    session: Session,
     direction: str,
     lot: str,
     item: str | None,
     as_of: datetime | None,
     max_depth: int | None,
     with_stock: bool = True,
-):
+) -> TraceResult:
     when = trace_service.validate_as_of(as_of)
     start = trace_service.resolve_lot(session, lot, item=item)
     return trace_service.trace(session, [start.id], direction, when, max_depth, with_stock=with_stock)
 
 
+def _json(session: Session, *args) -> bytes:
+    return render(_trace_lot(session, *args))
+
+
+def _svg(session: Session, *args) -> str:
+    return render_svg(_trace_lot(session, *args))
+
+
+def _csv(session: Session, *args) -> str:
+    buf = io.StringIO()
+    write_csv(_trace_lot(session, *args), buf)
+    return buf.getvalue()
+
+
+def _many(session: Session, data: TraceIn) -> bytes:
+    when = trace_service.validate_as_of(data.as_of)
+    return render(trace_service.trace(
+        session, data.lot_ids, data.direction, when, data.max_depth, with_stock=data.with_stock
+    ))
+
+
 ItemQ = Annotated[str | None, Query(description="Item SKU when the lot code is used by several items.")]
 AsOfQ = Annotated[AsOf | None, Query(description="ISO 8601 time or date; only what happened up to then counts.")]
 DepthQ = Annotated[int | None, Query(ge=0, le=MAX_DEPTH_LIMIT, description="Stop after this many hops (0 or more).")]
+Read = Annotated[Reader, reader("read")]
 
 
-@router.get("/{direction}/{lot}", dependencies=[require("read")])
-def trace_lot(
+@router.get("/{direction}/{lot}", response_model=TraceDocument)
+async def trace_lot(
     direction: DirectionParam,
     lot: str,
-    session: ReadSession,
+    read: Read,
     item: ItemQ = None,
     as_of: AsOfQ = None,
     max_depth: DepthQ = None,
     with_stock: Annotated[bool, Query(description="Include receipts, on-hand and mass balance.")] = True,
-) -> dict:
+) -> Response:
     """The trace document: lots (role, depth), edges, shipments with customers, receipts, on-hand,
     mass balance, cycles."""
-    return _run(session, direction, lot, item, as_of, max_depth, with_stock).to_json()
+    return Response(await read(_json, direction, lot, item, as_of, max_depth, with_stock), media_type=JSON)
 
 
-@router.get(
-    "/{direction}/{lot}/svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}}, dependencies=[require("read")]
-)
-def trace_svg(
+@router.get("/{direction}/{lot}/svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+async def trace_svg(
     direction: DirectionParam,
     lot: str,
-    session: ReadSession,
+    read: Read,
     item: ItemQ = None,
     as_of: AsOfQ = None,
     max_depth: DepthQ = None,
 ) -> Response:
     """The genealogy as an SVG graph."""
-    result = _run(session, direction, lot, item, as_of, max_depth)
-    return Response(render_svg(result), media_type="image/svg+xml")
+    return Response(await read(_svg, direction, lot, item, as_of, max_depth), media_type="image/svg+xml")
 
 
-@router.get("/{direction}/{lot}/csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}}, dependencies=[require("read")])
-def trace_csv(
+@router.get("/{direction}/{lot}/csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def trace_csv(
     direction: DirectionParam,
     lot: str,
-    session: ReadSession,
+    read: Read,
     item: ItemQ = None,
     as_of: AsOfQ = None,
     max_depth: DepthQ = None,
 ) -> Response:
     """One sortable CSV sheet: lots, edges, shipments, receipts/returns, on-hand."""
-    result = _run(session, direction, lot, item, as_of, max_depth)
-    buf = io.StringIO()
-    write_csv(result, buf)
-    return Response(buf.getvalue(), media_type="text/csv")
+    return Response(await read(_csv, direction, lot, item, as_of, max_depth), media_type="text/csv")
 
 
-@router.post("", dependencies=[require("read")])
-def trace_many(data: TraceIn, session: ReadSession) -> dict:
+@router.post("", response_model=TraceDocument)
+async def trace_many(data: TraceIn, read: Read) -> Response:
     """Trace several lots at once (e.g. every target of a recall) by id."""
-    when = trace_service.validate_as_of(data.as_of)
-    return trace_service.trace(
-        session, data.lot_ids, data.direction, when, data.max_depth, with_stock=data.with_stock
-    ).to_json()
+    return Response(await read(_many, data), media_type=JSON)
