@@ -165,11 +165,19 @@ class _Planner:
     # a record that exists is found (and cached: it is committed, whatever becomes of this chunk), one
     # that does not raises NotFound, and the chunk goes the per-event way, which creates it if asked.
 
+    @staticmethod
+    def _by_code(rec: Rec) -> Rec:
+        # the services resolve a reference that reads as a UUID by id first: such codes go per event
+        if catalog.as_uuid(rec.code) is not None:
+            raise NotBulk("a code that reads as a UUID")
+        return rec
+
     def _item(self, raw: Any, uom_code: Any) -> Rec:
-        return self.registry.known_item(raw) or self.registry.item(raw, ids.parse_class(raw), uom_code=uom_code, where="")
+        return self._by_code(self.registry.known_item(raw)
+                             or self.registry.item(raw, ids.parse_class(raw), uom_code=uom_code, where=""))
 
     def _location(self, raw: Any) -> Rec:
-        return self.registry.known_location(raw) or self.registry.location(raw, where="")
+        return self._by_code(self.registry.known_location(raw) or self.registry.location(raw, where=""))
 
     def _place(self, event: dict) -> Rec:
         point = event.get("bizLocation") or event.get("readPoint")
@@ -182,7 +190,8 @@ class _Planner:
         for wanted in ("owning_party", "possessing_party"):
             for e in event.get(member) or []:
                 if cbv(e.get("type")) == wanted:
-                    return self.registry.known_party(e.get(key), role) or self.registry.party(e[key], role, where="")
+                    return self._by_code(self.registry.known_party(e.get(key), role)
+                                         or self.registry.party(e[key], role, where=""))
         raise NotBulk(f"no {role}")
 
     def _lots(self, event: dict, member: str, where: str) -> list[tuple[Rec, str, Decimal]]:
@@ -198,8 +207,8 @@ class _Planner:
             if ref.serial is not None or ref.lot is None or "quantity" not in q:
                 raise NotBulk("not a lot quantity")
             item = self._item(raw, q.get("uom"))
-            if not item.lot_tracked or catalog.as_uuid(item.code) is not None:
-                raise NotBulk("item")
+            if not item.lot_tracked:
+                raise NotBulk("an untracked item")
             qty = to_stocking(Decimal(str(q["quantity"])), q.get("uom"), item_uom=item.uom, sku=item.code,
                               where=f"{where}: {member}[{n}]")
             if qty <= 0:
