@@ -12,7 +12,8 @@ each on a new purchase order (so the order is created by the capture).
 
 ``--code DIR`` instead captures one generated document with this code and with DIR's ``src``
 (e.g. a worktree of the starting commit), alternating, each into a fresh database: events/s,
-statements per event and the ratio, measured in the same run.
+statements per event, peak resident memory (``ru_maxrss`` of the capturing process) and the ratio,
+measured in the same run.
 
 Printed, measured in the same run:
 - header + validation passes alone (streamed parse, no database): events/s — the ceiling of the reader;
@@ -29,6 +30,7 @@ import cProfile
 import json
 import os
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -168,7 +170,8 @@ def _capture_worker(server: str, path: str) -> None:
     drop(server, name)
     n = job.events_total
     print(json.dumps({"status": job.status, "events": n, "seconds": seconds, "events_per_s": n / seconds,
-                      "statements_per_event": statements[0] / n}))
+                      "statements_per_event": statements[0] / n, "posted": job.counts["posted"],
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 def compare(server: str, code: str, events: int, rounds: int, out: Console) -> None:
@@ -188,12 +191,15 @@ def compare(server: str, code: str, events: int, rounds: int, out: Console) -> N
             runs[label].append(json.loads(done.stdout.strip().splitlines()[-1]))
     table = Table(title=f"EPCIS capture of the same {events:,}-event document, {rounds} alternating round(s), "
                         f"median (machine load {os.getloadavg()[0]:.1f})")
-    for col in ("code", "events/s", "SQL statements per event", "ratio to starting code"):
+    for col in ("code", "events/s", "SQL statements per event", "peak RSS MB", "ratio to starting code"):
         table.add_column(col, justify="left" if col == "code" else "right")
     base = statistics.median(r["events_per_s"] for r in runs["starting code"])
     for label, rs in runs.items():
         eps = statistics.median(r["events_per_s"] for r in rs)
-        table.add_row(label, f"{eps:,.0f}", f"{rs[0]['statements_per_event']:.1f}", f"{eps / base:.2f}")
+        table.add_row(label, f"{eps:,.0f}", f"{rs[0]['statements_per_event']:.1f}",
+                      f"{max(r['peak_rss_mb'] for r in rs):.0f}", f"{eps / base:.2f}")
+    out.print("per run: " + "; ".join(f"{label} {r['events_per_s']:,.0f}/s ({r['posted']:,} posted, {r['status']})"
+                                      for label, rs in runs.items() for r in rs))
     out.print(table)
 
 
@@ -254,7 +260,7 @@ def main() -> None:
                   f"{t_capture:.1f}", f"{a.events / t_capture:,.0f}", f"{t_capture / t_validate:.1f}")
     out.print(table)
     out.print(f"resident memory: start {rss0:.0f} MB; at 10 % {marks.get(10, 0):.0f} MB, 50 % {marks.get(50, 0):.0f} MB, "
-              f"100 % {marks.get(100, 0):.0f} MB")
+              f"100 % {marks.get(100, 0):.0f} MB; peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
     # where the time goes, on a smaller document
     small = tmp / "profile.json"
@@ -273,6 +279,7 @@ def main() -> None:
         return sum(v[3] for (file, _line, fn), v in stats.items() if file.endswith(fragment) and fn == func)
 
     parts = [
+        ("EPCIS set-based chunk poster (epcis/bulk.py)", cum("epcis/bulk.py", "post_chunk")),
         ("inventory.receive", cum("inventory/service.py", "receive")),
         ("production.execute (+ create_work_order)", cum("production/service.py", "execute") + cum("production/service.py", "create_work_order")),
         ("sales.create_order", cum("sales/service.py", "create_order")),

@@ -6,8 +6,12 @@ A capture is a *flow* (it opens its own transactions):
 2. the document is validated in full — header and every event (``validate``), streamed, nothing posted.
    Any problem refuses the whole document (job ``failed``, every problem listed by event index and
    eventID) — a document that breaks the schema is not half-imported;
-3. the events are applied in document order (``mapping``), in transactions of ``CHUNK`` events — the
-   batched posting path: the chunk's stocked rows locked up front in the global order, records and
+3. the events are applied in document order (``mapping``), in transactions of ``CHUNK`` events. A
+   chunk goes first to the set-based chunk poster (``bulk``): when it finds — conservatively, one read
+   per rule for the whole chunk — that every event would post through the services unrefused, it writes
+   the chunk's rows in a few statements per table, exactly what the services would write (tested event
+   for event, audit entries included); otherwise it writes nothing and the chunk goes the batched
+   posting path: the chunk's stocked rows locked up front in the global order, records and
    lots resolved once, every event through the posting services. A chunk is first tried whole, in
    one savepoint; if an event of it is refused, the chunk is rolled back and tried again with a
    savepoint per event (the fallback), so that only that event is refused. An event whose key (eventID, else content hash) was captured before — in an
@@ -42,6 +46,7 @@ from lotline import db
 from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.db import errors as db_errors
+from lotline.epcis import bulk as bulk_poster
 from lotline.epcis import document, validate
 from lotline.epcis.identifiers import parse_class
 from lotline.epcis.mapping import EXT, Mapper, Outcome, cbv, parse_time
@@ -217,8 +222,12 @@ def capture(
     create_master_data: bool = False,
     name: str | None = None,
     progress: Progress | None = None,
+    bulk: bool = True,
 ) -> Job:
-    """Validate then apply one EPCIS document (see module doc); returns the finished job."""
+    """Validate then apply one EPCIS document (see module doc); returns the finished job.
+
+    ``bulk=False``: every chunk goes the per-event way (the reference the bulk path is tested against).
+    """
     digest = _sha256(source)
     header = document.read_header(source)
     job = Job(_start(atomic, create_master_data, name, digest), "running", atomic, header.events)
@@ -248,7 +257,7 @@ def capture(
             _finish(job, job.refusals)
         return job
     try:
-        _run(None, job, events, mapper, seen, progress, chunked=True)
+        _run(None, job, events, mapper, seen, progress, chunked=True, bulk=bulk)
     except BaseException as exc:
         # chunks already committed stay (their results are recorded); the job says where it stopped
         job.status = "failed"
@@ -262,7 +271,7 @@ class _Abort(Exception):
     pass
 
 
-def _run(session, job, events, mapper, seen, progress, *, chunked: bool) -> list[Result]:
+def _run(session, job, events, mapper, seen, progress, *, chunked: bool, bulk: bool = False) -> list[Result]:
     """Apply events in chunks; per chunk: one replay query, a savepoint per event, bulk inserts."""
     all_results: list[Result] = []
     seq = 0
@@ -279,7 +288,9 @@ def _run(session, job, events, mapper, seen, progress, *, chunked: bool) -> list
         if chunked:
             with db.transaction() as s:
                 mapper.registry.session = s
-                results = _apply_chunk_at_once(s, job, chunk, seq, mapper, seen)
+                results = (_apply_chunk_in_bulk(s, job, chunk, seq, mapper, seen) if bulk else None)
+                if results is None:
+                    results = _apply_chunk_at_once(s, job, chunk, seq, mapper, seen)
                 _insert_results(s, job.id, results)
                 if last:
                     _finish(job, [], session=s, results_written=True)
@@ -329,6 +340,32 @@ def _clear_reason(s: Session, out: Outcome) -> None:
 
 class _Redo(Exception):
     """An event of a chunk tried at once was refused: the chunk is tried again event by event."""
+
+
+def _apply_chunk_in_bulk(
+    s: Session, job: Job, chunk: list[dict], first: int, mapper: Mapper, seen: set[str]
+) -> list[Result] | None:
+    """A chunk through the set-based poster (``bulk``), or None having written nothing (then: per event).
+
+    Only a chunk without a replayed event (captured before, or twice in the chunk) goes this way.
+    """
+    keys = [document.event_key(event) for event in chunk]
+    if len(set(keys)) != len(keys) or seen.intersection(keys) or any("errorDeclaration" in e for e in chunk):
+        return None
+    if s.execute(sa.text("SELECT 1 FROM epcis_events WHERE event_key = ANY(:k) LIMIT 1"), {"k": keys}).first():
+        return None
+    labels = [_label(first + n, event.get("eventID")) for n, event in enumerate(chunk)]
+    done = bulk_poster.post_chunk(s, chunk, keys, first, mapper, labels)
+    if done is None:
+        return None
+    results, rows = [], []
+    for (ev, out), event, key in zip(done, chunk, keys, strict=True):
+        seen.add(key)
+        rows.append(_event_row(event, key, out))
+        results.append(Result(ev.seq, key, event["type"], out.outcome, out.mapping, message=out.message or None))
+        job.counts[out.outcome] += 1
+    _insert_events(s, job.id, rows)
+    return results
 
 
 def _apply_chunk_at_once(

@@ -179,6 +179,18 @@ class Registry:
         key = ("location", place.gln, place.extension) if place.gln else ("location", "code", place.code)
         return self._cache.get(key)
 
+    def known_party(self, raw: Any, role: str) -> Rec | None:
+        """The vendor or customer an identifier named earlier in this job (no query, nothing created), or None."""
+        if not isinstance(raw, str):
+            return None
+        try:
+            place = ids.parse_place(raw)
+        except InvalidInput:
+            return None
+        if place.role and place.role != role:
+            return None
+        return self._cache.get((role, place.gln) if place.gln else (role, "code", place.code))
+
     # --- items ---------------------------------------------------------------------------------
 
     def item(self, raw: str, ref: ids.ClassRef, *, uom_code: str | None, where: str) -> Rec:
