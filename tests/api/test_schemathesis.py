@@ -92,10 +92,13 @@ def contract_server(database_url):
 
 def test_schemathesis_finds_no_contract_failure(contract_server, tmp_path):
     base, token = contract_server
+    # One worker: with two, Schemathesis's threads call ast.parse (through Hypothesis's lambda
+    # descriptions) at once, and CPython 3.11.7 (this machine's) then raises "AST constructor
+    # recursion depth mismatch" now and then (CPython gh-106905) — a crash of the tool, not a finding.
     command = [
         str(BIN / "st"), "--config-file", str(HERE / "schemathesis.toml"), "run", f"{base}/api/v1/openapi.json",
         "--checks", "all", "--exclude-checks", "negative_data_rejection",
-        "--max-examples", EXAMPLES, "--generation-deterministic", "--workers", "2",
+        "--max-examples", EXAMPLES, "--generation-deterministic", "--workers", "1",
         "--header", f"Authorization: Bearer {token}", "--exclude-path-regex", EXCLUDED, "--no-color",
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks", "PYTHONPATH": str(REPO)}
