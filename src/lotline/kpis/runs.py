@@ -6,7 +6,7 @@ at ``as_of``: movements, orders and shipments whose ``created_at`` is after ``as
 rerun; ``occurred_at`` places a movement in time). Computing is set-based SQL (``sql/*.sql``, the
 steps in COMPUTE_STEPS): one hash-aggregate pass over the ledger per series and window day (the
 one-pass on-hand integral), a line-by-line walk only of series that may dip below zero, GROUPING
-SETS for every dimension level, then two INSERT ... SELECTs.
+SETS for every dimension level, then both INSERT ... SELECTs (one statement).
 
 Invariants kept here:
 - lifecycle draft -> computed -> published -> archived, nothing else (InvalidStateTransition);
