@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -172,7 +175,20 @@ def counts(session: Session) -> dict[str, int]:
     return out
 
 
-def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool, peer: bool) -> dict:
+def other_code_run(code: str, url: str, start: datetime, end: datetime) -> float:
+    """Seconds of one KPI run (create + compute, rolled back) with the checkout at ``code``."""
+    env = {**os.environ, "PYTHONPATH": os.path.join(code, "src")}
+    out = subprocess.run(
+        [sys.executable, os.path.join(code, "bench", "bench_kpi.py"), "--url", url, "--start", f"{start:%Y-%m-%d}",
+         "--end", f"{end:%Y-%m-%d}", "--repeat", "1", "--no-peer", "--json"],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout
+    return float(json.loads(out.strip().splitlines()[-1])["figures"][0]["value"])
+
+
+def measure(  # noqa: C901 — one linear benchmark script: ours, the peer, the other code, then the tables
+    url: str, start: datetime, end: datetime, repeat: int, commit: bool, peer: bool, code: str | None = None
+) -> dict:
     """Print the tables; return the summary (--json)."""
     eng = engine_mod.create_engine(url)
     with Session(bind=eng) as s:
@@ -191,6 +207,7 @@ def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool,
     # computation back to back, so that the machine's load (2 shared cores) hits both alike.
     con, load_s = peer_load(url) if peer else (None, 0.0)
     results: list[tuple[dict, float]] = []
+    other: list[float] = []
     for _ in range(repeat):
         step_t: dict[str, float] = {}
         last = [time.perf_counter(), None]
@@ -237,6 +254,8 @@ def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool,
         timings.append(step_t)
         if con is not None:
             results.append(peer_compute(con, params))
+        if code is not None:
+            other.append(other_code_run(code, url, start, end))
 
     table = Table(title=f"KPI run {start:%Y-%m-%d} .. {end:%Y-%m-%d}, all dimensions ({repeat} runs)")
     table.add_column("step")
@@ -254,6 +273,22 @@ def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool,
         table.add_row(k, f"{v:,}")
     console.print(table)
     eng.dispose()
+    extra: list[dict] = []
+    if code is not None:
+        ours = statistics.median(t["total (create + compute)"] for t in timings)
+        base = statistics.median(other)
+        paired = statistics.median(t["total (create + compute)"] / o for t, o in zip(timings, other, strict=True))
+        table = Table(title=f"this code vs {code}, same run (medians of {repeat})")
+        for col in ("code", "seconds", "ratio"):
+            table.add_column(col, justify="left" if col == "code" else "right")
+        table.add_row("this code", f"{ours:.2f}", f"{ours / base:.2f}x (per repetition: median {paired:.2f}x)")
+        table.add_row(code, f"{base:.2f}", "1.00x")
+        console.print(table)
+        extra.append({
+            "name": "12-month KPI run vs the other code", "value": round(ours, 3), "unit": "s",
+            "reference": f"code at {code}", "reference_value": round(base, 3), "ratio": round(ours / base, 3),
+            "goal": "< 1.0", "paired_ratio": round(paired, 3),
+        })
     if peer:
         ours = statistics.median(t["total (create + compute)"] for t in timings)
         peer_s = statistics.median(sec for _, sec in results)
@@ -281,12 +316,12 @@ def measure(url: str, start: datetime, end: datetime, repeat: int, commit: bool,
             "name": "peer vs stored run, worst relative difference", "value": worst, "unit": "relative",
             "reference": f"{n} figures", "reference_value": None, "ratio": None,
             "goal": "<= 1e-6" + ("" if worst <= 1e-6 and not only_one else " (DISAGREE)"),
-        }]}
+        }, *extra]}
     ours = statistics.median(t["total (create + compute)"] for t in timings)
     return {"bench": "kpi", "figures": [{
         "name": "12-month KPI run, every KPI and level, stored", "value": round(ours, 3), "unit": "s",
         "reference": None, "reference_value": None, "ratio": None, "goal": None,
-    }]}
+    }, *extra]}
 
 
 # --- the DuckDB peer -------------------------------------------------------------------------------
@@ -420,6 +455,7 @@ def main() -> None:
     p.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each step (one run)")
     p.add_argument("--no-peer", action="store_true", help="skip the DuckDB peer (needs the bench extra)")
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    p.add_argument("--code", metavar="DIR", help="also time another checkout's code (its bench_kpi.py) in each repetition")
     a = p.parse_args()
     if a.synthetic:
         generate(a.url, a.synthetic)
@@ -428,7 +464,7 @@ def main() -> None:
     if a.explain:
         explain(a.url, start, end)
         return
-    summary = measure(a.url, start, end, a.repeat, a.commit, peer=not a.no_peer)
+    summary = measure(a.url, start, end, a.repeat, a.commit, peer=not a.no_peer, code=a.code)
     if a.json:
         print(json.dumps(summary))
 

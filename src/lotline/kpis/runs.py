@@ -6,7 +6,7 @@ at ``as_of``: movements, orders and shipments whose ``created_at`` is after ``as
 rerun; ``occurred_at`` places a movement in time). Computing is set-based SQL (``sql/*.sql``, the
 steps in COMPUTE_STEPS): one hash-aggregate pass over the ledger per series and window day (the
 one-pass on-hand integral), a line-by-line walk only of series that may dip below zero, GROUPING
-SETS for every dimension level, then two INSERT ... SELECTs.
+SETS for every dimension level, then both INSERT ... SELECTs (one statement).
 
 Invariants kept here:
 - lifecycle draft -> computed -> published -> archived, nothing else (InvalidStateTransition);
@@ -51,34 +51,37 @@ TRANSITIONS: dict[str, set[str]] = {
     "archived": set(),
 }
 
-# One computation = these statements, in order, in the caller's transaction. Each of the first
-# seven fills a temporary table (ON COMMIT DROP) that is ANALYZEd so the next step is planned on real
-# row counts. "days" reads the derived per-day ledger sums (kpi_ledger_days, ~95k rows for the 11.5M
-# lines of the benchmark data) when the window is whole UTC days, else every line once; "walk"
-# reads the lines of the series that may dip below zero — when there are none it is skipped. "fill"
-# reads the derived monthly fill sums (kpi_line_fill_months / kpi_order_fill_months, ~320k rows for
-# the 4.5M order lines of the benchmark data) when the window is whole UTC months (fill.sql: the
+# The parts of a computation: name -> (temporary table it fills, or None for the final store). Each
+# temporary table is ON COMMIT DROP. "days" reads the derived per-day ledger sums (kpi_ledger_days,
+# days_derived.sql) when the window is whole UTC days, else every line once (days.sql); "walk" reads
+# the lines of the series that may dip below zero; "fill" reads the derived monthly fill sums
+# (kpi_line_fill_months / kpi_order_fill_months, fill.sql) when the window is whole UTC months (the
 # fill rows only for month-spanning orders at its boundaries and buckets changed after as_of), else
 # the fill rows (fill_lines.sql; fill.sql answers any window exactly, but with edge days it reads
 # their lines one by one and was slower than the plain scan on the benchmark data: 10-12 s vs 4-7 s).
+PARTS: dict[str, str | None] = {
+    "days": "kpi_days",
+    "series": "kpi_series",
+    "walk": "kpi_walk",
+    "lot_facts": "kpi_lot_facts",
+    "fill": "kpi_fill",
+    "inventory_facts": "kpi_inventory_facts",
+    "inputs": "kpi_inputs",
+    "store": None,
+}
+# One computation = these statements, in order, in the caller's transaction (name, temporary table
+# it fills, progress label). Parts that only one statement reads are inlined into it as a CTE
+# instead of becoming a table of their own: "series" holds the ledger pass (days), "store" the
+# per-series components, the roll-up to every dimension and both INSERT ... SELECTs (one statement,
+# one read of the roll-up). Each temporary table is ANALYZEd so the next step is planned on real
+# row counts; when no series may go below zero, "walk" is the empty table (walk_empty.sql).
 COMPUTE_STEPS: list[tuple[str, str | None, str]] = [
-    ("days", "kpi_days", "reading the ledger (derived day sums, or one pass)"),
-    ("series", "kpi_series", "on-hand integral and stock-out days per series"),
+    ("series", "kpi_series", "reading the ledger: on-hand integral and stock-out days per series"),
     ("walk", "kpi_walk", "walking series that go negative"),
     ("lot_facts", "kpi_lot_facts", "expiry write-offs and held stock"),
     ("fill", "kpi_fill", "fill rates of order lines due in the window (derived month sums, or the lines)"),
-    ("inventory_facts", "kpi_inventory_facts", "per item x location components"),
-    ("inputs", "kpi_inputs", "roll-up to every dimension"),
-    ("insert_inputs", None, "storing rollup inputs"),
-    ("insert_snapshots", None, "storing snapshots"),
+    ("store", None, "rolling up to every dimension and storing rollup inputs and snapshots"),
 ]
-# Server settings for the computation only (measured on the generated data set, 11.5M ledger lines):
-# - work_mem: hashing a year of ledger lines into (series, day) groups wants more than the 4MB
-#   default, or the aggregates spill to disk;
-# - enable_mergejoin off: the ledger pass joins each line to its window day (a 366-row
-#   generate_series); the planner, which cannot estimate that function's join, otherwise sorts all
-#   11.5M lines for a merge join (7.7 s, spilling) instead of hashing the 366 days (~5 s);
-# - jit off: compiling these few large statements took 0.8-1.5 s each and saved less.
 COMPUTE_SETTINGS = {"work_mem": "512MB", "enable_mergejoin": "off", "jit": "off"}
 
 
@@ -100,23 +103,46 @@ def whole_months(run: KpiRun) -> bool:
     return whole_days(run) and all(t.astimezone(UTC).day == 1 for t in window(run))
 
 
+def _sql(name: str) -> str:
+    """A file's statement without its trailing semicolon (it is composed into a larger one)."""
+    return sql.load_sql(_PKG, name).rstrip().removesuffix(";")
+
+
+def _body(name: str, *, derived: bool, months: bool) -> str:
+    """The SELECT of one part, with the parts it reads inlined (see COMPUTE_STEPS)."""
+    if name == "days":
+        return _sql("days_derived" if derived else "days")
+    if name == "fill":
+        return _sql("fill" if months else "fill_lines")
+    if name == "series":
+        days = _body("days", derived=derived, months=months)
+        return f"WITH kpi_days AS MATERIALIZED (\n{days}\n)\nSELECT * FROM (\n{_sql('series')}\n) AS s"
+    if name == "inputs":  # n numbers the rows: ids of the stored rows (see insert_*.sql)
+        return f"SELECT row_number() OVER () AS n, x.* FROM (\n{_sql('inputs')}\n) AS x"
+    if name == "store":
+        facts = _body("inventory_facts", derived=derived, months=months)
+        inputs = _body("inputs", derived=derived, months=months)
+        return (
+            f"WITH kpi_inventory_facts AS MATERIALIZED (\n{facts}\n),\n"
+            f"kpi_inputs AS MATERIALIZED (\n{inputs}\n),\n"
+            f"stored_inputs AS (\n{_sql('insert_inputs')}\n)\n"
+            f"{_sql('insert_snapshots')}"
+        )
+    return _sql(name)
+
+
 def statement(name: str, *, derived: bool = False, months: bool = False) -> str:
-    """The SQL of one compute step (temporary-table steps wrapped in CREATE TEMP TABLE ... AS).
+    """The SQL of one part (PARTS; temporary-table parts wrapped in CREATE TEMP TABLE ... AS).
 
     ``derived``: the ledger pass reads the derived sums (kpi_ledger_days, days_derived.sql) instead
     of every line; only for windows of whole UTC days (``whole_days``), with the same result.
     ``months``: fill rates read the derived monthly fill sums (fill.sql) instead of every fill row
     (fill_lines.sql); for windows of whole UTC months (``whole_months``), with the same result.
     """
-    table = next(t for n, t, _ in COMPUTE_STEPS if n == name)
-    if name == "fill":
-        body = sql.load_sql(_PKG, "fill" if months else "fill_lines")
-    else:
-        body = sql.load_sql(_PKG, "days_derived" if derived and name == "days" else name)
+    table = PARTS[name]
+    body = _body(name, derived=derived, months=months)
     if table is None:
         return body
-    if name == "inputs":  # n numbers the rows: ids of the stored rows (see insert_*.sql)
-        body = f"SELECT row_number() OVER () AS n, x.* FROM (\n{body}) AS x"
     return f"CREATE TEMP TABLE {table} ON COMMIT DROP AS\n{body}"
 
 
@@ -224,9 +250,8 @@ def compute_run(
     params = compute_params(run)
     derived, months = whole_days(run), whole_months(run)
     # ON COMMIT DROP removes them at commit; several runs computed in one transaction reuse the names.
-    for _name, table, _label in COMPUTE_STEPS:
-        if table:
-            sql.execute(session, f"DROP TABLE IF EXISTS pg_temp.{table}")
+    tables = ", ".join(f"pg_temp.{t}" for t in PARTS.values() if t)
+    sql.execute(session, f"DROP TABLE IF EXISTS {tables}")
     total = len(COMPUTE_STEPS)
     with local_settings(session, **COMPUTE_SETTINGS):
         for n, (name, table, label) in enumerate(COMPUTE_STEPS, start=1):
