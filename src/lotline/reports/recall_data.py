@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.auth import signatures
+from lotline.db import sql
 from lotline.models import Customer, RecallCase, RecallImpactedShipment, RecallTraceRun
 from lotline.perf import no_gc_pauses
 from lotline.recalls.actions import list_actions
@@ -63,48 +63,49 @@ def trace_fsma_events(session: Session, result: TraceResult) -> dict[str, list[d
     }
 
 
-def _impacted_customers(session: Session, run: RecallTraceRun | None, lines: list[dict]) -> list[dict]:
+def _impacted_customers(session: Session, run: RecallTraceRun | None) -> list[dict]:
     """Impacted customers by code, each with what it received per product and lot."""
-    # Impacted customers and what each received, per product and lot (shipment-level detail is in
-    # the FSMA export); shipment counts per customer come from the run itself.
-    shipments_per_customer: dict[uuid.UUID, int] = {}
-    if run is not None:
-        shipments_per_customer = {
-            customer_id: n
-            for customer_id, n in session.execute(
-                sa.select(RecallImpactedShipment.customer_id, sa.func.count())
-                .where(RecallImpactedShipment.recall_trace_run_id == run.id)
-                .group_by(RecallImpactedShipment.customer_id)
-            )
-        }
+    # Impacted customers and what each received, per product and lot, summed in the server
+    # (shipment-level detail is in the FSMA export); shipment counts per customer come from the run.
+    if run is None:
+        return []
     customers: dict[uuid.UUID, dict] = {}
-    for line in lines:
-        c = customers.get(line["customer_id"])
+    shipments_per_customer: dict[uuid.UUID, int] = {
+        customer_id: n
+        for customer_id, n in session.execute(
+            sa.select(RecallImpactedShipment.customer_id, sa.func.count())
+            .where(RecallImpactedShipment.recall_trace_run_id == run.id)
+            .group_by(RecallImpactedShipment.customer_id)
+        )
+    }
+    _, recalled, shipments = sql.one(
+        session, sql.load_sql("lotline.reports", "fsma204_run_sets"), {"run_id": run.id}, kind="tuple"
+    )
+    params = {"shipment_ids": shipments, "shipped_lot_ids": recalled, "case_id": run.recall_case_id}
+    for row in sql.rows(session, sql.load_sql("lotline.reports", "impacted_customer_products"), params, kind="dict"):
+        c = customers.get(row["customer_id"])
         if c is None:
-            c = customers[line["customer_id"]] = {
-                "customer_code": line["customer_code"],
-                "customer_name": line["customer_name"],
-                "contact_email": line["contact_email"],
-                "shipments": shipments_per_customer.get(line["customer_id"], 0),
-                "first_shipped_at": line["shipped_at"],
-                "last_shipped_at": line["shipped_at"],
-                "products": {},
+            c = customers[row["customer_id"]] = {
+                "customer_code": row["customer_code"],
+                "customer_name": row["customer_name"],
+                "contact_email": row["contact_email"],
+                "shipments": shipments_per_customer.get(row["customer_id"], 0),
+                "first_shipped_at": row["first_shipped_at"],
+                "last_shipped_at": row["last_shipped_at"],
+                "products": [],
             }
-        c["first_shipped_at"] = min(c["first_shipped_at"], line["shipped_at"])
-        c["last_shipped_at"] = max(c["last_shipped_at"], line["shipped_at"])
-        key = (line["sku"], line["lot_code"], line["uom"])
-        p = c["products"].get(key)
-        if p is None:
-            p = c["products"][key] = {
-                "sku": line["sku"],
-                "item_name": line["item_name"],
-                "lot_code": line["lot_code"],
-                "uom": line["uom"],
-                "quantity": Decimal(0),
-                "shipments": 0,
+        c["first_shipped_at"] = min(c["first_shipped_at"], row["first_shipped_at"])
+        c["last_shipped_at"] = max(c["last_shipped_at"], row["last_shipped_at"])
+        c["products"].append(
+            {
+                "sku": row["sku"],
+                "item_name": row["item_name"],
+                "lot_code": row["lot_code"],
+                "uom": row["uom"],
+                "quantity": row["quantity"],
+                "shipments": row["lines"],
             }
-        p["quantity"] += line["quantity"]
-        p["shipments"] += 1
+        )
     missing = [cid for cid in shipments_per_customer if cid not in customers]
     if missing:  # impacted through a shipment with no listed line: still an impacted customer
         for cust in session.scalars(sa.select(Customer).where(Customer.id.in_(missing))):
@@ -115,10 +116,10 @@ def _impacted_customers(session: Session, run: RecallTraceRun | None, lines: lis
                 "shipments": shipments_per_customer[cust.id],
                 "first_shipped_at": None,
                 "last_shipped_at": None,
-                "products": {},
+                "products": [],
             }
     for c in customers.values():
-        c["products"] = sorted(c["products"].values(), key=lambda p: (p["sku"], p["lot_code"] or ""))
+        c["products"].sort(key=lambda p: (p["sku"], p["lot_code"] or ""))
     return sorted(customers.values(), key=lambda c: c["customer_code"])
 
 
@@ -161,20 +162,15 @@ def _timeline(case: RecallCase, runs: list[dict], actions: list[dict], comms: li
 
 @no_gc_pauses()
 @tuned
-def report_data(session: Session, ref: str | uuid.UUID, *, lines: list[dict] | None = None) -> dict[str, Any]:
-    """Everything the recall report shows, gathered in the caller's (snapshot) transaction.
-
-    ``lines``: the run's shipment lines when the caller already has them (the drill exports first).
-    """
+def report_data(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
+    """Everything the recall report shows, gathered in the caller's (snapshot) transaction."""
     case = find_case(session, ref)
     run = latest_run(session, case, required=False)
     runs = list_runs(session, case)
     actions = list_actions(session, case)
     comms = list_communications(session, case)
     lots = run_lots(session, run.id) if run else []
-    if lines is None:
-        lines = shipment_lines(session, run) if run else []
-    customers = _impacted_customers(session, run, lines)
+    customers = _impacted_customers(session, run)
     timeline = _timeline(case, runs, actions, comms)
     return {
         "case": case_dict(case),

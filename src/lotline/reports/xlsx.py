@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -167,6 +167,51 @@ def write_to(
     Memory: the compressed output plus one chunk of rows and the bounded cell cache, never the
     sheet's XML (43k-row FSMA export: +188 MB peak when the sheet was joined, see bench_export_memory).
     """
+    width = len(header)
+    # Exports repeat most values (event types, products, units, locations, dates): each distinct
+    # (type, value) is rendered once. Keyed by type too: True == 1 but renders differently.
+    rendered: dict[tuple[type, Any], str] = {}
+
+    def cell(value: Any) -> str:
+        key = (type(value), value)
+        try:
+            xml = rendered.get(key)
+        except TypeError:  # unhashable: rendered as its text, not cached
+            return _cell(value)
+        if xml is None:
+            if len(rendered) >= _CACHE_LIMIT:
+                rendered.clear()
+            xml = rendered[key] = _cell(value)
+        return xml
+
+    def chunks() -> Iterator[tuple[int, str]]:
+        n = 1
+        chunk: list[str] = []
+        for row in rows:
+            n += 1
+            if len(row) != width:
+                raise ValueError(f"row {n} has {len(row)} cells, the header {width}")
+            chunk.append(f'<row r="{n}">{"".join(map(cell, row))}</row>')
+            if len(chunk) >= _CHUNK_ROWS:
+                yield len(chunk), "".join(chunk)
+                chunk.clear()
+        yield len(chunk), "".join(chunk)
+
+    write_rendered_to(out, header, chunks(), title=title, widths=widths)
+
+
+def write_rendered_to(
+    out: BinaryIO,
+    header: Sequence[str],
+    chunks: Iterable[tuple[int, str]],
+    *,
+    title: str = "Sheet1",
+    widths: Sequence[float] | None = None,
+) -> None:
+    """Write the workbook to ``out`` from rows already rendered: (row count, their ``<row>`` elements)
+    chunks, rows numbered from 2 in order (row 1 is the header). The same bytes as ``write_to`` for
+    the same cells: it frames the sheet as ``write_to`` does (reports/sql/fsma204_export.sql renders
+    the FSMA 204 rows in the server, cell by cell as ``_cell`` would)."""
     title = (
         _ILLEGAL.sub("", title).translate({ord(c): "_" for c in "[]:*?/\\"})[:_MAX_SHEET_TITLE] or "Sheet1"
     )
@@ -190,39 +235,17 @@ def write_to(
         for col, label in zip(letters, header, strict=True)
     )
     head.append(f'<row r="1">{labels}</row>')
-    # Exports repeat most values (event types, products, units, locations, dates): each distinct
-    # (type, value) is rendered once. Keyed by type too: True == 1 but renders differently.
-    rendered: dict[tuple[type, Any], str] = {}
-
-    def cell(value: Any) -> str:
-        key = (type(value), value)
-        try:
-            xml = rendered.get(key)
-        except TypeError:  # unhashable: rendered as its text, not cached
-            return _cell(value)
-        if xml is None:
-            if len(rendered) >= _CACHE_LIMIT:
-                rendered.clear()
-            xml = rendered[key] = _cell(value)
-        return xml
-
     n = 1
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         z.writestr("[Content_Types].xml", _CONTENT_TYPES)
         z.writestr("_rels/.rels", _ROOT_RELS)
         with z.open("xl/worksheets/sheet1.xml", "w") as sheet:
             sheet.write("".join(head).encode())
-            chunk: list[str] = []
-            for row in rows:
-                n += 1
-                if len(row) != len(letters):
-                    raise ValueError(f"row {n} has {len(row)} cells, the header {len(letters)}")
-                chunk.append(f'<row r="{n}">{"".join(map(cell, row))}</row>')
-                if len(chunk) >= _CHUNK_ROWS:
-                    sheet.write("".join(chunk).encode())
-                    chunk.clear()
-            chunk.append(f'</sheetData><autoFilter ref="A1:{letters[-1]}{n}"/></worksheet>')
-            sheet.write("".join(chunk).encode())
+            for count, xml in chunks:
+                n += count
+                if xml:
+                    sheet.write(xml.encode())
+            sheet.write(f'</sheetData><autoFilter ref="A1:{letters[-1]}{n}"/></worksheet>'.encode())
         # The workbook names the filtered range, known only now that every row is written.
         quoted = title.replace("'", "''")
         workbook = (

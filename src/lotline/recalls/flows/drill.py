@@ -24,7 +24,7 @@ from lotline.recalls import actions, cases, runs, strategy
 from lotline.recalls.completion_schemas import StrategyIn
 from lotline.recalls.schemas import CaseIn, TargetIn, TransitionIn
 from lotline.reports import files as report_files
-from lotline.reports import fsma204, recall_data, recall_report
+from lotline.reports import fsma204_export, recall_data, recall_report
 from lotline.types import utcnow
 
 
@@ -58,12 +58,10 @@ class DrillResult:
 
 @dataclass
 class _Drill:
-    """One drill's steps, each its own transaction; ``lines`` carries the export's shipment lines
-    to the report (it lists the same lines per customer)."""
+    """One drill's steps, each its own transaction."""
 
     result: DrillResult
     out_dir: Path | None
-    lines: list[dict] = field(default_factory=list)
 
     @property
     def case_id(self) -> str:
@@ -89,19 +87,18 @@ class _Drill:
             return f"{actions.plan_all(s, self.case_id)} actions planned"
 
     def export(self) -> str:
-        with read_snapshot() as s:
-            events = recall_data.fsma_events(s, self.case_id)
-        self.lines = events["shipping"]
-        table = fsma204.rows(events)
         number = self.result.recall_number
-        csv_text, xlsx = fsma204.to_csv(table), fsma204.to_xlsx(table, title=f"FSMA 204 {number}")
-        self._keep("fsma204", "csv", csv_text.encode())
-        self._keep("fsma204", "xlsx", xlsx)
-        return f"{len(table)} critical tracking events (CSV {len(csv_text):,} B, XLSX {len(xlsx):,} B)"
+        with read_snapshot() as s:
+            # rendered by the database, both files from one statement (reports.fsma204_export)
+            done = fsma204_export.export(s, fsma204_export.run_sources(s, self.case_id), title=f"FSMA 204 {number}")
+        assert done.csv is not None and done.xlsx is not None
+        self._keep("fsma204", "csv", done.csv)
+        self._keep("fsma204", "xlsx", done.xlsx)
+        return f"{done.rows} critical tracking events (CSV {len(done.csv):,} B, XLSX {len(done.xlsx):,} B)"
 
     def report(self) -> str:
         with read_snapshot() as s:
-            data = recall_data.report_data(s, self.case_id, lines=self.lines)
+            data = recall_data.report_data(s, self.case_id)
         html, doc = recall_report.to_html(data), recall_report.to_json(data)
         self._keep("report", "html", html.encode("utf-8"))
         self._keep("report", "json", doc.encode("utf-8"))
