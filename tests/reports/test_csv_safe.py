@@ -31,7 +31,7 @@ def test_plain_numbers_stay_numbers(text):
     assert csv_safe.cell(text) == text
 
 
-@pytest.mark.parametrize("text", ["-5+cmd", "-1e3", "--5", "- 5", "+5", "-5.", "@5"])
+@pytest.mark.parametrize("text", ["-5+cmd", "-1e3", "--5", "- 5", "+5", "-5.", "@5", "-\u0663", "-1\uff12"])
 def test_text_that_only_starts_like_a_number_is_neutralised(text):
     assert csv_safe.cell(text) == "'" + text
 
@@ -107,3 +107,31 @@ def test_the_kpi_csv_neutralises_every_leading_formula_character(lead):
     assert got["sku"] == got["location"] == got["units"] == "'" + evil
     assert (got["value"], got["numerator"], got["denominator"]) == ("-5.000000", "-5", "1")
     assert got["customer"] == "" and got["kpi"] == "average_on_hand"
+
+
+@pytest.mark.parametrize("lead", LEADING, ids=repr)
+def test_the_database_rendered_fsma_204_csv_neutralises_every_leading_formula_character(session, lead):
+    from lotline.recalls import service as recalls  # noqa: PLC0415
+    from lotline.recalls import strategy  # noqa: PLC0415
+    from lotline.recalls.flows.drill import drill_strategy  # noqa: PLC0415
+    from lotline.recalls.schemas import CaseIn, TargetIn  # noqa: PLC0415
+    from lotline.reports import fsma204_export  # noqa: PLC0415
+
+    build_world(session)
+    evil = lead + PAYLOAD
+    session.execute(sa.update(Customer).where(Customer.code == "BETA").values(name=evil))
+    session.flush()
+    case = recalls.create_case(session, CaseIn(severity="high", summary="csv safety"))
+    recalls.add_target(session, case.id, TargetIn(lot="F-1"))
+    strategy.set_strategy(session, case, drill_strategy(["F-1"]))
+    recalls.activate(session, case.id, signed=False)
+    recalls.compute_run(session, case.id)
+    done = fsma204_export.export(session, fsma204_export.run_sources(session, case.id), xlsx=False)
+    assert done.csv is not None
+    table = _cells(done.csv.decode())
+    header, body = table[0], table[1:]
+    beta = next(r for r in body if r[header.index("Reference document number")] == "SO-2")
+    assert beta[header.index("Immediate previous source / subsequent recipient")] == f"'{evil} (BETA)"
+    for row in body:
+        for value in row:
+            assert not value.startswith(tuple(LEADING)) or csv_safe._PLAIN_NUMBER.fullmatch(value), value

@@ -1,14 +1,14 @@
--- Purpose: the FSMA 204 sortable spreadsheet rendered by the server: its rows in order, as finished
---          CSV lines and XLSX <row> elements, in chunks of 1,000 rows (reports/fsma204_export.py
---          frames them). Long (~250 lines) because every text cell's rendering is spelled out inline.
+-- Purpose: the FSMA 204 sortable spreadsheet rendered by the server: its rows in order, each as a
+--          finished CSV line and XLSX <row> element (reports/fsma204_export.py frames them).
+--          Long (~290 lines) because every text cell's rendering is spelled out inline.
 -- Parameters: %(lot_ids)s uuid[] (lots whose receiving and transformation events are listed: a run's
 --             impacted lots, any role, distinct), %(as_of)s timestamptz,
 --             %(shipment_ids)s uuid[] (impacted shipments, distinct), %(shipped_lot_ids)s uuid[]
 --             (target and downstream lots: what the shipments carried of them is listed),
 --             %(untracked_case_id)s uuid (NULL, or the case whose untracked item targets' shipped
 --             lines are listed too), %(csv)s boolean, %(xlsx)s boolean (which renderings to make).
--- Output: chunk (0, 1, ...), rows (in the chunk), csv (its CSV lines, CRLF-terminated, or NULL),
---         xlsx (its <row r="n"> elements, n from 2: row 1 is the header, or NULL); by chunk.
+-- Output: csv (the row's CSV line, CRLF-terminated; NULL unless csv), xlsx (its <row r="n"> element,
+--         n from 2: row 1 is the header; NULL unless xlsx); in spreadsheet order.
 -- Invariants: the rows and their order are those of fsma204.rows() over recall_data.fsma_events()
 --   (the event statements recalls/sql/fsma_receiving, fsma_transformation, impacted_shipment_lines
 --   and impacted_untracked_lines, followed here): sorted by (UTC time, Receiving < Transformation <
@@ -95,10 +95,16 @@ WITH lots_in AS MATERIALIZED (
             OFFSET 0
            ) AS m
      CROSS JOIN LATERAL (
+            -- the movement's lines, then their rows of this lot: probes by line, never all the rows
+            -- of the lot (a raw lot has thousands; on larger data the planner hashed them all)
             SELECT iml.quantity_delta, iml.uom, ml.location_id
               FROM inventory_movement_lines ml
-              JOIN inventory_movement_lots iml ON iml.inventory_movement_line_id = ml.id
-             WHERE ml.movement_id = m.id AND iml.lot_id = r.lot_id
+             CROSS JOIN LATERAL (
+                    SELECT iml.quantity_delta, iml.uom FROM inventory_movement_lots iml
+                     WHERE iml.inventory_movement_line_id = ml.id AND iml.lot_id = r.lot_id
+                    OFFSET 0
+                   ) AS iml
+             WHERE ml.movement_id = m.id
             OFFSET 0
            ) AS k
       JOIN item i ON i.id = lots_in.item_id
@@ -120,8 +126,12 @@ WITH lots_in AS MATERIALIZED (
            CASE WHEN x.work_order_number IS NULL THEN '<c/>' ELSE '<c t="inlineStr"><is><t xml:space="preserve">' || (CASE WHEN x.work_order_number ~ '[&<>\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]' THEN replace(replace(replace(regexp_replace(x.work_order_number, '[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]', '', 'g'), '&', '&amp;'), '<', '&lt;'), '>', '&gt;') ELSE x.work_order_number END) || '</t></is></c>' END AS x_doc,
            (SELECT ml.location_id
               FROM inventory_movement_lines ml
-              JOIN inventory_movement_lots iml ON iml.inventory_movement_line_id = ml.id
-             WHERE ml.movement_id = x.produce_movement_id AND iml.lot_id = o.child_lot_id
+             CROSS JOIN LATERAL (
+                    SELECT 1 FROM inventory_movement_lots iml
+                     WHERE iml.inventory_movement_line_id = ml.id AND iml.lot_id = o.child_lot_id
+                    OFFSET 0
+                   ) AS iml
+             WHERE ml.movement_id = x.produce_movement_id
              ORDER BY ml.line_no
              LIMIT 1) AS location_id
       FROM (SELECT DISTINCT work_order_execution_id, child_lot_id FROM edges) AS o
@@ -240,44 +250,41 @@ WITH lots_in AS MATERIALIZED (
       JOIN loc ON loc.id = x.location_id
 ), events AS (
     SELECT * FROM receiving UNION ALL SELECT * FROM transformation UNION ALL SELECT * FROM shipping
-), numbered AS (
-    SELECT row_number() OVER (
-               ORDER BY e.t, e.kind, coalesce(e.sort_lot, '') COLLATE "C", coalesce(e.sort_input, '') COLLATE "C",
-                        coalesce(e.sort_party, '') COLLATE "C", e.order_number, e.order_sku,
-                        -- rows tied so far (the old code left their order to the planner): by content
-                        e.c_sku COLLATE "C", e.c_name COLLATE "C", e.c_src COLLATE "C", e.c_loc COLLATE "C",
-                        e.quantity, e.c_uom COLLATE "C", e.c_input_name COLLATE "C", e.input_quantity,
-                        e.c_doc COLLATE "C"
-           ) AS n,
-           e.*, e.t AT TIME ZONE 'UTC' AS utc
-      FROM events e
-), rendered AS (
-    SELECT n,
-           CASE WHEN %(csv)s::boolean THEN
-               c_event || ',' || to_char(utc, 'YYYY-MM-DD,HH24:MI:SS') || ',' || c_lot || ',' || c_src || ','
-               || c_name || ',' || c_sku || ',' || coalesce(trim_scale(quantity)::text, '') || ',' || c_uom || ','
-               || c_loc || ',' || c_party || ',' || c_input || ',' || c_input_name || ','
-               || coalesce(trim_scale(input_quantity)::text, '') || ',' || c_input_uom || ',' || c_doc_type || ','
-               || c_doc || E'\r\n'
-           END AS csv,
-           CASE WHEN %(xlsx)s::boolean THEN
-               '<row r="' || (n + 1) || '">' || x_event || '<c s="1"><v>' || (utc::date - DATE '1899-12-30')
-               || '</v></c><c t="inlineStr"><is><t xml:space="preserve">' || to_char(utc, 'HH24:MI:SS')
-               || '</t></is></c>' || x_lot || x_src || x_name || x_sku
-               -- a decimal: a number cell (a non-finite one as text, as the old writer did)
-               || CASE WHEN quantity IS NULL THEN '<c/>'
-                       WHEN quantity IN ('NaN', 'Infinity', '-Infinity')
-                       THEN '<c t="inlineStr"><is><t xml:space="preserve">' || quantity::text || '</t></is></c>'
-                       ELSE '<c><v>' || trim_scale(quantity)::text || '</v></c>' END
-               || x_uom || x_loc || x_party || x_input || x_input_name
-               || CASE WHEN input_quantity IS NULL THEN '<c/>'
-                       WHEN input_quantity IN ('NaN', 'Infinity', '-Infinity')
-                       THEN '<c t="inlineStr"><is><t xml:space="preserve">' || input_quantity::text || '</t></is></c>'
-                       ELSE '<c><v>' || trim_scale(input_quantity)::text || '</v></c>' END
-               || x_input_uom || x_doc_type || x_doc || '</row>'
-           END AS xml
-      FROM numbered
+), cells AS (
+    SELECT e.*, e.t AT TIME ZONE 'UTC' AS utc FROM events e
 )
-SELECT csv, xml AS xlsx
-  FROM rendered
- ORDER BY n
+-- one sort: the window's order is the output's (the same keys), so rows are numbered as they come
+SELECT CASE WHEN %(csv)s::boolean THEN
+           c_event || ',' || to_char(utc, 'YYYY-MM-DD,HH24:MI:SS') || ',' || c_lot || ',' || c_src || ','
+           || c_name || ',' || c_sku || ',' || coalesce(trim_scale(quantity)::text, '') || ',' || c_uom || ','
+           || c_loc || ',' || c_party || ',' || c_input || ',' || c_input_name || ','
+           || coalesce(trim_scale(input_quantity)::text, '') || ',' || c_input_uom || ',' || c_doc_type || ','
+           || c_doc || E'\r\n'
+       END AS csv,
+       CASE WHEN %(xlsx)s::boolean THEN
+           '<row r="' || (row_number() OVER w + 1) || '">' || x_event || '<c s="1"><v>'
+           || (utc::date - DATE '1899-12-30') || '</v></c><c t="inlineStr"><is><t xml:space="preserve">'
+           || to_char(utc, 'HH24:MI:SS') || '</t></is></c>' || x_lot || x_src || x_name || x_sku
+           -- a decimal: a number cell (a non-finite one as text, as the old writer did)
+           || CASE WHEN quantity IS NULL THEN '<c/>'
+                   WHEN quantity IN ('NaN', 'Infinity', '-Infinity')
+                   THEN '<c t="inlineStr"><is><t xml:space="preserve">' || quantity::text || '</t></is></c>'
+                   ELSE '<c><v>' || trim_scale(quantity)::text || '</v></c>' END
+           || x_uom || x_loc || x_party || x_input || x_input_name
+           || CASE WHEN input_quantity IS NULL THEN '<c/>'
+                   WHEN input_quantity IN ('NaN', 'Infinity', '-Infinity')
+                   THEN '<c t="inlineStr"><is><t xml:space="preserve">' || input_quantity::text || '</t></is></c>'
+                   ELSE '<c><v>' || trim_scale(input_quantity)::text || '</v></c>' END
+           || x_input_uom || x_doc_type || x_doc || '</row>'
+       END AS xlsx
+  FROM cells e
+WINDOW w AS (ORDER BY e.t, e.kind, coalesce(e.sort_lot, '') COLLATE "C", coalesce(e.sort_input, '') COLLATE "C",
+               coalesce(e.sort_party, '') COLLATE "C", e.order_number, e.order_sku,
+               -- rows tied so far (the old code left their order to the planner): by content
+               e.c_sku COLLATE "C", e.c_name COLLATE "C", e.c_src COLLATE "C", e.c_loc COLLATE "C", e.quantity,
+               e.c_uom COLLATE "C", e.c_input_name COLLATE "C", e.input_quantity, e.c_doc COLLATE "C")
+ ORDER BY e.t, e.kind, coalesce(e.sort_lot, '') COLLATE "C", coalesce(e.sort_input, '') COLLATE "C",
+               coalesce(e.sort_party, '') COLLATE "C", e.order_number, e.order_sku,
+               -- rows tied so far (the old code left their order to the planner): by content
+               e.c_sku COLLATE "C", e.c_name COLLATE "C", e.c_src COLLATE "C", e.c_loc COLLATE "C", e.quantity,
+               e.c_uom COLLATE "C", e.c_input_name COLLATE "C", e.input_quantity, e.c_doc COLLATE "C"
