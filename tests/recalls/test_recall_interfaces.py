@@ -220,12 +220,12 @@ def test_email_notices_are_sent_through_the_http_api(client, smtp):
 
 
 def test_a_failing_drill_still_cancels_its_case(cli, monkeypatch):
-    from lotline.reports import fsma204
+    from lotline.reports import fsma204_export
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(fsma204, "to_xlsx", broken)
+    monkeypatch.setattr(fsma204_export, "write_xlsx", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         cli("recall", "mock", "--lot", "F-1")
     cases = cli("recall", "list", "--json").json()

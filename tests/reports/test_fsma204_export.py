@@ -194,3 +194,16 @@ def test_only_the_formats_asked_for_are_rendered(session):
     only_xlsx = fsma204_export.export(session, sources, csv=False)
     assert only_csv.xlsx is None and only_csv.csv and only_csv.rows == only_xlsx.rows == 7
     assert only_xlsx.csv is None and only_xlsx.xlsx and only_xlsx.xlsx[:2] == b"PK"
+
+
+def test_a_trace_taken_on_the_spot_renders_as_its_python_spreadsheet(session):
+    from lotline.trace import service as trace  # noqa: PLC0415
+
+    build_world(session)
+    for lot, direction in (("F-1", "forward"), ("C-1", "backward"), ("S-1", "both")):
+        result = trace.trace(session, [trace.resolve_lot(session, lot).id], direction, with_stock=False)
+        table = fsma204.rows(recall_data.trace_fsma_events(session, result))
+        done = fsma204_export.export(session, fsma204_export.trace_sources(result), title="T")
+        assert done.rows == len(table) > 0
+        assert done.csv == fsma204.to_csv(table).encode()
+        assert done.xlsx is not None and _parts(done.xlsx) == _parts(fsma204.to_xlsx(table, title="T"))

@@ -27,7 +27,7 @@ from lotline.recalls.schemas import (
     TargetIn,
     TransitionIn,
 )
-from lotline.reports import files, fsma204, recall_report
+from lotline.reports import files, fsma204_export, recall_report
 
 app = typer.Typer(
     help="Recalls: cases, trace runs, actions, customer notices, exports.", no_args_is_help=True
@@ -354,8 +354,10 @@ def export(
         raise InvalidInput(f"--format must be csv or xlsx, not {fmt!r}")
     with read_snapshot() as s:
         number = service.find_case(s, case).recall_number
-        table = fsma204.rows(service.fsma_events(s, case, run))
-    payload = fsma204.to_csv(table) if fmt == "csv" else fsma204.to_xlsx(table, title=f"FSMA 204 {number}")
+        done = fsma204_export.export(s, fsma204_export.run_sources(s, case, run), csv=fmt == "csv",
+                                     xlsx=fmt == "xlsx", title=f"FSMA 204 {number}")
+    payload = done.csv if fmt == "csv" else done.xlsx
+    assert payload is not None
     _write(out, payload, files.export_name(number, "fsma204", fmt))
 
 

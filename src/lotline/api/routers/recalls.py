@@ -39,7 +39,8 @@ from lotline.recalls.schemas import (
     TargetIn,
     TransitionIn,
 )
-from lotline.reports import files, fsma204, recall_report
+from lotline.reports import files, recall_report
+from lotline.reports import fsma204_export as fsma_export
 from lotline.serialize import to_jsonable
 from lotline.types import Reason
 from lotline.vocab import ActionStatus, NoticeStatus
@@ -272,12 +273,13 @@ def fsma204_export(ref: str, fmt: str, session: ReadSession, run: str | None = N
     if fmt not in ("csv", "xlsx"):
         raise NotFound(f"no FSMA 204 export in format {fmt!r}; use .csv or .xlsx")
     number = service.find_case(session, ref).recall_number
-    table = fsma204.rows(service.fsma_events(session, ref, run))
+    done = fsma_export.export(session, fsma_export.run_sources(session, ref, run), csv=fmt == "csv",
+                              xlsx=fmt == "xlsx", title=f"FSMA 204 {number}")
     disposition = {"Content-Disposition": files.content_disposition(files.export_name(number, "fsma204", fmt))}
     if fmt == "csv":
-        return Response(fsma204.to_csv(table), media_type="text/csv; charset=utf-8", headers=disposition)
+        return Response(done.csv, media_type="text/csv; charset=utf-8", headers=disposition)
     return Response(
-        fsma204.to_xlsx(table, title=f"FSMA 204 {number}"),
+        done.xlsx,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers=disposition,
     )

@@ -22,7 +22,7 @@ from lotline.recalls import service as recalls
 from lotline.recalls.completion_schemas import StrategyIn
 from lotline.recalls.flows import notify
 from lotline.recalls.schemas import ActionRun, CaseIn, DraftIn, RecordIn, RunIn, TargetIn, TransitionIn
-from lotline.reports import files, fsma204, recall_report, xlsx
+from lotline.reports import files, fsma204_export, recall_report, xlsx
 from lotline.vocab import ActionStatus, Channel, LocationKind, NoticeStatus
 from lotline.web import jobs
 from lotline.web import session as web_session
@@ -292,12 +292,12 @@ def fsma_export(ctx: Read, number: str, fmt: str):
     if fmt not in ("csv", "xlsx"):
         return Response(f"no FSMA 204 export as {fmt!r}; csv or xlsx", status_code=404, media_type="text/plain")
     with db.read_snapshot() as s:
-        table = fsma204.rows(recalls.fsma_events(s, number))
+        done = fsma204_export.export(s, fsma204_export.run_sources(s, number), csv=fmt == "csv",
+                                     xlsx=fmt == "xlsx", title=f"FSMA 204 {number}")
     head = {"Content-Disposition": files.content_disposition(files.export_name(number, "fsma204", fmt))}
     if fmt == "csv":
-        return Response(fsma204.to_csv(table), media_type="text/csv; charset=utf-8", headers=head)
-    return Response(fsma204.to_xlsx(table, title=f"FSMA 204 {number}"), headers=head,
-                    media_type=xlsx.MEDIA_TYPE)
+        return Response(done.csv, media_type="text/csv; charset=utf-8", headers=head)
+    return Response(done.xlsx, headers=head, media_type=xlsx.MEDIA_TYPE)
 
 
 @router.get("/recalls/{number}/report.{fmt}")

@@ -13,7 +13,7 @@ from lotline import db
 from lotline.epcis import export as epcis_export
 from lotline.errors import InvalidInput, LotlineError
 from lotline.lots import service as lots
-from lotline.reports import files, fsma204, recall_data, xlsx
+from lotline.reports import files, fsma204_export, xlsx
 from lotline.trace import export, svg
 from lotline.trace import service as trace
 from lotline.web import graph
@@ -101,9 +101,10 @@ def trace_download(ctx: Read, ref: str, fmt: str, direction: str = "forward", as
                                                           max_depth=depth))
         else:
             lot, result = _run(s, ref, direction, as_of, max_depth, with_stock=fmt in ("csv", "json"))
-        if fmt.startswith("fsma204."):
-            table = fsma204.rows(recall_data.trace_fsma_events(s, result))
         code = lot.lot_code  # read inside the snapshot: the lot is detached after it
+        if fmt.startswith("fsma204."):
+            done = fsma204_export.export(s, fsma204_export.trace_sources(result), csv=fmt == "fsma204.csv",
+                                         xlsx=fmt == "fsma204.xlsx", title=f"FSMA 204 trace of {code}")
     name = files.safe_name(f"trace-{direction}-{code}", fallback="trace")
     if fmt == "epcis.json":
         return _attachment(content, "application/ld+json", f"{name}-epcis.json")
@@ -117,6 +118,5 @@ def trace_download(ctx: Read, ref: str, fmt: str, direction: str = "forward", as
     if fmt == "json":
         return _attachment(json.dumps(result.to_json()), "application/json", f"{name}.json")
     if fmt == "fsma204.csv":
-        return _attachment(fsma204.to_csv(table), "text/csv; charset=utf-8", f"{name}-fsma204.csv")
-    return _attachment(fsma204.to_xlsx(table, title=f"FSMA 204 trace of {code}"), xlsx.MEDIA_TYPE,
-                       f"{name}-fsma204.xlsx")
+        return _attachment(done.csv, "text/csv; charset=utf-8", f"{name}-fsma204.csv")
+    return _attachment(done.xlsx, xlsx.MEDIA_TYPE, f"{name}-fsma204.xlsx")
