@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -207,3 +208,44 @@ def test_a_trace_taken_on_the_spot_renders_as_its_python_spreadsheet(session):
         assert done.rows == len(table) > 0
         assert done.csv == fsma204.to_csv(table).encode()
         assert done.xlsx is not None and _parts(done.xlsx) == _parts(fsma204.to_xlsx(table, title="T"))
+
+
+def _expected_customers(lines: list[dict]) -> dict[tuple, tuple]:
+    """The report's customer table computed from every shipped line (what it showed before)."""
+    out: dict[tuple, list] = {}
+    for x in lines:
+        key = (x["customer_code"], x["sku"], x["lot_code"], x["uom"])
+        p = out.setdefault(key, [Decimal(0), set(), x["shipped_at"], x["shipped_at"]])
+        p[0] += x["quantity"]
+        p[1].add((x["sales_order_number"], x["shipped_at"]))
+        p[2], p[3] = min(p[2], x["shipped_at"]), max(p[3], x["shipped_at"])
+    return {k: (q, len(s), first, last) for k, (q, s, first, last) in out.items()}
+
+
+def test_the_report_sums_what_each_customer_received_as_its_shipped_lines_do(generated):
+    case = _recall(generated, TargetIn(lot=_most_used_raw_lot(generated)))
+    run = recalls.latest_run(generated, recalls.find_case(generated, case.id))
+    expected = _expected_customers(recalls.shipment_lines(generated, run))
+    customers = recall_data.report_data(generated, case.id)["impacted_customers"]
+    assert len(expected) > 1_000
+    got = {}
+    for c in customers:
+        dates = [(expected[(c["customer_code"], p["sku"], p["lot_code"], p["uom"])][2:]) for p in c["products"]]
+        assert (c["first_shipped_at"], c["last_shipped_at"]) == (min(d[0] for d in dates), max(d[1] for d in dates))
+        for p in c["products"]:
+            got[(c["customer_code"], p["sku"], p["lot_code"], p["uom"])] = (p["quantity"], p["shipments"])
+    assert got == {k: v[:2] for k, v in expected.items()}
+    assert [c["customer_code"] for c in customers] == sorted(c["customer_code"] for c in customers)
+
+
+def test_the_report_sums_an_untracked_item_and_a_lot_as_their_shipped_lines_do(session):
+    build_world(session)
+    case = _recall(session, TargetIn(item="SALT"), TargetIn(lot="F-1"))
+    run = recalls.latest_run(session, recalls.find_case(session, case.id))
+    expected = _expected_customers(recalls.shipment_lines(session, run))
+    got = {
+        (c["customer_code"], p["sku"], p["lot_code"], p["uom"]): (p["quantity"], p["shipments"])
+        for c in recall_data.report_data(session, case.id)["impacted_customers"]
+        for p in c["products"]
+    }
+    assert got == {k: v[:2] for k, v in expected.items()} and got

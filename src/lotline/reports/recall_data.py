@@ -103,7 +103,7 @@ def _impacted_customers(session: Session, run: RecallTraceRun | None) -> list[di
                 "lot_code": row["lot_code"],
                 "uom": row["uom"],
                 "quantity": row["quantity"],
-                "shipments": row["lines"],
+                "shipments": row["shipments"],
             }
         )
     missing = [cid for cid in shipments_per_customer if cid not in customers]
