@@ -7,6 +7,10 @@ reference), product description, quantity and unit of measure, location, immedia
 A transformation lists each input lot on its own row (same output lot, event and document).
 
 Pure functions over the rows gathered by ``reports.recall_data.fsma_events``; no database access.
+The exports themselves (CLI, API, console, mock drill) are rendered by the database
+(``reports.fsma204_export``), without a Python object per row or cell; these functions are the
+reference that rendering is held equal to, byte for byte (tests/reports/test_fsma204_export.py), and
+``COLUMNS`` names the spreadsheet's columns for both.
 """
 
 from __future__ import annotations

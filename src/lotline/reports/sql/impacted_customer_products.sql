@@ -5,7 +5,7 @@
 --             of the case's untracked item targets are counted too).
 -- Output: customer_id, customer_code, customer_name, contact_email, sku, item_name, lot_code (NULL for
 --         an untracked item), uom, quantity (sum), shipments (distinct shipments), first_shipped_at,
---         last_shipped_at; by customer code, SKU, lot code.
+--         last_shipped_at; unordered (the report sorts customers by code, products by SKU and lot).
 -- Invariants: the quantities are those of recalls/sql/impacted_shipment_lines.sql plus
 --   impacted_untracked_lines.sql (what runs.shipment_lines returns), summed: a lot's shipments come
 --   from the derived lot_shipments (one row per lot and shipment, its lines' quantity summed, kept by
@@ -32,8 +32,8 @@ WITH shipment AS MATERIALIZED (
       FROM lot_rows r
       JOIN shipment ON shipment.id = r.shipment_id
      UNION ALL
-    -- the case's untracked item targets (impacted_untracked_lines.sql)
-    SELECT s.id, s.customer_id, s.shipped_at, ml.item_id, NULL::text, -ml.quantity_delta
+    -- the case's untracked item targets (impacted_untracked_lines.sql), one row per shipment and item
+    SELECT s.id, s.customer_id, s.shipped_at, ml.item_id, NULL::text, sum(-ml.quantity_delta)
       FROM recall_case_targets tg
       JOIN items i ON i.id = tg.item_id AND NOT i.lot_tracked
       JOIN inventory_movement_lines ml ON ml.item_id = tg.item_id AND ml.uom = coalesce(tg.uom, i.uom)
@@ -42,10 +42,11 @@ WITH shipment AS MATERIALIZED (
      WHERE tg.recall_case_id = %(case_id)s::uuid
        AND tg.target_type = 'item'
        AND sl.sales_order_shipment_id IN (SELECT id FROM shipment)
+     GROUP BY s.id, s.customer_id, s.shipped_at, ml.item_id
 ), products AS (
-    SELECT x.customer_id, x.item_id, x.lot_code, sum(x.quantity) AS quantity,
-           count(DISTINCT x.shipment_id) AS shipments, min(x.shipped_at) AS first_shipped_at,
-           max(x.shipped_at) AS last_shipped_at
+    -- one row per shipment and lot (or untracked item) above, so count(*) counts shipments
+    SELECT x.customer_id, x.item_id, x.lot_code, sum(x.quantity) AS quantity, count(*) AS shipments,
+           min(x.shipped_at) AS first_shipped_at, max(x.shipped_at) AS last_shipped_at
       FROM shipped x
      GROUP BY x.customer_id, x.item_id, x.lot_code
 )
@@ -54,4 +55,3 @@ SELECT p.customer_id, c.code AS customer_code, c.name AS customer_name, c.contac
   FROM products p
   JOIN customers c ON c.id = p.customer_id
   JOIN items i ON i.id = p.item_id
- ORDER BY c.code, i.sku, p.lot_code
