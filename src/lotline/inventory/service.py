@@ -221,8 +221,8 @@ def receive(session: Session, data: ReceiptIn) -> Posted:
 def transfer(session: Session, data: TransferIn) -> Posted:
     """Move stock between locations; lots keep their identity."""
     item = catalog.resolve(session, Item, data.item)
-    src = catalog.resolve(session, Location, data.from_location)
-    dst = catalog.resolve(session, Location, data.to_location)
+    places = catalog.resolve_many(session, Location, [data.from_location, data.to_location], context="transfer")
+    src, dst = places[data.from_location], places[data.to_location]
     if src.id == dst.id:
         raise InvalidInput(f"transfer from {src.code} to itself")
     occurred_at = data.occurred_at or utcnow()

@@ -134,11 +134,10 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
         item, location = items[out.item or wo.item_id], locations[out.location]
         lots = []
         if item.lot_tracked:
-            lot = inventory.known_lot(session, item, out.lot_code) or lots_service.lots_of_item(
-                session, item, [out.lot_code]
-            ).get(out.lot_code)
+            lot = inventory.known_lot(session, item, out.lot_code)
             if lot is None:
-                lot = lots_service.create_lot(
+                # created unless it exists (a top-up): one statement for a new lot
+                lot, created = lots_service.output_lot(
                     session,
                     item,
                     NewLot(
@@ -148,7 +147,8 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
                         notes=out.notes,
                     ),
                 )
-                inventory.lot_created(session, lot)
+                if created:
+                    inventory.lot_created(session, lot)
             lots = [inventory.LotDelta(lot, out.quantity)]
         lines.append(inventory.Line(item, location, out.quantity, lots))
     execution = WorkOrderExecution(

@@ -55,12 +55,16 @@ def create_order(session: Session, data: SalesOrderIn, *, refresh_fills: bool = 
     customer = catalog.resolve(session, Customer, data.customer)
     items = catalog.resolve_many(session, Item, [x.item for x in data.lines], context="sales order")
     order = SalesOrder(
-        number=data.number, customer_id=customer.id, ordered_at=data.ordered_at or utcnow(), notes=data.notes
+        id=uuid.uuid4(),
+        number=data.number,
+        customer_id=customer.id,
+        status="open",
+        ordered_at=data.ordered_at or utcnow(),
+        notes=data.notes,
     )
-    session.add(order)
-    session.flush()
     lines = [
         SalesOrderLine(
+            id=uuid.uuid4(),
             sales_order_id=order.id,
             line_no=n,
             item_id=items[ln.item].id,
@@ -72,10 +76,30 @@ def create_order(session: Session, data: SalesOrderIn, *, refresh_fills: bool = 
         )
         for n, ln in enumerate(data.lines, start=1)
     ]
-    session.add_all(lines)
-    session.flush()
+    # order and lines in one statement, the fill state after it in the same pipeline (one wait)
+    session.flush()  # pending records (a customer or item made in this transaction) first
+    statements: list[tuple[str, dict]] = [(sql.load_sql("lotline.sales", "insert_order"), {
+        "id": order.id,
+        "number": order.number,
+        "customer_id": order.customer_id,
+        "ordered_at": order.ordered_at,
+        "notes": order.notes,
+        "line_ids": [x.id for x in lines],
+        "line_nos": [x.line_no for x in lines],
+        "items": [x.item_id for x in lines],
+        "uoms": [x.uom for x in lines],
+        "quantities": [x.quantity_ordered for x in lines],
+        "due_dates": [x.due_date for x in lines],
+        "promised_dates": [x.promised_date for x in lines],
+        "unit_prices": [x.unit_price for x in lines],
+    })]
     if refresh_fills:
-        refresh_line_fills(session, [order.id])
+        statements.append((sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": [order.id]}))
+    sql.execute_all(session, statements)
+    # persistent from here on, as if loaded: columns the database filled (created_at) load on access
+    for obj in (order, *lines):
+        make_transient_to_detached(obj)
+    session.add_all([order, *lines])
     return order
 
 
@@ -108,7 +132,7 @@ def order_lines(session: Session, order: SalesOrder) -> list[dict]:
         .scalar_subquery()
     )
     rows = session.execute(
-        sa.select(SalesOrderLine, Item.sku, shipped.label("shipped"))
+        sa.select(SalesOrderLine, Item, shipped.label("shipped"))
         .join(Item, Item.id == SalesOrderLine.item_id)
         .where(SalesOrderLine.sales_order_id == order.id)
         .order_by(SalesOrderLine.line_no)
@@ -116,11 +140,12 @@ def order_lines(session: Session, order: SalesOrder) -> list[dict]:
     return [
         {
             "line": line,
-            "sku": sku,
+            "item": item,
+            "sku": item.sku,
             "shipped": qty,
             "open": line.quantity_ordered - qty,
         }
-        for line, sku, qty in rows
+        for line, item, qty in rows
     ]
 
 
@@ -137,8 +162,10 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
     if order.status != "open":
         raise InvalidStateTransition(f"sales order {order.number} is {order.status}; only open orders ship")
     shipped_at = data.shipped_at or utcnow()
+    # the lines come with their items (one query): read after the order lock, so they see every
+    # shipment of the order that committed before it
     lines_by_no = {x["line"].line_no: x for x in order_lines(session, order)}
-    items = catalog.resolve_many(session, Item, [x["line"].item_id for x in lines_by_no.values()], context="shipment")
+    items = {x["line"].item_id: x["item"] for x in lines_by_no.values()}
     locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="shipment")
 
     wanted: dict[int, Decimal] = defaultdict(Decimal)
