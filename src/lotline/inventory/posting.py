@@ -2,20 +2,16 @@
 
 ``post_movement`` takes fully resolved lines and:
 - returns the original movement for a replayed ``external_ref`` (idempotency);
-- checks every line (``rules.validate``), bounds returns by what the customer was shipped
-  (``rules.check_returns``);
+- checks every line (``rules.validate``), locks and checks the lots (``rules.lock_and_check_lots``),
+  bounds returns by what the customer was shipped (``rules.check_returns``);
 - locks the balance rows it takes from in the global order and refuses any lot going below zero
   at any location at the movement's time or any later one (``balances.apply``); rows it only adds
   to are locked by the write itself;
 - then writes balances, movement, lines and lot rows — two statements sent in one pipeline
   (``insert_movement.sql`` writes the movement with all its lines and lot rows), followed in the
-  same pipeline by the caller's own records of the posting (``then``: shipment links, genealogy)
-  and, last, the FOR SHARE lock of the lots this transaction does not hold yet, whose status and
-  expiry are checked when it answers (``rules.DeferredLotCheck``, ``rules.check_lots``).
-Any refusal raises before the transaction commits: checks that need no answer from the database
-raise before anything is sent, the lot check after the pipeline, and the caller's transaction (a
-batch document's savepoint) rolls back whatever was written. Where a lot's quantity is refused,
-its status is checked first, so a lot that may not move at all is refused as such.
+  same pipeline by the caller's own records of the posting (``then``: shipment links, genealogy).
+Any refusal raises before anything is written (a caller may catch it and go on in the same
+transaction); the caller's transaction rolls back the rest.
 Rows and lots are locked and read once per transaction (``held``), so several postings in one
 transaction (``batch``) cost less than as many transactions.
 """
@@ -33,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lotline.db import sql
-from lotline.errors import DuplicateKey, InsufficientQuantity, InvalidInput, NotFound, OverReturn
+from lotline.errors import DuplicateKey, InvalidInput, NotFound
 from lotline.inventory import balances, rules
 from lotline.models import InventoryMovement, InventoryMovementLine, InventoryMovementLot, Item, Location, Lot
 
@@ -160,17 +156,10 @@ def post_movement(
         return existing
     reversal = reverses_movement_id is not None
     rules.validate("adjustment" if reversal else movement_type, lines)
-    lot_check = rules.DeferredLotCheck.of(session, [ld.lot.id for line in lines for ld in line.lots])
-    if lot_check.statement is None:  # every lot held already: checked now, without a query
-        rules.check_lots(movement_type, occurred_at, lines, lot_check.states(), check_release=not reversal)
-    try:
-        if movement_type == "return" and customer_id is not None and not reversal:
-            rules.check_returns(session, customer_id, occurred_at, lines)
-        write = balances.apply(session, balances.changes_of(lines, rules.label), occurred_at, locked)
-    except (InsufficientQuantity, OverReturn):
-        # a lot that may not move at all is refused as such, before its quantity
-        rules.lock_and_check_lots(session, movement_type, occurred_at, lines, check_release=not reversal)
-        raise
+    rules.lock_and_check_lots(session, movement_type, occurred_at, lines, check_release=not reversal)
+    if movement_type == "return" and customer_id is not None and not reversal:
+        rules.check_returns(session, customer_id, occurred_at, lines)
+    write = balances.apply(session, balances.changes_of(lines, rules.label), occurred_at, locked)
 
     # Ids made here, so that balances, movement, lines and lot rows go out in one pipeline (two
     # statements, one wait) with nothing to read back; the rows are written by
@@ -238,12 +227,8 @@ def post_movement(
         "lots": [r.lot_id for r in flat],
         "row_uoms": [r.uom for r in flat],
         "row_quantities": [r.quantity_delta for r in flat],
-    }), *(then(posted) if then else []), *([lot_check.statement] if lot_check.statement else [])]
-    locked_lots = sql.execute_all(session, statements, kind="tuple" if lot_check.statement else None)
-    if lot_check.statement is not None:
-        # the lots' lock came last in the pipeline; a refusal now rolls the writes back with the rest
-        lot_check.receive(locked_lots or [])
-        rules.check_lots(movement_type, occurred_at, lines, lot_check.states(), check_release=not reversal)
+    }), *(then(posted) if then else [])]
+    sql.execute_all(session, statements)
     write.done()
     # persistent from here on, as if loaded: columns the database filled (created_at) load on access
     for obj in (movement, *db_lines, *flat):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,7 +36,7 @@ from lotline.errors import (
 )
 from lotline.inventory import held
 from lotline.lots import service as lots_service
-from lotline.models import Customer
+from lotline.models import Customer, Lot
 from lotline.types import fmt_qty, utcnow
 
 # +1: every line adds stock; -1: every line removes stock; 0: either (checked elsewhere).
@@ -138,51 +137,20 @@ def validate(movement_type: str, lines: Sequence) -> None:
                 )
 
 
-_LOCK_LOTS = """
-    SELECT id, status, expires_at FROM lots WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR SHARE
-"""
-
-
 def lock_lots(session: Session, lot_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, held.LotState]:
     """Status and expiry of lots, locked FOR SHARE in id order (once per transaction: ``held``)."""
-    deferred = DeferredLotCheck.of(session, lot_ids)
-    if deferred.statement is not None:
-        deferred.receive(sql.rows(session, *deferred.statement, kind="tuple"))
-    return deferred.states()
-
-
-@dataclass
-class DeferredLotCheck:
-    """The lots of a posting not yet locked by this transaction: one FOR SHARE statement (in id
-    order) that ``post_movement`` sends last in its write pipeline, checked when it comes back.
-
-    Why deferred: a lot's status is only read to refuse the posting, and a refusal raises before
-    commit, so the transaction (or the batch document's savepoint) rolls the writes back whole.
-    The lock is taken before commit either way: a concurrent status change (FOR UPDATE) waits for
-    us, or has committed before the lock statement and is what we check.
-    """
-
-    known: held.Held
-    lot_ids: list[uuid.UUID]
-    missing: list[uuid.UUID]
-
-    @classmethod
-    def of(cls, session: Session, lot_ids: Sequence[uuid.UUID]) -> DeferredLotCheck:
-        known = held.of(session)
-        ids = sorted(set(lot_ids))
-        return cls(known, ids, [x for x in ids if x not in known.lots])
-
-    @property
-    def statement(self) -> tuple[str, dict] | None:
-        return (_LOCK_LOTS, {"ids": self.missing}) if self.missing else None
-
-    def receive(self, rows: Sequence[Any]) -> None:
-        """Remember the locked lots' states (held until the transaction ends)."""
-        for lot_id, status, expires_at in rows:
-            self.known.lots[lot_id] = held.LotState(status, expires_at)
-
-    def states(self) -> dict[uuid.UUID, held.LotState]:
-        return {x: self.known.lots[x] for x in self.lot_ids}
+    known = held.of(session)
+    missing = sorted({x for x in lot_ids if x not in known.lots})
+    if missing:
+        # FOR SHARE in id order: a concurrent status change (FOR UPDATE) waits for us, or we see its result.
+        for r in session.execute(
+            sa.select(Lot.id, Lot.status, Lot.expires_at)
+            .where(Lot.id.in_(missing))
+            .order_by(Lot.id)
+            .with_for_update(read=True)
+        ):
+            known.lots[r.id] = held.LotState(r.status, r.expires_at)
+    return {x: known.lots[x] for x in lot_ids}
 
 
 def lock_and_check_lots(

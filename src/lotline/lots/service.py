@@ -71,15 +71,24 @@ def create_lots(
             )
         seen.add((item.id, data.lot_code))
     lots = [_new_lot(item, data, received_at) for item, data in wanted]
-    # a code taken already comes back missing and is refused; the transaction rolls the rest back
-    inserted = _insert_lots(session, lots)
-    for (item, data), lot in zip(wanted, lots, strict=True):
-        if lot.id not in inserted:
+    # all inserted or none (a code taken already): refused then with nothing written
+    if not _insert_lots(session, lots):
+        taken = set(
+            session.execute(
+                sa.select(Lot.item_id, Lot.lot_code).where(
+                    sa.tuple_(Lot.item_id, Lot.lot_code).in_([(i.id, d.lot_code) for i, d in wanted])
+                )
+            ).all()
+        )
+        for item, data in wanted:
+            if (item.id, data.lot_code) not in taken:
+                continue
             raise DuplicateKey(
                 f"item {item.sku} already has a lot {data.lot_code!r}; use a new lot code",
                 lot_code=data.lot_code,
                 sku=item.sku,
             )
+        raise AssertionError("no lot was inserted, yet none of their codes is taken")
     _persistent(session, lots)
     return lots
 
@@ -87,8 +96,7 @@ def create_lots(
 def output_lot(session: Session, item: Item, data: NewLot) -> tuple[Lot, bool]:
     """The lot ``data.lot_code`` of ``item`` that production puts output into: (lot, created).
 
-    Created (expiry from the item's shelf life) unless the item has it already; then the existing
-    lot is read (a later statement: it sees a lot a concurrent transaction just committed)."""
+    Created (expiry from the item's shelf life) unless the item has it already, then read."""
     if not item.lot_tracked:
         raise InvalidInput(f"item {item.sku} is not lot-tracked; it has no lots", sku=item.sku)
     lot = _new_lot(item, data, None)
@@ -117,8 +125,8 @@ def _new_lot(item: Item, data: NewLot, received_at: datetime | None) -> Lot:
 
 
 def _insert_lots(session: Session, lots: Sequence[Lot]) -> set[uuid.UUID]:
-    """Insert the lots whose (item, code) is free in one statement (no ORM unit of work, no lookup
-    first); the ids inserted. A code taken already is simply not inserted."""
+    """Insert the lots in one statement (no ORM unit of work, no lookup first) unless a code is
+    taken already; the ids inserted (all or none)."""
     session.flush()  # pending items (made in this transaction) before the statement names them
     rows = sql.rows(session, sql.load_sql("lotline.lots", "insert_lots"), {
         "ids": [x.id for x in lots],

@@ -93,7 +93,7 @@ def create_order(session: Session, data: SalesOrderIn, *, refresh_fills: bool = 
         "promised_dates": [x.promised_date for x in lines],
         "unit_prices": [x.unit_price for x in lines],
     })]
-    if refresh_fills:
+    if refresh_fills and not _deferred_fills(session, order.id):
         statements.append((sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": [order.id]}))
     sql.execute_all(session, statements)
     # persistent from here on, as if loaded: columns the database filled (created_at) load on access
@@ -106,6 +106,44 @@ def create_order(session: Session, data: SalesOrderIn, *, refresh_fills: bool = 
 def refresh_line_fills(session: Session, order_ids: list[uuid.UUID]) -> None:
     """Re-derive the fill state (sales_order_line_fills) of these orders' lines; call after a flush."""
     sql.execute(session, sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": order_ids})
+
+
+_DEFERRED_FILLS = "lotline.sales.deferred_fills"
+
+
+def defer_line_fills(session: Session) -> None:
+    """Orders created or shipped from now on get their fill state re-derived once, by
+    ``refresh_deferred_line_fills``, instead of at each document (a batch of postings).
+
+    Why: the fill state's monthly sums (kpi_*_fill_months, migration 0032) keep one row per
+    customer and month, locked by each refresh until commit; refreshed at each document, a batch
+    held its customer's row for its whole length and concurrent batches for that customer queued
+    behind it. Refreshed last, the row is held only for the last statement and the commit."""
+    session.info.setdefault(_DEFERRED_FILLS, {})
+
+
+def refresh_deferred_line_fills(session: Session) -> None:
+    """Re-derive the fill state of every order ``defer_line_fills`` collected, in one statement.
+
+    Also orders whose document was rolled back since (a refused document of a batch): the fill
+    state is re-derived from the lines as they are, so theirs stays what it was."""
+    pending = session.info.pop(_DEFERRED_FILLS, None)
+    if pending:
+        refresh_line_fills(session, sorted(pending))
+
+
+def forget_deferred_line_fills(session: Session) -> None:
+    """End the deferral without refreshing (the batch failed: its transaction rolls back)."""
+    session.info.pop(_DEFERRED_FILLS, None)
+
+
+def _deferred_fills(session: Session, order_id: uuid.UUID) -> bool:
+    """True (and the order remembered) when fill refreshes are deferred in this session."""
+    pending = session.info.get(_DEFERRED_FILLS)
+    if pending is None:
+        return False
+    pending[order_id] = None
+    return True
 
 
 def find_order(session: Session, ref: str | uuid.UUID, *, lock: bool = False) -> SalesOrder:
@@ -208,7 +246,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
     # shipment, lines, lot links, the order's status and fill state: in the movement's pipeline
     posted = inventory.post_movement(
         session, "shipment", shipped_at, lines, customer_id=order.customer_id, notes=order.number, locked=stock,
-        then=lambda posted: _shipment_records(shipment, order, data, lines_by_no, posted, closes=closes),
+        then=lambda posted: _shipment_records(session, shipment, order, data, lines_by_no, posted, closes=closes),
     )
     if closes:
         session.expire(order, ["status", "updated_at"])
@@ -218,6 +256,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
 
 
 def _shipment_records(
+    session: Session,
     shipment: SalesOrderShipment,
     order: SalesOrder,
     data: ShipmentIn,
@@ -252,8 +291,9 @@ def _shipment_records(
     })]
     if closes:
         out.append((_CLOSE_ORDER, {"id": order.id}))
-    # the fill state reads the shipment lines written just before it in the pipeline
-    out.append((sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": [order.id]}))
+    if not _deferred_fills(session, order.id):
+        # the fill state reads the shipment lines written just before it in the pipeline
+        out.append((sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": [order.id]}))
     return out
 
 
