@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from lotline.catalog import service as catalog
 from lotline.db import pages, sql
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound, OverShipment
+from lotline.inventory import refs
 from lotline.inventory import service as inventory
 from lotline.models import (
     Customer,
@@ -52,8 +53,10 @@ def create_order(session: Session, data: SalesOrderIn, *, refresh_fills: bool = 
     ``refresh_fills=False``: the caller ships the order in the same transaction right away, and
     the shipment derives the lines' fill state (an order is never left without it).
     """
-    customer = catalog.resolve(session, Customer, data.customer)
-    items = catalog.resolve_many(session, Item, [x.item for x in data.lines], context="sales order")
+    records = refs.resolve_all(
+        session, {Customer: [data.customer], Item: [x.item for x in data.lines]}, context="sales order"
+    )
+    customer, items = records[Customer][data.customer], records[Item]
     order = SalesOrder(
         id=uuid.uuid4(),
         number=data.number,
