@@ -290,7 +290,7 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
     ap.add_argument("--code", help="another checkout (its src/ is used) to measure in the same run")
     ap.add_argument(
         "--batches", default="0", help="cycles per transaction through the batch entry point, comma-separated "
-        "(0: one document per transaction); the starting code is measured at 0 only"
+        "(0: one document per transaction); each code is measured at each"
     )
     ap.add_argument("--size-urls", help="two scratch database URLs (small, large) for the shipment cost")
     ap.add_argument("--repeats", type=int, default=30)
@@ -329,9 +329,7 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
         batches = [int(x) for x in args.batches.split(",")]
         for width in [int(x) for x in args.widths.split(",")]:
             for clients in [int(x) for x in args.clients.split(",")]:
-                runs = [(name, code, 0) for name, code in codes] + [("this code", None, b) for b in batches if b]
-                if 0 not in batches:
-                    runs = [r for r in runs if r[2] or r[0] == "starting code"]
+                runs = [(name, code, b) for b in batches for name, code in codes]
                 per_run: dict = {}
                 for rnd in range(args.rounds):  # rounds alternate the order: the machine's load hits all alike
                     for name, code, b in runs if rnd % 2 == 0 else runs[::-1]:
@@ -341,9 +339,9 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
                 for key, rs in per_run.items():
                     median = statistics.median(r["lines_per_s"] for r in rs)
                     measured[key] = {**rs[0], "lines": sum(r["lines"] for r in rs), "lines_per_s": median}
-                base = measured.get(("starting code", clients, 0))
                 for name, _, b in runs:
                     r = measured[(name, clients, b)]
+                    base = measured.get(("starting code", clients, b))
                     goal = GOAL.get(clients)
                     vs = f"{r['lines_per_s'] / base['lines_per_s']:.1f}×" if base else "—"
                     print(

@@ -105,6 +105,11 @@ def remember_records(session: Session) -> None:
     session.info.setdefault(_MEMO, {})
 
 
+def remembers_records(session: Session) -> bool:
+    """True inside ``remember_records`` (references resolved before are answered without a query)."""
+    return _MEMO in session.info
+
+
 @sa.event.listens_for(Session, "after_soft_rollback")
 def _forget_records(session: Session, _previous: object) -> None:
     memo = session.info.get(_MEMO)

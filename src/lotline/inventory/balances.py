@@ -6,8 +6,8 @@ Invariants:
   (FEFO) lock the stocked rows of every (item, location) they touch up front with ``lock_stock``,
   sources and destinations alike, so two postings over the same places in opposite directions
   queue instead of deadlocking. Only rows with stock are locked up front (a busy item has
-  thousands of empty rows at a location); the exact keys are locked again, in the same order,
-  when the balances are applied. What this cannot order (a row that gains stock between the two
+  thousands of empty rows at a location); the keys a posting takes from are locked, in the same
+  order, when the balances are applied, and the keys it only adds to by the write itself. What this cannot order (a row that gains stock between the two
   steps) is left to the entrypoint's retry (``lotline.db.retry``).
 - No lot goes below zero at any location at any instant. The ledger is read per instant, as the
   generator's checker replays it: the stock at t is what every movement up to and including t
@@ -80,10 +80,11 @@ _LOCK_BALANCES = """
 """
 
 # One statement writes every changed key: rows that were locked are updated (a CHECK is evaluated
-# on an INSERT's proposed row before conflict arbitration, so rows possibly going down cannot go
-# through ON CONFLICT); keys that had no row are inserted, ON CONFLICT covering a row a concurrent
-# posting inserted meanwhile. Only positive lot deltas are inserted (a lot without a row has no
-# stock to take), so the conflicting row's time stays exact with greatest(); NULL stays unknown.
+# on an INSERT's proposed row before conflict arbitration, so rows a lot is taken from cannot go
+# through ON CONFLICT); keys not locked before — rows only added to, untracked rows (no CHECK),
+# keys without a row — are inserted, ON CONFLICT merging into the row that exists (the merge
+# locks it, in key order). No lot is taken from through it (a lot's decreases are locked and
+# checked first), so the merged row's time stays exact with greatest(); NULL stays unknown.
 # The two key sets are disjoint, so no row is touched twice.
 _WRITE_BALANCES = """
 WITH updated AS (
@@ -211,8 +212,14 @@ def apply(  # noqa: C901 — the posting hot path: one pass over the changes
         for rows in locked.values():
             for r in rows:
                 current.setdefault((r.item_id, r.location_id, r.lot_id), held.Row(r.quantity, r.last_occurred_at))
-    # a key of a lot made in this transaction has no row until we write one
-    rest = [k for k in keys if k not in current and k[2] not in known.new_lots]
+    # Only rows a lot is taken from are locked and read before the write: the rule needs their
+    # quantity. A row only added to (or the untracked row, which may go negative) is locked by the
+    # write itself (ON CONFLICT, in the same key order); a key of a lot made in this transaction
+    # has no row until we write one.
+    rest = [
+        k for k in keys
+        if k not in current and k[2] is not None and changes[k].delta < 0 and k[2] not in known.new_lots
+    ]
     if rest:
         params = {"items": [k[0] for k in rest], "locations": [k[1] for k in rest], "lots": [k[2] for k in rest]}
         for r in sql.rows(session, _LOCK_BALANCES, params):

@@ -11,8 +11,9 @@ How, in order:
 1. the stocked balance rows of every (item, location) the batch takes from — transfers, scraps,
    consumption, shipments of existing orders — are locked in one statement in the global order
    (``balances.lock_stock``), so two batches over the same places queue instead of deadlocking;
-2. each document is posted by its own service, in the batch's order. The rules (``rules.validate``,
-   ``lock_and_check_lots``, ``check_returns``, ``balances.apply`` with its back-dated ledger read)
+2. each document is posted by its own service, in the batch's order (the orders' fill state is
+   re-derived once, after the last document: ``sales.defer_line_fills``). The rules (``rules.validate``,
+   ``rules.check_lots``, ``check_returns``, ``balances.apply`` with its back-dated ledger read)
    see every earlier document of the batch — its rows are written before the next document is
    checked — so a batch posts exactly what the same documents posted one by one would, or refuses
    the same document with the same error;
@@ -174,19 +175,25 @@ def post_batch(session: Session, data: BatchIn) -> BatchResult:
     if pairs:
         inventory.lock_stock(session, pairs)  # the batch's one up-front lock, in the global order
     results = []
-    for n, doc in enumerate(data.documents, start=1):
-        if data.atomic:
-            try:
-                results.append(_post(session, doc, n))
-            except LotlineError as exc:
-                raise _named(exc, n, doc.kind) from None
-            except sa.exc.DBAPIError as exc:
-                translated = db_errors.translate(exc)
-                if translated is None:
-                    raise
-                raise _named(translated, n, doc.kind) from exc
-            continue
-        results.append(_post_alone(session, doc, n))
+    # the orders' fill state once, at the end: its customer-month sums are locked until commit
+    sales.defer_line_fills(session)
+    try:
+        for n, doc in enumerate(data.documents, start=1):
+            if data.atomic:
+                try:
+                    results.append(_post(session, doc, n))
+                except LotlineError as exc:
+                    raise _named(exc, n, doc.kind) from None
+                except sa.exc.DBAPIError as exc:
+                    translated = db_errors.translate(exc)
+                    if translated is None:
+                        raise
+                    raise _named(translated, n, doc.kind) from exc
+                continue
+            results.append(_post_alone(session, doc, n))
+        sales.refresh_deferred_line_fills(session)
+    finally:
+        sales.forget_deferred_line_fills(session)
     return BatchResult(results)
 
 

@@ -4,12 +4,14 @@
 - returns the original movement for a replayed ``external_ref`` (idempotency);
 - checks every line (``rules.validate``), locks and checks the lots (``rules.lock_and_check_lots``),
   bounds returns by what the customer was shipped (``rules.check_returns``);
-- locks the balance rows it changes in the global order and refuses any lot going below zero at
-  any location at the movement's time or any later one (``balances.apply``);
+- locks the balance rows it takes from in the global order and refuses any lot going below zero
+  at any location at the movement's time or any later one (``balances.apply``); rows it only adds
+  to are locked by the write itself;
 - then writes balances, movement, lines and lot rows — two statements sent in one pipeline
   (``insert_movement.sql`` writes the movement with all its lines and lot rows), followed in the
   same pipeline by the caller's own records of the posting (``then``: shipment links, genealogy).
-Any refusal raises before anything is written; the caller's transaction rolls back the rest.
+Any refusal raises before anything is written (a caller may catch it and go on in the same
+transaction); the caller's transaction rolls back the rest.
 Rows and lots are locked and read once per transaction (``held``), so several postings in one
 transaction (``batch``) cost less than as many transactions.
 """
@@ -204,7 +206,7 @@ def post_movement(
     flat = [r for rows in lot_rows for r in rows]
     posted = Posted(movement, db_lines, lot_rows)
     session.flush()  # pending ORM rows (new lots, a new order) before the core statements name them
-    sql.execute_all(session, [(write.statement, write.params), (_insert_movement_sql(), {
+    statements = [(write.statement, write.params), (_insert_movement_sql(), {
         "id": movement.id,
         "movement_type": movement_type,
         "occurred_at": occurred_at,
@@ -225,7 +227,8 @@ def post_movement(
         "lots": [r.lot_id for r in flat],
         "row_uoms": [r.uom for r in flat],
         "row_quantities": [r.quantity_delta for r in flat],
-    }), *(then(posted) if then else [])])
+    }), *(then(posted) if then else [])]
+    sql.execute_all(session, statements)
     write.done()
     # persistent from here on, as if loaded: columns the database filled (created_at) load on access
     for obj in (movement, *db_lines, *flat):

@@ -29,7 +29,7 @@ from lotline.errors import (
     InvalidStateTransition,
     NotFound,
 )
-from lotline.inventory import held, rules
+from lotline.inventory import held, refs, rules
 from lotline.inventory.balances import Stocked, lock_stock
 from lotline.inventory.held import lot_created
 from lotline.inventory.posting import (
@@ -175,13 +175,16 @@ def outbound_lots(
 
 def receive(session: Session, data: ReceiptIn) -> Posted:
     """Receive goods from a vendor into new lots (expiry defaulted from the item's shelf life)."""
-    vendor = catalog.resolve(session, Vendor, data.vendor)
+    records = refs.resolve_all(
+        session,
+        {Vendor: [data.vendor], Item: [x.item for x in data.lines], Location: [x.location for x in data.lines]},
+        context="receipt",
+    )
+    vendor, items, locations = records[Vendor][data.vendor], records[Item], records[Location]
     occurred_at = data.occurred_at or utcnow()
     # Checked before lots are created: a replayed receipt must not fail on its own lot codes.
     if data.external_ref and (existing := already_posted(session, data.external_ref, "receipt")):
         return existing
-    items = catalog.resolve_many(session, Item, [x.item for x in data.lines], context="receipt")
-    locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="receipt")
     lines = []
     for n, ln in enumerate(data.lines, start=1):
         item, location = items[ln.item], locations[ln.location]
@@ -220,9 +223,10 @@ def receive(session: Session, data: ReceiptIn) -> Posted:
 
 def transfer(session: Session, data: TransferIn) -> Posted:
     """Move stock between locations; lots keep their identity."""
-    item = catalog.resolve(session, Item, data.item)
-    src = catalog.resolve(session, Location, data.from_location)
-    dst = catalog.resolve(session, Location, data.to_location)
+    records = refs.resolve_all(
+        session, {Item: [data.item], Location: [data.from_location, data.to_location]}, context="transfer"
+    )
+    item, src, dst = records[Item][data.item], records[Location][data.from_location], records[Location][data.to_location]
     if src.id == dst.id:
         raise InvalidInput(f"transfer from {src.code} to itself")
     occurred_at = data.occurred_at or utcnow()
@@ -242,10 +246,10 @@ def transfer(session: Session, data: TransferIn) -> Posted:
 
 def adjust(session: Session, data: AdjustmentIn) -> Posted:
     """Count correction: signed quantities into or out of existing lots."""
-    items = catalog.resolve_many(session, Item, [x.item for x in data.lines], context="adjustment")
-    locations = catalog.resolve_many(
-        session, Location, [x.location for x in data.lines], context="adjustment"
+    records = refs.resolve_all(
+        session, {Item: [x.item for x in data.lines], Location: [x.location for x in data.lines]}, context="adjustment"
     )
+    items, locations = records[Item], records[Location]
     lines = []
     for n, ln in enumerate(data.lines, start=1):
         item = items[ln.item]
@@ -271,8 +275,8 @@ def adjust(session: Session, data: AdjustmentIn) -> Posted:
 
 def scrap(session: Session, data: ScrapIn) -> Posted:
     """Write stock off at a location (any lot status may be scrapped)."""
-    item = catalog.resolve(session, Item, data.item)
-    location = catalog.resolve(session, Location, data.location)
+    records = refs.resolve_all(session, {Item: [data.item], Location: [data.location]}, context="scrap")
+    item, location = records[Item][data.item], records[Location][data.location]
     occurred_at = data.occurred_at or utcnow()
     if item.lot_tracked and not data.lots:
         raise AllocationMismatch(f"scrap of {item.sku}: item is lot-tracked; say which lots are scrapped")
@@ -293,9 +297,12 @@ def scrap(session: Session, data: ScrapIn) -> Posted:
 
 def return_goods(session: Session, data: ReturnIn) -> Posted:
     """Goods coming back from a customer, into the lots they were shipped from."""
-    customer = catalog.resolve(session, Customer, data.customer)
-    items = catalog.resolve_many(session, Item, [x.item for x in data.lines], context="return")
-    locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="return")
+    records = refs.resolve_all(
+        session,
+        {Customer: [data.customer], Item: [x.item for x in data.lines], Location: [x.location for x in data.lines]},
+        context="return",
+    )
+    customer, items, locations = records[Customer][data.customer], records[Item], records[Location]
     lines = []
     for n, ln in enumerate(data.lines, start=1):
         item = items[ln.item]

@@ -31,10 +31,12 @@ class Allocation:
     quantity: Decimal
 
 
+_FAR = datetime.max.replace(tzinfo=None)
+
+
 def fefo_key(c: Candidate) -> tuple:
-    far = datetime.max.replace(tzinfo=None)
-    exp = c.expires_at.replace(tzinfo=None) if c.expires_at else far
-    rec = c.received_at.replace(tzinfo=None) if c.received_at else far
+    exp = c.expires_at.replace(tzinfo=None) if c.expires_at else _FAR
+    rec = c.received_at.replace(tzinfo=None) if c.received_at else _FAR
     return (exp, rec, c.lot_code)
 
 

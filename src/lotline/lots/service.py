@@ -19,12 +19,12 @@ from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lotline.audit import service as audit
 from lotline.auth import signatures
 from lotline.catalog import service as catalog
-from lotline.db import pages
+from lotline.db import pages, sql
 from lotline.errors import DuplicateKey, InvalidInput, InvalidStateTransition, NotFound
 from lotline.lots.allocation import Candidate
 from lotline.lots.schemas import LotStatusChange, NewLot
@@ -52,7 +52,7 @@ def create_lot(session: Session, item: Item, data: NewLot, *, received_at: datet
 def create_lots(
     session: Session, wanted: Sequence[tuple[Item, NewLot]], *, received_at: datetime | None = None
 ) -> list[Lot]:
-    """New lots, one per (item, data), in order: one query checks every code, one flush inserts them.
+    """New lots, one per (item, data), in order, inserted by one statement (``sql/insert_lots.sql``).
 
     DuplicateKey if an item already has one of the codes, or the same code is asked twice.
     """
@@ -70,41 +70,83 @@ def create_lots(
                 sku=item.sku,
             )
         seen.add((item.id, data.lot_code))
-    taken = set(
-        session.execute(
-            sa.select(Lot.item_id, Lot.lot_code).where(
-                sa.tuple_(Lot.item_id, Lot.lot_code).in_([(i.id, d.lot_code) for i, d in wanted])
-            )
-        ).all()
-    )
-    lots = []
-    for item, data in wanted:
-        if (item.id, data.lot_code) in taken:
+    lots = [_new_lot(item, data, received_at) for item, data in wanted]
+    # all inserted or none (a code taken already): refused then with nothing written
+    if not _insert_lots(session, lots):
+        taken = set(
+            session.execute(
+                sa.select(Lot.item_id, Lot.lot_code).where(
+                    sa.tuple_(Lot.item_id, Lot.lot_code).in_([(i.id, d.lot_code) for i, d in wanted])
+                )
+            ).all()
+        )
+        for item, data in wanted:
+            if (item.id, data.lot_code) not in taken:
+                continue
             raise DuplicateKey(
                 f"item {item.sku} already has a lot {data.lot_code!r}; use a new lot code",
                 lot_code=data.lot_code,
                 sku=item.sku,
             )
-        expires_at = data.expires_at
-        base = data.manufactured_at or received_at
-        if expires_at is None and item.shelf_life_days and base is not None:
-            expires_at = base + timedelta(days=item.shelf_life_days)
-        lots.append(
-            Lot(
-                id=uuid.uuid4(),
-                item_id=item.id,
-                lot_code=data.lot_code,
-                status=LotStatus.ACTIVE,
-                manufactured_at=data.manufactured_at,
-                received_at=received_at,
-                expires_at=expires_at,
-                vendor_lot_code=data.vendor_lot_code,
-                notes=data.notes,
-            )
-        )
-    session.add_all(lots)
-    session.flush()
+        raise AssertionError("no lot was inserted, yet none of their codes is taken")
+    _persistent(session, lots)
     return lots
+
+
+def output_lot(session: Session, item: Item, data: NewLot) -> tuple[Lot, bool]:
+    """The lot ``data.lot_code`` of ``item`` that production puts output into: (lot, created).
+
+    Created (expiry from the item's shelf life) unless the item has it already, then read."""
+    if not item.lot_tracked:
+        raise InvalidInput(f"item {item.sku} is not lot-tracked; it has no lots", sku=item.sku)
+    lot = _new_lot(item, data, None)
+    if lot.id in _insert_lots(session, [lot]):
+        _persistent(session, [lot])
+        return lot, True
+    return lots_of_item(session, item, [data.lot_code])[data.lot_code], False
+
+
+def _new_lot(item: Item, data: NewLot, received_at: datetime | None) -> Lot:
+    expires_at = data.expires_at
+    base = data.manufactured_at or received_at
+    if expires_at is None and item.shelf_life_days and base is not None:
+        expires_at = base + timedelta(days=item.shelf_life_days)
+    return Lot(
+        id=uuid.uuid4(),
+        item_id=item.id,
+        lot_code=data.lot_code,
+        status=LotStatus.ACTIVE,
+        manufactured_at=data.manufactured_at,
+        received_at=received_at,
+        expires_at=expires_at,
+        vendor_lot_code=data.vendor_lot_code,
+        notes=data.notes,
+    )
+
+
+def _insert_lots(session: Session, lots: Sequence[Lot]) -> set[uuid.UUID]:
+    """Insert the lots in one statement (no ORM unit of work, no lookup first) unless a code is
+    taken already; the ids inserted (all or none)."""
+    session.flush()  # pending items (made in this transaction) before the statement names them
+    rows = sql.rows(session, sql.load_sql("lotline.lots", "insert_lots"), {
+        "ids": [x.id for x in lots],
+        "items": [x.item_id for x in lots],
+        "codes": [x.lot_code for x in lots],
+        "statuses": [x.status for x in lots],
+        "manufactured": [x.manufactured_at for x in lots],
+        "received": [x.received_at for x in lots],
+        "expires": [x.expires_at for x in lots],
+        "vendor_codes": [x.vendor_lot_code for x in lots],
+        "notes": [x.notes for x in lots],
+    }, kind="tuple")
+    return {r[0] for r in rows}
+
+
+def _persistent(session: Session, lots: Sequence[Lot]) -> None:
+    """Inserted lots join the session as if loaded (created_at and updated_at load on access)."""
+    for lot in lots:
+        make_transient_to_detached(lot)
+    session.add_all(lots)
 
 
 def find_lot(session: Session, ref: str | uuid.UUID, *, item_ref: str | None = None) -> Lot:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from lotline.catalog import service as catalog
 from lotline.db import pages, sql
 from lotline.errors import InvalidStateTransition, NotFound
+from lotline.inventory import refs
 from lotline.inventory import service as inventory
 from lotline.lots import service as lots_service
 from lotline.lots.schemas import NewLot
@@ -100,18 +101,15 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
             f"work order {wo.number} is {wo.status}; only open work orders can be executed"
         )
     occurred_at = data.occurred_at or utcnow()
-    items = catalog.resolve_many(
+    records = refs.resolve_all(
         session,
-        Item,
-        [x.item for x in data.consume] + [x.item or wo.item_id for x in data.produce],
+        {
+            Item: [x.item for x in data.consume] + [x.item or wo.item_id for x in data.produce],
+            Location: [x.location for x in data.consume] + [x.location for x in data.produce],
+        },
         context="execution",
     )
-    locations = catalog.resolve_many(
-        session,
-        Location,
-        [x.location for x in data.consume] + [x.location for x in data.produce],
-        context="execution",
-    )
+    items, locations = records[Item], records[Location]
 
     consumed = None
     if data.consume:
@@ -134,11 +132,10 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
         item, location = items[out.item or wo.item_id], locations[out.location]
         lots = []
         if item.lot_tracked:
-            lot = inventory.known_lot(session, item, out.lot_code) or lots_service.lots_of_item(
-                session, item, [out.lot_code]
-            ).get(out.lot_code)
+            lot = inventory.known_lot(session, item, out.lot_code)
             if lot is None:
-                lot = lots_service.create_lot(
+                # created unless it exists (a top-up): one statement for a new lot
+                lot, created = lots_service.output_lot(
                     session,
                     item,
                     NewLot(
@@ -148,7 +145,8 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
                         notes=out.notes,
                     ),
                 )
-                inventory.lot_created(session, lot)
+                if created:
+                    inventory.lot_created(session, lot)
             lots = [inventory.LotDelta(lot, out.quantity)]
         lines.append(inventory.Line(item, location, out.quantity, lots))
     execution = WorkOrderExecution(

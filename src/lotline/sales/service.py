@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from lotline.catalog import service as catalog
 from lotline.db import pages, sql
 from lotline.errors import InvalidInput, InvalidStateTransition, NotFound, OverShipment
+from lotline.inventory import refs
 from lotline.inventory import service as inventory
 from lotline.models import (
     Customer,
@@ -52,15 +53,21 @@ def create_order(session: Session, data: SalesOrderIn, *, refresh_fills: bool = 
     ``refresh_fills=False``: the caller ships the order in the same transaction right away, and
     the shipment derives the lines' fill state (an order is never left without it).
     """
-    customer = catalog.resolve(session, Customer, data.customer)
-    items = catalog.resolve_many(session, Item, [x.item for x in data.lines], context="sales order")
-    order = SalesOrder(
-        number=data.number, customer_id=customer.id, ordered_at=data.ordered_at or utcnow(), notes=data.notes
+    records = refs.resolve_all(
+        session, {Customer: [data.customer], Item: [x.item for x in data.lines]}, context="sales order"
     )
-    session.add(order)
-    session.flush()
+    customer, items = records[Customer][data.customer], records[Item]
+    order = SalesOrder(
+        id=uuid.uuid4(),
+        number=data.number,
+        customer_id=customer.id,
+        status="open",
+        ordered_at=data.ordered_at or utcnow(),
+        notes=data.notes,
+    )
     lines = [
         SalesOrderLine(
+            id=uuid.uuid4(),
             sales_order_id=order.id,
             line_no=n,
             item_id=items[ln.item].id,
@@ -72,16 +79,74 @@ def create_order(session: Session, data: SalesOrderIn, *, refresh_fills: bool = 
         )
         for n, ln in enumerate(data.lines, start=1)
     ]
-    session.add_all(lines)
-    session.flush()
-    if refresh_fills:
-        refresh_line_fills(session, [order.id])
+    # order and lines in one statement, the fill state after it in the same pipeline (one wait)
+    session.flush()  # pending records (a customer or item made in this transaction) first
+    statements: list[tuple[str, dict]] = [(sql.load_sql("lotline.sales", "insert_order"), {
+        "id": order.id,
+        "number": order.number,
+        "customer_id": order.customer_id,
+        "ordered_at": order.ordered_at,
+        "notes": order.notes,
+        "line_ids": [x.id for x in lines],
+        "line_nos": [x.line_no for x in lines],
+        "items": [x.item_id for x in lines],
+        "uoms": [x.uom for x in lines],
+        "quantities": [x.quantity_ordered for x in lines],
+        "due_dates": [x.due_date for x in lines],
+        "promised_dates": [x.promised_date for x in lines],
+        "unit_prices": [x.unit_price for x in lines],
+    })]
+    if refresh_fills and not _deferred_fills(session, order.id):
+        statements.append((sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": [order.id]}))
+    sql.execute_all(session, statements)
+    # persistent from here on, as if loaded: columns the database filled (created_at) load on access
+    for obj in (order, *lines):
+        make_transient_to_detached(obj)
+    session.add_all([order, *lines])
     return order
 
 
 def refresh_line_fills(session: Session, order_ids: list[uuid.UUID]) -> None:
     """Re-derive the fill state (sales_order_line_fills) of these orders' lines; call after a flush."""
     sql.execute(session, sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": order_ids})
+
+
+_DEFERRED_FILLS = "lotline.sales.deferred_fills"
+
+
+def defer_line_fills(session: Session) -> None:
+    """Orders created or shipped from now on get their fill state re-derived once, by
+    ``refresh_deferred_line_fills``, instead of at each document (a batch of postings).
+
+    Why: the fill state's monthly sums (kpi_*_fill_months, migration 0032) keep one row per
+    customer and month, locked by each refresh until commit; refreshed at each document, a batch
+    held its customer's row for its whole length and concurrent batches for that customer queued
+    behind it. Refreshed last, the row is held only for the last statement and the commit."""
+    session.info.setdefault(_DEFERRED_FILLS, {})
+
+
+def refresh_deferred_line_fills(session: Session) -> None:
+    """Re-derive the fill state of every order ``defer_line_fills`` collected, in one statement.
+
+    Also orders whose document was rolled back since (a refused document of a batch): the fill
+    state is re-derived from the lines as they are, so theirs stays what it was."""
+    pending = session.info.pop(_DEFERRED_FILLS, None)
+    if pending:
+        refresh_line_fills(session, sorted(pending))
+
+
+def forget_deferred_line_fills(session: Session) -> None:
+    """End the deferral without refreshing (the batch failed: its transaction rolls back)."""
+    session.info.pop(_DEFERRED_FILLS, None)
+
+
+def _deferred_fills(session: Session, order_id: uuid.UUID) -> bool:
+    """True (and the order remembered) when fill refreshes are deferred in this session."""
+    pending = session.info.get(_DEFERRED_FILLS)
+    if pending is None:
+        return False
+    pending[order_id] = None
+    return True
 
 
 def find_order(session: Session, ref: str | uuid.UUID, *, lock: bool = False) -> SalesOrder:
@@ -108,7 +173,7 @@ def order_lines(session: Session, order: SalesOrder) -> list[dict]:
         .scalar_subquery()
     )
     rows = session.execute(
-        sa.select(SalesOrderLine, Item.sku, shipped.label("shipped"))
+        sa.select(SalesOrderLine, Item, shipped.label("shipped"))
         .join(Item, Item.id == SalesOrderLine.item_id)
         .where(SalesOrderLine.sales_order_id == order.id)
         .order_by(SalesOrderLine.line_no)
@@ -116,11 +181,12 @@ def order_lines(session: Session, order: SalesOrder) -> list[dict]:
     return [
         {
             "line": line,
-            "sku": sku,
+            "item": item,
+            "sku": item.sku,
             "shipped": qty,
             "open": line.quantity_ordered - qty,
         }
-        for line, sku, qty in rows
+        for line, item, qty in rows
     ]
 
 
@@ -137,8 +203,10 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
     if order.status != "open":
         raise InvalidStateTransition(f"sales order {order.number} is {order.status}; only open orders ship")
     shipped_at = data.shipped_at or utcnow()
+    # the lines come with their items (one query): read after the order lock, so they see every
+    # shipment of the order that committed before it
     lines_by_no = {x["line"].line_no: x for x in order_lines(session, order)}
-    items = catalog.resolve_many(session, Item, [x["line"].item_id for x in lines_by_no.values()], context="shipment")
+    items = {x["line"].item_id: x["item"] for x in lines_by_no.values()}
     locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="shipment")
 
     wanted: dict[int, Decimal] = defaultdict(Decimal)
@@ -181,7 +249,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
     # shipment, lines, lot links, the order's status and fill state: in the movement's pipeline
     posted = inventory.post_movement(
         session, "shipment", shipped_at, lines, customer_id=order.customer_id, notes=order.number, locked=stock,
-        then=lambda posted: _shipment_records(shipment, order, data, lines_by_no, posted, closes=closes),
+        then=lambda posted: _shipment_records(session, shipment, order, data, lines_by_no, posted, closes=closes),
     )
     if closes:
         session.expire(order, ["status", "updated_at"])
@@ -191,6 +259,7 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
 
 
 def _shipment_records(
+    session: Session,
     shipment: SalesOrderShipment,
     order: SalesOrder,
     data: ShipmentIn,
@@ -225,8 +294,9 @@ def _shipment_records(
     })]
     if closes:
         out.append((_CLOSE_ORDER, {"id": order.id}))
-    # the fill state reads the shipment lines written just before it in the pipeline
-    out.append((sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": [order.id]}))
+    if not _deferred_fills(session, order.id):
+        # the fill state reads the shipment lines written just before it in the pipeline
+        out.append((sql.load_sql("lotline.sales", "refresh_line_fills"), {"order_ids": [order.id]}))
     return out
 
 
