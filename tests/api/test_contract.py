@@ -67,7 +67,8 @@ def test_listings_and_records_have_response_models_not_bare_objects(client):
     for path in ["/items", "/stock", "/lots", "/movements", "/recalls", "/sales-orders", "/work-orders", "/audit",
                  "/users", "/tokens", "/kpi/runs", "/recalls/{ref}/targets", "/recalls/{ref}/runs",
                  "/recalls/{ref}/actions", "/recalls/{ref}/communications", "/recalls/{ref}/consignees",
-                 "/recalls/{ref}/responses", "/recalls/{ref}/effectiveness-checks", "/recalls/{ref}/status-reports"]:
+                 "/recalls/{ref}/responses", "/recalls/{ref}/effectiveness-checks", "/recalls/{ref}/status-reports",
+                 "/kpi/runs/{run_id}/snapshots", "/lots/{ref}/history"]:
         schema = spec["paths"][f"/api/v1{path}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         page = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
         assert set(page["required"]) == {"items", "has_more", "next_cursor"}, path

@@ -99,7 +99,7 @@ def test_http_api_lifecycle_queries_csv_and_svg(client, stock):
     assert r.status_code == 201, r.text
     run_id = r.json()["id"]
     snaps = client.get(f"/kpi/runs/{run_id}/snapshots", params={"kpi": "avg_on_hand_qty", "item": "FLOUR"})
-    assert snaps.status_code == 200 and len(snaps.json()) == 2  # item and item x location
+    assert snaps.status_code == 200 and len(snaps.json()["items"]) == 2  # item and item x location
     draft_publish = client.post(f"/kpi/runs/{run_id}/publish", json=SIGNED["signature"])
     assert draft_publish.status_code == 200 and draft_publish.json()["status"] == "published"
     [signed] = client.get(f"/kpi/runs/{run_id}").json()["signatures"]

@@ -99,9 +99,15 @@ def _movements_query(movement_type: str | None) -> sa.Select:
     return query
 
 
-def lot_history(session: Session, lot_id: uuid.UUID) -> list[dict]:
-    """Every movement of one lot in time order, with the lot's running total across locations."""
-    rows = session.execute(
+HISTORY_COLUMNS = ("occurred_at", "movement_type", "movement_id", "external_ref", "line_no", "location",
+                   "quantity_delta", "uom", "running_total")
+
+
+def _lot_history(lot_id: uuid.UUID):
+    """The lot's movement lines with their running total, and the columns of their order (a subquery)."""
+    order = (InventoryMovement.occurred_at, InventoryMovement.created_at, InventoryMovementLine.line_no,
+             InventoryMovementLot.id)
+    return (
         sa.select(
             InventoryMovement.occurred_at,
             InventoryMovement.movement_type,
@@ -111,16 +117,33 @@ def lot_history(session: Session, lot_id: uuid.UUID) -> list[dict]:
             Location.code.label("location"),
             InventoryMovementLot.quantity_delta,
             InventoryMovementLot.uom,
-            sa.func.sum(InventoryMovementLot.quantity_delta)
-            .over(
-                order_by=(InventoryMovement.occurred_at, InventoryMovement.created_at, InventoryMovementLine.line_no, InventoryMovementLot.id)
-            )
-            .label("running_total"),
+            sa.func.sum(InventoryMovementLot.quantity_delta).over(order_by=order).label("running_total"),
+            InventoryMovement.created_at.label("recorded_at"),
+            InventoryMovementLot.id.label("lot_row_id"),
         )
         .join(InventoryMovementLine, InventoryMovementLine.id == InventoryMovementLot.inventory_movement_line_id)
         .join(InventoryMovement, InventoryMovement.id == InventoryMovementLine.movement_id)
         .join(Location, Location.id == InventoryMovementLine.location_id)
         .where(InventoryMovementLot.lot_id == lot_id)
-        .order_by(InventoryMovement.occurred_at, InventoryMovement.created_at, InventoryMovementLine.line_no, InventoryMovementLot.id)
+        .subquery("history")
+    )
+
+
+def lot_history(session: Session, lot_id: uuid.UUID) -> list[dict]:
+    """Every movement of one lot in time order, with the lot's running total across locations."""
+    h = _lot_history(lot_id)
+    rows = session.execute(
+        sa.select(*[h.c[name] for name in HISTORY_COLUMNS])
+        .order_by(h.c.occurred_at, h.c.recorded_at, h.c.line_no, h.c.lot_row_id)
     )
     return [dict(r._mapping) for r in rows]
+
+
+def lot_history_page(session: Session, lot_id: uuid.UUID, *, after: Sequence[str] | None, limit: int) -> pages.Page:
+    """One page of ``lot_history`` (rows with its columns); the running total is the lot's whole
+    history's, whatever the page (it is computed before the page is cut)."""
+    h = _lot_history(lot_id)
+    keys = [h.c.occurred_at, h.c.recorded_at, h.c.line_no, h.c.lot_row_id]
+    page = pages.page(session, sa.select(h), keys, lambda r: (r.occurred_at, r.recorded_at, r.line_no, r.lot_row_id),
+                      after=after, limit=limit)
+    return pages.Page([{name: r._mapping[name] for name in HISTORY_COLUMNS} for r in page.rows], page.after)

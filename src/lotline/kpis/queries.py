@@ -180,6 +180,12 @@ class SnapshotRow:
     sku: str | None
     location: str | None
     customer: str | None
+    id: uuid.UUID | None = None
+
+    @property
+    def position(self) -> tuple[str, ...]:
+        """The row's place in the snapshot order (``snapshots(after=...)`` starts after it)."""
+        return (self.kpi_name, self.sku or "", self.location or "", self.customer or "", str(self.id))
 
     @property
     def label(self) -> str:
@@ -195,13 +201,19 @@ def snapshots(
     dimensions: dict[str, Any] | None = None,
     level: str | None = None,
     limit: int | None = None,
+    after: Sequence[str] | None = None,
 ) -> list[SnapshotRow]:
-    """A run's snapshots with their numerator/denominator, filtered by KPI, containment and level."""
+    """A run's snapshots with their numerator/denominator, filtered by KPI, containment and level;
+    ``after`` (a row's ``position``) starts after that row. InvalidInput for a malformed position."""
     run = get_run(session, run_id)
     check_kpi(kpi)
     check_level(level)
     dims = check_dimensions(dimensions)
-    params = {"run_id": run.id, "row_limit": int(limit) if limit else None, **_filters(kpi, dims, level)}
+    if after is not None and len(after) != 5:
+        raise InvalidInput(f"a snapshot position has 5 values, not {len(after)}", parameter="cursor")
+    position = dict(zip(("after_kpi", "after_sku", "after_location", "after_customer", "after_id"),
+                        after if after is not None else (None,) * 5, strict=True))
+    params = {"run_id": run.id, "row_limit": int(limit) if limit else None, **_filters(kpi, dims, level), **position}
     out = []
     for r in sql.rows(session, sql.load_sql(_PKG, "snapshots"), params):
         units, reason = split_units(r.units)
@@ -217,6 +229,7 @@ def snapshots(
                 r.sku,
                 r.location_code,
                 r.customer_code,
+                r.id,
             )
         )
     return out

@@ -174,10 +174,16 @@ def get_lot(ref: str, session: ReadSession, item: str | None = Query(None, max_l
     return body
 
 
-@router.get("/lots/{ref}/history", dependencies=[require("read")], response_model=list[LotHistoryRow])
-def lot_history(ref: str, session: ReadSession, item: str | None = Query(None, max_length=200)) -> list[dict]:
+@router.get("/lots/{ref}/history", dependencies=[require("read")], response_model=Page[LotHistoryRow],
+            responses=PAGED)
+def lot_history(request: Request, response: Response, ref: str, session: ReadSession,
+                item: str | None = Query(None, max_length=200), limit: LimitQ = pagination.DEFAULT_LIMIT,
+                cursor: CursorQ = None) -> dict:
     """Every movement of the lot in time order, with its running total."""
-    return to_jsonable(queries.lot_history(session, lots_service.find_lot(session, ref, item_ref=item).id))
+    after = pagination.decode("lot-history", cursor)
+    lot = lots_service.find_lot(session, ref, item_ref=item)
+    page = queries.lot_history_page(session, lot.id, after=after, limit=limit)
+    return pagination.respond(request, response, "lot-history", to_jsonable(page.rows), page)
 
 
 @router.get("/lots/{ref}/status-history", dependencies=[require("read")],

@@ -26,6 +26,7 @@ from lotline.api.kpi_schemas import (
 from lotline.api.pagination import PAGED, CursorQ, LimitQ, Page
 from lotline.auth import signatures
 from lotline.auth.schemas import SignatureIn
+from lotline.db.pages import Page as KeyPage
 from lotline.kpis import queries, service
 from lotline.kpis.runs import TRANSITIONS
 from lotline.kpis.schemas import KPIS, LEVELS, RunIn
@@ -98,8 +99,11 @@ def archive_run(run_id: str, session: WriteSession) -> dict:
     return to_jsonable(service.run_row(service.archive_run(session, run_id)))
 
 
-@router.get("/runs/{run_id}/snapshots", dependencies=[require("read")], response_model=list[SnapshotOut])
+@router.get("/runs/{run_id}/snapshots", dependencies=[require("read")], response_model=Page[SnapshotOut],
+            responses=PAGED)
 def snapshots(
+    request: Request,
+    response: Response,
     run_id: str,
     session: ReadSession,
     kpi: KpiName | None = None,
@@ -107,18 +111,24 @@ def snapshots(
     location: str | None = None,
     customer: str | None = None,
     level: LevelName | None = None,
-    limit: int | None = Query(None, ge=1),
-) -> list[dict]:
-    """Snapshots with numerator/denominator; dimension filters use jsonb containment (GIN)."""
+    limit: LimitQ = pagination.DEFAULT_LIMIT,
+    cursor: CursorQ = None,
+) -> dict:
+    """Snapshots with numerator/denominator by KPI, SKU, location and customer (overall first);
+    dimension filters use jsonb containment (GIN)."""
+    after = pagination.decode("kpi-snapshots", cursor)
     rows = service.snapshots(
         session,
         run_id,
         kpi=kpi,
         dimensions=_dims(session, item, location, customer),
         level=level,
-        limit=limit,
+        limit=limit + 1,
+        after=after,
     )
-    return [to_jsonable(service.snapshot_row(r)) for r in rows]
+    page = KeyPage(rows[:limit], rows[limit - 1].position if len(rows) > limit else None)
+    return pagination.respond(request, response, "kpi-snapshots", [to_jsonable(service.snapshot_row(r)) for r in page.rows],
+                              page)
 
 
 @router.get("/runs/{run_id}/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}},
