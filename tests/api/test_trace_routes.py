@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import anyio
 import pytest
 from fastapi.responses import JSONResponse
 
 from lotline.api.trace_document import TraceDocument, render
 from lotline.auth import service as auth_service
+from lotline.db import session as db_session
 from lotline.inventory import service as inventory
 from lotline.inventory.schemas import ReturnIn
 from lotline.lots import service as lots_service
@@ -199,3 +201,23 @@ def test_a_trace_notes_its_tokens_last_use(client_as, session, world):
     session.expire_all()
     [after] = auth_service.list_tokens(session, user="lu")
     assert after["last_used_at"] is not None
+
+
+def test_a_trace_request_takes_one_worker_thread_hop_and_one_read_snapshot(client, world, monkeypatch):
+    assert client.get("/trace/forward/F-1").status_code == 200  # the token's first use is noted now
+    hops, boundaries = [], []
+    real_run_sync, real_boundary = anyio.to_thread.run_sync, db_session._boundary
+
+    async def run_sync(fn, *args, **kwargs):
+        hops.append(fn)
+        return await real_run_sync(fn, *args, **kwargs)
+
+    def boundary(readonly, *args, **kwargs):
+        boundaries.append("read snapshot" if readonly else "write")
+        return real_boundary(readonly, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", run_sync)
+    monkeypatch.setattr(db_session, "_boundary", boundary)
+    assert client.get("/trace/forward/F-1").status_code == 200
+    assert len(hops) == 1  # credential, permission, snapshot, trace and rendering: one hand-off
+    assert boundaries == ["read snapshot"]  # the credential was checked inside it; no touch due yet

@@ -8,6 +8,9 @@
 - ``require(permission)`` is how every route declares what it needs (``dependencies=[require(...)]``
   or as a parameter ``principal: Principal = require(...)``); ``public()`` marks the few routes that
   need no credential. A test walks ``app.routes`` and fails on a route that declares neither.
+- ``reader(permission)`` declares a permission too, for the hot read routes (the traces): the
+  endpoint hands ``Reader`` one function, and the credential, the permission check and that
+  function run in one worker thread and one read snapshot (see ``Reader``).
 - ``WriteSession`` / ``ReadSession`` open the request's transaction with the principal as actor.
   ``scope="function"`` (FastAPI >= 0.121) runs the commit when the endpoint returns, before the
   response is sent, so a failed commit is an error response, never a 200.

@@ -1,4 +1,10 @@
-"""``lotline serve``: the HTTP API (OpenAPI docs at /api/v1/docs)."""
+"""``lotline serve``: the HTTP API (OpenAPI docs at /api/v1/docs).
+
+uvicorn picks its C HTTP parser (httptools) and the libuv event loop (uvloop) itself when they are
+installed (both are dependencies). ``--workers N`` runs N processes, each with its own event loop,
+thread pool and connection pool; on the trace read path each request costs one worker-thread hop
+and one pooled connection (api/deps.py ``Reader``).
+"""
 
 from __future__ import annotations
 
@@ -32,7 +38,12 @@ def serve(
         "thread pool and database pool (LOTLINE_API_CONCURRENCY, default 16: up to 32 connections a "
         "process), so keep workers x 32 under the server's max_connections. About one per core.",
     ),
-    access_log: bool = typer.Option(True, help="Log every request (uvicorn's access log)."),
+    # On by default: an operator sees every request. Measured on the trace read path (8 clients,
+    # bench/RESULTS.md): 4.5-5.3 ms of server CPU a request with it, 4.8-5.0 without — within the
+    # noise of a shared machine. Load tests turn it off (bench/bench_http.py does).
+    access_log: bool = typer.Option(
+        True, help="Log every request (uvicorn's access log; its cost was within measurement noise, "
+        "--no-access-log for load tests)."),
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /api/v1/docs); --workers N runs N processes."""
     # CLI start-up: only this command needs the web stack (FastAPI, the console, uvicorn)
