@@ -87,7 +87,9 @@ def test_without_a_user_the_cli_acts_as_the_os_login_marked_as_such(cli, session
     assert tuple(entry) == (getpass.getuser(), "os")
 
 
-def test_serve_on_a_database_without_users_says_how_to_create_the_first_admin(cli):
+def test_serve_on_a_database_without_users_says_how_to_create_the_first_admin(cli, session):
+    # With users present `serve` would start a server and never return: fail at once instead.
+    assert not session.scalar(sa.text("SELECT EXISTS (SELECT 1 FROM users)")), "an earlier test left users committed"
     result = cli("serve")
     assert result.code == 5
     assert "no users" in result.err and "lotline user add NAME --role admin" in result.err
