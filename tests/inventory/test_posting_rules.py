@@ -305,6 +305,16 @@ def test_two_lines_of_one_movement_together_cannot_overdraw_a_lot(session, w):
         inventory.post_movement(tx, "adjustment", at(1), lines)
 
 
+def test_when_several_lots_are_short_the_refusal_names_the_first_in_document_order(session, w):
+    receive(session, w.flour, w.wh1, "F-1", 10)
+    receive(session, w.flour, w.wh1, "F-2", 10)
+    # Both orders: the lots' ids (the lock order) are the same in both, so only document order
+    # can name F-1 in one and F-2 in the other.
+    for first, second in (("F-1", "F-2"), ("F-2", "F-1")):
+        with refused_without_writes(session, InsufficientQuantity, match=f"lot {first} of FLOUR has 10") as tx:
+            inventory.adjust(tx, adjustment(w.flour, w.wh1, -40, [(first, -20), (second, -20)]))
+
+
 def test_scrapping_more_than_a_lot_holds_is_refused(session, w):
     receive(session, w.flour, w.wh1, "F-1", 3)
     data = ScrapIn(

@@ -225,7 +225,9 @@ def apply(  # noqa: C901 — the posting hot path: one pass over the changes
         for r in sql.rows(session, _LOCK_BALANCES, params):
             current[(r.item_id, r.location_id, r.lot_id)] = held.Row(r.quantity, r.last_occurred_at)
 
-    taking = [k for k in keys if k[2] is not None and changes[k].delta < 0]
+    # Checked in document order (``changes`` keeps the order of the lines), not lock order: when
+    # several lines are short, the refusal names the first of them, the same one on every run.
+    taking = [k for k in changes if k[2] is not None and changes[k].delta < 0]
     back_dated = []
     for key in taking:
         row = current.get(key)
