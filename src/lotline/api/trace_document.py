@@ -188,42 +188,11 @@ def _objects(rows: list) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _summary(result: TraceResult) -> dict:
-    roles = dict.fromkeys(model.ROLES, 0)
-    for lot in result.lots:
-        roles[lot.role] += 1
-    return {
-        "lots": len(result.lots),
-        "targets": roles["target"],
-        "upstream_components": roles["upstream_component"],
-        "downstream_finished": roles["downstream_finished"],
-        "edges": len(result.edges),
-        "shipments": len(result.shipments),
-        "customers": len({s.customer_id for s in result.shipments}),
-        "cycles": len(result.cycles),
-        "imbalanced_lots": sum(1 for m in result.mass_balance if not m.balanced),
-    }
-
-
 def render(result: TraceResult) -> bytes:
     """The JSON body of ``result.to_json()``, encoded once (orjson writes UUIDs and datetimes
     itself, in the same forms as ``str`` and ``isoformat``)."""
-    balances = _objects(result.mass_balance)
-    for row, m in zip(balances, result.mass_balance, strict=True):
-        row["balanced"] = m.balanced
-    document = {
-        "start_lot_ids": list(result.start_lot_ids),
-        "direction": result.direction,
-        "as_of": result.as_of,
-        "as_of_requested": result.as_of_requested,
-        "max_depth": result.max_depth,
-        "summary": _summary(result),
-        "lots": _objects(result.lots),
-        "edges": _objects(result.edges),
-        "shipments": _objects(result.shipments),
-        "receipts": _objects(result.receipts),
-        "on_hand": _objects(result.on_hand),
-        "mass_balance": balances,
-        "cycles": _objects(result.cycles),
-    }
-    return orjson.dumps(document, default=_default)
+    return orjson.dumps(result.document(_objects, _same), default=_default)
+
+
+def _same(value: object) -> object:
+    return value

@@ -75,7 +75,6 @@ from lotline.types import utcnow
 PKG = "lotline.epcis"
 LotKey = tuple[uuid.UUID, str]  # (item id, lot code)
 Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID]  # balance row: item, location, lot
-CLOSE_BATCH = 8
 
 
 class NotBulk(Exception):
@@ -564,11 +563,10 @@ def _write(s: Session, events: list[_Event], new_lots: list[_NewLot], initial: d
     shipments = [ev for ev in events if ev.shipment]
     if shipments:
         out.append(_shipments_statement(shipments))
-        # The audit trigger pairs an UPDATE's old and new rows in a join whose cost grows with the
-        # square of the rows of one statement: the orders are closed a few at a time (same entries).
+        # one statement for every order (the audit trigger pairs its rows linearly since 0033)
         closing = [ev.order["id"] for ev in shipments if ev.order]
-        out += [(sql.load_sql(PKG, "bulk_close_orders"), {"ids": closing[n:n + CLOSE_BATCH]})
-                for n in range(0, len(closing), CLOSE_BATCH)]
+        if closing:
+            out.append((sql.load_sql(PKG, "bulk_close_orders"), {"ids": closing}))
     sql.execute_all(s, out)
     if orders:
         sales.refresh_line_fills(s, [o["id"] for o in orders])

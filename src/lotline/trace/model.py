@@ -15,6 +15,7 @@ and ``lotline trace --json`` print: str UUIDs, ISO timestamps, quantities withou
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
@@ -173,28 +174,39 @@ class TraceResult:
 
     def to_json(self) -> dict:
         """A JSON-safe document: str UUIDs, ISO datetimes, str decimals."""
+        return self.document(to_jsonable, to_jsonable)
+
+    def document(self, rows: Callable[[list], list], value: Callable[[Any], Any]) -> dict:
+        """The trace document, its shape defined here once: ``rows`` turns a list of row tuples into
+        JSON objects, ``value`` converts a single value (``to_json`` makes both JSON-safe; the API's
+        ``trace_document`` leaves UUIDs and datetimes for its encoder)."""
+        roles = dict.fromkeys(ROLES, 0)
+        for lot in self.lots:
+            roles[lot.role] += 1
         return {
-            "start_lot_ids": to_jsonable(list(self.start_lot_ids)),
+            "start_lot_ids": value(list(self.start_lot_ids)),
             "direction": self.direction,
-            "as_of": to_jsonable(self.as_of),
+            "as_of": value(self.as_of),
             "as_of_requested": self.as_of_requested,
             "max_depth": self.max_depth,
             "summary": {
                 "lots": len(self.lots),
-                "targets": len(self.lots_by_role("target")),
-                "upstream_components": len(self.lots_by_role("upstream_component")),
-                "downstream_finished": len(self.lots_by_role("downstream_finished")),
+                "targets": roles["target"],
+                "upstream_components": roles["upstream_component"],
+                "downstream_finished": roles["downstream_finished"],
                 "edges": len(self.edges),
                 "shipments": len(self.shipments),
-                "customers": len(self.customers),
+                "customers": len({s.customer_id for s in self.shipments}),
                 "cycles": len(self.cycles),
                 "imbalanced_lots": sum(1 for m in self.mass_balance if not m.balanced),
             },
-            "lots": to_jsonable(self.lots),
-            "edges": to_jsonable(self.edges),
-            "shipments": to_jsonable(self.shipments),
-            "receipts": to_jsonable(self.receipts),
-            "on_hand": to_jsonable(self.on_hand),
-            "mass_balance": [dict(to_jsonable(m), balanced=m.balanced) for m in self.mass_balance],
-            "cycles": to_jsonable(self.cycles),
+            "lots": rows(self.lots),
+            "edges": rows(self.edges),
+            "shipments": rows(self.shipments),
+            "receipts": rows(self.receipts),
+            "on_hand": rows(self.on_hand),
+            "mass_balance": [
+                dict(row, balanced=m.balanced) for row, m in zip(rows(self.mass_balance), self.mass_balance, strict=True)
+            ],
+            "cycles": rows(self.cycles),
         }
