@@ -1,3 +1,4 @@
+# Over 600 lines: one simulation whose steps share the world's mutable state through one class (see "Why one file" below).
 """A deterministic simulation of a food plant's year that emits ledger rows ready for COPY.
 
 The world: vendors deliver raw-material lots (salt and flour go into a large share of batches);
