@@ -77,6 +77,7 @@ from lotline.trace.model import (
     TracedShipment,
     TraceEdge,
     TraceResult,
+    checked,
     format_quantity,
 )
 from lotline.trace.stock import LotInfo, build_stock
@@ -208,10 +209,10 @@ class _Closure:
         self.n, self.edge_rows = n, rows[n:]
         # the start lots are always reached (both walks begin with them), so n > 0
         (_, self.lot_id, self.item_id, self.lot_code, self.sku, self.item_name, self.uom, self.status,
-         self.vendor_lot_code, self.expires_at, self.downstream, lot_key, *_) = zip(*rows[:n], strict=True)  # fmt: skip
+         self.vendor_lot_code, self.expires_at, self.downstream, self.lot_key, *_) = zip(*rows[:n], strict=True)  # fmt: skip
         # keyed by the ids' text (str hashing is C and cached; UUID.__hash__ is Python): the edge
         # rows name their ends by that text, and the edges reuse the lots' UUID objects
-        self.number = dict(zip(lot_key, range(n), strict=True))
+        self.number = dict(zip(self.lot_key, range(n), strict=True))
         self.start_no = sorted(self.number[str(x)] for x in start)
         self.is_target = [False] * n
         for i in self.start_no:
@@ -235,7 +236,7 @@ def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> 
     parents: list[list[int]] = [[] for _ in range(n)]
     successors: list[list[int]] = [[] for _ in range(n)]
     edges: list[TraceEdge] = []
-    make_edge = TraceEdge._make
+    new = tuple.__new__  # the row types' constructor in C (their _make is a Python function); see model.checked
     previous = None
     for kind, execution_id, *_, parent, child, consumed, produced, occurred_at in closure.edge_rows:
         p, c = number[parent], number[child]
@@ -249,14 +250,13 @@ def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> 
             continue
         previous = key
         successors[p].append(c)
-        edges.append(make_edge((lot_id[p], lot_id[c], execution_id, consumed, produced, occurred_at)))
+        edges.append(new(TraceEdge, (lot_id[p], lot_id[c], execution_id, consumed, produced, occurred_at)))
 
     down = graph.min_depths(start_no, children, max_depth) if direction != "backward" else [-1] * n
     up = graph.min_depths(start_no, parents, max_depth) if direction != "forward" else [-1] * n
-    make_lot = TracedLot._make
     lots = [
-        make_lot((lot_id[i], lot_code[i], item_id[i], sku[i], item_name[i], uom[i], status[i], role, depth,
-                  vendor_lot_code[i], expires_at[i]))  # fmt: skip
+        new(TracedLot, (lot_id[i], lot_code[i], item_id[i], sku[i], item_name[i], uom[i], status[i], role, depth,
+                        vendor_lot_code[i], expires_at[i]))  # fmt: skip
         for i, role, depth in graph.lot_order(start_no, up, down, is_target)
     ]
     cycles = []
@@ -267,7 +267,6 @@ def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> 
 
     # lot_no is the 1-based position in closure.shipped
     by_position = [None, *((lot_id[i], item_id[i], sku[i], uom[i]) for i in closure.shipped)]
-    make_shipment = TracedShipment._make
     shipments: list[TracedShipment] = []
     append = shipments.append
     head: tuple = ()
@@ -275,8 +274,8 @@ def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> 
         if sid is not None:  # the first row of a shipment's run; the others repeat it
             head = (sid, oid, order_number, cid, ccode, cname, shipped_at)
         s_lot_id, s_item_id, s_sku, s_uom = by_position[lot_no]
-        append(make_shipment((*head, s_lot_id, s_item_id, s_sku, quantity, s_uom)))
-    return lots, edges, shipments, cycles
+        append(new(TracedShipment, (*head, s_lot_id, s_item_id, s_sku, quantity, s_uom)))
+    return checked(TracedLot, lots), checked(TraceEdge, edges), checked(TracedShipment, shipments), cycles
 
 
 def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> TraceResult:
@@ -295,11 +294,12 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
     # Shipments of the targets and of downstream lots, listed in (sku, lot_id) order (the
     # statement's lot position orders rows like the trace does). The statement is sent now and
     # runs while the graph work is done.
-    ship_params = {"lot_ids": [closure.lot_id[i] for i in closure.shipped], "as_of": when}
+    key = closure.lot_key  # the ids' text: sent as one uuid[] literal, no UUID encoded per id
+    ship_params = {"lot_ids": "{" + ",".join([key[i] for i in closure.shipped]) + "}", "as_of": when}
     statements: list[tuple[str, dict[str, Any]]] = [(sql.load_sql(_PKG, "shipments"), ship_params)]
     if with_stock:
         # the ledger of every reached lot, in number order (its lot_no is number + 1)
-        stock_params = {"lot_ids": list(closure.lot_id), "as_of": when, "with_balances": not as_of_requested}
+        stock_params = {"lot_ids": "{" + ",".join(key) + "}", "as_of": when, "with_balances": not as_of_requested}
         statements.append((sql.load_sql(_PKG, "stock"), stock_params))
     with sql.pipelined_many(session, statements, kind="tuple") as fetches:
         lots, edges, shipments, cycles = _assemble(closure, fetches[0], start, direction, max_depth)
