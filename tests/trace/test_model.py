@@ -10,7 +10,7 @@ import pytest
 
 from lotline.errors import InvalidInput
 from lotline.trace import validate
-from lotline.trace.model import MassBalance, TraceCycle, TracedShipment, TraceResult, format_quantity
+from lotline.trace.model import MassBalance, TraceCycle, TracedShipment, TraceResult, checked, format_quantity
 from lotline.trace.stock import STOCK_COLUMNS, LotInfo, build_stock
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -24,6 +24,16 @@ def test_building_a_row_type_from_too_few_or_too_many_values_is_refused():
         TracedShipment._make(row[:-1])
     with pytest.raises(TypeError):
         TracedShipment._make((*row, "extra"))
+
+
+def test_a_list_of_rows_built_with_the_wrong_number_of_values_is_refused():
+    row = (*SHIPMENT, "BREAD", Decimal("3"), "ea")
+    good = [tuple.__new__(TracedShipment, row)]
+    assert checked(TracedShipment, good) is good
+    assert checked(TracedShipment, []) == []
+    for values in (row[:-1], (*row, "extra")):
+        with pytest.raises(TypeError, match="TracedShipment has 12 fields"):
+            checked(TracedShipment, [tuple.__new__(TracedShipment, values)])
 
 
 def test_the_json_document_has_objects_for_rows_and_plain_quantities():

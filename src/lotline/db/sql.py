@@ -123,6 +123,35 @@ def pipelined(
         raise _wrap(statement, params, exc) from exc
 
 
+@contextmanager
+def pipelined_many(
+    target: Target, statements: Sequence[tuple[Query, Params]], *, kind: RowKind = "tuple"
+) -> Iterator[list[Callable[[], list[Any]]]]:
+    """Send several reads now, fetch each one's rows later, in one round trip:
+    ``with pipelined_many(s, [(a, pa), (b, pb)]) as (fetch_a, fetch_b): ...``.
+
+    As ``pipelined`` for one statement: the server runs them back to back, in order, while this
+    process goes on with its own work; each has its own cursor, so each one's rows stay fetchable
+    whatever the order they are fetched in. An error in any of them is raised at the first fetch
+    (or on leaving the block), as ``sqlalchemy.exc.DBAPIError``.
+    """
+    raw = driver_connection(target)
+    statement: Query = ""
+    params: Params = None
+    try:
+        with raw.pipeline():
+            cursors = [raw.cursor(row_factory=_FACTORIES[kind]) for _ in statements]
+            try:
+                for cur, (statement, params) in zip(cursors, statements, strict=True):
+                    cur.execute(statement, params)
+                yield [cur.fetchall for cur in cursors]
+            finally:
+                for cur in cursors:
+                    cur.close()
+    except psycopg.Error as exc:
+        raise _wrap(statement, params, exc) from exc
+
+
 def execute_all(
     target: Target, statements: Sequence[tuple[Query, Params]], *, kind: RowKind | None = None
 ) -> list[Any] | None:

@@ -10,17 +10,19 @@ the size of the genealogy (five with ``with_stock=False``) — never one per lot
 3. the forward and backward closures in one statement (sql/closure.sql): recursive CTEs over the
    derived ``lot_genealogy_edges`` table whose UNION key is the lot id alone, so each lot is
    expanded once however many paths or cycles reach it. It returns the reached lots with their
-   item details, numbered 0..n-1 in (sku, lot_code) order, then the closure's edges as pairs of
-   those numbers, already in the trace's edge order. With ``max_depth`` a bounded variant keeps
-   the depth in the recursion so it stops at the limit;
+   item details, numbered 0..n-1 in (sku, lot_code) order, then the closure's edges (their ends
+   named by the lot ids' text, mapped to those numbers here), already in the trace's edge order.
+   With ``max_depth`` a bounded variant keeps the depth in the recursion so it stops at the limit;
 4. shipments of the targets and of downstream lots (never the other uses of an upstream
-   component), with order and customer, in the trace's order (sql/shipments.sql). It is sent in
-   pipeline mode before the graph work, so the server runs it meanwhile. (Sending it together with
-   the closure, the statement walking the closure itself, was measured: the second walk and lot
-   lookup on the server cost more than the overlap saved — typical lots 25 % slower at p95.)
+   component), with order and customer, in the trace's order (sql/shipments.sql);
 5. (with stock) the ledger of every reached lot as of the time, read once: the mass balance split
    by movement type, receipts and returns, and (as of now) the balance-table on-hand
-   (sql/stock.sql, assembled by ``trace.stock``);
+   (sql/stock.sql, assembled by ``trace.stock``).
+   4 and 5 are sent together in pipeline mode as soon as the closure's lots are known, before the
+   graph work: one round trip for both, and the server runs them while this process builds the
+   lots and edges. (Sending the shipments together with the closure, the statement walking the
+   closure itself, was measured: the second walk and lot lookup on the server cost more than the
+   overlap saved — typical lots 25 % slower at p95.)
 6. the settings put back.
 
 The rooms: ``model`` (result types, JSON), ``validate`` (input checks), ``graph`` (depths, order,
@@ -75,6 +77,7 @@ from lotline.trace.model import (
     TracedShipment,
     TraceEdge,
     TraceResult,
+    checked,
     format_quantity,
 )
 from lotline.trace.stock import LotInfo, build_stock
@@ -132,7 +135,7 @@ LOTS_COLUMNS = (
 )  # fmt: skip
 CLOSURE_COLUMNS = (
     "kind", "id", "item_id", "lot_code", "sku", "item_name", "uom", "status", "vendor_lot_code",
-    "expires_at", "downstream", "parent_lot_id", "child_lot_id", "consumed_quantity",
+    "expires_at", "downstream", "lot_key", "parent_key", "child_key", "consumed_quantity",
     "produced_quantity", "occurred_at",
 )  # fmt: skip
 SHIPMENTS_COLUMNS = (
@@ -206,9 +209,11 @@ class _Closure:
         self.n, self.edge_rows = n, rows[n:]
         # the start lots are always reached (both walks begin with them), so n > 0
         (_, self.lot_id, self.item_id, self.lot_code, self.sku, self.item_name, self.uom, self.status,
-         self.vendor_lot_code, self.expires_at, self.downstream, *_) = zip(*rows[:n], strict=True)  # fmt: skip
-        self.number = {x.int: i for i, x in enumerate(self.lot_id)}  # int hashing is C; UUID.__hash__ is Python
-        self.start_no = sorted(self.number[x.int] for x in start)
+         self.vendor_lot_code, self.expires_at, self.downstream, self.lot_key, *_) = zip(*rows[:n], strict=True)  # fmt: skip
+        # keyed by the ids' text (str hashing is C and cached; UUID.__hash__ is Python): the edge
+        # rows name their ends by that text, and the edges reuse the lots' UUID objects
+        self.number = dict(zip(self.lot_key, range(n), strict=True))
+        self.start_no = sorted(self.number[str(x)] for x in start)
         self.is_target = [False] * n
         for i in self.start_no:
             self.is_target[i] = True
@@ -231,10 +236,10 @@ def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> 
     parents: list[list[int]] = [[] for _ in range(n)]
     successors: list[list[int]] = [[] for _ in range(n)]
     edges: list[TraceEdge] = []
-    make_edge = TraceEdge._make
+    new = tuple.__new__  # the row types' constructor in C (their _make is a Python function); see model.checked
     previous = None
     for kind, execution_id, *_, parent, child, consumed, produced, occurred_at in closure.edge_rows:
-        p, c = number[parent.int], number[child.int]
+        p, c = number[parent], number[child]
         if kind == 1:
             children[p].append(c)
         else:
@@ -245,14 +250,13 @@ def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> 
             continue
         previous = key
         successors[p].append(c)
-        edges.append(make_edge((parent, child, execution_id, consumed, produced, occurred_at)))
+        edges.append(new(TraceEdge, (lot_id[p], lot_id[c], execution_id, consumed, produced, occurred_at)))
 
     down = graph.min_depths(start_no, children, max_depth) if direction != "backward" else [-1] * n
     up = graph.min_depths(start_no, parents, max_depth) if direction != "forward" else [-1] * n
-    make_lot = TracedLot._make
     lots = [
-        make_lot((lot_id[i], lot_code[i], item_id[i], sku[i], item_name[i], uom[i], status[i], role, depth,
-                  vendor_lot_code[i], expires_at[i]))  # fmt: skip
+        new(TracedLot, (lot_id[i], lot_code[i], item_id[i], sku[i], item_name[i], uom[i], status[i], role, depth,
+                        vendor_lot_code[i], expires_at[i]))  # fmt: skip
         for i, role, depth in graph.lot_order(start_no, up, down, is_target)
     ]
     cycles = []
@@ -263,7 +267,6 @@ def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> 
 
     # lot_no is the 1-based position in closure.shipped
     by_position = [None, *((lot_id[i], item_id[i], sku[i], uom[i]) for i in closure.shipped)]
-    make_shipment = TracedShipment._make
     shipments: list[TracedShipment] = []
     append = shipments.append
     head: tuple = ()
@@ -271,8 +274,8 @@ def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> 
         if sid is not None:  # the first row of a shipment's run; the others repeat it
             head = (sid, oid, order_number, cid, ccode, cname, shipped_at)
         s_lot_id, s_item_id, s_sku, s_uom = by_position[lot_no]
-        append(make_shipment((*head, s_lot_id, s_item_id, s_sku, quantity, s_uom)))
-    return lots, edges, shipments, cycles
+        append(new(TracedShipment, (*head, s_lot_id, s_item_id, s_sku, quantity, s_uom)))
+    return checked(TracedLot, lots), checked(TraceEdge, edges), checked(TracedShipment, shipments), cycles
 
 
 def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> TraceResult:
@@ -291,27 +294,25 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
     # Shipments of the targets and of downstream lots, listed in (sku, lot_id) order (the
     # statement's lot position orders rows like the trace does). The statement is sent now and
     # runs while the graph work is done.
-    ship_params = {"lot_ids": [closure.lot_id[i] for i in closure.shipped], "as_of": when}
-    with sql.pipelined(session, sql.load_sql(_PKG, "shipments"), ship_params, kind="tuple") as shipment_rows:
-        parts = _assemble(closure, shipment_rows, start, direction, max_depth)
-    lots, edges, shipments, cycles = parts
-    n = closure.n
-    (lot_id, lot_code, sku, status, uom, vendor_lot_code) = (
-        closure.lot_id, closure.lot_code, closure.sku, closure.status, closure.uom, closure.vendor_lot_code,
-    )  # fmt: skip
-    statements = 2
-
-    receipts: list[TracedReceipt] = []
-    on_hand: list[LotOnHand] = []
-    balances: list[MassBalance] = []
+    key = closure.lot_key  # the ids' text: sent as one uuid[] literal, no UUID encoded per id
+    ship_params = {"lot_ids": "{" + ",".join([key[i] for i in closure.shipped]) + "}", "as_of": when}
+    statements: list[tuple[str, dict[str, Any]]] = [(sql.load_sql(_PKG, "shipments"), ship_params)]
     if with_stock:
-        infos = [
-            LotInfo(lot_id[i], lot_code[i], sku[i], status[i], uom[i], vendor_lot_code[i]) for i in range(n)
-        ]
-        stock_params = {"lot_ids": list(lot_id), "as_of": when, "with_balances": not as_of_requested}
-        stock_rows = _rows(session, "stock", stock_params)
-        statements += 1
-        receipts, on_hand, balances = build_stock(stock_rows, infos, as_of_requested=as_of_requested)
+        # the ledger of every reached lot, in number order (its lot_no is number + 1)
+        stock_params = {"lot_ids": "{" + ",".join(key) + "}", "as_of": when, "with_balances": not as_of_requested}
+        statements.append((sql.load_sql(_PKG, "stock"), stock_params))
+    with sql.pipelined_many(session, statements, kind="tuple") as fetches:
+        lots, edges, shipments, cycles = _assemble(closure, fetches[0], start, direction, max_depth)
+        receipts: list[TracedReceipt] = []
+        on_hand: list[LotOnHand] = []
+        balances: list[MassBalance] = []
+        if with_stock:
+            infos = [
+                LotInfo(*fields)
+                for fields in zip(closure.lot_id, closure.lot_code, closure.sku, closure.status, closure.uom,
+                                  closure.vendor_lot_code, strict=True)  # fmt: skip
+            ]
+            receipts, on_hand, balances = build_stock(fetches[1](), infos, as_of_requested=as_of_requested)
 
     return TraceResult(
         start_lot_ids=start,
@@ -326,5 +327,5 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
         mass_balance=balances,
         cycles=cycles,
         as_of_requested=as_of_requested,
-        statements=statements,
+        statements=1 + len(statements),
     )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
-from lotline.trace.model import LotOnHand, MassBalance, TracedReceipt
+from lotline.trace.model import LotOnHand, MassBalance, TracedReceipt, checked
 
 # Output columns of sql/stock.sql, in order.
 STOCK_COLUMNS = (
@@ -139,17 +139,17 @@ def mass_balance(
 ) -> list[MassBalance]:
     """One MassBalance per lot from its flow sums (stock.sql's flow columns, in order) and on-hand,
     all three in the same lot order; sorted by (sku, lot code)."""
-    out = []
-    make = MassBalance._make
+    out: list[MassBalance] = []
+    new = tuple.__new__  # C speed, one length check for the list (model.checked)
     for d, flows, on_hand in zip(lots, sums, held, strict=True):
         (received, produced, returned, adjusted_in, consumed, shipped, scrapped, adjusted_out,
          transferred_in, transferred_out) = flows  # fmt: skip
         total_in = received + produced + returned + adjusted_in
         total_out = consumed + shipped + scrapped + adjusted_out
         out.append(
-            make((d.lot_id, d.lot_code, d.sku, d.uom, received, produced, returned, adjusted_in, consumed,
+            new(MassBalance, (d.lot_id, d.lot_code, d.sku, d.uom, received, produced, returned, adjusted_in, consumed,
                   shipped, scrapped, adjusted_out, transferred_in - transferred_out, on_hand, total_in,
                   total_out, total_in - total_out - on_hand))  # fmt: skip
         )
     out.sort(key=lambda m: (m.sku, m.lot_code))
-    return out
+    return checked(MassBalance, out)

@@ -6,15 +6,17 @@
 --   backward walk), as_of timestamptz, status_as_of timestamptz (NULL: current lot status;
 --   else each lot's status as it was then, from the audit trail)
 -- Output columns: kind, id, item_id, lot_code, sku, item_name, uom, status, vendor_lot_code,
---   expires_at, downstream, parent_lot_id, child_lot_id, consumed_quantity, produced_quantity,
+--   expires_at, downstream, lot_key, parent_key, child_key, consumed_quantity, produced_quantity,
 --   occurred_at.
 --   kind 0, one row per reached lot (the start lots plus the children (forward) / parents
 --     (backward)), first, in (sku, lot_code, id) order (byte order, as Python compares str): the
 --     caller numbers the lots 0..n-1 in this order. id = lot id, then item_id .. expires_at, and
---     downstream = whether the lot is in the forward closure (the start lots included).
+--     downstream = whether the lot is in the forward closure (the start lots included), lot_key =
+--     the lot id as text.
 --   kind 1 (forward: an edge, occurred_at <= as_of, leaving a lot of the forward closure) and
 --     kind 2 (backward: an edge entering a lot of the backward closure): id =
---     work_order_execution_id, then parent_lot_id .. occurred_at; ordered by (occurred_at,
+--     work_order_execution_id, parent_key / child_key = the edge's lot ids as text, then
+--     consumed_quantity .. occurred_at; ordered by (occurred_at,
 --     parent_lot_id, child_lot_id, execution, kind), so an edge both walks return comes twice in
 --     a row. Both ends of every edge are among the kind 0 lots.
 --   Columns not relevant to a kind are NULL.
@@ -25,7 +27,9 @@
 --   planner guesses of the closure's size. No join between two closure results: the planner
 --   cannot estimate a recursive CTE's size (it guessed 10 rows for 4,361 at scale 10, chose a
 --   nested loop of edges x reached lots and discarded 40M rows: 10.7 s), so the caller maps edge
---   ends to lot numbers itself (one dict of 128-bit ints).
+--   ends to lot numbers itself: one dict keyed by the lot ids' text, so the edge ends are never
+--   made into UUID objects (~0.5 µs each, two per edge, 9k edges for the most-used lot); the
+--   edges reuse the lots' UUID objects.
 WITH RECURSIVE down(lot_id) AS (
     SELECT s.lot_id FROM unnest(%(forward_start)s::uuid[]) AS s(lot_id)
     UNION
@@ -70,8 +74,10 @@ WITH RECURSIVE down(lot_id) AS (
        AND e.occurred_at <= %(as_of)s::timestamptz
 )
 SELECT u.kind, u.id, u.item_id, u.lot_code, u.sku, u.item_name, u.uom, u.status,
-       u.vendor_lot_code, u.expires_at, u.downstream, u.parent_lot_id, u.child_lot_id,
-       u.consumed_quantity, u.produced_quantity, u.occurred_at
+       u.vendor_lot_code, u.expires_at, u.downstream,
+       -- the lot ids as text (keys, never made into UUID objects: the caller holds the lots')
+       CASE WHEN u.kind = 0 THEN u.id::text END AS lot_key, u.parent_lot_id::text AS parent_key,
+       u.child_lot_id::text AS child_key, u.consumed_quantity, u.produced_quantity, u.occurred_at
   FROM (
     SELECT 0 AS kind, r.ix, r.lot_id AS id, r.item_id, r.lot_code, r.sku, r.item_name, r.uom,
            r.status, r.vendor_lot_code, r.expires_at, r.downstream, NULL::uuid AS parent_lot_id,

@@ -55,8 +55,10 @@ WITH RECURSIVE down(lot_id, depth) AS (
        AND e.occurred_at <= %(as_of)s::timestamptz
 )
 SELECT u.kind, u.id, u.item_id, u.lot_code, u.sku, u.item_name, u.uom, u.status,
-       u.vendor_lot_code, u.expires_at, u.downstream, u.parent_lot_id, u.child_lot_id,
-       u.consumed_quantity, u.produced_quantity, u.occurred_at
+       u.vendor_lot_code, u.expires_at, u.downstream,
+       -- the lot ids as text (keys, never made into UUID objects: the caller holds the lots')
+       CASE WHEN u.kind = 0 THEN u.id::text END AS lot_key, u.parent_lot_id::text AS parent_key,
+       u.child_lot_id::text AS child_key, u.consumed_quantity, u.produced_quantity, u.occurred_at
   FROM (
     SELECT 0 AS kind, r.ix, r.lot_id AS id, r.item_id, r.lot_code, r.sku, r.item_name, r.uom,
            r.status, r.vendor_lot_code, r.expires_at, r.downstream, NULL::uuid AS parent_lot_id,

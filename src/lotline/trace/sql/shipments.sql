@@ -1,8 +1,9 @@
 -- Shipments of a set of lots up to as_of, with order and customer, in the trace's order; a
 -- shipment's details are sent once for its run of rows.
 --
--- Parameters: lot_ids uuid[] (the caller lists them in (sku, lot_id) order; sent in binary (a b
---   placeholder): thousands of ids encode several times faster than as text), as_of timestamptz
+-- Parameters: lot_ids uuid[] (the caller lists them in (sku, lot_id) order; it sends them as one
+--   array literal '{id,id,...}' joined from the ids' text the closure returned: encoding thousands
+--   of UUID objects one by one cost more than the statement saved), as_of timestamptz
 -- Output: one row per (shipment, lot), ordered by (shipped_at, sales_order_number in byte order,
 --   lot_no, shipment id) — the trace's (shipped_at, sales_order_number, sku, lot_id) order. Columns:
 --   sales_order_shipment_id, sales_order_id, sales_order_number, customer_id, customer_code,
@@ -31,7 +32,7 @@ SELECT CASE WHEN s.first THEN s.sales_order_shipment_id END AS sales_order_shipm
     SELECT ls.sales_order_shipment_id, ls.sales_order_id, ls.sales_order_number, ls.customer_id,
            ls.shipped_at, x.lot_no, ls.quantity,
            ls.sales_order_shipment_id IS DISTINCT FROM lag(ls.sales_order_shipment_id) OVER w AS first
-      FROM unnest(%(lot_ids)b::uuid[]) WITH ORDINALITY AS x(lot_id, lot_no)
+      FROM unnest(%(lot_ids)s::uuid[]) WITH ORDINALITY AS x(lot_id, lot_no)
      CROSS JOIN LATERAL (
             SELECT l.sales_order_shipment_id, l.sales_order_id, l.sales_order_number, l.customer_id,
                    l.shipped_at, l.quantity

@@ -6,8 +6,9 @@
 --                    inventory_balances table — zero rows included, so a drift from the ledger
 --                    shows as an imbalance.
 --
--- Parameters: lot_ids uuid[] (sent in binary (a b placeholder): thousands of ids encode several times faster
---   than as text), as_of timestamptz, with_balances boolean
+-- Parameters: lot_ids uuid[] (the trace sends them as one array literal '{id,id,...}' joined from the
+--   ids' text the closure returned: no UUID object is encoded per id), as_of timestamptz,
+--   with_balances boolean
 -- Output: kind, lot_no (the lot's 1-based position in lot_ids: the caller holds the lots, so no
 --         UUID is sent back or hashed per row), location_id, location_code, location_kind, received, produced, returned,
 --         adjusted_in, consumed, shipped, scrapped, adjusted_out, transferred_in, transferred_out,
@@ -26,7 +27,7 @@
 --   plain join, a trace reaching a large share of a small database was planned as a hash of every
 --   ledger line (1.1M at scale 100: 1.9 s instead of ~0.3 s).
 WITH lots_in AS MATERIALIZED (
-    SELECT x.lot_id, x.lot_no FROM unnest(%(lot_ids)b::uuid[]) WITH ORDINALITY AS x(lot_id, lot_no)
+    SELECT x.lot_id, x.lot_no FROM unnest(%(lot_ids)s::uuid[]) WITH ORDINALITY AS x(lot_id, lot_no)
 ), totals AS MATERIALIZED (
     SELECT x.lot_no, t.location_id, t.movement_type, t.increase, t.movement_id, t.quantity, t.last_occurred_at
       FROM lots_in x
@@ -98,7 +99,7 @@ UNION ALL
 SELECT 'balance', x.lot_no, b.location_id, loc.code, loc.kind,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, b.quantity,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM unnest(%(lot_ids)b::uuid[]) WITH ORDINALITY AS x(lot_id, lot_no)
+  FROM unnest(%(lot_ids)s::uuid[]) WITH ORDINALITY AS x(lot_id, lot_no)
   JOIN inventory_balances b ON b.lot_id = x.lot_id
   JOIN locations loc ON loc.id = b.location_id
  WHERE %(with_balances)s::boolean
