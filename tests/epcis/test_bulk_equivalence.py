@@ -320,3 +320,34 @@ def test_a_bulk_chunk_that_goes_per_event_after_creating_master_data_leaves_none
     assert report_a["counts"]["refused"] == 1
     assert report_b == report_a
     assert not differences(by_event, in_bulk), differences(by_event, in_bulk)
+
+
+def test_a_record_found_under_a_second_identifier_is_forgotten_with_the_chunk_that_created_it(engine, bulk_chunks):
+    # FLOUR is created by its GTIN, then found by its SKU (urn:lotline:lot:FLOUR:...) in the same
+    # chunk; the last shipment is short, so the chunk is tried again event by event (after the bulk
+    # poster gave it up, and after the services' whole-chunk try), and the registry forgets both
+    # identifiers with the rolled-back item: the retry posts all but the short shipment, both ways
+    vocab = {"epcisMasterData": {"vocabularyList": [{"type": "urn:epcglobal:epcis:vtype:EPCClass", "vocabularyElementList": [
+        {"id": identifiers.lot_class(gtin=GTIN_FLOUR, cp_len=7, sku="FLOUR", lot=None),
+         "attributes": [{"id": "urn:lotline:mda:sku", "attribute": "FLOUR"}, {"id": "urn:lotline:mda:uom", "attribute": "kg"}]}]}]}}
+    here, mill = {"id": PLACES[0]}, [{"type": "owning_party", "source": VENDORS[0]}]
+    shop = [{"type": "owning_party", "destination": CUSTOMERS[0]}]
+    events = [
+        event("ObjectEvent", _when(1), action="ADD", bizStep="receiving", bizLocation=here,
+              quantityList=[qty(lgtin(GTIN_FLOUR, "L1"), 100)], sourceList=mill),
+        event("ObjectEvent", _when(2), action="ADD", bizStep="receiving", bizLocation=here,
+              quantityList=[qty("urn:lotline:lot:FLOUR:L2", 100)], sourceList=mill),
+        event("ObjectEvent", _when(3), action="OBSERVE", bizStep="shipping", bizLocation=here,
+              quantityList=[qty("urn:lotline:lot:FLOUR:L2", 5)], destinationList=shop),
+        event("ObjectEvent", _when(4), action="OBSERVE", bizStep="shipping", bizLocation=here,
+              quantityList=[qty(lgtin(GTIN_FLOUR, "L1"), 500)], destinationList=shop),
+    ]
+    for n, ev in enumerate(events):
+        ev["eventID"] = f"urn:uuid:88888888-0000-4000-8000-{n:012d}"
+    document = doc(*events, header=vocab)
+    by_event, report_a = _captured(engine, document, 500, use_bulk=False, create=True, world=_nothing)
+    in_bulk, report_b = _captured(engine, document, 500, use_bulk=True, create=True, world=_nothing)
+    assert bulk_chunks == [False]
+    assert report_a == report_b
+    assert report_a["counts"]["refused"] == 1 and report_a["counts"]["posted"] == 3
+    assert not differences(by_event, in_bulk), differences(by_event, in_bulk)

@@ -162,7 +162,7 @@ class _Planner:
     # --- pieces, from what the job resolved before ------------------------------------------
 
     # Identifiers are resolved through the job's registry as the services resolve them: a record that
-    # exists is found (and cached: it is committed, whatever becomes of this chunk); one that does not
+    # exists is found (and cached; journaled, as it may be this savepoint's); one that does not
     # raises NotFound (the chunk goes the per-event way, which phrases the refusal), or, when the job
     # creates master data, is created — inside the chunk's savepoint, journaled by the registry, so a
     # chunk that goes the per-event way after all leaves no record behind (``post_chunk``). The
