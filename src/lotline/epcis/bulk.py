@@ -406,14 +406,23 @@ def post_chunk(
     # too: the chunk going the per-event way rolls it back and the registry forgets it
     mark = mapper.registry.mark()
     savepoint = s.begin_nested()
-    try:
-        events = [planner.plan(first + n, key, event, labels[n]) for n, (event, key) in enumerate(zip(chunk, keys, strict=True))]
-        if not _check_and_write(s, events):
-            raise NotBulk("a chunk rule")
-        s.flush()
-    except (NotBulk, LotlineError, ValidationError, ValueError, KeyError, TypeError, AttributeError, sa.exc.DBAPIError):
+
+    def give_up() -> None:
         savepoint.rollback()
         mapper.registry.forget_since(mark)
+
+    try:
+        events = [planner.plan(first + n, key, event, labels[n]) for n, (event, key) in enumerate(zip(chunk, keys, strict=True))]
+    except (NotBulk, LotlineError, ValidationError, ValueError, KeyError, TypeError, AttributeError, sa.exc.DBAPIError):
+        give_up()
+        return None
+    try:
+        if not _check_and_write(s, events):
+            give_up()
+            return None
+        s.flush()
+    except sa.exc.DBAPIError:
+        give_up()
         return None
     savepoint.commit()
     return [(ev, ev.outcome) for ev in events]
