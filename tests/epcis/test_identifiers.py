@@ -89,3 +89,16 @@ def test_rec20_units_convert_to_the_stocking_unit_or_are_refused_clearly():
         units.to_stocking(Decimal(1), "ZZZ", item_uom="kg", sku="FLOUR", where="e")
     with pytest.raises(InvalidInput, match="more than 6 decimal places"):
         units.to_stocking(Decimal("0.0001"), "MGM", item_uom="kg", sku="FLOUR", where="e")
+
+
+def test_an_identifier_parsed_again_gives_the_same_answer_and_a_refused_one_is_refused_again():
+    # parse_class / parse_place remember recent answers (a capture names each lot in several events)
+    for raw in ("urn:epc:class:lgtin:4012345.011111.4444", "https://id.gs1.org/01/04012345111118/10/L%2F1"):
+        assert ids.parse_class(raw) == ids.parse_class(raw) == ids._parse_class.__wrapped__(raw)
+    for raw in ("urn:epc:id:sgln:4012345.00001.0", "urn:lotline:customer:C001"):
+        assert ids.parse_place(raw) == ids.parse_place(raw) == ids._parse_place.__wrapped__(raw)
+    for _ in range(2):
+        with pytest.raises(InvalidInput, match="wrong check digit"):
+            ids.parse_class("https://id.gs1.org/01/04012345111119/10/L1")
+        with pytest.raises(InvalidInput, match="non-empty string"):
+            ids.parse_place(None)  # type: ignore[arg-type]

@@ -22,7 +22,8 @@ and, for the chunk as a whole (one read per rule, never a query per event):
 - no error declaration, no event captured before or twice in the chunk, no lot status to set
   (disposition, ``persistentDisposition``, ``lotline:lotStatus``, bizStep ``holding``), no
   instance-level EPC, no event time in the future;
-- every identifier already resolved by this job (``Registry.known_*``): nothing to look up or create;
+- every identifier names a record that exists, or one the job creates (``create_master_data``):
+  created in the chunk's savepoint, as the services would create it (see ``_Planner``);
 - every input schema (``ReceiptIn``, ``SalesOrderIn``, ``ShipmentIn``, ``WorkOrderIn``,
   ``ExecutionIn``) accepts the event's posting unchanged (no stripped code, no out-of-range value);
 - no order number, work order number or external reference already taken (in the database or by
@@ -160,9 +161,13 @@ class _Planner:
 
     # --- pieces, from what the job resolved before ------------------------------------------
 
-    # Identifiers are resolved through the job's registry with creation off (``plan`` turns it off):
-    # a record that exists is found (and cached: it is committed, whatever becomes of this chunk), one
-    # that does not raises NotFound, and the chunk goes the per-event way, which creates it if asked.
+    # Identifiers are resolved through the job's registry as the services resolve them: a record that
+    # exists is found (and cached; journaled, as it may be this savepoint's); one that does not
+    # raises NotFound (the chunk goes the per-event way, which phrases the refusal), or, when the job
+    # creates master data, is created — inside the chunk's savepoint, journaled by the registry, so a
+    # chunk that goes the per-event way after all leaves no record behind (``post_chunk``). The
+    # services would create the same records: the registry's calls depend on the identifier, the
+    # document's vocabulary and the first quantity naming it, in document order, never on the path.
 
     @staticmethod
     def _by_code(rec: Rec) -> Rec:
@@ -229,13 +234,6 @@ class _Planner:
     # --- the rule table, for what the bulk path takes ----------------------------------------
 
     def plan(self, seq: int, key: str, event: dict, where: str) -> _Event:
-        create, self.registry.create = self.registry.create, False
-        try:
-            return self._plan(seq, key, event, where)
-        finally:
-            self.registry.create = create
-
-    def _plan(self, seq: int, key: str, event: dict, where: str) -> _Event:
         etype = event.get("type")
         at = parse_time(event["eventTime"])
         if "errorDeclaration" in event:
@@ -404,18 +402,27 @@ def post_chunk(
 ) -> list[tuple[_Event, Outcome]] | None:
     """Write the chunk set-based and return each event with its outcome, or None having written nothing."""
     planner = _Planner(mapper)
+    # master data the planning creates (a job with create_master_data) is written in this savepoint
+    # too: the chunk going the per-event way rolls it back and the registry forgets it
+    mark = mapper.registry.mark()
+    savepoint = s.begin_nested()
+
+    def give_up() -> None:
+        savepoint.rollback()
+        mapper.registry.forget_since(mark)
+
     try:
         events = [planner.plan(first + n, key, event, labels[n]) for n, (event, key) in enumerate(zip(chunk, keys, strict=True))]
-    except (NotBulk, LotlineError, ValidationError, ValueError, KeyError, TypeError, AttributeError):
+    except (NotBulk, LotlineError, ValidationError, ValueError, KeyError, TypeError, AttributeError, sa.exc.DBAPIError):
+        give_up()
         return None
-    savepoint = s.begin_nested()
     try:
         if not _check_and_write(s, events):
-            savepoint.rollback()
+            give_up()
             return None
         s.flush()
     except sa.exc.DBAPIError:
-        savepoint.rollback()
+        give_up()
         return None
     savepoint.commit()
     return [(ev, ev.outcome) for ev in events]

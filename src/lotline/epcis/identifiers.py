@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 from lotline.errors import InvalidInput
@@ -144,10 +145,22 @@ def _digital_link(raw: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+# A capture names each lot class in several events (its receipt, the transformations and shipments
+# that use it) and each place in most: parsed once per recent identifier. The results are frozen and
+# a refusal (InvalidInput) is never cached, so a cached answer is the answer; bounded, so memory
+# stays flat over a document of any size.
+_PARSED = 4096
+
+
 def parse_class(raw: str) -> ClassRef:
     """An epcClass or EPC naming a trade item: LGTIN / SGTIN / idpat URN, Digital Link, lotline URN."""
     if not isinstance(raw, str) or not raw:
         raise InvalidInput(f"identifier {raw!r} must be a non-empty string", identifier=str(raw))
+    return _parse_class(raw)
+
+
+@lru_cache(maxsize=_PARSED)
+def _parse_class(raw: str) -> ClassRef:
     if raw.startswith("urn:epc:class:lgtin:"):
         cp, ir, lot = _urn_parts(raw, raw.removeprefix("urn:epc:class:lgtin:"), 3)
         gtin, n = _gtin_from_urn(raw, cp, ir)
@@ -188,6 +201,11 @@ def parse_place(raw: str) -> PlaceRef:
     """A readPoint/bizLocation/source/destination: SGLN / PGLN URN, Digital Link /414/ or /417/, lotline URN."""
     if not isinstance(raw, str) or not raw:
         raise InvalidInput(f"identifier {raw!r} must be a non-empty string", identifier=str(raw))
+    return _parse_place(raw)
+
+
+@lru_cache(maxsize=_PARSED)
+def _parse_place(raw: str) -> PlaceRef:
     if raw.startswith("urn:epc:id:sgln:"):
         cp, ref, ext = _urn_parts(raw, raw.removeprefix("urn:epc:id:sgln:"), 3)
         gln, n = _gln_from_urn(raw, cp, ref)

@@ -7,7 +7,9 @@ started with ``create=True``; it then creates the record from the document's mas
 (``epcisHeader.epcisMasterData``: lotline's own ``urn:lotline:mda:*`` attributes, or CBV's
 ``descriptionShort``/``name``) or, without master data, from the identifier itself (SKU / code = the GTIN
 or GLN digits), and registers the identifier. Records created inside an event that is then refused are
-forgotten with it (``forget_since``), so the cache never names rolled-back rows.
+forgotten with it (``forget_since``), and so are records found meanwhile (one may be a record
+created earlier in the same savepoint under another identifier), so the cache never names rolled-back
+rows.
 
 ``add_identifier`` is the service behind ``lotline epcis id add`` and the spreadsheet imports.
 """
@@ -139,10 +141,13 @@ class Registry:
             self._cache.pop(key, None)
         del self._journal[mark:]
 
-    def _remember(self, key: tuple, rec: Rec, *, created: bool) -> Rec:
+    def _remember(self, key: tuple, rec: Rec) -> Rec:
         self._cache[key] = rec
-        if created:
-            self._journal.append(key)
+        # Found records are journaled too, not only created ones: a record found by its code may
+        # have been created earlier in the same savepoint (a chunk tried whole, a bulk chunk's
+        # planning) under another identifier; a rollback must forget it as well. Forgetting a
+        # committed record costs one lookup again.
+        self._journal.append(key)
         return rec
 
     def _by_identifier(self, target: str, scheme: str, digits: str, extension: str = "") -> uuid.UUID | None:
@@ -203,7 +208,7 @@ class Registry:
         else:
             record = self._load("item", code=ref.sku)
         if record is not None:
-            return self._remember(key, self._rec("item", record), created=False)
+            return self._remember(key, self._rec("item", record))
         if not self.create:
             raise NotFound(
                 f"{where}: no item is identified by {raw!r}; add its GTIN to an item (lotline epcis id add) "
@@ -231,7 +236,7 @@ class Registry:
             )
         if ref.gtin:
             add_identifier(self.db, "item", item.id, "gtin", ref.gtin, company_prefix_length=ref.company_prefix_length)
-        return self._remember(key, self._rec("item", item), created=True)
+        return self._remember(key, self._rec("item", item))
 
     # --- locations and parties -----------------------------------------------------------------
 
@@ -248,7 +253,7 @@ class Registry:
         else:
             record = self._load("location", code=place.code)
         if record is not None:
-            return self._remember(key, self._rec("location", record), created=False)
+            return self._remember(key, self._rec("location", record))
         if not self.create:
             raise NotFound(
                 f"{where}: no location is identified by {raw!r}; add its GLN to a location (lotline epcis id add) "
@@ -269,7 +274,7 @@ class Registry:
         if place.gln:
             add_identifier(self.db, "location", record.id, "gln", place.gln, extension=place.extension,
                            company_prefix_length=place.company_prefix_length)
-        return self._remember(key, self._rec("location", record), created=True)
+        return self._remember(key, self._rec("location", record))
 
     def party(self, raw: str, role: str, *, where: str) -> Rec:
         """A vendor (role='vendor') or customer named by a PGLN, an SGLN of its site, or a lotline URN."""
@@ -285,7 +290,7 @@ class Registry:
         else:
             record = self._load(role, code=place.code)
         if record is not None:
-            return self._remember(key, self._rec(role, record), created=False)
+            return self._remember(key, self._rec(role, record))
         if not self.create:
             raise NotFound(
                 f"{where}: no {role} is identified by {raw!r}; add its GLN to a {role} (lotline epcis id add) "
@@ -305,7 +310,7 @@ class Registry:
             record = (catalog.create_vendor if role == "vendor" else catalog.create_customer)(self.db, data)
         if place.gln:
             add_identifier(self.db, role, record.id, "gln", place.gln, company_prefix_length=place.company_prefix_length)
-        return self._remember(key, self._rec(role, record), created=True)
+        return self._remember(key, self._rec(role, record))
 
 
 def _bool(value: Any, *, default: bool) -> bool:
