@@ -1,10 +1,9 @@
 """The data the recall exports show, gathered from the database for the pure exporters beside it.
 
-``fsma_events`` gathers the critical tracking events of a trace run for ``fsma204`` (``trace_fsma_events``
-those of a trace taken on the spot); ``report_data``
-everything the recall report shows for ``recall_report``. Both read in the caller's transaction
-(an API read session or ``db.read_snapshot()``, so every part is from one snapshot) and write
-nothing; the exporters stay pure functions over what these return.
+``report_data`` gathers everything the recall report shows for ``recall_report``. It reads in the
+caller's transaction (an API read session or ``db.read_snapshot()``, so every part is from one
+snapshot) and writes nothing; the exporter stays a pure function over what it returns. (The FSMA
+204 spreadsheet is gathered and rendered by one statement: ``reports.fsma204_export``.)
 
 Raises: NotFound, InvalidInput (no computed trace run).
 """
@@ -24,43 +23,12 @@ from lotline.models import Customer, RecallCase, RecallImpactedShipment, RecallT
 from lotline.perf import no_gc_pauses
 from lotline.recalls.actions import list_actions
 from lotline.recalls.cases import case_dict, find_case, list_targets
-from lotline.recalls.common import sql_dicts, tuned
+from lotline.recalls.common import tuned
 from lotline.recalls.communications import list_communications
-from lotline.recalls.runs import find_run, latest_run, list_runs, run_lots, run_sets, shipment_lines
+from lotline.recalls.runs import latest_run, list_runs, run_lots
 from lotline.recalls.status import effectiveness
-from lotline.trace.service import TraceResult
 from lotline.types import utcnow
-from lotline.vocab import ActionStatus, LotRole, NoticeStatus
-
-
-@no_gc_pauses()
-@tuned
-def fsma_events(session: Session, ref: str | uuid.UUID, run_id=None) -> dict[str, list[dict]]:
-    """Rows of the FSMA 204 sortable spreadsheet (receiving, transformation, shipping) of a run."""
-    case = find_case(session, ref)
-    run = find_run(session, run_id, case) if run_id else latest_run(session, case)
-    sets = run_sets(session, run)
-    params = {"lot_ids": sets.lots, "as_of": run.as_of}
-    return {
-        "receiving": sql_dicts(session, "fsma_receiving", params),
-        "transformation": sql_dicts(session, "fsma_transformation", params),
-        "shipping": shipment_lines(session, sets),
-    }
-
-
-@tuned
-def trace_fsma_events(session: Session, result: TraceResult) -> dict[str, list[dict]]:
-    """The same spreadsheet rows for a trace taken on the spot (the trace view's download): its lots'
-    receiving and transformation events up to its as_of, and what its shipments carried of its
-    target and downstream lots — what a recall run of the same lots would list."""
-    shipped_lots = sorted({x.lot_id for x in result.lots if x.role != LotRole.UPSTREAM_COMPONENT}, key=str)
-    params = {"lot_ids": sorted({x.lot_id for x in result.lots}, key=str), "as_of": result.as_of}
-    shipments = sorted({s.sales_order_shipment_id for s in result.shipments}, key=str)
-    return {
-        "receiving": sql_dicts(session, "fsma_receiving", params),
-        "transformation": sql_dicts(session, "fsma_transformation", params),
-        "shipping": sql_dicts(session, "impacted_shipment_lines", {"shipment_ids": shipments, "lot_ids": shipped_lots}),
-    }
+from lotline.vocab import ActionStatus, NoticeStatus
 
 
 def _impacted_customers(session: Session, run: RecallTraceRun | None) -> list[dict]:
