@@ -76,10 +76,12 @@ def _baseline_writer(rev: str) -> types.ModuleType:
 
 def child(case_id: str, writer: str, rev: str) -> None:
     from lotline import db
-    from lotline.reports import fsma204, recall_data
+
+    sys.path.insert(0, str(ROOT))  # the Python writers live on as the tests' reference (tests/reports)
+    from tests.reports import fsma204_reference as fsma204
 
     with db.read_snapshot() as s:
-        table = fsma204.rows(recall_data.fsma_events(s, case_id))
+        table = fsma204.rows(fsma204.fsma_events(s, case_id))
     module = _baseline_writer(rev) if writer == "baseline" else fsma204.xlsx
     header = [label for _, label in fsma204.COLUMNS]
     widths = [max(12, min(40, len(label) + 2)) for label in header]

@@ -13,7 +13,9 @@ lots), then measures, each ``--repeat`` times, on a warm database:
    Beside it, its PostgreSQL floor: the server's execution time of exactly the statements the run
    sent (recorded, then replayed under EXPLAIN ANALYZE in a transaction that is rolled back);
 2. ``recall mock``: the drill end to end (case + target + initiate, trace run, plan actions,
-   FSMA 204 CSV + XLSX, report HTML + JSON, cancel), per step and in total; and the most-used
+   FSMA 204 CSV + XLSX, report HTML + JSON, cancel), per step and in total (the wall time: the
+   export runs beside the report on a second connection, except with --rollback, where every
+   session shares the one outer transaction and the steps run one after the other); and the most-used
    lot's forward trace (lots + shipments) in the same process, the drill's yardstick (goal: the
    drill ≤ 4× that trace, at every scale).
 

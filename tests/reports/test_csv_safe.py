@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from lotline.kpis import export as kpi_export
 from lotline.kpis.queries import SnapshotRow
 from lotline.models import Customer
-from lotline.reports import csv_safe, fsma204
+from lotline.reports import csv_safe
+from tests.reports import fsma204_reference as fsma204
 from tests.reports.test_fsma204 import EVENTS
 from tests.worlds import build_world
 

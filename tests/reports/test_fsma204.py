@@ -1,4 +1,5 @@
-"""FSMA 204 sortable spreadsheet: pure functions over event rows."""
+"""FSMA 204 sortable spreadsheet: the reference writers (pure functions over event rows) that the
+database rendering is held equal to (test_fsma204_export.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 
 import openpyxl
 
-from lotline.reports import fsma204
+from tests.reports import fsma204_reference as fsma204
 
 T = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 

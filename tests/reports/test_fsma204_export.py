@@ -1,8 +1,8 @@
 """The FSMA 204 spreadsheet rendered by the database is byte for byte the Python writers' spreadsheet.
 
 ``reports.fsma204_export`` renders every CSV line and XLSX row in one statement
-(``reports/sql/fsma204_export.sql``); ``fsma204.rows`` / ``to_csv`` / ``to_xlsx`` over
-``recall_data.fsma_events`` are the reference it must equal. Compared on a generated world (scale 1:
+(``reports/sql/fsma204_export.sql``); ``rows`` / ``to_csv`` / ``to_xlsx`` over
+``fsma_events`` (tests/reports/fsma204_reference.py, the old Python writers) are the reference it must equal. Compared on a generated world (scale 1:
 ~10^4 rows, every event kind) whose names, codes and numbers were made hostile first: each leading
 formula character, plain and not-quite-plain numbers, delimiters, quotes, line breaks, XML specials,
 characters XML forbids, empty texts and non-ASCII — and on the hand-built world with an untracked
@@ -28,7 +28,8 @@ from lotline.recalls import service as recalls
 from lotline.recalls import strategy
 from lotline.recalls.flows.drill import drill_strategy
 from lotline.recalls.schemas import CaseIn, TargetIn
-from lotline.reports import fsma204, fsma204_export, recall_data
+from lotline.reports import fsma204_export, recall_data
+from tests.reports import fsma204_reference as fsma204
 from tests.worlds import build_world
 
 # Each hostile text is set on a few rows of a column the spreadsheet shows (by row number, so the
@@ -134,7 +135,7 @@ def _recall(session: Session, *targets: TargetIn):
 
 
 def _reference(session: Session, case_id) -> tuple[bytes, bytes, int]:
-    table = fsma204.rows(recall_data.fsma_events(session, case_id))
+    table = fsma204.rows(fsma204.fsma_events(session, case_id))
     return fsma204.to_csv(table).encode(), fsma204.to_xlsx(table, title="FSMA 204 X"), len(table)
 
 
@@ -203,7 +204,7 @@ def test_a_trace_taken_on_the_spot_renders_as_its_python_spreadsheet(session):
     build_world(session)
     for lot, direction in (("F-1", "forward"), ("C-1", "backward"), ("S-1", "both")):
         result = trace.trace(session, [trace.resolve_lot(session, lot).id], direction, with_stock=False)
-        table = fsma204.rows(recall_data.trace_fsma_events(session, result))
+        table = fsma204.rows(fsma204.trace_fsma_events(session, result))
         done = fsma204_export.export(session, fsma204_export.trace_sources(result), title="T")
         assert done.rows == len(table) > 0
         assert done.csv == fsma204.to_csv(table).encode()

@@ -61,7 +61,7 @@ from lotline.recalls.runs import (
     shipment_lines,
 )
 from lotline.recalls.status import effectiveness
-from lotline.reports.recall_data import fsma_events, report_data
+from lotline.reports.recall_data import report_data
 
 __all__ = [
     # cases and targets
@@ -104,7 +104,6 @@ __all__ = [
     "list_communications",
     # status and report data
     "effectiveness",
-    "fsma_events",
     "report_data",
     # lifecycle tables
     "CASE_TRANSITIONS",

@@ -1,3 +1,3 @@
-"""Exporters: pure functions turning rows into CSV, XLSX, JSON and HTML (``fsma204``,
-``recall_report``, ``xlsx``), and beside them the one module that gathers those rows from the
-database for the recall exports (``recall_data``; read-only, in the caller's transaction)."""
+"""Exporters: pure functions turning rows into CSV, XLSX, JSON and HTML (``recall_report``, ``xlsx``),
+the FSMA 204 spreadsheet rendered by the database (``fsma204_export``), and beside them the one module
+that gathers the recall report's data (``recall_data``; read-only, in the caller's transaction)."""

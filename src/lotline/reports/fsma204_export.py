@@ -1,13 +1,13 @@
 """The FSMA 204 sortable spreadsheet (CSV and XLSX) rendered by the database, framed here.
 
-``fsma204.rows`` / ``to_csv`` / ``to_xlsx`` build a Python object per row and per cell: ~10^5 rows
-for a much-used lot, most of the mock recall drill's time. Here one statement
+The old Python writers built a Python object per row and per cell: ~10^5 rows for a much-used lot,
+most of the mock recall drill's time. Here one statement
 (``reports/sql/fsma204_export.sql``) gathers the same critical tracking events and renders every
 row in the server — the CSV line (csv_safe rule, RFC 4180 quoting, CRLF) and the XLSX ``<row>``
 element (escaped inline strings, serial dates, numbers): two strings per row, no object per cell;
 this module writes the header and joins the lines, and ``xlsx.write_rendered_to`` frames the sheet. The bytes are
-those of ``fsma204.to_csv`` / ``to_xlsx`` over ``fsma204.rows(recall_data.fsma_events(...))``
-(tests/reports/test_fsma204_export.py compares them on a generated world).
+those of the old writers, kept as the tests' reference (tests/reports/fsma204_reference.py;
+tests/reports/test_fsma204_export.py compares them on a generated world).
 
 Why not ``COPY … TO STDOUT``: COPY's CSV ends lines with LF and quotes empty strings, and its text
 format escapes CR and backslashes, while the export is RFC 4180 (CRLF) as it always was; a
@@ -32,18 +32,39 @@ from lotline.db import sql
 from lotline.recalls.cases import find_case
 from lotline.recalls.common import tuned
 from lotline.recalls.runs import find_run, latest_run
-from lotline.reports import fsma204, xlsx
+from lotline.reports import xlsx
 from lotline.types import utcnow
+
+# The FSMA 204 key data elements, in column order: (key, the header's label).
+COLUMNS: list[tuple[str, str]] = [
+    ("event_type", "Event type"),
+    ("event_date", "Event date"),
+    ("event_time_utc", "Event time (UTC)"),
+    ("traceability_lot_code", "Traceability lot code"),
+    ("tlc_source_reference", "TLC source reference (supplier lot code)"),
+    ("product_description", "Product description"),
+    ("sku", "SKU"),
+    ("quantity", "Quantity"),
+    ("unit_of_measure", "Unit of measure"),
+    ("location", "Location"),
+    ("previous_source_or_next_recipient", "Immediate previous source / subsequent recipient"),
+    ("input_traceability_lot_code", "Input traceability lot code"),
+    ("input_product_description", "Input product description"),
+    ("input_quantity", "Input quantity"),
+    ("input_unit_of_measure", "Input unit of measure"),
+    ("reference_document_type", "Reference document type"),
+    ("reference_document_number", "Reference document number"),
+]
 
 
 def _header_line() -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow([label for _, label in fsma204.COLUMNS])
+    csv.writer(buf, lineterminator="\r\n").writerow([label for _, label in COLUMNS])
     return buf.getvalue()
 
 
 CSV_HEADER = _header_line()
-LABELS = [label for _, label in fsma204.COLUMNS]
+LABELS = [label for _, label in COLUMNS]
 WIDTHS = [max(12, min(40, len(label) + 2)) for label in LABELS]
 _CHUNK = 1024  # rows per piece handed to the zip stream
 

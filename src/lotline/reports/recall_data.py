@@ -1,10 +1,9 @@
 """The data the recall exports show, gathered from the database for the pure exporters beside it.
 
-``fsma_events`` gathers the critical tracking events of a trace run for ``fsma204`` (``trace_fsma_events``
-those of a trace taken on the spot); ``report_data``
-everything the recall report shows for ``recall_report``. Both read in the caller's transaction
-(an API read session or ``db.read_snapshot()``, so every part is from one snapshot) and write
-nothing; the exporters stay pure functions over what these return.
+``report_data`` gathers everything the recall report shows for ``recall_report``. It reads in the
+caller's transaction (an API read session or ``db.read_snapshot()``, so every part is from one
+snapshot) and writes nothing; the exporter stays a pure function over what it returns. (The FSMA
+204 spreadsheet is gathered and rendered by one statement: ``reports.fsma204_export``.)
 
 Raises: NotFound, InvalidInput (no computed trace run).
 """
@@ -24,43 +23,12 @@ from lotline.models import Customer, RecallCase, RecallImpactedShipment, RecallT
 from lotline.perf import no_gc_pauses
 from lotline.recalls.actions import list_actions
 from lotline.recalls.cases import case_dict, find_case, list_targets
-from lotline.recalls.common import sql_dicts, tuned
+from lotline.recalls.common import tuned
 from lotline.recalls.communications import list_communications
-from lotline.recalls.runs import find_run, latest_run, list_runs, run_lots, run_sets, shipment_lines
+from lotline.recalls.runs import latest_run, list_runs, run_lots
 from lotline.recalls.status import effectiveness
-from lotline.trace.service import TraceResult
 from lotline.types import utcnow
-from lotline.vocab import ActionStatus, LotRole, NoticeStatus
-
-
-@no_gc_pauses()
-@tuned
-def fsma_events(session: Session, ref: str | uuid.UUID, run_id=None) -> dict[str, list[dict]]:
-    """Rows of the FSMA 204 sortable spreadsheet (receiving, transformation, shipping) of a run."""
-    case = find_case(session, ref)
-    run = find_run(session, run_id, case) if run_id else latest_run(session, case)
-    sets = run_sets(session, run)
-    params = {"lot_ids": sets.lots, "as_of": run.as_of}
-    return {
-        "receiving": sql_dicts(session, "fsma_receiving", params),
-        "transformation": sql_dicts(session, "fsma_transformation", params),
-        "shipping": shipment_lines(session, sets),
-    }
-
-
-@tuned
-def trace_fsma_events(session: Session, result: TraceResult) -> dict[str, list[dict]]:
-    """The same spreadsheet rows for a trace taken on the spot (the trace view's download): its lots'
-    receiving and transformation events up to its as_of, and what its shipments carried of its
-    target and downstream lots — what a recall run of the same lots would list."""
-    shipped_lots = sorted({x.lot_id for x in result.lots if x.role != LotRole.UPSTREAM_COMPONENT}, key=str)
-    params = {"lot_ids": sorted({x.lot_id for x in result.lots}, key=str), "as_of": result.as_of}
-    shipments = sorted({s.sales_order_shipment_id for s in result.shipments}, key=str)
-    return {
-        "receiving": sql_dicts(session, "fsma_receiving", params),
-        "transformation": sql_dicts(session, "fsma_transformation", params),
-        "shipping": sql_dicts(session, "impacted_shipment_lines", {"shipment_ids": shipments, "lot_ids": shipped_lots}),
-    }
+from lotline.vocab import ActionStatus, NoticeStatus
 
 
 def _impacted_customers(session: Session, run: RecallTraceRun | None) -> list[dict]:
@@ -82,28 +50,35 @@ def _impacted_customers(session: Session, run: RecallTraceRun | None) -> list[di
         session, sql.load_sql("lotline.reports", "fsma204_run_sets"), {"run_id": run.id}, kind="tuple"
     )
     params = {"shipment_ids": shipments, "shipped_lot_ids": recalled, "case_id": run.recall_case_id}
-    for row in sql.rows(session, sql.load_sql("lotline.reports", "impacted_customer_products"), params, kind="dict"):
-        c = customers.get(row["customer_id"])
+    # bare tuples, unpacked once per row: ~10^4 product rows for a much-used lot, where a dict per
+    # row (psycopg's dict_row) cost about as much as the statement itself
+    statement = sql.load_sql("lotline.reports", "impacted_customer_products")
+    for (customer_id, code, name, email, sku, item_name, lot_code, uom, quantity, n_shipments, first,
+         last) in sql.rows(session, statement, params, kind="tuple"):  # fmt: skip
+        c = customers.get(customer_id)
         if c is None:
-            c = customers[row["customer_id"]] = {
-                "customer_code": row["customer_code"],
-                "customer_name": row["customer_name"],
-                "contact_email": row["contact_email"],
-                "shipments": shipments_per_customer.get(row["customer_id"], 0),
-                "first_shipped_at": row["first_shipped_at"],
-                "last_shipped_at": row["last_shipped_at"],
+            c = customers[customer_id] = {
+                "customer_code": code,
+                "customer_name": name,
+                "contact_email": email,
+                "shipments": shipments_per_customer.get(customer_id, 0),
+                "first_shipped_at": first,
+                "last_shipped_at": last,
                 "products": [],
             }
-        c["first_shipped_at"] = min(c["first_shipped_at"], row["first_shipped_at"])
-        c["last_shipped_at"] = max(c["last_shipped_at"], row["last_shipped_at"])
+        else:
+            if first < c["first_shipped_at"]:
+                c["first_shipped_at"] = first
+            if last > c["last_shipped_at"]:
+                c["last_shipped_at"] = last
         c["products"].append(
             {
-                "sku": row["sku"],
-                "item_name": row["item_name"],
-                "lot_code": row["lot_code"],
-                "uom": row["uom"],
-                "quantity": row["quantity"],
-                "shipments": row["shipments"],
+                "sku": sku,
+                "item_name": item_name,
+                "lot_code": lot_code,
+                "uom": uom,
+                "quantity": quantity,
+                "shipments": n_shipments,
             }
         )
     missing = [cid for cid in shipments_per_customer if cid not in customers]

@@ -9,8 +9,9 @@
 --             lines are listed too), %(csv)s boolean, %(xlsx)s boolean (which renderings to make).
 -- Output: csv (the row's CSV line, CRLF-terminated; NULL unless csv), xlsx (its <row r="n"> element,
 --         n from 2: row 1 is the header; NULL unless xlsx); in spreadsheet order.
--- Invariants: the rows and their order are those of fsma204.rows() over recall_data.fsma_events()
---   (the event statements recalls/sql/fsma_receiving, fsma_transformation, impacted_shipment_lines
+-- Invariants: the rows and their order are those of the reference writers' rows() over fsma_events()
+--   (tests/reports/fsma204_reference.py; the event statements tests/reports/sql/fsma_receiving,
+--   fsma_transformation, recalls/sql/impacted_shipment_lines
 --   and impacted_untracked_lines, followed here): sorted by (UTC time, Receiving < Transformation <
 --   Shipping, lot code, input lot code, party) in code-point order, then as each list came (the
 --   shipping lines by sales order and SKU), then by the rendered line (ties the old code left to

@@ -1,4 +1,5 @@
-"""FSMA 204 electronic sortable spreadsheet of a trace (21 CFR 1.1455(c)(3)(ii)), as CSV and XLSX.
+"""The reference FSMA 204 sortable spreadsheet (21 CFR 1.1455(c)(3)(ii)): the Python writers the
+database rendering (``lotline.reports.fsma204_export``) is held equal to, byte for byte.
 
 One row per critical tracking event — receiving, transformation, shipping — with the key data
 elements: event type and date, traceability lot code (and the supplier's lot code as its source
@@ -6,46 +7,39 @@ reference), product description, quantity and unit of measure, location, immedia
 (receiving) or immediate subsequent recipient (shipping), reference document type and number.
 A transformation lists each input lot on its own row (same output lot, event and document).
 
-Pure functions over the rows gathered by ``reports.recall_data.fsma_events``; no database access.
-The exports themselves (CLI, API, console, mock drill) are rendered by the database
-(``reports.fsma204_export``), without a Python object per row or cell; these functions are the
-reference that rendering is held equal to, byte for byte (tests/reports/test_fsma204_export.py), and
-``COLUMNS`` names the spreadsheet's columns for both.
+Test-only since the exports (CLI, API, console, mock drill) are rendered by the database in one
+statement: src has one writer. This module keeps the old one as the tests' reference —
+``fsma_events`` / ``trace_fsma_events`` gather the events with the event statements beside it
+(``tests/reports/sql``; the shipping lines are ``recalls.runs.shipment_lines``, still in src), and
+``rows`` / ``to_csv`` / ``to_xlsx`` build a Python object per row and per cell, as before.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from lotline.perf import no_gc_pauses
-from lotline.reports import csv_safe, xlsx
-from lotline.serialize import decimal_text
+from sqlalchemy.orm import Session
 
-COLUMNS: list[tuple[str, str]] = [
-    ("event_type", "Event type"),
-    ("event_date", "Event date"),
-    ("event_time_utc", "Event time (UTC)"),
-    ("traceability_lot_code", "Traceability lot code"),
-    ("tlc_source_reference", "TLC source reference (supplier lot code)"),
-    ("product_description", "Product description"),
-    ("sku", "SKU"),
-    ("quantity", "Quantity"),
-    ("unit_of_measure", "Unit of measure"),
-    ("location", "Location"),
-    ("previous_source_or_next_recipient", "Immediate previous source / subsequent recipient"),
-    ("input_traceability_lot_code", "Input traceability lot code"),
-    ("input_product_description", "Input product description"),
-    ("input_quantity", "Input quantity"),
-    ("input_unit_of_measure", "Input unit of measure"),
-    ("reference_document_type", "Reference document type"),
-    ("reference_document_number", "Reference document number"),
-]
+from lotline.db import sql
+from lotline.perf import no_gc_pauses
+from lotline.recalls.cases import find_case
+from lotline.recalls.common import tuned
+from lotline.recalls.runs import find_run, latest_run, run_sets, shipment_lines
+from lotline.reports import csv_safe, xlsx
+from lotline.reports.fsma204_export import COLUMNS
+from lotline.serialize import decimal_text
+from lotline.trace.service import TraceResult
+from lotline.vocab import LotRole
+
+_SQL = Path(__file__).parent / "sql"
 KEYS = [k for k, _ in COLUMNS]
 
 
@@ -193,3 +187,42 @@ def to_xlsx(table: Sequence[Row], *, title: str = "FSMA 204 trace") -> bytes:
         title=title,
         widths=widths,
     )
+
+
+def _events(session: Session, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return sql.rows(session, (_SQL / f"{name}.sql").read_text(encoding="utf-8"), params, kind="dict")
+
+
+@no_gc_pauses()
+@tuned
+def fsma_events(session: Session, ref: str | uuid.UUID, run_id=None) -> dict[str, list[dict]]:
+    """Rows of the FSMA 204 sortable spreadsheet (receiving, transformation, shipping) of a run."""
+    case = find_case(session, ref)
+    run = find_run(session, run_id, case) if run_id else latest_run(session, case)
+    sets = run_sets(session, run)
+    params = {"lot_ids": sets.lots, "as_of": run.as_of}
+    return {
+        "receiving": _events(session, "fsma_receiving", params),
+        "transformation": _events(session, "fsma_transformation", params),
+        "shipping": shipment_lines(session, sets),
+    }
+
+
+@tuned
+def trace_fsma_events(session: Session, result: TraceResult) -> dict[str, list[dict]]:
+    """The same spreadsheet rows for a trace taken on the spot (the trace view's download): its lots'
+    receiving and transformation events up to its as_of, and what its shipments carried of its
+    target and downstream lots — what a recall run of the same lots would list."""
+    shipped_lots = sorted({x.lot_id for x in result.lots if x.role != LotRole.UPSTREAM_COMPONENT}, key=str)
+    params = {"lot_ids": sorted({x.lot_id for x in result.lots}, key=str), "as_of": result.as_of}
+    shipments = sorted({s.sales_order_shipment_id for s in result.shipments}, key=str)
+    return {
+        "receiving": _events(session, "fsma_receiving", params),
+        "transformation": _events(session, "fsma_transformation", params),
+        "shipping": sql.rows(
+            session,
+            sql.load_sql("lotline.recalls", "impacted_shipment_lines"),
+            {"shipment_ids": shipments, "lot_ids": shipped_lots},
+            kind="dict",
+        ),
+    }

@@ -1,0 +1,79 @@
+"""The mock drill under real commits: the export runs on a second connection beside the report,
+and what both wrote is what each gives on its own."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from lotline import db
+from lotline.recalls import cases
+from lotline.recalls.flows import drill
+from lotline.reports import fsma204_export, recall_data, recall_report
+from tests.worlds import build_world
+
+pytestmark = pytest.mark.concurrency
+
+
+def test_the_export_runs_beside_the_report_and_writes_the_same_files(committed_engine, tmp_path, monkeypatch):
+    with db.transaction() as s:
+        build_world(s)
+    threads: dict[str, str] = {}
+    overlap = threading.Barrier(2, timeout=30)  # breaks (the test fails) unless both run at once
+    real_export, real_report = fsma204_export.export, recall_data.report_data
+
+    def export(*args, **kwargs):
+        threads["export"] = threading.current_thread().name
+        overlap.wait()
+        return real_export(*args, **kwargs)
+
+    def report_data(*args, **kwargs):
+        threads["report"] = threading.current_thread().name
+        overlap.wait()
+        return real_report(*args, **kwargs)
+
+    monkeypatch.setattr(fsma204_export, "export", export)
+    monkeypatch.setattr(recall_data, "report_data", report_data)
+    shown: list[str] = []
+    result = drill.run_drill(["F-1"], out_dir=tmp_path, on_step=lambda step: shown.append(step.name))
+
+    assert threads["export"].startswith("drill-export") and threads["report"] == threading.main_thread().name
+    names = [s.name for s in result.steps]
+    assert names == shown == [
+        "open case, targets, initiate", "trace run (persisted)", "plan actions",
+        "FSMA 204 export (CSV + XLSX)", "recall report (HTML + JSON)", "cancel",
+    ]  # fmt: skip
+    assert [p.rsplit("-", 1)[-1] for p in result.files] == ["fsma204.csv", "fsma204.xlsx", "report.html", "report.json"]
+    # the wall time: at least the longest step, less than the steps' sum when two overlap
+    assert max(s.seconds for s in result.steps) <= result.total_seconds <= sum(s.seconds for s in result.steps)
+
+    files = {p.rsplit("-", 1)[-1]: Path(p).read_bytes() for p in result.files}
+    with db.read_snapshot() as s:
+        again = real_export(s, fsma204_export.run_sources(s, result.case_id), title=f"FSMA 204 {result.recall_number}")
+        data = real_report(s, result.case_id)
+        assert cases.find_case(s, result.case_id).status == "canceled"
+    assert files["fsma204.csv"] == again.csv and again.rows == 7
+    written = json.loads(files["report.json"])
+    now = json.loads(recall_report.to_json(data))
+    # the case was canceled after the report was written: its lots and customers are unchanged
+    for key in ("impacted_lots", "impacted_customers", "targets", "trace_run"):
+        assert written[key] == now[key], key
+    assert written["case"]["status"] == "active" and len(written["impacted_customers"]) == 3
+
+
+def test_a_failing_export_beside_the_report_still_cancels_the_drill(committed_engine, monkeypatch):
+    with db.transaction() as s:
+        build_world(s)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fsma204_export, "write_xlsx", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        drill.run_drill(["F-1"])
+    with db.read_snapshot() as s:
+        listed = [(c.status, (c.notes or "").splitlines()[-1]) for c in cases.list_cases(s)]
+    assert listed == [("canceled", "mock recall drill failed")]
