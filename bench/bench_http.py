@@ -81,7 +81,9 @@ class Server:
         self.name, self.port = name, free_port()
         python = root / ".venv" / "bin" / "python"
         cmd = [str(python), "-m", "uvicorn", "lotline.api.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(self.port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+               "--port", str(self.port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+               # as `lotline serve` (cli/serve.py): uvicorn's 5 s kills slow-starting workers under load
+               "--timeout-worker-healthcheck", "30"]
         self.proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, **env, "LOTLINE_DATABASE_URL": url,
                                                         "PYTHONPATH": str(root / "src")})
         deadline = time.time() + 60

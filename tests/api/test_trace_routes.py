@@ -221,3 +221,33 @@ def test_a_trace_request_takes_one_worker_thread_hop_and_one_read_snapshot(clien
     assert client.get("/trace/forward/F-1").status_code == 200
     assert len(hops) == 1  # credential, permission, snapshot, trace and rendering: one hand-off
     assert boundaries == ["read snapshot"]  # the credential was checked inside it; no touch due yet
+
+
+def test_a_lot_named_by_id_answers_what_its_code_answers_on_every_route(client, world):
+    params = {"as_of": AS_OF.isoformat()}
+    for lot in ("F-1", "D-1", "B-1"):
+        for route in ("forward/{}", "backward/{}", "both/{}", "both/{}/csv", "forward/{}/svg"):
+            by_code = client.get("/trace/" + route.format(lot), params=params)
+            by_id = client.get("/trace/" + route.format(world[lot].id), params=params)
+            assert by_code.status_code == by_id.status_code == 200, by_id.text
+            assert by_id.content == by_code.content
+
+
+def test_an_id_that_is_no_lots_is_still_tried_as_a_lot_code(client, session, world):
+    """A lot code may look like a UUID: the id path must fall back to the code, as resolve_lot does."""
+    code = "0b6f1c1e-4e0b-4b4e-9a59-6f3f0d0e2a11"
+    receive(session, make_item(session, "YEAST"), make_location(session, "WH2"), code, 3)
+    session.flush()
+    lot = lots_service.find_lot(session, code)
+    assert str(lot.id) != code
+    response = client.get(f"/trace/forward/{code}", params={"as_of": AS_OF.isoformat()})
+    assert response.status_code == 200, response.text
+    assert response.json() == trace.trace(session, [lot.id], "forward", AS_OF).to_json()
+
+
+def test_an_unknown_id_is_404_with_resolve_lots_message(client, world):
+    unknown = "6d1bd3e4-5b0c-4d07-8f4f-3b9c8d2f0e77"
+    response = client.get(f"/trace/forward/{unknown}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert response.json()["detail"] == f"unknown lot {unknown!r}"

@@ -22,6 +22,14 @@ NO_USERS = (
 )
 
 
+# How long uvicorn's supervisor waits for a worker process to answer its ping before it kills it as
+# hung (uvicorn's default: 5 s). A freshly spawned worker answers only once its interpreter has
+# started and imported uvicorn; on a loaded machine (load 11-12 on 2 cores, measured) that took
+# longer than 5 s, so every worker was killed and respawned, over and over, and `serve --workers 2`
+# never answered. A worker that is really hung is still replaced, 30 s later.
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 def ensure_users() -> None:
     """Conflict (exit 5) with the way out when the database has no users."""
     with read_snapshot() as s:
@@ -57,4 +65,4 @@ def serve(
     ensure_users()
     # an import string, so that each worker process builds its own app (and engine, and pool)
     uvicorn.run("lotline.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log)
+                access_log=access_log, timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)

@@ -151,16 +151,54 @@ def _on_begin(actor: str | None, registry: OpenConnections | None):
     return begin, opened
 
 
+# The same settings as _BEGIN/_BEGIN_TIMED, for the driver (the read snapshot sends it itself).
+_SNAPSHOT_BEGIN = "SELECT set_config('lotline.actor', %(actor)s, true), set_config('lotline.reason', '', true)"
+_SNAPSHOT_BEGIN_TIMED = (
+    _SNAPSHOT_BEGIN + ", set_config('statement_timeout', %(statement_timeout)s, true),"
+    " set_config('lock_timeout', %(lock_timeout)s, true)"
+)
+_SNAPSHOT_OPTIONS = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
+def _begin_snapshot(session: Session, actor: str | None, registry: OpenConnections | None, opened: list[Any]) -> None:
+    """Open a read snapshot's transaction now, with its settings.
+
+    READ ONLY through the driver: psycopg opens the transaction with one BEGIN ISOLATION LEVEL
+    REPEATABLE READ READ ONLY (no SET TRANSACTION). The settings statement runs on the driver
+    cursor (lotline.db.sql), not through SQLAlchemy's execution from an ``after_begin`` listener
+    added to each session: the hot read path (a trace over HTTP) paid for both on every request.
+    (psycopg's pipeline mode would not save the BEGIN's round trip: it syncs after a BEGIN.)
+    The snapshot is one transaction: its block must not commit or roll back the session itself.
+    """
+    conn = session.connection(execution_options=_SNAPSHOT_OPTIONS)
+    if registry is not None:
+        driver = conn.connection.driver_connection
+        registry.add(driver)
+        opened.append(driver)
+    timeouts = current_timeouts.get()
+    if timeouts is None:
+        sql.execute(conn, _SNAPSHOT_BEGIN, {"actor": actor or ""})
+    else:
+        sql.execute(conn, _SNAPSHOT_BEGIN_TIMED, {"actor": actor or "", "statement_timeout": timeouts[0],
+                                                  "lock_timeout": timeouts[1]})
+
+
 @contextmanager
 def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = None) -> Iterator[Session]:  # noqa: C901 — one try with one branch per kind of failure, each rolling back its own way
     session = _new_session()
     actor = actor if actor is not None else current_actor.get()
     registry = current_connections.get()
-    # Set when the session first touches the database (a boundary that reads nothing costs nothing).
-    begin, opened = _on_begin(actor, registry)
-    sa.event.listen(session, "after_begin", begin)
+    snapshot = readonly and isolation is None and _snapshots
+    if snapshot:
+        opened: list[Any] = []  # the snapshot begins below, at once: no listener needed
+    else:
+        # Set when the session first touches the database (a boundary that reads nothing costs nothing).
+        begin, opened = _on_begin(actor, registry)
+        sa.event.listen(session, "after_begin", begin)
     try:
-        if (readonly or isolation) and _snapshots:
+        if snapshot:
+            _begin_snapshot(session, actor, registry, opened)
+        elif (readonly or isolation) and _snapshots:
             # READ ONLY through the driver: psycopg then opens the transaction with one
             # BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no SET TRANSACTION round trip
             options: dict[str, Any] = {"isolation_level": isolation or "REPEATABLE READ"}

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from lotline.api.deps import Reader, reader
 from lotline.api.trace_document import TraceDocument, render
+from lotline.catalog.service import as_uuid
+from lotline.errors import NotFound
 from lotline.trace import service as trace_service
 from lotline.trace.export import write_csv
 from lotline.trace.model import TraceResult
@@ -53,6 +55,19 @@ def _trace_lot(
     with_stock: bool = True,
 ) -> TraceResult:
     when = trace_service.validate_as_of(as_of)
+    lot_id = as_uuid(lot) if item is None else None
+    if lot_id is not None:
+        # The usual request names the lot by id. The trace checks that its start lots exist
+        # anyway, so it is asked at once instead of after an ORM load of the lot (``resolve_lot``:
+        # a round trip and ~0.5 ms of CPU a request, measured). An id that is no lot's may still be
+        # a lot code that looks like one: ``resolve_lot`` then decides, with its own answer and
+        # error, exactly as before. The trace's check comes before any of its work, in this
+        # read-only snapshot, so nothing is left half done.
+        try:
+            return trace_service.trace(session, [lot_id], direction, when, max_depth, with_stock=with_stock)
+        except NotFound as exc:
+            if exc.details.get("kind") != "lot" or exc.details.get("ref") != str(lot_id):
+                raise
     start = trace_service.resolve_lot(session, lot, item=item)
     return trace_service.trace(session, [start.id], direction, when, max_depth, with_stock=with_stock)
 
