@@ -202,13 +202,17 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
             # READ ONLY through the driver: psycopg then opens the transaction with one
             # BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no SET TRANSACTION round trip
             options: dict[str, Any] = {"isolation_level": isolation or "REPEATABLE READ"}
-            if readonly:
+            if readonly and not snapshot:
                 options["postgresql_readonly"] = True
             session.connection(execution_options=options)
         yield session
-        if readonly:
+        if readonly and not snapshot:
             session.rollback()
         else:
+            # A READ ONLY snapshot ends with COMMIT, which for it is the same as ROLLBACK, because
+            # psycopg forgets every statement it prepared on the connection at a ROLLBACK
+            # (psycopg/_preparing.py): rolled back, a trace re-parsed and re-planned its
+            # statements on every request, though it had run them on that connection before.
             session.commit()
     except sa.exc.DBAPIError as exc:
         if db_errors.connection_lost(exc):
