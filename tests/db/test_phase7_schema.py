@@ -74,6 +74,9 @@ TRIGGERS = sa.text(
        AND t.tgname NOT IN ('lotline_audit_insert', 'lotline_audit_update', 'lotline_audit_delete', 'lotline_audit_truncate')
        AND t.tgname NOT IN ('lot_flow_totals_insert', 'lot_flow_totals_update', 'lot_flow_totals_delete',
                             'lot_flow_totals_truncate')
+       -- and those that keep the derived kpi_scrap_lots equal to the scrap lot rows (migration 0034)
+       AND t.tgname NOT IN ('kpi_scrap_lots_insert', 'kpi_scrap_lots_update', 'kpi_scrap_lots_delete',
+                            'kpi_scrap_lots_truncate', 'kpi_scrap_lots_lot_update')
      ORDER BY 1, 2
     """
 )

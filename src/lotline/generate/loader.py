@@ -51,6 +51,7 @@ BIG_TABLES = [
     "inventory_balances",
     "kpi_ledger_days",
     "lot_flow_totals",
+    "kpi_scrap_lots",
 ]
 LEDGER_TABLES = ["items", "lots", "inventory_movements"]
 
@@ -305,6 +306,9 @@ def generate(  # noqa: C901 — the load's phases in order, each timed
         derived_fill_months = sql.execute(
             conn, "INSERT INTO kpi_line_fill_months SELECT * FROM kpi_line_fill_months_source"
         ) + sql.execute(conn, "INSERT INTO kpi_order_fill_months SELECT * FROM kpi_order_fill_months_source")
+        # The derived scrap lot rows (migration 0034): likewise rebuilt from their view.
+        sql.execute(conn, "DELETE FROM kpi_scrap_lots")
+        derived_scrap_lots = sql.execute(conn, "INSERT INTO kpi_scrap_lots SELECT * FROM kpi_scrap_lots_source")
         for n, (_name, ddl) in enumerate(indexes, start=1):
             sql.execute(conn, ddl)
             progress("indexes", n, len(indexes))
@@ -335,6 +339,7 @@ def generate(  # noqa: C901 — the load's phases in order, each timed
             "kpi_ledger_days": derived_days,
             "lot_flow_totals": derived_totals,
             "kpi_fill_months": derived_fill_months,
+            "kpi_scrap_lots": derived_scrap_lots,
         },
         seconds_generate_load=t1 - t0,
         seconds_indexes=t2 - t1,

@@ -72,3 +72,18 @@ class SalesOrderLineFill(Base):
     order_last_due: Mapped[date]
     order_complete: Mapped[bool]
     order_changed_at: Mapped[datetime]
+
+
+class KpiScrapLot(Base):
+    """Derived copy of one scrap line's lot row for KPI expiry write-offs (migration 0034); written
+    only by the database's triggers, proved equal to its view by the checker (check_17)."""
+
+    __tablename__ = "kpi_scrap_lots"
+    inventory_movement_lot_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    lot_id: Mapped[uuid.UUID]
+    item_id: Mapped[uuid.UUID]
+    location_id: Mapped[uuid.UUID]
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    quantity: Mapped[Decimal]
+    expires_at: Mapped[datetime | None]

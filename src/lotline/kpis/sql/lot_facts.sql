@@ -4,23 +4,24 @@
 -- Output: TEMP TABLE kpi_lot_facts(item_id, location_id, expired_qty, held_qty).
 -- Invariants:
 --   * expired = quantity scrapped in the window from lots whose expires_at had passed at the time
---     of the scrap (movement type + lots.expires_at; a part of scrapped_qty; reversals net out).
+--     of the scrap (movement type + lots.expires_at; a part of scrapped_qty; reversals net out),
+--     read from kpi_scrap_lots; as_of is exact (each row keeps its own recording time).
 --     Expiry itself moves no stock: expired stock counts in on-hand until it is scrapped.
 --   * held: on-hand at we of lots whose status is quarantine or blocked. Lot status has no history
 --     in the schema: it is the status when the run is computed (a published run freezes it).
 WITH expired AS (
-    -- through the movements: their (movement_type, occurred_at) index finds the few scraps
-    SELECT l.item_id, l.location_id, -sum(ml.quantity_delta) AS expired_qty
-      FROM inventory_movements m
-      JOIN inventory_movement_lines l ON l.movement_id = m.id
-      JOIN inventory_movement_lots ml ON ml.inventory_movement_line_id = l.id
-      JOIN lots lo ON lo.id = ml.lot_id
-     WHERE m.movement_type = 'scrap'
-       AND m.occurred_at >= %(ws)s::timestamptz
-       AND m.occurred_at < %(we)s::timestamptz
-       AND m.created_at <= %(as_of)s::timestamptz
-       AND lo.expires_at <= m.occurred_at
-     GROUP BY l.item_id, l.location_id
+    -- the derived scrap lot rows (migration 0034: the scrap lines' lot rows with the line's item,
+    -- location, time and recording time and the lot's expires_at, kept equal to the ledger by
+    -- triggers, check_17): tens of thousands of rows instead of index probes through scrap
+    -- movements -> lines -> lot rows -> lots. Same rows as that join: lines carry their movement's
+    -- occurred_at, movement_type and created_at (check_12).
+    SELECT s.item_id, s.location_id, -sum(s.quantity) AS expired_qty
+      FROM kpi_scrap_lots s
+     WHERE s.occurred_at >= %(ws)s::timestamptz
+       AND s.occurred_at < %(we)s::timestamptz
+       AND s.recorded_at <= %(as_of)s::timestamptz
+       AND s.expires_at <= s.occurred_at
+     GROUP BY s.item_id, s.location_id
 ), held AS (
     SELECT l.item_id, l.location_id, sum(ml.quantity_delta) AS held_qty
       FROM lots lo
