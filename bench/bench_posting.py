@@ -21,7 +21,7 @@ a git worktree) in the same run, for the ratio to it. Writes only to the databas
 never point it at the shared ``lotline_bench``.
 
     .venv/bin/python bench/bench_posting.py --database-url postgresql://postgres@127.0.0.1:5432/posting_s100 \\
-        --seconds 20 --clients 1,4 [--code /tmp/lotline_base] [--size-urls URL100,URL1000]
+        --seconds 20 --clients 1,4 [--code /tmp/lotline_base [--code-url URL]] [--size-urls URL100,URL1000]
 """
 
 from __future__ import annotations
@@ -289,6 +289,10 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
     )
     ap.add_argument("--code", help="another checkout (its src/ is used) to measure in the same run")
     ap.add_argument(
+        "--code-url", help="the database --code posts to (default: --database-url); a copy of it at that "
+        "checkout's migration head, when this code's migrations change what a posting runs (triggers)"
+    )
+    ap.add_argument(
         "--batches", default="0", help="cycles per transaction through the batch entry point, comma-separated "
         "(0: one document per transaction); each code is measured at each"
     )
@@ -311,14 +315,16 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
         result["code"] = os.path.dirname(lotline.__file__)
         print(json.dumps(result))
         return
-    for url in [args.database_url, *(args.size_urls.split(",") if args.size_urls else [])]:
+    for url in [args.database_url, args.code_url, *(args.size_urls.split(",") if args.size_urls else [])]:
         if url and url.rstrip("/").endswith("/lotline_bench"):
             sys.exit("refusing to write to the shared lotline_bench; use a scratch copy")
     codes = [("this code", None)] + ([("starting code", args.code)] if args.code else [])
     if args.database_url:
         print(
             f"\nPosting throughput, {args.seconds:g} s per run, median of {args.rounds} round(s), "
-            f"database {args.database_url.rsplit('/', 1)[-1]}\n"
+            f"database {args.database_url.rsplit('/', 1)[-1]}"
+            + (f" (starting code: {args.code_url.rsplit('/', 1)[-1]})" if args.code and args.code_url else "")
+            + f", load {os.getloadavg()[0]:.1f}\n"
         )
         print(
             "| code | lines per document | cycles per transaction | clients | lines | lines/s | goal | ratio to goal "
@@ -333,7 +339,8 @@ def main() -> None:  # noqa: C901 — a benchmark script: its modes and measured
                 per_run: dict = {}
                 for rnd in range(args.rounds):  # rounds alternate the order: the machine's load hits all alike
                     for name, code, b in runs if rnd % 2 == 0 else runs[::-1]:
-                        worker = ["--seconds", str(args.seconds), "--worker", "tp", args.database_url, str(clients),
+                        url = (args.code_url or args.database_url) if code else args.database_url
+                        worker = ["--seconds", str(args.seconds), "--worker", "tp", url, str(clients),
                                   str(width), str(b)]
                         per_run.setdefault((name, clients, b), []).append(_in_subprocess(code, worker))
                 for key, rs in per_run.items():

@@ -2,7 +2,7 @@
 
 Per document (or per batch): wall ms, this process's CPU ms, the server backend's CPU ms (from
 /proc: the database must run on this machine), statements sent, ms spent in them, ms in COMMIT,
-and round trips (statements outside a pipeline + pipelines + commits), each per cycle. CPU per
+and round trips (statements outside a pipeline + pipelines + BEGINs + commits), each per cycle. CPU per
 line is the figure that load on a shared machine moves least; round trips are what load makes
 expensive (each one waits for a core twice).
 
@@ -71,9 +71,31 @@ def _counted_pipeline(self):
         trips[current[0]] += 1
 
 
+_tx_start = psycopg.Connection._get_tx_start_command
+
+
+def _counted_tx_start(self):
+    # psycopg's own BEGIN: a round trip of its own outside a pipeline (a statement's first)
+    if not getattr(self, "_pipeline", None):
+        trips[current[0]] += 1
+    return _tx_start(self)
+
+
 psycopg.Cursor.execute = _counted_execute
 psycopg.Connection.commit = _counted_commit
 psycopg.Connection.pipeline = _counted_pipeline
+psycopg.Connection._get_tx_start_command = _counted_tx_start
+
+from lotline.db import engine as _engine  # noqa: E402  (the profiled checkout's)
+
+if hasattr(_engine, "_open_transaction"):  # BEGIN and the settings sent on checkout: one round trip
+    _open = _engine._open_transaction
+
+    def _counted_open(conn, settings):
+        trips[current[0]] += 1
+        return _open(conn, settings)
+
+    _engine._open_transaction = _counted_open
 
 
 def _backend_cpu(pids: set[int]) -> float:

@@ -6,7 +6,10 @@ reads in one REPEATABLE READ, READ ONLY snapshot (trace, KPI, reports).
 
 Who acts is part of the transaction: the first statement of the boundary's transaction sets the transaction-local
 ``lotline.actor`` (``kind:name``, e.g. ``user:alice``, ``os:bob``; empty = the audit trigger falls
-back to the database role) and clears ``lotline.reason``. The actor is passed explicitly
+back to the database role) and clears ``lotline.reason``. For a write transaction at the default isolation
+that statement rides on the pool's check of the connection it checks out (db/engine.py,
+``Opening``): BEGIN and the settings in one round trip; otherwise (a snapshot, another isolation,
+sessions bound by a test) the boundary sends it when the session begins. The actor is passed explicitly
 (``transaction(actor=...)``) or taken from ``current_actor`` — a context variable an entrypoint sets
 once so that flows opening their own transactions (sending notices) act as the same person.
 
@@ -40,6 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotline import errors
+from lotline.db import engine as db_engine
 from lotline.db import errors as db_errors
 from lotline.db import sql
 from lotline.db.engine import get_engine
@@ -129,16 +133,26 @@ def _rollback(session: Session) -> None:
         session.invalidate()
 
 
-def _on_begin(actor: str | None, registry: OpenConnections | None):
+def _settings(actor: str | None, timeouts: tuple[str, str] | None) -> tuple[tuple[str, str], ...]:
+    """The transaction-local settings of ``_BEGIN`` / ``_BEGIN_TIMED``, in the same order."""
+    settings: tuple[tuple[str, str], ...] = (("lotline.actor", actor or ""), ("lotline.reason", ""))
+    if timeouts is not None:
+        settings += (("statement_timeout", timeouts[0]), ("lock_timeout", timeouts[1]))
+    return settings
+
+
+def _on_begin(actor: str | None, registry: OpenConnections | None, opening: db_engine.Opening | None):
     timeouts = current_timeouts.get()
 
     def begin(_session, transaction, conn) -> None:
         if transaction.nested:
             return  # a savepoint begins a nested transaction: the settings are the outer one's already
+        driver = conn.connection.driver_connection
         if registry is not None:
-            driver = conn.connection.driver_connection
             registry.add(driver)
             opened.append(driver)
+        if opening is not None and opening.take(driver):
+            return  # the checkout opened this transaction with the settings already
         if timeouts is None:
             conn.execute(_BEGIN, {"actor": actor or ""})
         else:
@@ -189,12 +203,23 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
     actor = actor if actor is not None else current_actor.get()
     registry = current_connections.get()
     snapshot = readonly and isolation is None and _snapshots
+    # Set when the session first touches the database (a boundary that reads nothing costs nothing):
+    # by the checkout of its connection when it may (a write at the default isolation, a session of
+    # the pool), else by the session's begin; a read snapshot begins at once, below, with its own.
+    opening = (
+        db_engine.Opening(_settings(actor, current_timeouts.get()))
+        if not readonly and isolation is None and _factory is None
+        else None
+    )
     if snapshot:
-        opened: list[Any] = []  # the snapshot begins below, at once: no listener needed
+        opened: list[Any] = []
     else:
-        # Set when the session first touches the database (a boundary that reads nothing costs nothing).
-        begin, opened = _on_begin(actor, registry)
+        begin, opened = _on_begin(actor, registry, opening)
         sa.event.listen(session, "after_begin", begin)
+    # set, then put back by hand: an API dependency may end the boundary in another context, where
+    # a ContextVar token cannot reset it (and a closed opening is never sent, wherever it lingers)
+    previous = db_engine.opening.get()
+    db_engine.opening.set(opening)
     try:
         if snapshot:
             _begin_snapshot(session, actor, registry, opened)
@@ -202,7 +227,7 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
             # READ ONLY through the driver: psycopg then opens the transaction with one
             # BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no SET TRANSACTION round trip
             options: dict[str, Any] = {"isolation_level": isolation or "REPEATABLE READ"}
-            if readonly and not snapshot:
+            if readonly:
                 options["postgresql_readonly"] = True
             session.connection(execution_options=options)
         yield session
@@ -235,6 +260,10 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
         _rollback(session)
         raise
     finally:
+        if opening is not None:
+            opening.close()
+        if db_engine.opening.get() is opening:
+            db_engine.opening.set(previous)
         _release(session, registry, opened)
 
 
