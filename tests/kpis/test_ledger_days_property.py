@@ -75,7 +75,15 @@ def _post(session, world, n: int, kind: str, loc: int, qty: int, hours: int, pic
         inventory.adjust(session, AdjustmentIn(reason="count", occurred_at=when,
                                                lines=[{"item": "SALT", "location": here, "quantity": q if qty % 2 else -q}]))
     elif kind == "scrap":
-        inventory.scrap(session, ScrapIn(item="FLOUR", location=here, quantity=q, occurred_at=when))
+        # FLOUR is lot-tracked: a scrap names its lot (one on hand here, picked), else it is refused
+        held = sql.rows(session, "SELECT lo.lot_code, b.quantity FROM inventory_balances b JOIN lots lo ON lo.id = b.lot_id"
+                        " WHERE b.item_id = %(item)s::uuid AND b.location_id = %(loc)s::uuid AND b.quantity > 0"
+                        " ORDER BY lo.lot_code", {"item": flour.id, "loc": locations[loc].id}, kind="tuple")
+        if held:
+            code, on_hand = held[pick % len(held)]
+            q = min(q, on_hand)
+            inventory.scrap(session, ScrapIn(item="FLOUR", location=here, quantity=q,
+                                             lots=[{"lot": code, "quantity": q}], occurred_at=when))
     elif kind == "return":
         inventory.return_goods(session, ReturnIn(customer="SHOP", occurred_at=when,
                                                  lines=[{"item": "SALT", "location": here, "quantity": q}]))
@@ -163,5 +171,19 @@ def test_the_derived_ledger_pass_equals_the_pass_over_every_line_as_of_any_time(
         run = runs.create_run(session, RunIn(window_start=ws, window_end=we, as_of=we + timedelta(hours=as_of)))
         assert runs.whole_days(run)
         assert _days(session, run, derived=True) == _days(session, run, derived=False)
+    finally:
+        nested.rollback()
+
+
+def test_a_lot_scrap_step_is_posted_and_keeps_the_derived_sums(session):
+    """The scrap step above really posts a scrap (a lot-tracked scrap must name its lots)."""
+    nested = session.begin_nested()
+    try:
+        world = _world(session)
+        assert _try(session, lambda: _post(session, world, 0, "receipt", 0, 10, 1, 0))
+        assert _try(session, lambda: _post(session, world, 1, "scrap", 0, 4, 2, 0))
+        scrapped = sql.scalar(session, "SELECT count(*) FROM inventory_movements WHERE movement_type = 'scrap'")
+        assert scrapped == 1
+        assert _drift(session) == []
     finally:
         nested.rollback()
