@@ -231,13 +231,13 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
                 options["postgresql_readonly"] = True
             session.connection(execution_options=options)
         yield session
-        if readonly and not snapshot:
+        if readonly:
+            # ROLLBACK, which also makes psycopg forget the statements it prepared on the connection
+            # (psycopg/_preparing.py). Ending with COMMIT kept them, but then PostgreSQL's generic plans
+            # made typical traces slower at p95 in bench_trace (38.9 vs 21.1 ms with stock): see
+            # bench/RESULTS.md, "Read snapshots ending with COMMIT".
             session.rollback()
         else:
-            # A READ ONLY snapshot ends with COMMIT, which for it is the same as ROLLBACK, because
-            # psycopg forgets every statement it prepared on the connection at a ROLLBACK
-            # (psycopg/_preparing.py): rolled back, a trace re-parsed and re-planned its
-            # statements on every request, though it had run them on that connection before.
             session.commit()
     except sa.exc.DBAPIError as exc:
         if db_errors.connection_lost(exc):
