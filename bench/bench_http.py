@@ -9,7 +9,11 @@ machine's load hits them alike) and a bounded number of requests. Loopback only;
 The ratio columns compare each target with the first one, measured in the same run (the machine is
 shared, so only ratios within one run mean anything). "server CPU ms/req" is the CPU time the
 server's processes spent per answered request (from /proc), the figure a loaded machine disturbs
-least; the database's own CPU is not in it.
+least; "db CPU" is that of the PostgreSQL backends connected to the benchmark database (the copy is
+the benchmark's own, so they serve only it), "client CPU" that of this process's load generator.
+Their sum is what one request costs the machine, and "CPU ceiling" = cores × 1000 / that sum: the
+req/s the machine could give if nothing else ran and every core were busy with this work — the
+bound that a framework or driver change must move (it needs the server on the same machine).
 
 The database must be writable (a copy: ``CREATE DATABASE bench_x TEMPLATE lotline_bench``): the
 script creates a viewer user and an API token in it, and resolving a token notes its last use. It
@@ -107,12 +111,7 @@ class Server:
         except OSError:
             pass
         for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            total += _cpu_of(pid)
         return total
 
     def stop(self) -> None:
@@ -122,6 +121,35 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class DatabaseCpu:
+    """CPU of the PostgreSQL backends connected to one database (local server only, via /proc)."""
+
+    def __init__(self, url: str):
+        self.engine = sa.create_engine(engine_mod.normalize_url(url), poolclass=sa.pool.NullPool)
+        self.database = make_url(url).database
+
+    def reading(self) -> dict[int, float]:
+        with self.engine.connect() as conn:
+            pids = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+                                {"d": self.database}).scalars().all()
+        return {pid: _cpu_of(pid) for pid in pids}
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        # a backend opened during the level counts whole; one closed during it is lost (pools keep theirs)
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -176,10 +204,14 @@ async def _level(port: int, token: str, lots: list[str], clients: int, seconds: 
     return time.perf_counter() - started, out
 
 
-def run_level(server: Server, token: str, lots: list[str], clients: int, seconds: float, max_requests: int) -> dict:
-    cpu = server.cpu_seconds()
+def run_level(server: Server, token: str, lots: list[str], clients: int, seconds: float, max_requests: int,
+              db: DatabaseCpu | None = None) -> dict:
+    db_before = db.reading() if db else {}
+    cpu, client = server.cpu_seconds(), time.process_time()
     elapsed, out = asyncio.run(_level(server.port, token, lots, clients, seconds, max_requests))
-    return {"elapsed": elapsed, "out": out, "cpu": server.cpu_seconds() - cpu}
+    cpu, client = server.cpu_seconds() - cpu, time.process_time() - client
+    db_cpu = DatabaseCpu.spent(db_before, db.reading()) if db else 0.0
+    return {"elapsed": elapsed, "out": out, "cpu": cpu, "client_cpu": client, "db_cpu": db_cpu}
 
 
 def summary(runs: list[dict]) -> dict:
@@ -194,10 +226,18 @@ def summary(runs: list[dict]) -> dict:
         # the server's own CPU per request (all its processes): the figure that a shared, loaded
         # machine disturbs least
         "cpu_ms": sum(r["cpu"] for r in runs) * 1000 / len(out) if out else float("nan"),
+        "db_cpu_ms": sum(r["db_cpu"] for r in runs) * 1000 / len(out) if out else float("nan"),
+        "client_cpu_ms": sum(r["client_cpu"] for r in runs) * 1000 / len(out) if out else float("nan"),
         "p50": statistics.median(times) * 1000 if times else float("nan"),
         "p95": times[int(0.95 * (len(times) - 1))] * 1000 if times else float("nan"),
         "statuses": statuses,
     }
+
+
+def ceiling(r: dict, cores: int) -> float:
+    """req/s if every core did nothing but this work: cores over one request's CPU (server + db + client)."""
+    per_request = r["cpu_ms"] + r["db_cpu_ms"] + r["client_cpu_ms"]
+    return cores * 1000 / per_request if per_request > 0 else float("nan")
 
 
 def main() -> None:
@@ -224,6 +264,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     token = bench_token(args.database_url)
     lots = sample_lots(args.database_url, args.lots)
+    db = DatabaseCpu(args.database_url)
     clients = [int(c) for c in args.clients.split(",")]
     results: dict[tuple[str, int, int], dict] = {}
     for workers in (int(w) for w in args.workers.split(",")):
@@ -239,11 +280,12 @@ def main() -> None:
                 for _ in range(args.rounds):
                     for server in servers:
                         runs[server.name].append(run_level(server, token, lots, n, args.seconds,
-                                                           args.max_requests))
+                                                           args.max_requests, db))
                 for name, _ in targets:
                     results[name, workers, n] = r = summary(runs[name])
                     print(f"# {name} workers={workers} clients={n}: {r['rps']:.0f} req/s, p95 {r['p95']:.1f} ms, "
-                          f"server CPU {r['cpu_ms']:.2f} ms/req, {dict(r['statuses'])}, load {os.getloadavg()[0]:.1f}",
+                          f"server CPU {r['cpu_ms']:.2f} ms/req, db {r['db_cpu_ms']:.2f}, client {r['client_cpu_ms']:.2f}, "
+                          f"{dict(r['statuses'])}, load {os.getloadavg()[0]:.1f}",
                           file=sys.stderr, flush=True)
         finally:
             for server in servers:
@@ -252,20 +294,24 @@ def main() -> None:
     print(f"\nGET /api/v1/trace/forward/{{lot}} over {len(lots)} random lots; per level {args.rounds} rounds of "
           f"{args.seconds:g} s per target, the targets taking turns; client and servers share this machine's "
           f"{os.cpu_count()} cores; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
-    print("| target | workers | clients | requests | req/s | p50 ms | p95 ms | server CPU ms/req | statuses | req/s vs "
+    cores = os.cpu_count() or 1
+    print("| target | workers | clients | requests | req/s | p50 ms | p95 ms | server CPU ms/req | db CPU ms/req | "
+          f"client CPU ms/req | CPU ceiling req/s ({cores} cores) | statuses | req/s vs "
           + base + " | p95 vs " + base + " | CPU/req vs " + base + " |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (name, workers, n), r in results.items():
         b = results[base, workers, n]
         statuses = ", ".join(f"{s}×{c}" for s, c in sorted(r["statuses"].items(), key=str))
         print(f"| {name} | {workers} | {n} | {r['requests']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
-              f"{r['cpu_ms']:.2f} | {statuses} | {r['rps'] / b['rps']:.2f}× | {r['p95'] / b['p95']:.2f}× | "
+              f"{r['cpu_ms']:.2f} | {r['db_cpu_ms']:.2f} | {r['client_cpu_ms']:.2f} | {ceiling(r, cores):.0f} | {statuses} | {r['rps'] / b['rps']:.2f}× | {r['p95'] / b['p95']:.2f}× | "
               f"{r['cpu_ms'] / b['cpu_ms']:.2f}× |")
     if args.json:
         print(json.dumps({"bench": "http", "figures": [
             {"name": f"GET /trace/forward/{{lot}}, {name}, {workers} worker(s), {n} clients", "value": round(r["rps"], 1),
              "unit": "req/s", "reference": "its p95 ms",
-             "reference_value": round(r["p95"], 1), "server_cpu_ms_per_request": round(r["cpu_ms"], 2), "ratio": round(r["rps"] / 300, 3) if n == 8 else None,
+             "reference_value": round(r["p95"], 1), "server_cpu_ms_per_request": round(r["cpu_ms"], 2),
+             "db_cpu_ms_per_request": round(r["db_cpu_ms"], 2), "client_cpu_ms_per_request": round(r["client_cpu_ms"], 2),
+             "cpu_ceiling_rps": round(ceiling(r, cores), 1), "ratio": round(r["rps"] / 300, 3) if n == 8 else None,
              "goal": ">= 300 req/s, p95 <= 30 ms" if n == 8 else None}
             for (name, workers, n), r in results.items()
         ]}))
