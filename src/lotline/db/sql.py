@@ -112,15 +112,10 @@ def pipelined(
     """Send a statement now, fetch its rows later: ``with pipelined(...) as fetch: ...; fetch()``.
 
     psycopg's pipeline mode: the server executes the statement while this process goes on with
-    its own work (two cores instead of one taking turns). The pipeline is closed on exit.
+    its own work (two cores instead of one taking turns). ``pipelined_many`` of one statement.
     """
-    raw = driver_connection(target)
-    try:
-        with raw.pipeline(), raw.cursor(row_factory=_FACTORIES[kind]) as cur:
-            cur.execute(statement, params)
-            yield cur.fetchall
-    except psycopg.Error as exc:
-        raise _wrap(statement, params, exc) from exc
+    with pipelined_many(target, [(statement, params)], kind=kind) as (fetch,):
+        yield fetch
 
 
 @contextmanager
