@@ -166,7 +166,16 @@ def _on_begin(actor: str | None, registry: OpenConnections | None, opening: db_e
 
 
 # The same settings as _BEGIN/_BEGIN_TIMED, for the driver (the read snapshot sends it itself).
-_SNAPSHOT_BEGIN = "SELECT set_config('lotline.actor', %(actor)s, true), set_config('lotline.reason', '', true)"
+# A snapshot ends with COMMIT, so psycopg keeps the statements it prepared on the connection (after
+# 5 runs of the same text) and they are not parsed again; they are still planned for each run's
+# parameters (force_custom_plan), as unprepared ones are: PostgreSQL's own choice of generic plans
+# made typical traces slower at p95 (bench/RESULTS.md, "Read snapshots ending with COMMIT"). A reader
+# whose statements have one plan shape whatever their parameters asks for generic plans itself (the
+# trace: lotline.trace.service.TRACE_PLANS).
+_SNAPSHOT_BEGIN = (
+    "SELECT set_config('lotline.actor', %(actor)s, true), set_config('lotline.reason', '', true),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
 _SNAPSHOT_BEGIN_TIMED = (
     _SNAPSHOT_BEGIN + ", set_config('statement_timeout', %(statement_timeout)s, true),"
     " set_config('lock_timeout', %(lock_timeout)s, true)"
@@ -232,11 +241,9 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
             session.connection(execution_options=options)
         yield session
         if readonly:
-            # ROLLBACK, which also makes psycopg forget the statements it prepared on the connection
-            # (psycopg/_preparing.py). Ending with COMMIT kept them, but then PostgreSQL's generic plans
-            # made typical traces slower at p95 in bench_trace (38.9 vs 21.1 ms with stock): see
-            # bench/RESULTS.md, "Read snapshots ending with COMMIT".
-            session.rollback()
+            # COMMIT (READ ONLY: nothing to commit), not ROLLBACK: at a ROLLBACK psycopg forgets every
+            # statement it prepared on the connection (psycopg/_preparing.py); see _SNAPSHOT_BEGIN
+            session.commit()
         else:
             session.commit()
     except sa.exc.DBAPIError as exc:

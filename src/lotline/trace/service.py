@@ -5,8 +5,9 @@ the size of the genealogy (five with ``with_stock=False``) — never one per lot
 
 1. the start lots (NotFound for unknown ids);
 2. transaction-local planner settings (``TRACE_SETTINGS``: no JIT, no parallel or merge joins,
-   more work_mem — a trace is a chain of index probes from a known set of lots), put back by the
-   last statement (``lotline.db.local_settings``);
+   more work_mem — a trace is a chain of index probes from a known set of lots; ``TRACE_PLANS``:
+   generic plans, kept by the connection's prepared statements), put back by the last statement
+   (``lotline.db.local_settings``);
 3. the forward and backward closures in one statement (sql/closure.sql): recursive CTEs over the
    derived ``lot_genealogy_edges`` table whose UNION key is the lot id alone, so each lot is
    expanded once however many paths or cycles reach it. It returns the reached lots with their
@@ -101,6 +102,7 @@ __all__ = [
     "SHIPMENTS_COLUMNS",
     "MAX_DEPTH_LIMIT",
     "ROLES",
+    "TRACE_PLANS",
     "TRACE_SETTINGS",
     "Direction",
     "LotOnHand",
@@ -127,6 +129,12 @@ __all__ = [
 # most-used raw lot. work_mem is raised so grouping tens of thousands of shipment / ledger rows
 # stays in memory instead of spilling a sort to disk.
 TRACE_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0", "enable_mergejoin": "off", "work_mem": "64MB"}
+# The trace's statements have one plan shape whatever their parameters: every lookup is an index
+# probe the planner cannot turn into a scan (LATERAL ... OFFSET 0, = ANY(ARRAY(...))), whatever it
+# guesses of the sizes. So they run with generic plans: prepared once per pooled connection
+# (psycopg, after 5 runs) they are never planned again — planning was 60-70 % of a typical lot's
+# statement time. Plans compared lot by lot: bench/RESULTS.md, "Session 7 — generic plans".
+TRACE_PLANS = {"plan_cache_mode": "force_generic_plan"}
 
 # Output columns of the statements, in order (tests/trace/test_statements.py holds the .sql files to them).
 LOTS_COLUMNS = (
@@ -189,7 +197,7 @@ def trace(
             f"unknown lot {', '.join(str(x) for x in missing)}", kind="lot", ref=", ".join(map(str, missing))
         )
 
-    with local_settings(session, **TRACE_SETTINGS), no_gc_pauses():
+    with local_settings(session, **TRACE_SETTINGS, **TRACE_PLANS), no_gc_pauses():
         result = _walk(session, start, direction, as_of, when, max_depth, with_stock)
     # + the start lots, and the settings' set and restore statements
     return dataclasses.replace(result, statements=result.statements + 3)
