@@ -41,6 +41,8 @@ import sqlalchemy as sa
 import statements_floor  # bench/ beside this script
 from sqlalchemy.orm import Session
 
+from lotline import db
+from lotline.db import engine as engine_mod
 from lotline.db import sql
 from lotline.db.engine import normalize_url
 from lotline.models import (
@@ -184,19 +186,20 @@ def engine_figures(url: str, sample: list[uuid.UUID], most: uuid.UUID, repeat: i
     stock; the most-used lot forward, with and without stock, wall and client CPU time, and the
     PostgreSQL floor of the very statements it sent."""
     engine = sa.create_engine(normalize_url(url), pool_pre_ping=True)
+    # the engine traces in the read snapshot every entry point opens (its pool, its transaction's
+    # start and end: whether the connection keeps its prepared statements is part of the engine)
+    engine_mod.reset_engine(engine_mod.create_engine(url))
 
     def one(lot_id, direction, with_stock):
-        with snapshot(engine) as s:
+        with db.read_snapshot() as s:
             c0, t0 = time.process_time(), time.perf_counter()
             result = trace.trace(s, [lot_id], direction, with_stock=with_stock)
             ms, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
-            s.rollback()
         return result, ms, cpu
 
     def floor(lot_id, with_stock) -> float:
-        with snapshot(engine) as s, statements_floor.recording() as sent:
+        with db.read_snapshot() as s, statements_floor.recording() as sent:
             trace.trace(s, [lot_id], "forward", with_stock=with_stock)
-            s.rollback()
         with snapshot(engine) as s:
             total, _ = statements_floor.server_ms(sql.driver_connection(s), sent)
             s.rollback()
@@ -225,6 +228,7 @@ def engine_figures(url: str, sample: list[uuid.UUID], most: uuid.UUID, repeat: i
         lots=len(result.lots), shipments=len(result.shipments), customers=len(result.customers),
     )  # fmt: skip
     engine.dispose()
+    engine_mod.get_engine().dispose()
     return out
 
 
