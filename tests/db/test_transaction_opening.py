@@ -1,5 +1,6 @@
-"""A write transaction opens on the checkout of its connection: BEGIN and the boundary's settings
-in one round trip, which is also the check that the pooled connection is alive (db/engine.py).
+"""A transaction opens on the checkout of its connection: BEGIN and the boundary's settings in one
+round trip, which is also the check that the pooled connection is alive (db/engine.py) — a write
+transaction's, and a read snapshot's (REPEATABLE READ, READ ONLY).
 
 These run on real commits (``committed_engine``): sessions bound to a test's outer transaction never
 check a connection out, so they never take this path.
@@ -22,18 +23,18 @@ SETTINGS = "SELECT current_setting('lotline.actor'), current_setting('lotline.re
 def begins(monkeypatch):
     """How many BEGINs psycopg sent itself, and how many openings went out on checkout."""
     counts = {"psycopg": 0, "checkout": 0}
-    tx_start, open_transaction = psycopg.Connection._get_tx_start_command, engine_mod._open_transaction
+    tx_start, open_transaction = psycopg.Connection._get_tx_start_command, engine_mod.open_transaction
 
     def counted_tx_start(self):
         counts["psycopg"] += 1
         return tx_start(self)
 
-    def counted_open(conn, settings):
+    def counted_open(conn, settings, begin="BEGIN"):
         counts["checkout"] += 1
-        return open_transaction(conn, settings)
+        return open_transaction(conn, settings, begin)
 
     monkeypatch.setattr(psycopg.Connection, "_get_tx_start_command", counted_tx_start)
-    monkeypatch.setattr(engine_mod, "_open_transaction", counted_open)
+    monkeypatch.setattr(engine_mod, "open_transaction", counted_open)
     return counts
 
 
@@ -68,6 +69,21 @@ def test_the_request_timeouts_are_set_on_checkout_too(committed_engine, begins):
         assert s.execute(sa.text("SELECT current_setting('statement_timeout')")).scalar_one() == "0"
 
 
+def test_a_read_snapshot_opens_on_checkout_as_one_repeatable_read_read_only_transaction(committed_engine, begins):
+    shown = (
+        "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only'),"
+        " current_setting('lotline.actor'), current_setting('plan_cache_mode')"
+    )
+    with db.read_snapshot(actor="user:dave") as s:
+        row = tuple(s.execute(sa.text(shown)).one())
+        first = s.execute(sa.text("SELECT now()")).scalar_one()
+        assert s.execute(sa.text("SELECT now()")).scalar_one() == first  # one transaction throughout
+    assert row == ("repeatable read", "on", "user:dave", "force_custom_plan")
+    assert begins == {"psycopg": 0, "checkout": 1}
+    with db.transaction() as s:  # transaction-local: the next transaction on the pool has the defaults
+        assert s.execute(sa.text(shown)).one()[1:] == ("off", "", "auto")
+
+
 def test_an_actor_with_quotes_is_sent_as_a_literal(committed_engine):
     name = "user:o'brien; SELECT 1 --"
     with db.transaction(actor=name) as s:
@@ -83,16 +99,9 @@ def test_a_transaction_begun_again_in_the_same_session_gets_the_settings_again(c
     assert begins["checkout"] == 1  # the second one went the ordinary way: ping, BEGIN, settings
 
 
-def test_a_snapshot_does_not_open_on_checkout(committed_engine, begins):
-    with db.read_snapshot(actor="user:dave") as s:
-        assert s.execute(sa.text("SELECT current_setting('lotline.actor'), current_setting('transaction_read_only')"))\
-            .one()._tuple() == ("user:dave", "on")
-    assert begins["checkout"] == 0
-
-
-def test_pooled_connections_the_server_closed_are_replaced_before_a_write(committed_engine, database_url, begins):
-    # fill the pool with a few idle connections, then have the server close all of them
-    held = [committed_engine.connect() for _ in range(3)]
+def _kill_pooled_connections(engine, database_url) -> list[int]:
+    """Fill the pool with a few idle connections, then have the server close all of them."""
+    held = [engine.connect() for _ in range(3)]
     pids = [c.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() for c in held]
     for c in held:
         c.close()
@@ -104,8 +113,21 @@ def test_pooled_connections_the_server_closed_are_replaced_before_a_write(commit
     finally:
         admin.dispose()
     assert killed == 3
+    return pids
+
+
+def test_pooled_connections_the_server_closed_are_replaced_before_a_write(committed_engine, database_url, begins):
+    pids = _kill_pooled_connections(committed_engine, database_url)
     with db.transaction(actor="user:erin") as s:
         pid = s.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
         s.execute(sa.text("INSERT INTO locations (id, code, name, kind) VALUES (gen_random_uuid(), 'OPEN2', 'o', 'storage')"))
     assert pid not in pids
     assert _audited_actor(committed_engine, "OPEN2") == ("erin", "user")
+
+
+def test_pooled_connections_the_server_closed_are_replaced_before_a_read_snapshot(committed_engine, database_url, begins):
+    pids = _kill_pooled_connections(committed_engine, database_url)
+    with db.read_snapshot(actor="user:frank") as s:
+        pid, actor = s.execute(sa.text("SELECT pg_backend_pid(), current_setting('lotline.actor')")).one()
+    assert pid not in pids
+    assert actor == "user:frank"

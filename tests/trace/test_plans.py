@@ -7,11 +7,15 @@ put back for the rest of the snapshot.
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
 import sqlalchemy as sa
 
 from lotline import db
 from lotline.db import engine as engine_mod
 from lotline.db import sql
+from lotline.errors import NotFound
 from lotline.trace import service as trace
 from tests.trace.test_equivalence import generated  # noqa: F401 — the module's generated data
 
@@ -44,3 +48,17 @@ def test_the_closure_stays_prepared_with_a_generic_plan_and_the_snapshot_gets_it
     finally:
         engine_mod.reset_engine(previous)
         one.dispose()
+
+
+def test_an_unknown_start_lot_is_refused_and_the_trace_settings_are_put_back(session):
+    # the start lots, the settings and the closure go in one round trip: the refusal comes after
+    # the settings were set, and must put them back for the rest of the caller's transaction
+    names = [*trace.TRACE_SETTINGS, *trace.TRACE_PLANS]
+    shown = "SELECT array_agg(current_setting(n) ORDER BY n) FROM unnest(%(names)s::text[]) AS n"
+    before = sql.scalar(session, shown, {"names": names})
+    unknown = uuid.uuid4()
+    with pytest.raises(NotFound, match=str(unknown)):
+        trace.trace(session, [unknown], "forward")
+    assert sql.scalar(session, shown, {"names": names}) == before
+    # (the check means something: the transaction's own values are not the trace's)
+    assert dict(zip(sorted(names), before, strict=True))["plan_cache_mode"] != "force_generic_plan"

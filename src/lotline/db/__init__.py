@@ -7,7 +7,14 @@ services receive the session and never commit, roll back or close it. Hand-writt
 
 from lotline.db import sql
 from lotline.db.engine import get_engine, reset_engine
-from lotline.db.session import configure_sessions, local_settings, read_snapshot, set_actor, transaction
+from lotline.db.session import (
+    LocalSettings,
+    configure_sessions,
+    local_settings,
+    read_snapshot,
+    set_actor,
+    transaction,
+)
 from lotline.db.sql import load_sql
 
 __all__ = [
@@ -17,6 +24,7 @@ __all__ = [
     "transaction",
     "read_snapshot",
     "load_sql",
+    "LocalSettings",
     "local_settings",
     "sql",
     "set_actor",

@@ -48,6 +48,7 @@ class Opening:
     """
 
     settings: tuple[tuple[str, str], ...]
+    begin: str = "BEGIN"  # a read snapshot's: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY
     driver_connection: Any = None
     taken: bool = False
 
@@ -67,7 +68,7 @@ class Opening:
 opening: ContextVar[Opening | None] = ContextVar("lotline_opening", default=None)
 
 
-def _open_transaction(conn: psycopg.Connection, settings: tuple[tuple[str, str], ...]) -> None:
+def open_transaction(conn: psycopg.Connection, settings: tuple[tuple[str, str], ...], begin: str = "BEGIN") -> None:
     """BEGIN and the settings in one simple-query message (values quoted client-side, as literals).
 
     Sent through libpq directly: psycopg would send its own BEGIN first and wait for it. psycopg
@@ -78,7 +79,7 @@ def _open_transaction(conn: psycopg.Connection, settings: tuple[tuple[str, str],
         pgsql.SQL("set_config({}, {}, true)").format(pgsql.Literal(name), pgsql.Literal(value))
         for name, value in settings
     )
-    query = pgsql.SQL("BEGIN; SELECT {}").format(calls).as_bytes(conn)
+    query = pgsql.SQL("{}; SELECT {}").format(pgsql.SQL(begin), calls).as_bytes(conn)
     result = conn.pgconn.exec_(query)
     if result.status != pq.ExecStatus.TUPLES_OK:
         raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
@@ -104,7 +105,7 @@ def _on_checkout(dialect):
                 and not dbapi_connection.autocommit
                 and dbapi_connection.pgconn.transaction_status == pq.TransactionStatus.IDLE
             ):
-                _open_transaction(dbapi_connection, pending.settings)
+                open_transaction(dbapi_connection, pending.settings, pending.begin)
                 pending.driver_connection = dbapi_connection
             elif not fresh:  # a connection made just now needs no check (as pre-ping)
                 dialect.do_ping(dbapi_connection)

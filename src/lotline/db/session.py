@@ -39,6 +39,7 @@ from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -165,45 +166,37 @@ def _on_begin(actor: str | None, registry: OpenConnections | None, opening: db_e
     return begin, opened
 
 
-# The same settings as _BEGIN/_BEGIN_TIMED, for the driver (the read snapshot sends it itself).
 # A snapshot ends with COMMIT, so psycopg keeps the statements it prepared on the connection (after
 # 5 runs of the same text) and they are not parsed again; they are still planned for each run's
 # parameters (force_custom_plan), as unprepared ones are: PostgreSQL's own choice of generic plans
 # made typical traces slower at p95 (bench/RESULTS.md, "Read snapshots ending with COMMIT"). A reader
 # whose statements have one plan shape whatever their parameters asks for generic plans itself (the
 # trace: lotline.trace.service.TRACE_PLANS).
-_SNAPSHOT_BEGIN = (
-    "SELECT set_config('lotline.actor', %(actor)s, true), set_config('lotline.reason', '', true),"
-    " set_config('plan_cache_mode', 'force_custom_plan', true)"
-)
-_SNAPSHOT_BEGIN_TIMED = (
-    _SNAPSHOT_BEGIN + ", set_config('statement_timeout', %(statement_timeout)s, true),"
-    " set_config('lock_timeout', %(lock_timeout)s, true)"
-)
-_SNAPSHOT_OPTIONS = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+_SNAPSHOT_SETTINGS = (("plan_cache_mode", "force_custom_plan"),)
+_SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
-def _begin_snapshot(session: Session, actor: str | None, registry: OpenConnections | None, opened: list[Any]) -> None:
-    """Open a read snapshot's transaction now, with its settings.
+def _begin_snapshot(session: Session, opening: db_engine.Opening, registry: OpenConnections | None,
+                    opened: list[Any]) -> None:  # fmt: skip
+    """Open a read snapshot's transaction now, with its settings, in one round trip.
 
-    READ ONLY through the driver: psycopg opens the transaction with one BEGIN ISOLATION LEVEL
-    REPEATABLE READ READ ONLY (no SET TRANSACTION). The settings statement runs on the driver
-    cursor (lotline.db.sql), not through SQLAlchemy's execution from an ``after_begin`` listener
-    added to each session: the hot read path (a trace over HTTP) paid for both on every request.
-    (psycopg's pipeline mode would not save the BEGIN's round trip: it syncs after a BEGIN.)
-    The snapshot is one transaction: its block must not commit or roll back the session itself.
+    Its BEGIN and settings go in one simple-query message (``db.engine.open_transaction``), sent by
+    the pool's checkout of the connection in place of the liveness ping — as a write transaction's
+    are — or here, when the session already held its connection. (Before: a ping, psycopg's BEGIN
+    and a settings statement, three round trips on every read request.) The snapshot is one
+    transaction: its block must not commit or roll back the session itself.
     """
-    conn = session.connection(execution_options=_SNAPSHOT_OPTIONS)
+    conn = session.connection()
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a connection just checked out
     if registry is not None:
-        driver = conn.connection.driver_connection
         registry.add(driver)
         opened.append(driver)
-    timeouts = current_timeouts.get()
-    if timeouts is None:
-        sql.execute(conn, _SNAPSHOT_BEGIN, {"actor": actor or ""})
-    else:
-        sql.execute(conn, _SNAPSHOT_BEGIN_TIMED, {"actor": actor or "", "statement_timeout": timeouts[0],
-                                                  "lock_timeout": timeouts[1]})
+    if not opening.take(driver):
+        try:
+            db_engine.open_transaction(driver, opening.settings, opening.begin)
+        except psycopg.Error as exc:
+            raise sa.exc.DBAPIError.instance(opening.begin, None, exc, psycopg.Error) from exc
 
 
 @contextmanager
@@ -214,10 +207,13 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
     snapshot = readonly and isolation is None and _snapshots
     # Set when the session first touches the database (a boundary that reads nothing costs nothing):
     # by the checkout of its connection when it may (a write at the default isolation, a session of
-    # the pool), else by the session's begin; a read snapshot begins at once, below, with its own.
+    # the pool), else by the session's begin; a read snapshot begins at once, below (its checkout
+    # opens it: REPEATABLE READ, READ ONLY, and its own settings).
     opening = (
         db_engine.Opening(_settings(actor, current_timeouts.get()))
         if not readonly and isolation is None and _factory is None
+        else db_engine.Opening(_settings(actor, current_timeouts.get()) + _SNAPSHOT_SETTINGS, _SNAPSHOT_BEGIN)
+        if snapshot
         else None
     )
     if snapshot:
@@ -231,7 +227,8 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
     db_engine.opening.set(opening)
     try:
         if snapshot:
-            _begin_snapshot(session, actor, registry, opened)
+            assert opening is not None
+            _begin_snapshot(session, opening, registry, opened)
         elif (readonly or isolation) and _snapshots:
             # READ ONLY through the driver: psycopg then opens the transaction with one
             # BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no SET TRANSACTION round trip
@@ -296,6 +293,32 @@ def read_snapshot(actor: str | None = None) -> AbstractContextManager[Session]:
     return _boundary(readonly=True, actor=actor)
 
 
+class LocalSettings:
+    """The two statements of ``local_settings``, for a caller that sends them in its own pipelines
+    (the trace: set with its first statements, put back with its last, no round trip of their own).
+
+    ``set_statement()`` sets the values transaction-locally and returns the previous ones, a row per
+    setting; ``restore_statement(rows)`` puts those back.
+    """
+
+    _SET = (
+        # per row, current_setting is evaluated before set_config (target-list order)
+        "SELECT current_setting(s.name), set_config(s.name, s.value, true)"
+        "  FROM unnest(%(names)s::text[], %(values)s::text[]) WITH ORDINALITY AS s(name, value, n)"
+        " ORDER BY s.n"
+    )
+    _RESTORE = "SELECT set_config(s.name, s.value, true) FROM unnest(%(names)s::text[], %(values)s::text[]) AS s(name, value)"
+
+    def __init__(self, settings: dict[str, str]) -> None:
+        self.names, self.values = list(settings), list(settings.values())
+
+    def set_statement(self) -> tuple[str, dict[str, Any]]:
+        return self._SET, {"names": self.names, "values": self.values}
+
+    def restore_statement(self, set_rows: list[Any]) -> tuple[str, dict[str, Any]]:
+        return self._RESTORE, {"names": self.names, "values": [row[0] for row in set_rows]}
+
+
 @contextmanager
 def local_settings(session: Session, **settings: str) -> Iterator[None]:
     """Server settings (planner, memory) for the statements inside the block only.
@@ -305,32 +328,13 @@ def local_settings(session: Session, **settings: str) -> Iterator[None]:
     pooled connection. If the block raises, the values are put back too — unless the error came
     from the database: the transaction is then aborted and its end discards them anyway.
     """
-    names, values = list(settings), list(settings.values())
-    # per row, current_setting is evaluated before set_config (target-list order)
-    previous = [
-        row[0]
-        for row in sql.rows(
-            session,
-            "SELECT current_setting(s.name), set_config(s.name, s.value, true)"
-            "  FROM unnest(%(names)s::text[], %(values)s::text[]) WITH ORDINALITY AS s(name, value, n)"
-            " ORDER BY s.n",
-            {"names": names, "values": values},
-            kind="tuple",
-        )
-    ]
-
-    def restore() -> None:
-        sql.execute(
-            session,
-            "SELECT set_config(s.name, s.value, true) FROM unnest(%(names)s::text[], %(values)s::text[]) AS s(name, value)",
-            {"names": names, "values": previous},
-        )
-
+    statements = LocalSettings(settings)
+    restore = statements.restore_statement(sql.rows(session, *statements.set_statement(), kind="tuple"))
     try:
         yield
     except sa.exc.DBAPIError:
         raise
     except BaseException:
-        restore()
+        sql.execute(session, *restore)
         raise
-    restore()
+    sql.execute(session, *restore)

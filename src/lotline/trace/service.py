@@ -7,7 +7,7 @@ the size of the genealogy (five with ``with_stock=False``) — never one per lot
 2. transaction-local planner settings (``TRACE_SETTINGS``: no JIT, no parallel or merge joins,
    more work_mem — a trace is a chain of index probes from a known set of lots; ``TRACE_PLANS``:
    generic plans, kept by the connection's prepared statements), put back by the last statement
-   (``lotline.db.local_settings``);
+   (``lotline.db.LocalSettings``);
 3. the forward and backward closures in one statement (sql/closure.sql): recursive CTEs over the
    derived ``lot_genealogy_edges`` table whose UNION key is the lot id alone, so each lot is
    expanded once however many paths or cycles reach it. It returns the reached lots with their
@@ -24,7 +24,9 @@ the size of the genealogy (five with ``with_stock=False``) — never one per lot
    lots and edges. (Sending the shipments together with the closure, the statement walking the
    closure itself, was measured: the second walk and lot lookup on the server cost more than the
    overlap saved — typical lots 25 % slower at p95.)
-6. the settings put back.
+6. the settings put back, sent with 4 and 5.
+1-3 are sent together too (pipeline mode: the server runs them in order), so a trace is two round
+trips.
 
 The rooms: ``model`` (result types, JSON), ``validate`` (input checks), ``graph`` (depths, order,
 cycles on lot numbers — pure), ``stock`` (receipts, on-hand, mass balance — pure) and this module, which runs the
@@ -61,9 +63,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lotline.db import local_settings, sql
+from lotline.db import LocalSettings, sql
 from lotline.errors import NotFound
 from lotline.lots import service as lots_service
 from lotline.perf import no_gc_pauses
@@ -155,10 +158,6 @@ SHIPMENTS_COLUMNS = (
 _PKG = "lotline.trace"
 
 
-def _rows(session: Session, name: str, params: dict) -> list[tuple]:
-    return sql.rows(session, sql.load_sql(_PKG, name), params, kind="tuple")
-
-
 def resolve_lot(session: Session, ref: str | uuid.UUID, *, item: str | None = None):
     """A lot by id, or by code (+ item SKU or id when several items use the code).
 
@@ -190,15 +189,40 @@ def trace(
     # caller's pending changes (a status just set, a posting just made) visible to the trace.
     session.flush()
 
-    found = {row[0] for row in _rows(session, "lots", {"lot_ids": list(start)})}
-    missing = [x for x in start if x not in found]
-    if missing:
-        raise NotFound(
-            f"unknown lot {', '.join(str(x) for x in missing)}", kind="lot", ref=", ".join(map(str, missing))
-        )
-
-    with local_settings(session, **TRACE_SETTINGS, **TRACE_PLANS), no_gc_pauses():
-        result = _walk(session, start, direction, as_of, when, max_depth, with_stock)
+    as_of_requested = as_of is not None
+    params: dict[str, Any] = {
+        "forward_start": list(start) if direction in ("forward", "both") else [],
+        "backward_start": list(start) if direction in ("backward", "both") else [],
+        "as_of": when,
+        # each lot's status as it was then (audit trail) only when a time was asked for
+        "status_as_of": when if as_of_requested else None,
+    }
+    if max_depth is not None:
+        params["max_depth"] = max_depth
+    settings = LocalSettings({**TRACE_SETTINGS, **TRACE_PLANS})
+    with no_gc_pauses():
+        # Statements 1-3 in one round trip (pipeline mode; the server runs them in order): the start
+        # lots, the settings (their previous values come back) and the closure. The closure of an
+        # unknown lot is only smaller, and is dropped when a start lot is missing.
+        first = [(sql.load_sql(_PKG, "lots"), {"lot_ids": list(start)}), settings.set_statement(),
+                 (sql.load_sql(_PKG, "closure" if max_depth is None else "closure_bounded"), params)]  # fmt: skip
+        with sql.pipelined_many(session, first, kind="tuple") as (lot_rows, set_rows, closure_rows):
+            found = {row[0] for row in lot_rows()}
+            restore = settings.restore_statement(set_rows())
+            rows = closure_rows()
+        try:
+            missing = [x for x in start if x not in found]
+            if missing:
+                raise NotFound(
+                    f"unknown lot {', '.join(str(x) for x in missing)}", kind="lot", ref=", ".join(map(str, missing))
+                )
+            result = _walk(session, _Closure(rows, start), start, direction, as_of, when, max_depth, with_stock,
+                           restore)  # fmt: skip
+        except sa.exc.DBAPIError:
+            raise  # the transaction is aborted: its end discards the settings
+        except BaseException:
+            sql.execute(session, *restore)
+            raise
     # + the start lots, and the settings' set and restore statements
     return dataclasses.replace(result, statements=result.statements + 3)
 
@@ -286,19 +310,9 @@ def _assemble(closure: _Closure, shipment_rows, start, direction, max_depth) -> 
     return checked(TracedLot, lots), checked(TraceEdge, edges), checked(TracedShipment, shipments), cycles
 
 
-def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> TraceResult:
-    """Statements 3..5 of a trace: closure with lot details, shipments, stock (see module doc)."""
+def _walk(session, closure, start, direction, as_of, when, max_depth, with_stock, restore) -> TraceResult:
+    """Statements 4..6 of a trace: shipments, stock and the settings put back (see module doc)."""
     as_of_requested = as_of is not None
-    params: dict[str, Any] = {
-        "forward_start": list(start) if direction in ("forward", "both") else [],
-        "backward_start": list(start) if direction in ("backward", "both") else [],
-        "as_of": when,
-        # each lot's status as it was then (audit trail) only when a time was asked for
-        "status_as_of": when if as_of_requested else None,
-    }
-    if max_depth is not None:
-        params["max_depth"] = max_depth
-    closure = _Closure(_rows(session, "closure" if max_depth is None else "closure_bounded", params), start)
     # Shipments of the targets and of downstream lots, listed in (sku, lot_id) order (the
     # statement's lot position orders rows like the trace does). The statement is sent now and
     # runs while the graph work is done.
@@ -309,7 +323,8 @@ def _walk(session, start, direction, as_of, when, max_depth, with_stock) -> Trac
         # the ledger of every reached lot, in number order (its lot_no is number + 1)
         stock_params = {"lot_ids": "{" + ",".join(key) + "}", "as_of": when, "with_balances": not as_of_requested}
         statements.append((sql.load_sql(_PKG, "stock"), stock_params))
-    with sql.pipelined_many(session, statements, kind="tuple") as fetches:
+    # the settings are put back by the last statement of the same round trip
+    with sql.pipelined_many(session, [*statements, restore], kind="tuple") as fetches:
         lots, edges, shipments, cycles = _assemble(closure, fetches[0], start, direction, max_depth)
         receipts: list[TracedReceipt] = []
         on_hand: list[LotOnHand] = []
