@@ -53,7 +53,9 @@ TRANSITIONS: dict[str, set[str]] = {
 
 # The parts of a computation: name -> (temporary table it fills, or None for the final store). Each
 # temporary table is ON COMMIT DROP. "days" reads the derived per-day ledger sums (kpi_ledger_days,
-# days_derived.sql) when the window is whole UTC days, else every line once (days.sql); "walk" reads
+# days_derived.sql) when the window is whole UTC days, else every line once (days.sql); for whole
+# days a run's "series" step is series_derived.sql instead, the same rows as series.sql over
+# days_derived.sql in one pass over the derived sums (tests/kpis/test_ledger_days*.py); "walk" reads
 # the lines of the series that may dip below zero; "fill" reads the derived monthly fill sums
 # (kpi_line_fill_months / kpi_order_fill_months, fill.sql) when the window is whole UTC months (the
 # fill rows only for month-spanning orders at its boundaries and buckets changed after as_of), else
@@ -115,6 +117,8 @@ def _body(name: str, *, derived: bool, months: bool) -> str:
     if name == "fill":
         return _sql("fill" if months else "fill_lines")
     if name == "series":
+        if derived:  # one pass over the derived day sums (series_derived.sql: same rows as below)
+            return _sql("series_derived")
         days = _body("days", derived=derived, months=months)
         return f"WITH kpi_days AS MATERIALIZED (\n{days}\n)\nSELECT * FROM (\n{_sql('series')}\n) AS s"
     if name == "inputs":  # n numbers the rows: ids of the stored rows (see insert_*.sql)
@@ -134,8 +138,9 @@ def _body(name: str, *, derived: bool, months: bool) -> str:
 def statement(name: str, *, derived: bool = False, months: bool = False) -> str:
     """The SQL of one part (PARTS; temporary-table parts wrapped in CREATE TEMP TABLE ... AS).
 
-    ``derived``: the ledger pass reads the derived sums (kpi_ledger_days, days_derived.sql) instead
-    of every line; only for windows of whole UTC days (``whole_days``), with the same result.
+    ``derived``: the ledger pass reads the derived sums (kpi_ledger_days: days_derived.sql, and for
+    "series" series_derived.sql) instead of every line; only for windows of whole UTC days
+    (``whole_days``), with the same result.
     ``months``: fill rates read the derived monthly fill sums (fill.sql) instead of every fill row
     (fill_lines.sql); for windows of whole UTC months (``whole_months``), with the same result.
     """
