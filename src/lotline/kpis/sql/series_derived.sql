@@ -10,7 +10,7 @@
 --   anti-joined the buckets to the stale ones, turned every day into a timestamptz and back into
 --   a day number, materialized the per-day rows and re-summed them per series; here the per-day
 --   sums are grouped by the bucket key itself (a stale bucket dropped by HAVING), days stay dates
---   (k = day - ws), and the per-series sums come from the per-day rows once: ~20 %% less backend
+--   (k = day - ws), and the per-series sums come from the per-day rows once: a fifth less backend
 --   CPU on the scale-100 data (numeric sums are the cost).
 -- Invariants (those of series.sql and days_derived.sql):
 --   * unclamped integral = opening * window + epoch(we) * sum(q) - sum(quantity_epoch) over the
