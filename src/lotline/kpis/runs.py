@@ -127,8 +127,11 @@ def _body(name: str, *, derived: bool, months: bool) -> str:
             return _sql("series_derived")
         days = _body("days", derived=derived, months=months)
         return f"WITH kpi_days AS MATERIALIZED (\n{days}\n)\nSELECT * FROM (\n{_sql('series')}\n) AS s"
-    if name == "inputs":  # n numbers the rows: ids of the stored rows (see insert_*.sql)
-        return f"SELECT row_number() OVER () AS n, x.* FROM (\n{_sql('inputs')}\n) AS x"
+    if name == "inputs":  # id: of both stored rows (see insert_*.sql), computed once for the two
+        return (
+            "SELECT CAST(left(%(run_id)s::text, 24) || lpad(to_hex(row_number() OVER ()), 12, '0') AS uuid) AS id,"
+            f" x.* FROM (\n{_sql('inputs')}\n) AS x"
+        )
     if name == "store":
         facts = _body("inventory_facts", derived=derived, months=months)
         inputs = _body("inputs", derived=derived, months=months)
