@@ -487,7 +487,7 @@ def explain(url: str, start: datetime, end: datetime) -> None:
                 plan = [r[0] for r in sql.rows(s, "EXPLAIN (ANALYZE, BUFFERS) " + runs.statement(name, derived=runs.whole_days(run), months=runs.whole_months(run)), params, kind="tuple")]
                 console.rule(name)
                 console.print("\n".join(plan), highlight=False)
-                if table:
+                if table in runs.ANALYZED:
                     sql.execute(s, f"ANALYZE {table}")
         s.rollback()
     eng.dispose()

@@ -127,6 +127,53 @@ def test_the_derived_ledger_pass_equals_the_pass_over_every_line(session, world,
     assert via_lines and via_days == via_lines
 
 
+def series_rows(session, run, text: str) -> list:
+    """The rows of kpi_series made by ``text`` (a CREATE TEMP TABLE kpi_series statement)."""
+    sql.execute(session, "DROP TABLE IF EXISTS pg_temp.kpi_series", {})
+    sql.execute(session, text, runs.compute_params(run))
+    return sorted(sql.rows(session, "SELECT * FROM kpi_series", {}, kind="tuple"))
+
+
+def series_over_days(derived: bool) -> str:
+    """series.sql over days.sql (every line) or days_derived.sql: the definition that the run's
+    one-pass series step (series_derived.sql) reproduces."""
+    days = load_sql("lotline.kpis", "days_derived" if derived else "days").rstrip().removesuffix(";")
+    body = load_sql("lotline.kpis", "series").rstrip().removesuffix(";")
+    return f"CREATE TEMP TABLE kpi_series ON COMMIT DROP AS WITH kpi_days AS MATERIALIZED ({days}) SELECT * FROM ({body}) s"
+
+
+@pytest.mark.raw_world("sets the recording times of the lines by hand")
+@pytest.mark.parametrize(
+    "ws,we,as_of",
+    [
+        (t(7), t(18), t(25)),  # several days before the window: at 0, below 0, then back above
+        (t(4), t(18), t(25)),  # the window opens on a negative day
+        (t(1), t(20), t(20)),
+        (t(5), t(12), t(12, 7)),  # a stale bucket inside the window
+        (t(11), t(17), t(19)),  # ... and before it (the opening balance)
+        (t(20), t(22), t(25)),  # no movement inside the window
+    ],
+)
+def test_the_runs_one_pass_series_step_equals_series_over_either_day_pass(session, world, ws, we, as_of):
+    # SALT at WH2 before the window: 5 in (day 2), to 0 (day 3), to -2 (day 4), to 8 (day 6): only
+    # the last pre-window level is the opening one; the earlier days hold for no window day
+    for day, qty in ((2, 5), (3, -5), (4, -2), (6, 10)):
+        inventory.adjust(session, AdjustmentIn(reason="count", occurred_at=t(day, 9),
+                                               lines=[{"item": "SALT", "location": "WH2", "quantity": Decimal(qty)}]))
+    sql.execute(
+        session,
+        "UPDATE inventory_movement_lines SET created_at = CASE WHEN movement_type IN ('transfer', 'shipment') "
+        "THEN %(late)s::timestamptz ELSE occurred_at + interval '1 hour' END",
+        {"late": t(20)},
+    )
+    assert _drift(session) == []
+    run = runs.create_run(session, RunIn(window_start=ws, window_end=we, as_of=as_of))
+    via_run = series_rows(session, run, runs.statement("series", derived=True))
+    assert len(via_run) >= 3  # FLOUR at WH1 (and WH2 once the transfer is before we), SALT at WH1 and WH2
+    assert via_run == series_rows(session, run, series_over_days(derived=False))
+    assert via_run == series_rows(session, run, series_over_days(derived=True))
+
+
 def test_only_a_window_of_whole_utc_days_reads_the_derived_sums():
     class Run:
         window_start = datetime(2026, 1, 5, tzinfo=UTC)

@@ -6,7 +6,8 @@ shipments and reversals of any of them:
 - with the lines recorded at random times, the ledger pass a run makes from the derived sums
   equals the pass over every line, as of any time (before, between and after the recordings) and
   for any window of whole UTC days — a bucket holding a line recorded after as_of is read from its
-  lines, so as_of stays exact.
+  lines, so as_of stays exact; and so does the run's one-pass series step (series_derived.sql) equal
+  series.sql over either pass.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lotline.inventory.schemas import AdjustmentIn, ReceiptIn, ReturnIn, Reversa
 from lotline.kpis import runs
 from lotline.kpis.schemas import RunIn
 from tests.builders import execute, make_customer, make_item, make_location, make_vendor, order, ship
+from tests.kpis.test_ledger_days import series_over_days, series_rows
 
 DRIFT = sql.load_sql("lotline.generate", "check_14_kpi_ledger_days")
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -171,6 +173,10 @@ def test_the_derived_ledger_pass_equals_the_pass_over_every_line_as_of_any_time(
         run = runs.create_run(session, RunIn(window_start=ws, window_end=we, as_of=we + timedelta(hours=as_of)))
         assert runs.whole_days(run)
         assert _days(session, run, derived=True) == _days(session, run, derived=False)
+        # the run's series step (series_derived.sql, one pass) = series.sql over either day pass
+        via_run = series_rows(session, run, runs.statement("series", derived=True))
+        assert via_run == series_rows(session, run, series_over_days(derived=False))
+        assert via_run == series_rows(session, run, series_over_days(derived=True))
     finally:
         nested.rollback()
 

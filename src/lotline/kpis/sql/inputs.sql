@@ -1,8 +1,8 @@
 -- Purpose: every KPI's numerator and denominator at every dimension level, as one row each.
 -- Input: kpi_inventory_facts (per item x location), kpi_fill (fill rates, already rolled up).
--- Output: TEMP TABLE kpi_inputs(n, dimensions jsonb,
---   metric, num, den, units, if_zero, if_infinite); n (row_number, added by service.statement)
---   numbers the rows 1.. and makes the ids of the stored rows.
+-- Output: kpi_inputs(id, dimensions jsonb, metric, num, den, units, if_zero, if_infinite); id
+--   (added by runs._body "inputs": the run id's first 24 characters + the row number) is the id of
+--   both stored rows.
 -- Dimension keys (one convention): {} overall, {"item_id"}, {"location_id"},
 --   {"item_id","location_id"} for inventory KPIs; {}, {"item_id"}, {"customer_id"} for line fill
 --   rates; {}, {"customer_id"} for the order fill rate. Values are UUID strings.

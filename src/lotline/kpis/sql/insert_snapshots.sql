@@ -1,11 +1,12 @@
 -- Purpose: store every KPI value for run run_id.
 -- Parameters: run_id (uuid).
--- Ids: the run id's first 24 characters + the row number (kpi_inputs.n): ascending within a run,
---   so primary key inserts append instead of landing on random index pages.
+-- Ids: kpi_inputs.id = the run id's first 24 characters + the row's number (runs._body "inputs"),
+--   the same for a snapshot and its rollup input; ascending within a run, so primary key inserts
+--   append instead of landing on random index pages.
 -- Invariants: value = num when den IS NULL (additive), round(num/den, 6) otherwise; an undefined
 --   (0/0) or infinite (x/0) ratio is stored as NULL with units '<unit> (null: <reason>)', never 0.
 INSERT INTO kpi_snapshots (id, kpi_run_id, kpi_name, dimensions, value, units)
-SELECT CAST(left(%(run_id)s::text, 24) || lpad(to_hex(i.n), 12, '0') AS uuid),
+SELECT i.id,
        %(run_id)s::uuid,
        i.metric,
        i.dimensions,
