@@ -17,8 +17,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 import sqlalchemy as sa
+from psycopg import sql as pgsql
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lotline.catalog import service as catalog
@@ -79,6 +81,48 @@ def set_status(session: Session, wo: WorkOrder, status: str) -> WorkOrder:
     return wo
 
 
+class _WorkOrder(NamedTuple):
+    id: uuid.UUID
+    number: str
+    item_id: uuid.UUID
+    status: str
+
+
+# (the work order by id or by number: {match} is "o.id = %(wo)s::uuid" or "o.number = %(wo)s::text")
+_LOCK_WORK_ORDER = "SELECT o.id, o.number, o.item_id, o.status FROM work_orders o WHERE {match} FOR UPDATE"
+_WORK_ORDER_ITEM = "SELECT {columns} FROM items i WHERE i.id = (SELECT o.item_id FROM work_orders o WHERE {match})"
+_MATCH = {True: pgsql.SQL("o.id = %(wo)s::uuid"), False: pgsql.SQL("o.number = %(wo)s::text")}
+_ITEM_COLUMNS = pgsql.SQL(", ").join(pgsql.Identifier("i", c.name) for c in Item.__table__.columns)
+
+
+def _execution_reads(
+    session: Session, work_order_ref: str | uuid.UUID, wanted: dict
+) -> tuple[_WorkOrder, dict]:
+    """The work order locked FOR UPDATE, its item and the records ``wanted`` names (``refs.lookups``),
+    in one pipeline (find_work_order + refs.resolve_all waited twice); NotFound for an unknown work
+    order. Inside a batch (``catalog.remember_records``) the catalog's memo answers for the records."""
+    wo_id = catalog.as_uuid(work_order_ref)
+    match = _MATCH[wo_id is not None]
+    params = {"wo": wo_id if wo_id is not None else str(work_order_ref)}
+    kinds = [] if catalog.remembers_records(session) else [m for m, r in wanted.items() if r]
+    session.flush()  # (as the ORM's autoflush would)
+    with sql.pipelined_many(session, [
+        (pgsql.SQL(_LOCK_WORK_ORDER).format(match=match), params),
+        (pgsql.SQL(_WORK_ORDER_ITEM).format(columns=_ITEM_COLUMNS, match=match), params),
+        *refs.lookups({m: wanted[m] for m in kinds}),
+    ], kind="dict") as (wo_rows, item_rows, *fetches):
+        rows, wo_item, kind_rows = wo_rows(), item_rows(), [fetch() for fetch in fetches]
+    if not rows:
+        raise NotFound(f"unknown work order {str(work_order_ref)!r}", kind="work_order", ref=str(work_order_ref))
+    wo = _WorkOrder(**rows[0])
+    found: dict = {"work order item": catalog.records(session, Item, wo_item)[0]}
+    found |= {m: catalog.records(session, m, r) for m, r in zip(kinds, kind_rows, strict=True)}
+    for m in wanted:
+        if m not in found:  # (the batch's memo: matched() resolves them through the catalog)
+            found[m] = []
+    return wo, found
+
+
 def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn) -> Executed:
     """Post one execution of an open work order (consume + produce + lot links + genealogy)."""
     if data.external_ref:
@@ -95,21 +139,19 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
                 else None,
                 replayed=True,
             )
-    wo = find_work_order(session, work_order_ref, lock=True)
+    wanted: dict = {
+        Item: list(dict.fromkeys([x.item for x in data.consume] + [x.item for x in data.produce if x.item])),
+        Location: list(dict.fromkeys([x.location for x in data.consume] + [x.location for x in data.produce])),
+    }
+    wo, read = _execution_reads(session, work_order_ref, wanted)
     if wo.status != "open":
         raise InvalidStateTransition(
             f"work order {wo.number} is {wo.status}; only open work orders can be executed"
         )
     occurred_at = data.occurred_at or utcnow()
-    records = refs.resolve_all(
-        session,
-        {
-            Item: [x.item for x in data.consume] + [x.item or wo.item_id for x in data.produce],
-            Location: [x.location for x in data.consume] + [x.location for x in data.produce],
-        },
-        context="execution",
-    )
-    items, locations = records[Item], records[Location]
+    records = refs.matched(session, {m: r for m, r in wanted.items() if r}, read, context="execution")
+    records.setdefault(Item, {})[wo.item_id] = read["work order item"]
+    items, locations = records[Item], records.get(Location, {})
 
     consumed = None
     if data.consume:
