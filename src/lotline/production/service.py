@@ -16,8 +16,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from psycopg import sql as pgsql
@@ -33,6 +34,7 @@ from lotline.lots.schemas import NewLot
 from lotline.models import (
     Item,
     Location,
+    Lot,
     WorkOrder,
     WorkOrderExecution,
 )
@@ -153,29 +155,17 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
     records.setdefault(Item, {})[wo.item_id] = read["work order item"]
     items, locations = records[Item], records.get(Location, {})
 
-    consumed = None
-    if data.consume:
-        stock = inventory.lock_stock(
-            session, [(items[ln.item].id, locations[ln.location].id) for ln in data.consume]
-        )
-        lines = []
-        for n, ln in enumerate(data.consume, start=1):
-            item, location = items[ln.item], locations[ln.location]
-            taken = inventory.outbound_lots(
-                session, item, location, ln.quantity, ln.lots, occurred_at, context=f"consume line {n}", stock=stock
-            )
-            lines.append(inventory.Line(item, location, -ln.quantity, taken))
-        consumed = inventory.post_movement(
-            session, "production_consume", occurred_at, lines, notes=wo.number, locked=stock
-        )
+    consumed, premade = _consume(session, wo, data, items, locations, occurred_at) if data.consume else (None, {})
 
     lines = []
     for out in data.produce:
         item, location = items[out.item or wo.item_id], locations[out.location]
         lots = []
         if item.lot_tracked:
-            lot = inventory.known_lot(session, item, out.lot_code)
-            if lot is None:
+            known = premade.get((item.id, out.lot_code)) or inventory.known_lot(session, item, out.lot_code)
+            if known is not None:
+                lot = known
+            else:
                 # created unless it exists (a top-up): one statement for a new lot
                 lot, created = lots_service.output_lot(
                     session,
@@ -211,6 +201,63 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
     make_transient_to_detached(execution)
     session.add(execution)
     return Executed(execution, consumed, produced)
+
+
+def _consume(
+    session: Session, wo: _WorkOrder, data: ExecutionIn, items: dict, locations: dict, occurred_at: datetime
+) -> tuple[inventory.Posted, dict[tuple, Lot]]:
+    """The execution's consumption, posted; and the output lots made (or read) with it, by (item id, code)."""
+    premade: dict[tuple, Lot] = {}
+    stock = inventory.lock_stock(
+        session, [(items[ln.item].id, locations[ln.location].id) for ln in data.consume]
+    )
+    lines = []
+    for n, ln in enumerate(data.consume, start=1):
+        item, location = items[ln.item], locations[ln.location]
+        taken = inventory.outbound_lots(
+            session, item, location, ln.quantity, ln.lots, occurred_at, context=f"consume line {n}", stock=stock
+        )
+        lines.append(inventory.Line(item, location, -ln.quantity, taken))
+    # New output lots are inserted in the consume movement's pipeline (one wait fewer), built
+    # once its rules have passed — as before, after the consumption's checks, before the produce.
+    outputs = _new_outputs(session, data, items, wo.item_id)
+    wanted_lots: list[tuple[Item, NewLot]] = []
+    folded: list[Lot] = []
+
+    def output_lots(_posted: inventory.Posted) -> list[tuple[str, dict]]:
+        if not outputs:
+            return []
+        wanted_lots.extend(
+            (item, NewLot(lot_code=x.lot_code, manufactured_at=occurred_at, expires_at=x.expires_at, notes=x.notes))
+            for _, item, x in outputs
+        )
+        statement, lots = lots_service.output_lots_insert(wanted_lots)
+        folded.extend(lots)
+        return [statement]
+
+    consumed = inventory.post_movement(
+        session, "production_consume", occurred_at, lines, notes=wo.number, locked=stock,
+        then=output_lots, then_rows=bool(outputs),
+    )
+    if outputs:
+        inserted = {r[0] for r in consumed.then_rows}
+        made = lots_service.output_lots_inserted(session, wanted_lots, folded, inserted)
+        for (key, _, _), (lot, created) in zip(outputs, made, strict=True):
+            if created:
+                inventory.lot_created(session, lot)
+            premade[key] = lot
+    return consumed, premade
+
+
+def _new_outputs(session: Session, data: ExecutionIn, items: dict, wo_item_id: uuid.UUID) -> list[tuple[tuple, Item, Any]]:
+    """The produce lines whose lots this transaction does not know: ((item id, code), item, line);
+    none when two lines name one lot (the first makes it, the second tops it up: the per-line path)."""
+    out = []
+    for x in data.produce:
+        item = items[x.item or wo_item_id]
+        if item.lot_tracked and inventory.known_lot(session, item, x.lot_code) is None:
+            out.append(((item.id, x.lot_code), item, x))
+    return out if len({k for k, _, _ in out}) == len(out) else []
 
 
 def _execution_params(
