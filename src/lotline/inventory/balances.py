@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -58,17 +58,24 @@ class Stocked(NamedTuple):
 
 
 # Rows with stock (and the untracked row, which may be negative) of the given (item, location)
-# pairs, with their lots, locked in the global order. Each row names its pair by its position in
-# the arrays (k.n): the pair's own ids are not sent back and decoded again for every row.
+# pairs locked in the global order; those of the ``wanted`` pairs come back with their lots (every
+# locked row is scanned, so every one is locked: the outer filter only drops what is sent). Each
+# row names its pair by its position in the arrays (k.n), grouped by it: the pair's own ids are
+# not sent back and decoded again for every row.
 _LOCK_STOCK = """
-    SELECT k.n, b.lot_id, b.quantity, b.last_occurred_at,
-           l.lot_code, l.status, l.expires_at, l.received_at
-      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[]) WITH ORDINALITY AS k(item_id, location_id, n)
+WITH locked AS MATERIALIZED (
+    SELECT k.n, k.wanted, b.lot_id, b.quantity, b.last_occurred_at
+      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[], %(wanted)s::bool[])
+           WITH ORDINALITY AS k(item_id, location_id, wanted, n)
       JOIN inventory_balances b ON b.item_id = k.item_id AND b.location_id = k.location_id
-      LEFT JOIN lots l ON l.id = b.lot_id
      WHERE b.quantity <> 0 OR b.lot_id IS NULL
      ORDER BY b.item_id, b.location_id, b.lot_id
        FOR UPDATE OF b
+)
+SELECT x.n, x.lot_id, x.quantity, x.last_occurred_at, l.lot_code, l.status, l.expires_at, l.received_at
+  FROM locked x LEFT JOIN lots l ON l.id = x.lot_id
+ WHERE x.wanted
+ ORDER BY x.n, x.lot_id
 """
 
 _LOCK_BALANCES = """
@@ -116,14 +123,20 @@ DO UPDATE SET quantity = inventory_balances.quantity + EXCLUDED.quantity,
 
 
 def lock_stock(
-    session: Session, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]], *, fresh: bool = False
+    session: Session,
+    pairs: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    *,
+    fresh: bool = False,
+    unread: Collection[tuple[uuid.UUID, uuid.UUID]] = (),
 ) -> dict[tuple, list[Stocked]]:
     """Lock the stocked balance rows of several (item, location) pairs at once, in the global order.
 
     Returns them per pair (FEFO picks from these without another query). Postings that pick lots
     line by line would otherwise lock each line's stock in line order, and two postings listing
     the same places in opposite orders deadlock. Pairs this transaction already locked are
-    answered from what it holds (``held``) unless ``fresh``.
+    answered from what it holds (``held``) unless ``fresh``. ``unread``: pairs only put into (a
+    transfer's destination) are locked all the same but their rows are not sent back (nor held:
+    a later pick from them reads them); they come back empty unless held already.
     """
     keys = sorted(set(pairs))
     known = held.of(session)
@@ -137,9 +150,9 @@ def lock_stock(
             out.update(from_held)
     todo = [k for k in keys if k not in cached]
     if todo:
-        rows = sql.rows(
-            session, _LOCK_STOCK, {"items": [k[0] for k in todo], "locations": [k[1] for k in todo]}, kind="tuple"
-        )
+        rows = sql.rows(session, _LOCK_STOCK, {
+            "items": [k[0] for k in todo], "locations": [k[1] for k in todo], "wanted": [k not in unread for k in todo]
+        }, kind="tuple")
         balances, lot_info = known.balances, known.lot_info
         n_at = 0
         for n, lot_id, quantity, last, lot_code, status, expires_at, received_at in rows:
@@ -153,7 +166,7 @@ def lock_stock(
             balances[(item_id, location_id, lot_id)] = held.Row(quantity, last)
             if lot_id is not None:
                 lot_info[lot_id] = held.LotInfo(lot_code, status, expires_at, received_at)
-        known.pairs.update(todo)
+        known.pairs.update(k for k in todo if k not in unread)
     return out
 
 
