@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from lotline.catalog import service as catalog
 from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
 from lotline.errors import DuplicateKey, NotFound
+from lotline.inventory import refs
 from lotline.models import Customer, Item, Location, Vendor
-from tests.builders import make_item, make_location
+from tests.builders import make_item, make_location, make_vendor
 from tests.support import refused_without_writes
 
 
@@ -102,3 +104,50 @@ def test_a_batch_remembers_records_but_forgets_those_a_rolled_back_savepoint_mad
     with pytest.raises(NotFound):
         catalog.resolve(session, Item, "GONE")
     assert catalog.resolve(session, Item, "KEPT").id == kept.id
+
+
+def _columns(session, record):
+    table = type(record).__table__
+    return session.execute(sa.select(table).where(table.c.id == record.id)).mappings().one()
+
+
+def test_records_read_by_sql_are_the_sessions_own_objects_as_an_orm_query_returns_them(session):
+    item, location = make_item(session, "FLOUR", shelf_life_days=30), make_location(session, "A")
+    make_vendor(session, "MILL")
+    session.expunge_all()  # nothing in the identity map: the records are made from the rows
+    found = refs.resolve_all(session, {Item: ["FLOUR"], Location: [str(location.id)], Vendor: ["MILL"]})
+    flour, a, mill = found[Item]["FLOUR"], found[Location][str(location.id)], found[Vendor]["MILL"]
+    for record in (flour, a, mill):
+        state = sa.inspect(record)
+        assert state.persistent and not state.expired_attributes
+        assert dict(_columns(session, record)) == {c: getattr(record, c) for c in _columns(session, record)}
+    assert not session.dirty and not session.new
+    assert session.get(Item, item.id) is flour  # the identity map's object from now on
+    # ... and an object the session already has is the one returned, as an ORM query would
+    again = refs.resolve_all(session, {Item: [item.id], Location: ["A"]})
+    assert again[Item][item.id] is flour and again[Location]["A"] is a
+    assert catalog.resolve(session, Location, "A") is a
+
+
+def test_records_made_but_not_flushed_in_this_transaction_are_found(session):
+    session.add(Item(sku="SUGAR", name="Sugar", uom="kg"))
+    session.add(Location(code="B", name="B", kind="storage"))
+    found = refs.resolve_all(session, {Item: ["SUGAR"], Location: ["B"]})
+    assert found[Item]["SUGAR"].name == "Sugar" and found[Location]["B"].code == "B"
+    assert catalog.resolve(session, Item, "SUGAR") is found[Item]["SUGAR"]
+
+
+def test_an_unknown_reference_among_several_kinds_is_refused_by_the_catalog(session):
+    make_item(session, "FLOUR")
+    with pytest.raises(NotFound, match=r"unknown location 'NOWHERE' \(receipt\)"):
+        refs.resolve_all(session, {Item: ["FLOUR"], Location: ["NOWHERE"]}, context="receipt")
+
+
+def test_an_expired_record_is_filled_from_the_row_read_as_an_orm_query_fills_it(session):
+    item = make_item(session, "FLOUR", shelf_life_days=30)
+    session.execute(sa.update(Item).where(Item.id == item.id).values(name="Flour T55"))
+    session.expire(item)  # (as a rolled-back savepoint leaves it)
+    found = refs.resolve_all(session, {Item: ["FLOUR"], Location: [make_location(session, "A").id]})
+    assert found[Item]["FLOUR"] is item
+    assert not sa.inspect(item).expired_attributes
+    assert item.name == "Flour T55" and item.shelf_life_days == 30

@@ -152,3 +152,27 @@ def test_the_api_reruns_a_posting_that_hit_a_deadlock(client, monkeypatch):
     assert r.status_code == 201, r.text
     assert len(calls) == 2
     assert len(client.get("/movements").json()["items"]) == 1
+
+
+def test_a_transfer_locks_its_destinations_stocked_rows_though_it_does_not_read_them(committed_engine):
+    with db.transaction() as s:
+        flour = make_item(s, "FLOUR")
+        make_location(s, "WH1")
+        make_location(s, "WH2")
+        make_vendor(s)
+        receive(s, flour, _loc(s, "WH1"), "F-1", 10, expires_at=at(30))
+        receive(s, flour, _loc(s, "WH2"), "F-2", 10, expires_at=at(31))
+    # F-2 at WH2 is no part of the transfer's lines: only the up-front lock of both places holds it,
+    # which orders this transfer against one going the other way
+    f2_at_wh2 = sa.text(
+        "SELECT 1 FROM inventory_balances b JOIN lots l ON l.id = b.lot_id "
+        "WHERE l.lot_code = 'F-2' FOR UPDATE OF b NOWAIT"
+    )
+    with db.transaction() as s:
+        inventory.transfer(
+            s, TransferIn(item="FLOUR", from_location="WH1", to_location="WH2", quantity=D(3), occurred_at=at(2))
+        )
+        with committed_engine.connect() as other, pytest.raises(sa.exc.DBAPIError, match="could not obtain lock"):
+            other.execute(f2_at_wh2)
+    with committed_engine.connect() as other:  # committed: free again
+        assert other.execute(f2_at_wh2).scalar() == 1

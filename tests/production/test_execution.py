@@ -10,6 +10,7 @@ from lotline.errors import InsufficientQuantity, InvalidStateTransition, NotFoun
 from lotline.inventory import service as inventory
 from lotline.inventory.schemas import ReceiptIn
 from lotline.lots import service as lots_service
+from lotline.lots.schemas import NewLot
 from lotline.models import (
     InventoryMovement,
     InventoryMovementLot,
@@ -202,3 +203,26 @@ def test_untracked_output_carries_no_lots_and_no_produce_links(session, w):
     assert len(_links(session, done.execution.id, "consume")) == 1
     assert count(session, LotGenealogyEdge) == 0
     assert count(session, InventoryMovementLot) == 2  # receipt + consume
+
+
+def test_an_output_lot_that_exists_is_topped_up_beside_a_new_one_made_with_the_consumption(session, w):
+    receive(session, w.flour, w.wh1, "F-1", 10)
+    existing = lots_service.create_lot(session, w.bread, NewLot(lot_code="B-1"))  # not made by a posting
+    ex = execute(
+        session, "WO-1", w.bread, [(w.flour, w.wh1, 2, [("F-1", 2)])], [(w.wh1, 4, "B-1"), (w.wh2, 3, "B-2")],
+        when=at(1),
+    )
+    b2 = lots_service.find_lot(session, "B-2", item_ref="BREAD")
+    assert count(session, Lot, Lot.item_id == w.bread.id) == 2
+    assert (b2.manufactured_at, b2.expires_at) == (at(1), at(1 + 5))
+    assert balance(session, w.bread, w.wh1, existing) == 4 and balance(session, w.bread, w.wh2, b2) == 3
+    assert {r.lot_id for r in ex.produced.lot_rows[0] + ex.produced.lot_rows[1]} == {existing.id, b2.id}
+
+
+def test_two_output_lines_naming_one_new_lot_make_it_once(session, w):
+    receive(session, w.flour, w.wh1, "F-1", 10)
+    execute(session, "WO-1", w.bread, [(w.flour, w.wh1, 2, [("F-1", 2)])], [(w.wh1, 4, "B-1"), (w.wh2, 3, "B-1")])
+    lot = lots_service.find_lot(session, "B-1", item_ref="BREAD")
+    assert count(session, Lot, Lot.item_id == w.bread.id) == 1
+    assert balance(session, w.bread, w.wh1, lot) == 4 and balance(session, w.bread, w.wh2, lot) == 3
+

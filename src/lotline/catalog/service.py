@@ -13,14 +13,18 @@ from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from psycopg import sql as pgsql
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from lotline.catalog.schemas import ItemIn, LocationIn, PartyIn
-from lotline.db import pages
+from lotline.db import pages, sql
 from lotline.errors import NotFound
 from lotline.models import Customer, Item, Location, Vendor
 
-M = TypeVar("M", bound=Item | Location | Vendor | Customer)
+Record = Item | Location | Vendor | Customer
+M = TypeVar("M", bound=Record)
 
 _NATURAL_KEY = {Item: "sku", Location: "code", Vendor: "code", Customer: "code"}
 _LABEL = {Item: "item", Location: "location", Vendor: "vendor", Customer: "customer"}
@@ -69,12 +73,10 @@ def resolve_many(
         if len(known) == len(refs):
             return known
     ids = {r: as_uuid(r) for r in refs}
-    key_col = getattr(model, _NATURAL_KEY[model])
     wanted_ids = [i for i in ids.values() if i is not None]
     wanted_keys = [str(r) for r, i in ids.items() if i is None]
-    rows = session.scalars(
-        sa.select(model).where(sa.or_(model.id.in_(wanted_ids), key_col.in_(wanted_keys)))
-    ).all()
+    session.flush()  # (as the ORM's autoflush would: records made in this transaction are found)
+    rows = records(session, model, sql.rows(session, *lookup(model, wanted_ids, wanted_keys), kind="dict"))
     by_id = {row.id: row for row in rows}
     by_key = {getattr(row, _NATURAL_KEY[model]): row for row in rows}
     out: dict[str | uuid.UUID, M] = {}
@@ -92,6 +94,53 @@ def resolve_many(
         out[ref] = row
         if memo is not None:
             memo[(model, str(ref))] = memo[(model, str(row.id))] = row
+    return out
+
+
+_LOOKUPS: dict[type, pgsql.Composed] = {}
+
+
+def _lookup_sql(model: type[M]) -> pgsql.Composed:
+    if (done := _LOOKUPS.get(model)) is not None:
+        return done
+    _LOOKUPS[model] = statement = pgsql.SQL(
+        "SELECT {} FROM {} WHERE id = ANY(%(ids)s::uuid[]) OR {} = ANY(%(keys)s::text[])"
+    ).format(
+        pgsql.SQL(", ").join(pgsql.Identifier(c.name) for c in model.__table__.columns),
+        pgsql.Identifier(model.__tablename__),
+        pgsql.Identifier(_NATURAL_KEY[model]),
+    )
+    return statement
+
+
+def lookup(model: type[M], ids: Sequence[uuid.UUID], keys: Sequence[str]) -> tuple[pgsql.Composed, dict]:
+    """The statement (and parameters) reading the records of ``model`` with these ids or natural
+    keys, every column; rows as dicts go to ``records``. Plain SQL, not an ORM query: the ORM's
+    statement building and row loading cost a posting more than the lookup itself."""
+    return _lookup_sql(model), {"ids": list(ids), "keys": list(keys)}
+
+
+def records(session: Session, model: type[M], rows: Iterable[dict]) -> list[M]:
+    """The session's own objects for rows ``lookup`` read: the identity map's object where the
+    session has one (as an ORM query returns it), else a new one, persistent as if loaded.
+    The caller flushed first (an ORM query's autoflush), so pending changes are in the rows; as an
+    ORM query does, the row fills an object's expired attributes (a rollback expires them) and
+    leaves its loaded ones alone. Call it outside a pipeline: nothing here queries, but the
+    objects are the session's, and touching one the caller expired would."""
+    identity_map = session.identity_map
+    out: list[M] = []
+    new: list[M] = []
+    for values in rows:
+        obj = identity_map.get(identity_key(model, values["id"]))
+        if obj is None:
+            obj = model(**values)
+            make_transient_to_detached(obj)
+            new.append(obj)
+        else:
+            for key in instance_state(obj).expired_attributes & values.keys():
+                set_committed_value(obj, key, values[key])
+        out.append(obj)
+    session.add_all(new)
     return out
 
 

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -40,9 +41,10 @@ from lotline.types import fmt_qty
 Key = held.Key
 
 
-@dataclass(frozen=True)
-class Stocked:
-    """A locked balance row with stock, joined to its lot (for FEFO picking without another query)."""
+class Stocked(NamedTuple):
+    """A locked balance row with stock, joined to its lot (for FEFO picking without another query).
+
+    A named tuple: one is made per stocked row of every place a posting picks from."""
 
     item_id: uuid.UUID
     location_id: uuid.UUID
@@ -56,16 +58,24 @@ class Stocked:
 
 
 # Rows with stock (and the untracked row, which may be negative) of the given (item, location)
-# pairs, with their lots, locked in the global order.
+# pairs locked in the global order; those of the ``wanted`` pairs come back with their lots (every
+# locked row is scanned, so every one is locked: the outer filter only drops what is sent). Each
+# row names its pair by its position in the arrays (k.n), grouped by it: the pair's own ids are
+# not sent back and decoded again for every row.
 _LOCK_STOCK = """
-    SELECT b.item_id, b.location_id, b.lot_id, b.quantity, b.last_occurred_at,
-           l.lot_code, l.status, l.expires_at, l.received_at
-      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[]) AS k(item_id, location_id)
+WITH locked AS MATERIALIZED (
+    SELECT k.n, k.wanted, b.lot_id, b.quantity, b.last_occurred_at
+      FROM unnest(%(items)s::uuid[], %(locations)s::uuid[], %(wanted)s::bool[])
+           WITH ORDINALITY AS k(item_id, location_id, wanted, n)
       JOIN inventory_balances b ON b.item_id = k.item_id AND b.location_id = k.location_id
-      LEFT JOIN lots l ON l.id = b.lot_id
      WHERE b.quantity <> 0 OR b.lot_id IS NULL
      ORDER BY b.item_id, b.location_id, b.lot_id
        FOR UPDATE OF b
+)
+SELECT x.n, x.lot_id, x.quantity, x.last_occurred_at, l.lot_code, l.status, l.expires_at, l.received_at
+  FROM locked x LEFT JOIN lots l ON l.id = x.lot_id
+ WHERE x.wanted
+ ORDER BY x.n, x.lot_id
 """
 
 _LOCK_BALANCES = """
@@ -113,14 +123,20 @@ DO UPDATE SET quantity = inventory_balances.quantity + EXCLUDED.quantity,
 
 
 def lock_stock(
-    session: Session, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]], *, fresh: bool = False
+    session: Session,
+    pairs: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    *,
+    fresh: bool = False,
+    unread: Collection[tuple[uuid.UUID, uuid.UUID]] = (),
 ) -> dict[tuple, list[Stocked]]:
     """Lock the stocked balance rows of several (item, location) pairs at once, in the global order.
 
     Returns them per pair (FEFO picks from these without another query). Postings that pick lots
     line by line would otherwise lock each line's stock in line order, and two postings listing
     the same places in opposite orders deadlock. Pairs this transaction already locked are
-    answered from what it holds (``held``) unless ``fresh``.
+    answered from what it holds (``held``) unless ``fresh``. ``unread``: pairs only put into (a
+    transfer's destination) are locked all the same but their rows are not sent back (nor held:
+    a later pick from them reads them); they come back empty unless held already.
     """
     keys = sorted(set(pairs))
     known = held.of(session)
@@ -134,14 +150,23 @@ def lock_stock(
             out.update(from_held)
     todo = [k for k in keys if k not in cached]
     if todo:
-        rows = sql.rows(session, _LOCK_STOCK, {"items": [k[0] for k in todo], "locations": [k[1] for k in todo]})
-        for r in rows:
-            stocked = Stocked(*r)
-            out[(r.item_id, r.location_id)].append(stocked)
-            known.balances[(r.item_id, r.location_id, r.lot_id)] = held.Row(r.quantity, r.last_occurred_at)
-            if r.lot_id is not None:
-                known.lot_info[r.lot_id] = held.LotInfo(r.lot_code, r.status, r.expires_at, r.received_at)
-        known.pairs.update(todo)
+        rows = sql.rows(session, _LOCK_STOCK, {
+            "items": [k[0] for k in todo], "locations": [k[1] for k in todo], "wanted": [k not in unread for k in todo]
+        }, kind="tuple")
+        balances, lot_info = known.balances, known.lot_info
+        n_at = 0
+        for n, lot_id, quantity, last, lot_code, status, expires_at, received_at in rows:
+            if n != n_at:  # rows come grouped by pair (the lock order)
+                n_at = n
+                item_id, location_id = pair = todo[n - 1]
+                stocked = out[pair]
+            stocked.append(
+                Stocked(item_id, location_id, lot_id, quantity, last, lot_code, status, expires_at, received_at)
+            )
+            balances[(item_id, location_id, lot_id)] = held.Row(quantity, last)
+            if lot_id is not None:
+                lot_info[lot_id] = held.LotInfo(lot_code, status, expires_at, received_at)
+        known.pairs.update(k for k in todo if k not in unread)
     return out
 
 
@@ -203,15 +228,13 @@ def apply(  # noqa: C901 — the posting hot path: one pass over the changes
     """Lock the changed keys, refuse any lot going below zero at ``occurred_at`` or later; the write to send.
 
     ``locked``: what ``lock_stock`` already locked in this transaction (every stocked row of those
-    pairs); those rows are not locked or read again.
+    pairs); those rows are not locked or read again — ``lock_stock`` put them among the held rows,
+    where they are found (a rollback since, whose locks went with it, forgot them: locked again).
     """
+    del locked  # (see above: the held rows answer for it; kept for callers that pass it)
     keys = sorted(changes, key=_order)
     known = held.of(session)
     current: dict[Key, held.Row] = {k: known.balances[k] for k in keys if k in known.balances}
-    if locked:  # (rows lock_stock returned are held too; kept for callers that pass them)
-        for rows in locked.values():
-            for r in rows:
-                current.setdefault((r.item_id, r.location_id, r.lot_id), held.Row(r.quantity, r.last_occurred_at))
     # Only rows a lot is taken from are locked and read before the write: the rule needs their
     # quantity. A row only added to (or the untracked row, which may go negative) is locked by the
     # write itself (ON CONFLICT, in the same key order); a key of a lot made in this transaction

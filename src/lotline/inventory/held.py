@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
@@ -37,20 +37,19 @@ Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]  # item, location, lot (None
 _INFO_KEY = "lotline.held"
 
 
-@dataclass(frozen=True)
-class Row:
+# Named tuples, not frozen dataclasses: a posting makes one per locked row (FEFO places hold many),
+# and a frozen dataclass's __init__ sets each field through object.__setattr__.
+class Row(NamedTuple):
     quantity: Decimal
     last_occurred_at: datetime | None
 
 
-@dataclass(frozen=True)
-class LotState:
+class LotState(NamedTuple):
     status: str
     expires_at: datetime | None
 
 
-@dataclass(frozen=True)
-class LotInfo:
+class LotInfo(NamedTuple):
     lot_code: str
     status: str
     expires_at: datetime | None

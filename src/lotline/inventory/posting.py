@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -66,6 +67,8 @@ class Posted:
     # lot rows per line, in line order
     lot_rows: list[list[InventoryMovementLot]]
     replayed: bool = False
+    # with ``post_movement(..., then_rows=True)``: the rows of the last ``then`` statement
+    then_rows: list = field(default_factory=list)
 
 
 def _replay(session: Session, movement: InventoryMovement) -> Posted:
@@ -139,8 +142,9 @@ def post_movement(
     notes: str | None = None,
     reverses_movement_id: uuid.UUID | None = None,
     locked: dict | None = None,
-    then: Callable[[Posted], list[tuple[str, dict]]] | None = None,
+    then: Callable[[Posted], list[tuple[Any, dict]]] | None = None,
     claimed: bool = False,
+    then_rows: bool = False,
 ) -> Posted:
     """Validate and post one movement with its lines, lot rows and balances (see module doc).
 
@@ -148,6 +152,7 @@ def post_movement(
     ``then``: the caller's own writes that name the posted rows (shipment links, genealogy),
     built from the ``Posted`` and sent in the same pipeline, after the movement.
     ``claimed``: the caller already ran ``already_posted`` for ``external_ref`` in this transaction.
+    ``then_rows``: the rows of the last ``then`` statement come back in ``Posted.then_rows``.
     """
     if movement_type not in rules.SIGN:
         raise InvalidInput(f"unknown movement type {movement_type!r}")
@@ -228,7 +233,8 @@ def post_movement(
         "row_uoms": [r.uom for r in flat],
         "row_quantities": [r.quantity_delta for r in flat],
     }), *(then(posted) if then else [])]
-    sql.execute_all(session, statements)
+    rows = sql.execute_all(session, statements, kind="tuple" if then_rows and then else None)
+    posted.then_rows = rows or []
     write.done()
     # persistent from here on, as if loaded: columns the database filled (created_at) load on access
     for obj in (movement, *db_lines, *flat):

@@ -1,5 +1,6 @@
 """Resolving a document's references to master data — items, locations, its vendor or customer —
-in one query, where ``catalog.resolve_many`` would send one per kind.
+in one round trip (one lookup per kind, pipelined), where ``catalog.resolve_many`` would wait
+for each kind in turn.
 
 The records are the session's own ORM objects (the identity map's), matched exactly as
 ``catalog.resolve_many`` matches them (by UUID or natural key); a reference that resolves to
@@ -10,13 +11,13 @@ batch (``catalog.remember_records``) the catalog's memo answers without a query,
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from lotline.catalog import service as catalog
+from lotline.db import sql
 from lotline.models import Customer, Item, Location, Vendor
 
 _KEY: dict[Any, str] = {Item: "sku", Location: "code", Vendor: "code", Customer: "code"}
@@ -26,28 +27,33 @@ Ref = str | uuid.UUID
 def resolve_all(
     session: Session, wanted: dict[Any, Sequence[Ref]], *, context: str = ""
 ) -> dict[Any, dict[Ref, Any]]:
-    """``{model: {ref: record}}`` for every model's references, in one query (see module doc)."""
+    """``{model: {ref: record}}`` for every model's references, in one round trip (see module doc)."""
     wanted = {m: list(dict.fromkeys(refs)) for m, refs in wanted.items() if refs}
     if len(wanted) < 2 or catalog.remembers_records(session):
         return {m: catalog.resolve_many(session, m, refs, context=context) for m, refs in wanted.items()}
-    # One subquery per kind, side by side (FULL JOIN ON false: each row carries one record); each
-    # subquery is its own index lookup.
-    subqueries: list[tuple[Any, Any]] = []
+    # One lookup per kind (each its own index lookup), all in one pipeline.
+    session.flush()  # (as the ORM's autoflush would: records made in this transaction are found)
+    with sql.pipelined_many(session, lookups(wanted), kind="dict") as fetches:
+        rows = [fetch() for fetch in fetches]
+    found = {m: catalog.records(session, m, r) for m, r in zip(wanted, rows, strict=True)}
+    return matched(session, wanted, found, context=context)
+
+
+def lookups(wanted: Mapping[Any, Sequence[Ref]]) -> list[tuple[Any, dict]]:
+    """The statements reading each model's referenced records (``catalog.lookup``), in ``wanted``'s
+    order: for a caller that sends them in a pipeline of its own (flushed first) and gives the
+    records to ``matched``."""
+    out = []
     for model, refs in wanted.items():
         ids = [i for i in (catalog.as_uuid(r) for r in refs) if i is not None]
-        key = getattr(model, _KEY[model])
-        subqueries.append(
-            (model, sa.select(model).where(sa.or_(model.id.in_(ids), key.in_([str(r) for r in refs]))).subquery())
-        )
-    entities: list[Any] = [aliased(model, sub) for model, sub in subqueries]
-    joined: Any = subqueries[0][1]
-    for _, sub in subqueries[1:]:
-        joined = joined.join(sub, sa.false(), full=True)
-    found: dict[Any, list[Any]] = {m: [] for m in wanted}
-    for row in session.execute(sa.select(*entities).select_from(joined)):
-        for (model, _), record in zip(subqueries, row, strict=True):
-            if record is not None:
-                found[model].append(record)
+        out.append(catalog.lookup(model, ids, [str(r) for r in refs]))
+    return out
+
+
+def matched(
+    session: Session, wanted: Mapping[Any, Sequence[Ref]], found: Mapping[Any, Sequence[Any]], *, context: str = ""
+) -> dict[Any, dict[Ref, Any]]:
+    """``{model: {ref: record}}`` from the records read; an unknown reference is refused by the catalog."""
     out: dict[Any, dict[Ref, Any]] = {}
     for model, refs in wanted.items():
         out[model] = _match(model, refs, found[model])

@@ -36,7 +36,7 @@ from lotline.errors import (
 )
 from lotline.inventory import held
 from lotline.lots import service as lots_service
-from lotline.models import Customer, Lot
+from lotline.models import Customer
 from lotline.types import fmt_qty, utcnow
 
 # +1: every line adds stock; -1: every line removes stock; 0: either (checked elsewhere).
@@ -137,19 +137,21 @@ def validate(movement_type: str, lines: Sequence) -> None:
                 )
 
 
+# (plain SQL, not an ORM query: every posting that names or picks lots runs it)
+_SHARE_LOTS = "SELECT id, status, expires_at FROM lots WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR SHARE"
+
+
 def lock_lots(session: Session, lot_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, held.LotState]:
     """Status and expiry of lots, locked FOR SHARE in id order (once per transaction: ``held``)."""
+    # (as an ORM query's autoflush would: a lot changed in this transaction is read as it is now,
+    # and the flush forgets the held lot states first)
+    session.flush()
     known = held.of(session)
     missing = sorted({x for x in lot_ids if x not in known.lots})
     if missing:
         # FOR SHARE in id order: a concurrent status change (FOR UPDATE) waits for us, or we see its result.
-        for r in session.execute(
-            sa.select(Lot.id, Lot.status, Lot.expires_at)
-            .where(Lot.id.in_(missing))
-            .order_by(Lot.id)
-            .with_for_update(read=True)
-        ):
-            known.lots[r.id] = held.LotState(r.status, r.expires_at)
+        for lot_id, status, expires_at in sql.rows(session, _SHARE_LOTS, {"ids": missing}, kind="tuple"):
+            known.lots[lot_id] = held.LotState(status, expires_at)
     return {x: known.lots[x] for x in lot_ids}
 
 

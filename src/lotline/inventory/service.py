@@ -231,7 +231,12 @@ def transfer(session: Session, data: TransferIn) -> Posted:
         raise InvalidInput(f"transfer from {src.code} to itself")
     occurred_at = data.occurred_at or utcnow()
     # Both places' stock, in the global order, before picking: transfers in opposite directions queue.
-    stock = lock_stock(session, [(item.id, src.id), (item.id, dst.id)]) if item.lot_tracked else None
+    # (the destination's rows are only added to: locked, not read — a busy place holds many lots)
+    stock = (
+        lock_stock(session, [(item.id, src.id), (item.id, dst.id)], unread={(item.id, dst.id)})
+        if item.lot_tracked
+        else None
+    )
     taken = outbound_lots(
         session, item, src, data.quantity, data.lots, occurred_at, context="transfer", stock=stock
     )

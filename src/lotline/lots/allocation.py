@@ -8,15 +8,15 @@ deterministic. The allocations always sum exactly to the requested quantity, or 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from lotline.errors import InsufficientQuantity
 
 
-@dataclass(frozen=True)
-class Candidate:
+# Named tuples (immutable, as cheap to make as a tuple): a pick makes one per stocked lot of the place.
+class Candidate(NamedTuple):
     lot_id: uuid.UUID
     lot_code: str
     available: Decimal
@@ -24,8 +24,7 @@ class Candidate:
     received_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Allocation:
+class Allocation(NamedTuple):
     lot_id: uuid.UUID
     lot_code: str
     quantity: Decimal

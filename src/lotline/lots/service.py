@@ -106,6 +106,29 @@ def output_lot(session: Session, item: Item, data: NewLot) -> tuple[Lot, bool]:
     return lots_of_item(session, item, [data.lot_code])[data.lot_code], False
 
 
+def output_lots_insert(wanted: Sequence[tuple[Item, NewLot]]) -> tuple[tuple[str, dict], list[Lot]]:
+    """``output_lot`` for several outputs, split so that the insert can ride in a caller's pipeline:
+    the statement (all of the lots or none) and the lots it would insert; the caller sends it
+    (flushed first) and gives the ids it returned to ``output_lots_inserted``."""
+    for item, _data in wanted:
+        if not item.lot_tracked:
+            raise InvalidInput(f"item {item.sku} is not lot-tracked; it has no lots", sku=item.sku)
+    lots = [_new_lot(item, data, None) for item, data in wanted]
+    return (sql.load_sql("lotline.lots", "insert_lots"), _insert_params(lots)), lots
+
+
+def output_lots_inserted(
+    session: Session, wanted: Sequence[tuple[Item, NewLot]], lots: Sequence[Lot], inserted: set[uuid.UUID]
+) -> list[tuple[Lot, bool]]:
+    """(lot, created) per output as ``output_lot`` returns it, after ``output_lots_insert``'s
+    statement inserted ``inserted``: all of them, or none (some code exists: then each output
+    goes through ``output_lot``, made or read one by one)."""
+    if inserted and all(x.id in inserted for x in lots):
+        _persistent(session, lots)
+        return [(lot, True) for lot in lots]
+    return [output_lot(session, item, data) for item, data in wanted]
+
+
 def _new_lot(item: Item, data: NewLot, received_at: datetime | None) -> Lot:
     expires_at = data.expires_at
     base = data.manufactured_at or received_at
@@ -128,7 +151,12 @@ def _insert_lots(session: Session, lots: Sequence[Lot]) -> set[uuid.UUID]:
     """Insert the lots in one statement (no ORM unit of work, no lookup first) unless a code is
     taken already; the ids inserted (all or none)."""
     session.flush()  # pending items (made in this transaction) before the statement names them
-    rows = sql.rows(session, sql.load_sql("lotline.lots", "insert_lots"), {
+    rows = sql.rows(session, sql.load_sql("lotline.lots", "insert_lots"), _insert_params(lots), kind="tuple")
+    return {r[0] for r in rows}
+
+
+def _insert_params(lots: Sequence[Lot]) -> dict:
+    return {
         "ids": [x.id for x in lots],
         "items": [x.item_id for x in lots],
         "codes": [x.lot_code for x in lots],
@@ -138,8 +166,7 @@ def _insert_lots(session: Session, lots: Sequence[Lot]) -> set[uuid.UUID]:
         "expires": [x.expires_at for x in lots],
         "vendor_codes": [x.vendor_lot_code for x in lots],
         "notes": [x.notes for x in lots],
-    }, kind="tuple")
-    return {r[0] for r in rows}
+    }
 
 
 def _persistent(session: Session, lots: Sequence[Lot]) -> None:

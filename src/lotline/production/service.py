@@ -16,9 +16,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from psycopg import sql as pgsql
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lotline.catalog import service as catalog
@@ -31,6 +34,7 @@ from lotline.lots.schemas import NewLot
 from lotline.models import (
     Item,
     Location,
+    Lot,
     WorkOrder,
     WorkOrderExecution,
 )
@@ -79,6 +83,48 @@ def set_status(session: Session, wo: WorkOrder, status: str) -> WorkOrder:
     return wo
 
 
+class _WorkOrder(NamedTuple):
+    id: uuid.UUID
+    number: str
+    item_id: uuid.UUID
+    status: str
+
+
+# (the work order by id or by number: {match} is "o.id = %(wo)s::uuid" or "o.number = %(wo)s::text")
+_LOCK_WORK_ORDER = "SELECT o.id, o.number, o.item_id, o.status FROM work_orders o WHERE {match} FOR UPDATE"
+_WORK_ORDER_ITEM = "SELECT {columns} FROM items i WHERE i.id = (SELECT o.item_id FROM work_orders o WHERE {match})"
+_MATCH = {True: pgsql.SQL("o.id = %(wo)s::uuid"), False: pgsql.SQL("o.number = %(wo)s::text")}
+_ITEM_COLUMNS = pgsql.SQL(", ").join(pgsql.Identifier("i", c.name) for c in Item.__table__.columns)
+
+
+def _execution_reads(
+    session: Session, work_order_ref: str | uuid.UUID, wanted: dict
+) -> tuple[_WorkOrder, dict]:
+    """The work order locked FOR UPDATE, its item and the records ``wanted`` names (``refs.lookups``),
+    in one pipeline (find_work_order + refs.resolve_all waited twice); NotFound for an unknown work
+    order. Inside a batch (``catalog.remember_records``) the catalog's memo answers for the records."""
+    wo_id = catalog.as_uuid(work_order_ref)
+    match = _MATCH[wo_id is not None]
+    params = {"wo": wo_id if wo_id is not None else str(work_order_ref)}
+    kinds = [] if catalog.remembers_records(session) else [m for m, r in wanted.items() if r]
+    session.flush()  # (as the ORM's autoflush would)
+    with sql.pipelined_many(session, [
+        (pgsql.SQL(_LOCK_WORK_ORDER).format(match=match), params),
+        (pgsql.SQL(_WORK_ORDER_ITEM).format(columns=_ITEM_COLUMNS, match=match), params),
+        *refs.lookups({m: wanted[m] for m in kinds}),
+    ], kind="dict") as (wo_rows, item_rows, *fetches):
+        rows, wo_item, kind_rows = wo_rows(), item_rows(), [fetch() for fetch in fetches]
+    if not rows:
+        raise NotFound(f"unknown work order {str(work_order_ref)!r}", kind="work_order", ref=str(work_order_ref))
+    wo = _WorkOrder(**rows[0])
+    found: dict = {"work order item": catalog.records(session, Item, wo_item)[0]}
+    found |= {m: catalog.records(session, m, r) for m, r in zip(kinds, kind_rows, strict=True)}
+    for m in wanted:
+        if m not in found:  # (the batch's memo: matched() resolves them through the catalog)
+            found[m] = []
+    return wo, found
+
+
 def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn) -> Executed:
     """Post one execution of an open work order (consume + produce + lot links + genealogy)."""
     if data.external_ref:
@@ -95,45 +141,31 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
                 else None,
                 replayed=True,
             )
-    wo = find_work_order(session, work_order_ref, lock=True)
+    wanted: dict = {
+        Item: list(dict.fromkeys([x.item for x in data.consume] + [x.item for x in data.produce if x.item])),
+        Location: list(dict.fromkeys([x.location for x in data.consume] + [x.location for x in data.produce])),
+    }
+    wo, read = _execution_reads(session, work_order_ref, wanted)
     if wo.status != "open":
         raise InvalidStateTransition(
             f"work order {wo.number} is {wo.status}; only open work orders can be executed"
         )
     occurred_at = data.occurred_at or utcnow()
-    records = refs.resolve_all(
-        session,
-        {
-            Item: [x.item for x in data.consume] + [x.item or wo.item_id for x in data.produce],
-            Location: [x.location for x in data.consume] + [x.location for x in data.produce],
-        },
-        context="execution",
-    )
-    items, locations = records[Item], records[Location]
+    records = refs.matched(session, {m: r for m, r in wanted.items() if r}, read, context="execution")
+    records.setdefault(Item, {})[wo.item_id] = read["work order item"]
+    items, locations = records[Item], records.get(Location, {})
 
-    consumed = None
-    if data.consume:
-        stock = inventory.lock_stock(
-            session, [(items[ln.item].id, locations[ln.location].id) for ln in data.consume]
-        )
-        lines = []
-        for n, ln in enumerate(data.consume, start=1):
-            item, location = items[ln.item], locations[ln.location]
-            taken = inventory.outbound_lots(
-                session, item, location, ln.quantity, ln.lots, occurred_at, context=f"consume line {n}", stock=stock
-            )
-            lines.append(inventory.Line(item, location, -ln.quantity, taken))
-        consumed = inventory.post_movement(
-            session, "production_consume", occurred_at, lines, notes=wo.number, locked=stock
-        )
+    consumed, premade = _consume(session, wo, data, items, locations, occurred_at) if data.consume else (None, {})
 
     lines = []
     for out in data.produce:
         item, location = items[out.item or wo.item_id], locations[out.location]
         lots = []
         if item.lot_tracked:
-            lot = inventory.known_lot(session, item, out.lot_code)
-            if lot is None:
+            known = premade.get((item.id, out.lot_code)) or inventory.known_lot(session, item, out.lot_code)
+            if known is not None:
+                lot = known
+            else:
                 # created unless it exists (a top-up): one statement for a new lot
                 lot, created = lots_service.output_lot(
                     session,
@@ -169,6 +201,63 @@ def execute(session: Session, work_order_ref: str | uuid.UUID, data: ExecutionIn
     make_transient_to_detached(execution)
     session.add(execution)
     return Executed(execution, consumed, produced)
+
+
+def _consume(
+    session: Session, wo: _WorkOrder, data: ExecutionIn, items: dict, locations: dict, occurred_at: datetime
+) -> tuple[inventory.Posted, dict[tuple, Lot]]:
+    """The execution's consumption, posted; and the output lots made (or read) with it, by (item id, code)."""
+    premade: dict[tuple, Lot] = {}
+    stock = inventory.lock_stock(
+        session, [(items[ln.item].id, locations[ln.location].id) for ln in data.consume]
+    )
+    lines = []
+    for n, ln in enumerate(data.consume, start=1):
+        item, location = items[ln.item], locations[ln.location]
+        taken = inventory.outbound_lots(
+            session, item, location, ln.quantity, ln.lots, occurred_at, context=f"consume line {n}", stock=stock
+        )
+        lines.append(inventory.Line(item, location, -ln.quantity, taken))
+    # New output lots are inserted in the consume movement's pipeline (one wait fewer), built
+    # once its rules have passed — as before, after the consumption's checks, before the produce.
+    outputs = _new_outputs(session, data, items, wo.item_id)
+    wanted_lots: list[tuple[Item, NewLot]] = []
+    folded: list[Lot] = []
+
+    def output_lots(_posted: inventory.Posted) -> list[tuple[str, dict]]:
+        if not outputs:
+            return []
+        wanted_lots.extend(
+            (item, NewLot(lot_code=x.lot_code, manufactured_at=occurred_at, expires_at=x.expires_at, notes=x.notes))
+            for _, item, x in outputs
+        )
+        statement, lots = lots_service.output_lots_insert(wanted_lots)
+        folded.extend(lots)
+        return [statement]
+
+    consumed = inventory.post_movement(
+        session, "production_consume", occurred_at, lines, notes=wo.number, locked=stock,
+        then=output_lots, then_rows=bool(outputs),
+    )
+    if outputs:
+        inserted = {r[0] for r in consumed.then_rows}
+        made = lots_service.output_lots_inserted(session, wanted_lots, folded, inserted)
+        for (key, _, _), (lot, created) in zip(outputs, made, strict=True):
+            if created:
+                inventory.lot_created(session, lot)
+            premade[key] = lot
+    return consumed, premade
+
+
+def _new_outputs(session: Session, data: ExecutionIn, items: dict, wo_item_id: uuid.UUID) -> list[tuple[tuple, Item, Any]]:
+    """The produce lines whose lots this transaction does not know: ((item id, code), item, line);
+    none when two lines name one lot (the first makes it, the second tops it up: the per-line path)."""
+    out = []
+    for x in data.produce:
+        item = items[x.item or wo_item_id]
+        if item.lot_tracked and inventory.known_lot(session, item, x.lot_code) is None:
+            out.append(((item.id, x.lot_code), item, x))
+    return out if len({k for k, _, _ in out}) == len(out) else []
 
 
 def _execution_params(

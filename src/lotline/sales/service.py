@@ -18,9 +18,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 import sqlalchemy as sa
+from psycopg import sql as pgsql
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from lotline.catalog import service as catalog
 from lotline.db import pages, sql
@@ -190,6 +193,77 @@ def order_lines(session: Session, order: SalesOrder) -> list[dict]:
     ]
 
 
+class _Order(NamedTuple):
+    id: uuid.UUID
+    number: str
+    customer_id: uuid.UUID
+    status: str
+
+
+class _OpenLine(NamedTuple):
+    id: uuid.UUID
+    line_no: int
+    item_id: uuid.UUID
+    quantity_ordered: Decimal
+    open: Decimal  # ordered less shipped
+
+
+# (the order by id or by number: {match} is "o.id = %(order)s::uuid" or "o.number = %(order)s::text")
+_LOCK_ORDER = "SELECT o.id, o.number, o.customer_id, o.status FROM sales_orders o WHERE {match} FOR UPDATE"
+# The shipped total is a correlated sum over the order's own lines (index on sales_order_line_id).
+_OPEN_LINES = """
+SELECT l.id, l.line_no, l.item_id, l.quantity_ordered,
+       l.quantity_ordered - (SELECT coalesce(sum(x.quantity), 0) FROM sales_order_shipment_lines x
+                              WHERE x.sales_order_line_id = l.id) AS open
+  FROM sales_orders o JOIN sales_order_lines l ON l.sales_order_id = o.id
+ WHERE {match}
+ ORDER BY l.line_no
+"""
+_LINE_ITEMS = """
+SELECT {columns} FROM items i
+ WHERE i.id IN (SELECT l.item_id FROM sales_orders o JOIN sales_order_lines l ON l.sales_order_id = o.id WHERE {match})
+"""
+_MATCH = {True: pgsql.SQL("o.id = %(order)s::uuid"), False: pgsql.SQL("o.number = %(order)s::text")}
+_ITEM_COLUMNS = pgsql.SQL(", ").join(pgsql.Identifier("i", c.name) for c in Item.__table__.columns)
+
+
+def _shipping_reads(
+    session: Session, order_ref: str | uuid.UUID, data: ShipmentIn
+) -> tuple[_Order, dict[int, _OpenLine], dict[uuid.UUID, Item], dict | None]:
+    """The order locked FOR UPDATE, its lines with open quantities (by line number) and their
+    items (by id), and the shipment's locations (by reference; None when one is unknown): one
+    pipeline (see ``ship``)."""
+    order_id = catalog.as_uuid(order_ref)
+    match = _MATCH[order_id is not None]
+    params = {"order": order_id if order_id is not None else str(order_ref)}
+    wanted = list(dict.fromkeys(x.location for x in data.lines))
+    location_ids = [i for i in (catalog.as_uuid(r) for r in wanted) if i is not None]
+    session.flush()  # (as the ORM's autoflush would)
+    with sql.pipelined_many(session, [
+        (pgsql.SQL(_LOCK_ORDER).format(match=match), params),
+        (pgsql.SQL(_OPEN_LINES).format(match=match), params),
+        (pgsql.SQL(_LINE_ITEMS).format(columns=_ITEM_COLUMNS, match=match), params),
+        catalog.lookup(Location, location_ids, [str(r) for r in wanted]),
+    ], kind="dict") as (order_rows, line_rows, item_rows, location_rows):
+        found, line_found, item_found, location_found = order_rows(), line_rows(), item_rows(), location_rows()
+    if not found:
+        raise NotFound(f"unknown sales order {str(order_ref)!r}", kind="sales_order", ref=str(order_ref))
+    order = _Order(**found[0])
+    lines = {r["line_no"]: _OpenLine(**r) for r in line_found}
+    items = dict(zip([r["id"] for r in item_found], catalog.records(session, Item, item_found), strict=True))
+    located = catalog.records(session, Location, location_found)
+    by_id = {x.id: x for x in located}
+    by_code = {x.code: x for x in located}
+    locations = {}
+    for ref in wanted:
+        rid = catalog.as_uuid(ref)
+        location = (by_id.get(rid) if rid is not None else None) or by_code.get(str(ref))
+        if location is None:  # unknown: refused by the catalog, with its message, after the order's checks
+            return order, lines, items, None
+        locations[ref] = location
+    return order, lines, items, locations
+
+
 def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Shipped:
     """Ship order lines from locations, lots named or allocated FEFO; refuses over-shipping."""
     if data.external_ref:
@@ -199,15 +273,15 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
             posted = inventory.get_movement(session, existing.inventory_movement_id)
             return Shipped(existing, posted, replayed=True)
     # The order lock serialises shipments of one order: open quantities cannot be double-shipped.
-    order = find_order(session, order_ref, lock=True)
+    # Lock, the order's lines with their items and the locations go in one pipeline: the lines are
+    # read by a statement that starts after the lock is granted, so they see every shipment of
+    # the order that committed before it (as find_order + order_lines, one round trip instead of three).
+    order, lines_by_no, items, locations = _shipping_reads(session, order_ref, data)
     if order.status != "open":
         raise InvalidStateTransition(f"sales order {order.number} is {order.status}; only open orders ship")
     shipped_at = data.shipped_at or utcnow()
-    # the lines come with their items (one query): read after the order lock, so they see every
-    # shipment of the order that committed before it
-    lines_by_no = {x["line"].line_no: x for x in order_lines(session, order)}
-    items = {x["line"].item_id: x["item"] for x in lines_by_no.values()}
-    locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="shipment")
+    if locations is None:
+        locations = catalog.resolve_many(session, Location, [x.location for x in data.lines], context="shipment")
 
     wanted: dict[int, Decimal] = defaultdict(Decimal)
     for ln in data.lines:
@@ -216,22 +290,22 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         wanted[ln.line_no] += ln.quantity
     for line_no, qty in wanted.items():
         info = lines_by_no[line_no]
-        if qty > info["open"]:
+        if qty > info.open:
             raise OverShipment(
-                f"sales order {order.number} line {line_no} ({info['sku']}): {fmt_qty(qty)} requested but only "
-                f"{fmt_qty(info['open'])} of {fmt_qty(info['line'].quantity_ordered)} remain to ship",
+                f"sales order {order.number} line {line_no} ({items[info.item_id].sku}): {fmt_qty(qty)} requested "
+                f"but only {fmt_qty(info.open)} of {fmt_qty(info.quantity_ordered)} remain to ship",
                 line_no=line_no,
                 requested=str(qty),
-                open=str(info["open"]),
+                open=str(info.open),
             )
 
     stock = inventory.lock_stock(
         session,
-        [(lines_by_no[ln.line_no]["line"].item_id, locations[ln.location].id) for ln in data.lines],
+        [(lines_by_no[ln.line_no].item_id, locations[ln.location].id) for ln in data.lines],
     )
     lines = []
     for n, ln in enumerate(data.lines, start=1):
-        order_line = lines_by_no[ln.line_no]["line"]
+        order_line = lines_by_no[ln.line_no]
         item, location = items[order_line.item_id], locations[ln.location]
         taken = inventory.outbound_lots(
             session, item, location, ln.quantity, ln.lots, shipped_at, context=f"shipment line {n}", stock=stock
@@ -244,15 +318,15 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
         shipped_at=shipped_at,
         external_ref=data.external_ref,
     )
-    closes = all(info["open"] - wanted.get(no, 0) == 0 for no, info in lines_by_no.items())
+    closes = all(info.open - wanted.get(no, 0) == 0 for no, info in lines_by_no.items())
 
     # shipment, lines, lot links, the order's status and fill state: in the movement's pipeline
     posted = inventory.post_movement(
         session, "shipment", shipped_at, lines, customer_id=order.customer_id, notes=order.number, locked=stock,
         then=lambda posted: _shipment_records(session, shipment, order, data, lines_by_no, posted, closes=closes),
     )
-    if closes:
-        session.expire(order, ["status", "updated_at"])
+    if closes and (loaded := session.identity_map.get(identity_key(SalesOrder, order.id))) is not None:
+        session.expire(loaded, ["status", "updated_at"])  # the session's order object reads the closing
     make_transient_to_detached(shipment)
     session.add(shipment)
     return Shipped(shipment, posted)
@@ -261,9 +335,9 @@ def ship(session: Session, order_ref: str | uuid.UUID, data: ShipmentIn) -> Ship
 def _shipment_records(
     session: Session,
     shipment: SalesOrderShipment,
-    order: SalesOrder,
+    order: _Order,
     data: ShipmentIn,
-    lines_by_no: dict[int, dict],
+    lines_by_no: dict[int, _OpenLine],
     posted: inventory.Posted,
     *,
     closes: bool,
@@ -284,7 +358,7 @@ def _shipment_records(
         "external_ref": data.external_ref,
         "order_number": order.number,
         "line_ids": [uuid.uuid4() for _ in data.lines],
-        "order_lines": [lines_by_no[ln.line_no]["line"].id for ln in data.lines],
+        "order_lines": [lines_by_no[ln.line_no].id for ln in data.lines],
         "movement_lines": [x.id for x in posted.lines],
         "quantities": [ln.quantity for ln in data.lines],
         "link_ids": [uuid.uuid4() for _ in link_rows],
