@@ -78,6 +78,11 @@ LotKey = tuple[uuid.UUID, str]  # (item id, lot code)
 Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID]  # balance row: item, location, lot
 
 
+# every array parameter is bound as one literal (the SQL casts each): psycopg's element-by-element
+# dumping of the chunk's long uuid/text arrays cost more than the statements (bench/RESULTS.md, session 7)
+_arrays = sql.with_array_literals
+
+
 class NotBulk(Exception):
     """This chunk goes the per-event way (the reason is for debugging only, never shown)."""
 
@@ -437,22 +442,30 @@ def _check_and_write(s: Session, events: list[_Event]) -> bool:  # noqa: C901 â€
     if len({(x.item.id, x.code) for x in new_lots}) != len(new_lots):
         return False
     taken_lots = {row.lot for ev in events for m in ev.movements for ln in m.lines for row in ln.rows if row.quantity < 0}
+    made = {(x.item.id, x.code): x for x in new_lots}
+    wanted = sorted(k for k in taken_lots if k not in made)
+    items = sorted({x.item.id for x in new_lots})
+    # the chunk's first reads in one round trip (a pipeline runs them in this order): the references'
+    # locks, then what is taken (seen under those locks), lots taken from by code (codes never
+    # change), the new lots' items' shelf lives
+    reads: dict[str, tuple[str, dict]] = {}
     if refs:
-        sql.execute(s, sql.load_sql(PKG, "bulk_lock_refs"), {"keys": sorted({f"{k}:{r}" for k, r in refs})})
-    taken = sql.scalar(s, sql.load_sql(PKG, "bulk_taken"), {
+        reads["locks"] = (sql.load_sql(PKG, "bulk_lock_refs"), _arrays({"keys": sorted({f"{k}:{r}" for k, r in refs})}))
+    reads["taken"] = (sql.load_sql(PKG, "bulk_taken"), _arrays({
         "refs": [r for _k, r in refs], "orders": [ev.order["number"] for ev in events if ev.order],
         "work_orders": [ev.work_order["number"] for ev in events if ev.work_order],
         "items": [x.item.id for x in new_lots], "codes": [x.code for x in new_lots],
-    })
-    if taken:
-        return False
-    # lots taken from: ids by code (codes never change), then their balance rows, then the lots FOR SHARE
-    made = {(x.item.id, x.code): x for x in new_lots}
-    wanted = sorted(k for k in taken_lots if k not in made)
-    existing: dict[LotKey, uuid.UUID] = {}
+    }))
     if wanted:
-        for r in sql.rows(s, sql.load_sql(PKG, "bulk_find_lots"), {"items": [k[0] for k in wanted], "codes": [k[1] for k in wanted]}):
-            existing[(r.item_id, r.lot_code)] = r.id
+        reads["lots"] = (sql.load_sql(PKG, "bulk_find_lots"),
+                         _arrays({"items": [k[0] for k in wanted], "codes": [k[1] for k in wanted]}))
+    if items:
+        reads["shelf"] = (sql.load_sql(PKG, "bulk_shelf_lives"), _arrays({"ids": items}))
+    got = _read_all(s, reads)
+    if got["taken"][0][0]:
+        return False
+    existing: dict[LotKey, uuid.UUID] = {(r.item_id, r.lot_code): r.id for r in got.get("lots", [])}
+    shelf = {r.id: r.shelf_life_days for r in got.get("shelf", []) if r.shelf_life_days}
     lot_id = {**{k: x.id for k, x in made.items()}, **existing}
     made_by: dict[LotKey, int] = {(x.item.id, x.code): ev.seq for ev in events for x in ev.new_lots}
     for ev in events:
@@ -467,17 +480,19 @@ def _check_and_write(s: Session, events: list[_Event]) -> bool:  # noqa: C901 â€
     old = set(existing.values())
     keys = sorted({(ln.item.id, ln.location.id, row.lot_id) for ev in events for m in ev.movements for ln in m.lines
                    for row in ln.rows if row.lot_id in old})
-    rows: dict[Key, tuple[Decimal, datetime | None]] = {}
+    # then the rows changed, FOR UPDATE, and the lots taken from, FOR SHARE: one round trip, in that order
+    locks: dict[str, tuple[str, dict]] = {}
     if keys:
-        for r in sql.rows(s, sql.load_sql(PKG, "bulk_lock_balances"), {
+        locks["balances"] = (sql.load_sql(PKG, "bulk_lock_balances"), _arrays({
             "items": [k[0] for k in keys], "locations": [k[1] for k in keys], "lots": [k[2] for k in keys],
-        }):
-            rows[(r.item_id, r.location_id, r.lot_id)] = (r.quantity, r.last_occurred_at)
-    states: dict[uuid.UUID, tuple[str, datetime | None]] = {}
+        }))
     if existing:
-        for r in sql.rows(s, sql.load_sql(PKG, "bulk_share_lots"), {"ids": sorted(existing.values())}):
-            states[r.id] = (r.status, r.expires_at)
-    shelf = _shelf_lives(s, {x.item.id for x in new_lots})
+        locks["lots"] = (sql.load_sql(PKG, "bulk_share_lots"), _arrays({"ids": sorted(existing.values())}))
+    locked = _read_all(s, locks)
+    rows: dict[Key, tuple[Decimal, datetime | None]] = {
+        (r.item_id, r.location_id, r.lot_id): (r.quantity, r.last_occurred_at) for r in locked.get("balances", [])
+    }
+    states: dict[uuid.UUID, tuple[str, datetime | None]] = {r.id: (r.status, r.expires_at) for r in locked.get("lots", [])}
     for x in new_lots:
         base = x.manufactured_at or x.received_at
         if x.expires_at is None and shelf.get(x.item.id) and base is not None:
@@ -490,11 +505,12 @@ def _check_and_write(s: Session, events: list[_Event]) -> bool:  # noqa: C901 â€
     return True
 
 
-def _shelf_lives(s: Session, items: set[uuid.UUID]) -> dict[uuid.UUID, int]:
-    if not items:
+def _read_all(s: Session, reads: dict[str, tuple[str, dict]]) -> dict[str, list[Any]]:
+    """Each named read's rows, the reads sent in one pipeline (run in order, one round trip)."""
+    if not reads:
         return {}
-    return {r.id: r.shelf_life_days for r in sql.rows(s, sql.load_sql(PKG, "bulk_shelf_lives"), {"ids": sorted(items)})
-            if r.shelf_life_days}
+    with sql.pipelined_many(s, list(reads.values()), kind="named") as fetchers:
+        return {name: fetch() for name, fetch in zip(reads, fetchers, strict=True)}
 
 
 def _stock_holds(events: list[_Event], rows: dict[Key, tuple[Decimal, datetime | None]],
@@ -574,7 +590,7 @@ def _write(s: Session, events: list[_Event], new_lots: list[_NewLot], initial: d
         closing = [ev.order["id"] for ev in shipments if ev.order]
         if closing:
             out.append((sql.load_sql(PKG, "bulk_close_orders"), {"ids": closing}))
-    sql.execute_all(s, out)
+    sql.execute_all(s, [(statement, _arrays(params)) for statement, params in out])
     if orders:
         sales.refresh_line_fills(s, [o["id"] for o in orders])
     for ev in events:

@@ -46,6 +46,7 @@ from lotline import db
 from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.db import errors as db_errors
+from lotline.db import sql
 from lotline.epcis import bulk as bulk_poster
 from lotline.epcis import document, validate
 from lotline.epcis.identifiers import parse_class
@@ -130,15 +131,15 @@ def _insert_results(s: Session, job_id: uuid.UUID, results: list[Result]) -> Non
                 " SELECT :job, * FROM unnest(CAST(:seq AS int[]), CAST(:key AS text[]), CAST(:type AS text[]),"
                 " CAST(:outcome AS text[]), CAST(:mapping AS text[]), CAST(:code AS text[]), CAST(:message AS text[]))"
             ),
-            {
+            {  # each array bound as one literal (sql.array_literal): no element-by-element dumping
                 "job": job_id,
-                "seq": [r.seq for r in results],
-                "key": [r.event_key for r in results],
-                "type": [r.event_type for r in results],
-                "outcome": [r.outcome for r in results],
-                "mapping": [r.mapping for r in results],
-                "code": [r.code for r in results],
-                "message": [(r.message or "")[:10_000] or None for r in results],
+                "seq": sql.array_literal([r.seq for r in results]),
+                "key": sql.array_literal([r.event_key for r in results]),
+                "type": sql.array_literal([r.event_type for r in results]),
+                "outcome": sql.array_literal([r.outcome for r in results]),
+                "mapping": sql.array_literal([r.mapping for r in results]),
+                "code": sql.array_literal([r.code for r in results]),
+                "message": sql.array_literal([(r.message or "")[:10_000] or None for r in results]),
             },
         )
 
@@ -159,7 +160,9 @@ def _insert_events(s: Session, job_id: uuid.UUID, rows: list[tuple]) -> None:
             ),
             {
                 "job": job_id,
-                **{name: [r[i] for r in rows] for i, name in enumerate(
+                # each array bound as one literal (sql.array_literal): the bodies' quotes are escaped in C
+                # (str.replace), not by psycopg's per-element dumping
+                **{name: sql.array_literal([r[i] for r in rows]) for i, name in enumerate(
                     ("id", "key", "type", "t", "action", "step", "disp", "outcome", "mapping", "classes", "lots", "effects", "body")
                 )},
             },
