@@ -201,7 +201,8 @@ def pipelined_many(
 
 
 def execute_all(
-    target: Target, statements: Sequence[tuple[Query, Params]], *, kind: RowKind | None = None
+    target: Target, statements: Sequence[tuple[Query, Params]], *, kind: RowKind | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[Any] | None:
     """Run several statements in order with one wait: sent in one pipeline, synced once.
 
@@ -210,6 +211,9 @@ def execute_all(
     still starts after the one before it has finished (its own snapshot sees their effects). With
     ``kind``, the rows of the last statement are returned. An error in any of them is raised at
     the sync, as ``sqlalchemy.exc.DBAPIError``, and the transaction is aborted.
+
+    ``meanwhile``: called once every statement has been sent and before the sync — this process's
+    own work while the server runs them (it must send nothing on this connection).
     """
     raw = driver_connection(target)
     statement: Query = ""
@@ -218,6 +222,8 @@ def execute_all(
         with raw.pipeline(), raw.cursor(row_factory=_FACTORIES[kind or "tuple"]) as cur:
             for statement, params in statements:
                 cur.execute(statement, params)
+            if meanwhile is not None:
+                meanwhile()
             if kind is not None:
                 return cur.fetchall()
     except psycopg.Error as exc:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -402,10 +403,37 @@ class _Planner:
 # --- the chunk: reads, checks, writes ---------------------------------------------------------------------
 
 
+def plan_ahead(chunk: list[dict], keys: list[str], first: int, mapper: Mapper, labels: list[str]) -> list[_Event] | None:
+    """The chunk's plan made without the database (while the previous chunk's writes run), or None.
+
+    The registry is unbound meanwhile, so planning can use only records the job resolved before:
+    anything that would need a query (an identifier not met yet, master data to create) or that
+    the bulk path does not take gives None, and the chunk is planned again in its own savepoint
+    (``post_chunk``), as without a plan. Planning reads nothing else that changes: the same events
+    give the same plan (but for new ids) whenever it is made — an event in the future now is
+    planned again later. Valid only if the chunk before it was written (``post_chunk`` did not give
+    up, which would make the registry forget records), as ``capture`` uses it.
+    """
+    planner = _Planner(mapper)
+    registry = mapper.registry
+    session, registry.session = registry.session, None
+    try:
+        return [planner.plan(first + n, key, event, labels[n]) for n, (event, key) in enumerate(zip(chunk, keys, strict=True))]
+    except (NotBulk, LotlineError, ValidationError, ValueError, KeyError, TypeError, AttributeError, RuntimeError):
+        return None
+    finally:
+        registry.session = session
+
+
 def post_chunk(
-    s: Session, chunk: list[dict], keys: list[str], first: int, mapper: Mapper, labels: list[str]
+    s: Session, chunk: list[dict], keys: list[str], first: int, mapper: Mapper, labels: list[str], *,
+    planned: list[_Event] | None = None, meanwhile: Callable[[], object] | None = None,
 ) -> list[tuple[_Event, Outcome]] | None:
-    """Write the chunk set-based and return each event with its outcome, or None having written nothing."""
+    """Write the chunk set-based and return each event with its outcome, or None having written nothing.
+
+    ``planned``: the chunk's ``plan_ahead``, used instead of planning it again. ``meanwhile``: called
+    while the chunk's writes run on the server (``sql.execute_all``), only if the chunk is written.
+    """
     planner = _Planner(mapper)
     # master data the planning creates (a job with create_master_data) is written in this savepoint
     # too: the chunk going the per-event way rolls it back and the registry forgets it
@@ -417,12 +445,13 @@ def post_chunk(
         mapper.registry.forget_since(mark)
 
     try:
-        events = [planner.plan(first + n, key, event, labels[n]) for n, (event, key) in enumerate(zip(chunk, keys, strict=True))]
+        events = planned if planned is not None else [
+            planner.plan(first + n, key, event, labels[n]) for n, (event, key) in enumerate(zip(chunk, keys, strict=True))]
     except (NotBulk, LotlineError, ValidationError, ValueError, KeyError, TypeError, AttributeError, sa.exc.DBAPIError):
         give_up()
         return None
     try:
-        if not _check_and_write(s, events):
+        if not _check_and_write(s, events, meanwhile):
             give_up()
             return None
         s.flush()
@@ -433,7 +462,7 @@ def post_chunk(
     return [(ev, ev.outcome) for ev in events]
 
 
-def _check_and_write(s: Session, events: list[_Event]) -> bool:  # noqa: C901 — the chunk's rules in one pass, in the module doc's order
+def _check_and_write(s: Session, events: list[_Event], meanwhile: Callable[[], object] | None) -> bool:  # noqa: C901 — the chunk's rules in one pass, in the module doc's order
     refs = [r for ev in events for r in ev.refs]
     numbers = [ev.order["number"] for ev in events if ev.order] + [ev.work_order["number"] for ev in events if ev.work_order]
     new_lots = [lot for ev in events for lot in ev.new_lots]
@@ -501,7 +530,7 @@ def _check_and_write(s: Session, events: list[_Event]) -> bool:  # noqa: C901 �
     initial = dict(rows)
     if not _stock_holds(events, rows, states):
         return False
-    _write(s, events, new_lots, initial, rows)
+    _write(s, events, new_lots, initial, rows, meanwhile)
     return True
 
 
@@ -538,7 +567,8 @@ def _stock_holds(events: list[_Event], rows: dict[Key, tuple[Decimal, datetime |
     return True
 
 
-def _write(s: Session, events: list[_Event], new_lots: list[_NewLot], initial: dict, final: dict) -> None:
+def _write(s: Session, events: list[_Event], new_lots: list[_NewLot], initial: dict, final: dict,
+           meanwhile: Callable[[], object] | None = None) -> None:
     """The chunk's rows, one statement per group of tables (FK order), sent in one pipeline."""
     out: list[tuple[str, dict]] = []
     if new_lots:
@@ -590,7 +620,7 @@ def _write(s: Session, events: list[_Event], new_lots: list[_NewLot], initial: d
         closing = [ev.order["id"] for ev in shipments if ev.order]
         if closing:
             out.append((sql.load_sql(PKG, "bulk_close_orders"), {"ids": closing}))
-    sql.execute_all(s, [(statement, _arrays(params)) for statement, params in out])
+    sql.execute_all(s, [(statement, _arrays(params)) for statement, params in out], meanwhile=meanwhile)
     if orders:
         sales.refresh_line_fills(s, [o["id"] for o in orders])
     for ev in events:

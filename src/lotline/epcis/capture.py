@@ -30,6 +30,7 @@ EPC classes for queries, and the effects an error declaration would undo); each 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -279,20 +280,20 @@ def _run(session, job, events, mapper, seen, progress, *, chunked: bool, bulk: b
     all_results: list[Result] = []
     seq = 0
     total = job.events_total
+    ahead = _Ahead(events, mapper)
     while True:
-        chunk = []
-        for event in events:
-            chunk.append(event)
-            if len(chunk) >= CHUNK:
-                break
+        chunk, planned = ahead.take()
         if not chunk:
             break
         last = len(chunk) < CHUNK
         if chunked:
             with db.transaction() as s:
                 mapper.registry.session = s
-                results = (_apply_chunk_in_bulk(s, job, chunk, seq, mapper, seen) if bulk else None)
+                read_next = None if last else functools.partial(ahead.read, seq + len(chunk))
+                results = (_apply_chunk_in_bulk(s, job, chunk, seq, mapper, seen, planned=planned, meanwhile=read_next)
+                           if bulk else None)
                 if results is None:
+                    ahead.drop_plan()  # made beside writes given up: records it used may be forgotten
                     results = _apply_chunk_at_once(s, job, chunk, seq, mapper, seen)
                 _insert_results(s, job.id, results)
                 if last:
@@ -309,6 +310,55 @@ def _run(session, job, events, mapper, seen, progress, *, chunked: bool, bulk: b
         with db.transaction() as s:
             _finish(job, [], session=s, results_written=True)
     return all_results
+
+
+class _Ahead:
+    """The document's chunks, in order; the next one may be read, and planned for the bulk path
+    (``bulk.plan_ahead``), while the server runs the current chunk's writes: two cores instead of
+    one taking turns.
+
+    A chunk read ahead is the same chunk as read in turn; an error reading it is raised where it
+    would have been (at ``take``). Its plan is used only if the chunk before it was written by the
+    bulk path (``_apply_chunk_in_bulk`` drops it otherwise) and was made before any replay check:
+    ``_apply_chunk_in_bulk`` checks the chunk as ever, then ``post_chunk`` uses the plan.
+    """
+
+    def __init__(self, events, mapper: Mapper):
+        self.events, self.mapper = events, mapper
+        self.chunk: list[dict] | None = None
+        self.planned: list | None = None
+        self.error: BaseException | None = None
+
+    def _next_chunk(self) -> list[dict]:
+        chunk: list[dict] = []
+        for event in self.events:
+            chunk.append(event)
+            if len(chunk) >= CHUNK:
+                break
+        return chunk
+
+    def take(self) -> tuple[list[dict], list | None]:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        chunk, planned = self.chunk, self.planned
+        self.chunk = self.planned = None
+        return (chunk, planned) if chunk is not None else (self._next_chunk(), None)
+
+    def read(self, first: int) -> None:
+        """Read the next chunk (and plan it) now; ``first`` is its first event's number."""
+        try:
+            self.chunk = self._next_chunk()
+        except Exception as exc:  # raised at take(), where reading in turn would have raised it
+            self.error = exc
+            return
+        keys = [document.event_key(event) for event in self.chunk]
+        if self.chunk and len(set(keys)) == len(keys):
+            labels = [_label(first + n, event.get("eventID")) for n, event in enumerate(self.chunk)]
+            self.planned = bulk_poster.plan_ahead(self.chunk, keys, first, self.mapper, labels)
+
+    def drop_plan(self) -> None:
+        self.planned = None
 
 
 def _taking_pairs(registry: Registry, chunk: list[dict]) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -346,11 +396,13 @@ class _Redo(Exception):
 
 
 def _apply_chunk_in_bulk(
-    s: Session, job: Job, chunk: list[dict], first: int, mapper: Mapper, seen: set[str]
+    s: Session, job: Job, chunk: list[dict], first: int, mapper: Mapper, seen: set[str], *,
+    planned: list | None = None, meanwhile: Callable[[], object] | None = None,
 ) -> list[Result] | None:
     """A chunk through the set-based poster (``bulk``), or None having written nothing (then: per event).
 
     Only a chunk without a replayed event (captured before, or twice in the chunk) goes this way.
+    ``planned``: its plan made ahead (``_Ahead``); ``meanwhile``: run while its writes run.
     """
     keys = [document.event_key(event) for event in chunk]
     if len(set(keys)) != len(keys) or seen.intersection(keys) or any("errorDeclaration" in e for e in chunk):
@@ -358,7 +410,7 @@ def _apply_chunk_in_bulk(
     if s.execute(sa.text("SELECT 1 FROM epcis_events WHERE event_key = ANY(:k) LIMIT 1"), {"k": keys}).first():
         return None
     labels = [_label(first + n, event.get("eventID")) for n, event in enumerate(chunk)]
-    done = bulk_poster.post_chunk(s, chunk, keys, first, mapper, labels)
+    done = bulk_poster.post_chunk(s, chunk, keys, first, mapper, labels, planned=planned, meanwhile=meanwhile)
     if done is None:
         return None
     results, rows = [], []
