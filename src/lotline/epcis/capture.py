@@ -191,7 +191,7 @@ def class_key(ref) -> str:
 
 def _event_row(event: dict, key: str, out: Outcome) -> tuple:
     return (
-        uuid.uuid4(), key, event["type"], parse_time(event["eventTime"]), event.get("action"),
+        bulk_poster.new_id(), key, event["type"], parse_time(event["eventTime"]), event.get("action"),
         cbv(event.get("bizStep")), cbv(event.get("disposition")), out.outcome, out.mapping,
         "{" + ",".join(json.dumps(k) for k in class_keys(event)) + "}",
         "{" + ",".join(str(x) for x in dict.fromkeys(out.lot_ids)) + "}",
