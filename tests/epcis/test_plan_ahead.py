@@ -92,3 +92,18 @@ def test_an_error_reading_the_chunk_ahead_is_raised_where_reading_in_turn_raised
     ahead.read(2)  # beside the first chunk's writes: the error waits
     with pytest.raises(ValueError, match="broken document"):
         ahead.take()
+
+
+def test_a_plan_that_fails_unexpectedly_is_no_plan_and_the_chunk_is_still_read(monkeypatch):
+    monkeypatch.setattr(capture, "CHUNK", 1)
+
+    def broken(*_args, **_kw):
+        raise ZeroDivisionError("a planning bug")
+
+    monkeypatch.setattr(bulk, "plan_ahead", broken)
+    events = iter([{"type": "AggregationEvent", "eventID": "a"}, {"type": "AggregationEvent", "eventID": "b"}])
+    ahead = capture._Ahead(events, Mapper(masterdata.Registry(None, create=False)))
+    ahead.take()
+    ahead.read(1)
+    chunk, planned = ahead.take()
+    assert [e["eventID"] for e in chunk] == ["b"] and planned is None

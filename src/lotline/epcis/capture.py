@@ -352,10 +352,13 @@ class _Ahead:
         except Exception as exc:  # raised at take(), where reading in turn would have raised it
             self.error = exc
             return
-        keys = [document.event_key(event) for event in self.chunk]
-        if self.chunk and len(set(keys)) == len(keys):
-            labels = [_label(first + n, event.get("eventID")) for n, event in enumerate(self.chunk)]
-            self.planned = bulk_poster.plan_ahead(self.chunk, keys, first, self.mapper, labels)
+        try:
+            keys = [document.event_key(event) for event in self.chunk]
+            if self.chunk and len(set(keys)) == len(keys):
+                labels = [_label(first + n, event.get("eventID")) for n, event in enumerate(self.chunk)]
+                self.planned = bulk_poster.plan_ahead(self.chunk, keys, first, self.mapper, labels)
+        except Exception:  # a plan is optional: planned in turn, the chunk meets the same error where it always did
+            self.planned = None
 
     def drop_plan(self) -> None:
         self.planned = None
