@@ -8,10 +8,13 @@ naming the field and the rule, and nothing is written.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
 
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lotline import types
 from lotline.catalog.schemas import ItemIn, PartyIn
@@ -190,3 +193,25 @@ def test_the_cli_refuses_an_out_of_range_time_with_a_clean_message(cli, client, 
     assert r.code == 2, r.err
     assert "Traceback" not in r.err + r.out
     assert cli("lot", "list").code == 0
+
+
+def _one_line_by_character(value: str) -> bool:
+    return all(unicodedata.category(ch) not in ("Cc", "Zl", "Zp") for ch in value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=20))
+def test_the_printable_fast_path_accepts_and_refuses_exactly_as_the_character_rule(value):
+    # _one_line / _free_text skip the per-character loop for printable strings: same verdicts
+    try:
+        types._one_line(value)
+        one_line = True
+    except ValueError:
+        one_line = False
+    assert one_line == _one_line_by_character(value)
+    try:
+        types._free_text(value)
+        free = True
+    except ValueError:
+        free = False
+    assert free == all(ch in "\n\r\t" or unicodedata.category(ch) != "Cc" for ch in value)

@@ -94,6 +94,10 @@ def _describe(ch: str) -> str:
 
 
 def _one_line(value: str) -> str:
+    # fast path (C): a printable string holds no character of category Cc, Zl or Zp (those are
+    # "Other" and "Separator", which str.isprintable refuses); anything else is looked at per character
+    if value.isprintable():
+        return value
     for i, ch in enumerate(value):
         if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
             raise ValueError(
@@ -104,6 +108,8 @@ def _one_line(value: str) -> str:
 
 
 def _free_text(value: str) -> str:
+    if value.isprintable():  # no Cc character at all (as _one_line)
+        return value
     for i, ch in enumerate(value):
         if ch not in "\n\r\t" and unicodedata.category(ch) == "Cc":
             raise ValueError(

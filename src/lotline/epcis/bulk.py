@@ -46,8 +46,11 @@ lock, as ``inventory.claim_external_ref`` does.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -76,6 +79,20 @@ from lotline.types import utcnow
 PKG = "lotline.epcis"
 LotKey = tuple[uuid.UUID, str]  # (item id, lot code)
 Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID]  # balance row: item, location, lot
+
+
+def new_id() -> uuid.UUID:
+    """A new row id, time-ordered (the UUIDv7 layout: milliseconds since the epoch, then 74 random
+    bits): the rows a bulk chunk writes land at the right-hand end of the id indexes (their own
+    and audit_log's (table_name, record_id)) instead of at random pages of ever larger indexes."""
+    rand = int.from_bytes(os.urandom(10), "big")
+    return uuid.UUID(int=(time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64
+                     | 0b10 << 62 | rand & ((1 << 62) - 1))
+
+
+# every array parameter is bound as one literal (the SQL casts each): psycopg's element-by-element
+# dumping of the chunk's long uuid/text arrays cost more than the statements (bench/RESULTS.md, session 7)
+_arrays = sql.with_array_literals
 
 
 class NotBulk(Exception):
@@ -142,12 +159,12 @@ class _Event:
 
 def _movement(type_: str, at: datetime, *, ref: str | None = None, notes: str | None = None,
               vendor: uuid.UUID | None = None, customer: uuid.UUID | None = None) -> _Movement:
-    return _Movement(uuid.uuid4(), type_, at, ref, notes, vendor, customer)
+    return _Movement(new_id(), type_, at, ref, notes, vendor, customer)
 
 
 def _add_line(m: _Movement, item: Rec, location: Rec, quantity: Decimal, lot: LotKey) -> _Line:
-    line = _Line(uuid.uuid4(), len(m.lines) + 1, item, location, quantity)
-    line.rows.append(_LotRow(uuid.uuid4(), line.id, lot, quantity))
+    line = _Line(new_id(), len(m.lines) + 1, item, location, quantity)
+    line.rows.append(_LotRow(new_id(), line.id, lot, quantity))
     m.lines.append(line)
     return line
 
@@ -278,7 +295,7 @@ class _Planner:
         for (item, code, qty), ln in zip(qs, data.lines, strict=True):
             lot_in = ln.lots[0]
             self._same((code, qty, location.code, item.code), (lot_in.lot_code, ln.quantity, ln.location, ln.item))
-            ev.new_lots.append(_NewLot(uuid.uuid4(), item, code, lot_in.manufactured_at, at, lot_in.expires_at,
+            ev.new_lots.append(_NewLot(new_id(), item, code, lot_in.manufactured_at, at, lot_in.expires_at,
                                        lot_in.vendor_lot_code))
             _add_line(m, item, location, ln.quantity, (item.id, code))
         ev.movements.append(m)
@@ -305,11 +322,11 @@ class _Planner:
              "lots": [{"lot": code, "quantity": qty}]} for item, code, qty in qs
         ])
         self._same(ref, ship_in.external_ref)
-        order_id = uuid.uuid4()
-        order_lines = [(uuid.uuid4(), n, self._item_of(qs, sku), ln) for n, (sku, ln) in
+        order_id = new_id()
+        order_lines = [(new_id(), n, self._item_of(qs, sku), ln) for n, (sku, ln) in
                        enumerate(zip(totals, order_in.lines, strict=True), start=1)]
         m = _movement("shipment", at, notes=number, customer=customer.id)
-        shipment_id = uuid.uuid4()
+        shipment_id = new_id()
         for (item, code, _qty), ln in zip(qs, ship_in.lines, strict=True):
             if ln.lots is None:
                 raise NotBulk("lots")
@@ -363,7 +380,7 @@ class _Planner:
             for n, (item, code, q) in enumerate(outs)
         ])
         self._same(ref, ex_in.external_ref)
-        wo_id, ex_id = uuid.uuid4(), uuid.uuid4()
+        wo_id, ex_id = new_id(), new_id()
         ev = _Event(seq, key, event, at, Outcome("posted", "execution", message=f"work order {number}",
                                                  effects={"execution": str(ex_id)}))
         consume = None
@@ -384,7 +401,7 @@ class _Planner:
             if (item.id, code) in codes:
                 raise NotBulk("an output lot twice")
             codes.add((item.id, code))
-            ev.new_lots.append(_NewLot(uuid.uuid4(), item, code, at, None, out.expires_at, None))
+            ev.new_lots.append(_NewLot(new_id(), item, code, at, None, out.expires_at, None))
             _add_line(produce, item, place, out.quantity, (item.id, code))
         ev.movements.append(produce)
         ev.refs.append(("execution", ref))
@@ -397,10 +414,37 @@ class _Planner:
 # --- the chunk: reads, checks, writes ---------------------------------------------------------------------
 
 
+def plan_ahead(chunk: list[dict], keys: list[str], first: int, mapper: Mapper, labels: list[str]) -> list[_Event] | None:
+    """The chunk's plan made without the database (while the previous chunk's writes run), or None.
+
+    The registry is unbound meanwhile, so planning can use only records the job resolved before:
+    anything that would need a query (an identifier not met yet, master data to create) or that
+    the bulk path does not take gives None, and the chunk is planned again in its own savepoint
+    (``post_chunk``), as without a plan. Planning reads nothing else that changes: the same events
+    give the same plan (but for new ids) whenever it is made â€” an event in the future now is
+    planned again later. Valid only if the chunk before it was written (``post_chunk`` did not give
+    up, which would make the registry forget records), as ``capture`` uses it.
+    """
+    planner = _Planner(mapper)
+    registry = mapper.registry
+    session, registry.session = registry.session, None
+    try:
+        return [planner.plan(first + n, key, event, labels[n]) for n, (event, key) in enumerate(zip(chunk, keys, strict=True))]
+    except (NotBulk, LotlineError, ValidationError, ValueError, KeyError, TypeError, AttributeError, RuntimeError):
+        return None
+    finally:
+        registry.session = session
+
+
 def post_chunk(
-    s: Session, chunk: list[dict], keys: list[str], first: int, mapper: Mapper, labels: list[str]
+    s: Session, chunk: list[dict], keys: list[str], first: int, mapper: Mapper, labels: list[str], *,
+    planned: list[_Event] | None = None, meanwhile: Callable[[], object] | None = None,
 ) -> list[tuple[_Event, Outcome]] | None:
-    """Write the chunk set-based and return each event with its outcome, or None having written nothing."""
+    """Write the chunk set-based and return each event with its outcome, or None having written nothing.
+
+    ``planned``: the chunk's ``plan_ahead``, used instead of planning it again. ``meanwhile``: called
+    while the chunk's writes run on the server (``sql.execute_all``), only if the chunk is written.
+    """
     planner = _Planner(mapper)
     # master data the planning creates (a job with create_master_data) is written in this savepoint
     # too: the chunk going the per-event way rolls it back and the registry forgets it
@@ -412,12 +456,13 @@ def post_chunk(
         mapper.registry.forget_since(mark)
 
     try:
-        events = [planner.plan(first + n, key, event, labels[n]) for n, (event, key) in enumerate(zip(chunk, keys, strict=True))]
+        events = planned if planned is not None else [
+            planner.plan(first + n, key, event, labels[n]) for n, (event, key) in enumerate(zip(chunk, keys, strict=True))]
     except (NotBulk, LotlineError, ValidationError, ValueError, KeyError, TypeError, AttributeError, sa.exc.DBAPIError):
         give_up()
         return None
     try:
-        if not _check_and_write(s, events):
+        if not _check_and_write(s, events, meanwhile):
             give_up()
             return None
         s.flush()
@@ -428,7 +473,7 @@ def post_chunk(
     return [(ev, ev.outcome) for ev in events]
 
 
-def _check_and_write(s: Session, events: list[_Event]) -> bool:  # noqa: C901 â€” the chunk's rules in one pass, in the module doc's order
+def _check_and_write(s: Session, events: list[_Event], meanwhile: Callable[[], object] | None) -> bool:  # noqa: C901 â€” the chunk's rules in one pass, in the module doc's order
     refs = [r for ev in events for r in ev.refs]
     numbers = [ev.order["number"] for ev in events if ev.order] + [ev.work_order["number"] for ev in events if ev.work_order]
     new_lots = [lot for ev in events for lot in ev.new_lots]
@@ -437,22 +482,30 @@ def _check_and_write(s: Session, events: list[_Event]) -> bool:  # noqa: C901 â€
     if len({(x.item.id, x.code) for x in new_lots}) != len(new_lots):
         return False
     taken_lots = {row.lot for ev in events for m in ev.movements for ln in m.lines for row in ln.rows if row.quantity < 0}
+    made = {(x.item.id, x.code): x for x in new_lots}
+    wanted = sorted(k for k in taken_lots if k not in made)
+    items = sorted({x.item.id for x in new_lots})
+    # the chunk's first reads in one round trip (a pipeline runs them in this order): the references'
+    # locks, then what is taken (seen under those locks), lots taken from by code (codes never
+    # change), the new lots' items' shelf lives
+    reads: dict[str, tuple[str, dict]] = {}
     if refs:
-        sql.execute(s, sql.load_sql(PKG, "bulk_lock_refs"), {"keys": sorted({f"{k}:{r}" for k, r in refs})})
-    taken = sql.scalar(s, sql.load_sql(PKG, "bulk_taken"), {
+        reads["locks"] = (sql.load_sql(PKG, "bulk_lock_refs"), _arrays({"keys": sorted({f"{k}:{r}" for k, r in refs})}))
+    reads["taken"] = (sql.load_sql(PKG, "bulk_taken"), _arrays({
         "refs": [r for _k, r in refs], "orders": [ev.order["number"] for ev in events if ev.order],
         "work_orders": [ev.work_order["number"] for ev in events if ev.work_order],
         "items": [x.item.id for x in new_lots], "codes": [x.code for x in new_lots],
-    })
-    if taken:
-        return False
-    # lots taken from: ids by code (codes never change), then their balance rows, then the lots FOR SHARE
-    made = {(x.item.id, x.code): x for x in new_lots}
-    wanted = sorted(k for k in taken_lots if k not in made)
-    existing: dict[LotKey, uuid.UUID] = {}
+    }))
     if wanted:
-        for r in sql.rows(s, sql.load_sql(PKG, "bulk_find_lots"), {"items": [k[0] for k in wanted], "codes": [k[1] for k in wanted]}):
-            existing[(r.item_id, r.lot_code)] = r.id
+        reads["lots"] = (sql.load_sql(PKG, "bulk_find_lots"),
+                         _arrays({"items": [k[0] for k in wanted], "codes": [k[1] for k in wanted]}))
+    if items:
+        reads["shelf"] = (sql.load_sql(PKG, "bulk_shelf_lives"), _arrays({"ids": items}))
+    got = _read_all(s, reads)
+    if got["taken"][0][0]:
+        return False
+    existing: dict[LotKey, uuid.UUID] = {(r.item_id, r.lot_code): r.id for r in got.get("lots", [])}
+    shelf = {r.id: r.shelf_life_days for r in got.get("shelf", []) if r.shelf_life_days}
     lot_id = {**{k: x.id for k, x in made.items()}, **existing}
     made_by: dict[LotKey, int] = {(x.item.id, x.code): ev.seq for ev in events for x in ev.new_lots}
     for ev in events:
@@ -467,17 +520,19 @@ def _check_and_write(s: Session, events: list[_Event]) -> bool:  # noqa: C901 â€
     old = set(existing.values())
     keys = sorted({(ln.item.id, ln.location.id, row.lot_id) for ev in events for m in ev.movements for ln in m.lines
                    for row in ln.rows if row.lot_id in old})
-    rows: dict[Key, tuple[Decimal, datetime | None]] = {}
+    # then the rows changed, FOR UPDATE, and the lots taken from, FOR SHARE: one round trip, in that order
+    locks: dict[str, tuple[str, dict]] = {}
     if keys:
-        for r in sql.rows(s, sql.load_sql(PKG, "bulk_lock_balances"), {
+        locks["balances"] = (sql.load_sql(PKG, "bulk_lock_balances"), _arrays({
             "items": [k[0] for k in keys], "locations": [k[1] for k in keys], "lots": [k[2] for k in keys],
-        }):
-            rows[(r.item_id, r.location_id, r.lot_id)] = (r.quantity, r.last_occurred_at)
-    states: dict[uuid.UUID, tuple[str, datetime | None]] = {}
+        }))
     if existing:
-        for r in sql.rows(s, sql.load_sql(PKG, "bulk_share_lots"), {"ids": sorted(existing.values())}):
-            states[r.id] = (r.status, r.expires_at)
-    shelf = _shelf_lives(s, {x.item.id for x in new_lots})
+        locks["lots"] = (sql.load_sql(PKG, "bulk_share_lots"), _arrays({"ids": sorted(existing.values())}))
+    locked = _read_all(s, locks)
+    rows: dict[Key, tuple[Decimal, datetime | None]] = {
+        (r.item_id, r.location_id, r.lot_id): (r.quantity, r.last_occurred_at) for r in locked.get("balances", [])
+    }
+    states: dict[uuid.UUID, tuple[str, datetime | None]] = {r.id: (r.status, r.expires_at) for r in locked.get("lots", [])}
     for x in new_lots:
         base = x.manufactured_at or x.received_at
         if x.expires_at is None and shelf.get(x.item.id) and base is not None:
@@ -486,15 +541,16 @@ def _check_and_write(s: Session, events: list[_Event]) -> bool:  # noqa: C901 â€
     initial = dict(rows)
     if not _stock_holds(events, rows, states):
         return False
-    _write(s, events, new_lots, initial, rows)
+    _write(s, events, new_lots, initial, rows, meanwhile)
     return True
 
 
-def _shelf_lives(s: Session, items: set[uuid.UUID]) -> dict[uuid.UUID, int]:
-    if not items:
+def _read_all(s: Session, reads: dict[str, tuple[str, dict]]) -> dict[str, list[Any]]:
+    """Each named read's rows, the reads sent in one pipeline (run in order, one round trip)."""
+    if not reads:
         return {}
-    return {r.id: r.shelf_life_days for r in sql.rows(s, sql.load_sql(PKG, "bulk_shelf_lives"), {"ids": sorted(items)})
-            if r.shelf_life_days}
+    with sql.pipelined_many(s, list(reads.values()), kind="named") as fetchers:
+        return {name: fetch() for name, fetch in zip(reads, fetchers, strict=True)}
 
 
 def _stock_holds(events: list[_Event], rows: dict[Key, tuple[Decimal, datetime | None]],
@@ -522,7 +578,8 @@ def _stock_holds(events: list[_Event], rows: dict[Key, tuple[Decimal, datetime |
     return True
 
 
-def _write(s: Session, events: list[_Event], new_lots: list[_NewLot], initial: dict, final: dict) -> None:
+def _write(s: Session, events: list[_Event], new_lots: list[_NewLot], initial: dict, final: dict,
+           meanwhile: Callable[[], object] | None = None) -> None:
     """The chunk's rows, one statement per group of tables (FK order), sent in one pipeline."""
     out: list[tuple[str, dict]] = []
     if new_lots:
@@ -574,7 +631,7 @@ def _write(s: Session, events: list[_Event], new_lots: list[_NewLot], initial: d
         closing = [ev.order["id"] for ev in shipments if ev.order]
         if closing:
             out.append((sql.load_sql(PKG, "bulk_close_orders"), {"ids": closing}))
-    sql.execute_all(s, out)
+    sql.execute_all(s, [(statement, _arrays(params)) for statement, params in out], meanwhile=meanwhile)
     if orders:
         sales.refresh_line_fills(s, [o["id"] for o in orders])
     for ev in events:
@@ -624,7 +681,7 @@ def _executions_statement(executions: list[_Event]) -> tuple[str, dict]:
         edges += [(ex["id"], p, c, used[p], made[c], ev.at) for p in used for c in made]
     return sql.load_sql(PKG, "bulk_insert_executions"), {
         "ids": ex_ids, "work_orders": wos, "times": times, "consumes": consumes, "produces": produces, "refs": refs,
-        "link_ids": [uuid.uuid4() for _ in links], "link_executions": [x[0] for x in links],
+        "link_ids": [new_id() for _ in links], "link_executions": [x[0] for x in links],
         "link_rows": [x[1] for x in links], "link_roles": [x[2] for x in links],
         "edge_executions": [e[0] for e in edges], "parents": [e[1] for e in edges], "children": [e[2] for e in edges],
         "consumed": [e[3] for e in edges], "produced": [e[4] for e in edges], "edge_times": [e[5] for e in edges],
@@ -638,8 +695,8 @@ def _shipments_statement(shipments: list[_Event]) -> tuple[str, dict]:
         sh, order, m = ev.shipment, ev.order, ev.movements[0]
         heads.append((sh["id"], order["id"], sh["customer_id"], ev.at, m.id, sh["ref"], order["number"]))
         for ln, order_line, qty in zip(m.lines, sh["order_lines"], sh["quantities"], strict=True):
-            lines.append((uuid.uuid4(), sh["id"], order_line, ln.id, qty))
-        links += [(uuid.uuid4(), sh["id"], r.id) for ln in m.lines for r in ln.rows]
+            lines.append((new_id(), sh["id"], order_line, ln.id, qty))
+        links += [(new_id(), sh["id"], r.id) for ln in m.lines for r in ln.rows]
         shipped: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
         for ln in m.lines:
             for r in ln.rows:

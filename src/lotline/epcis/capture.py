@@ -30,6 +30,7 @@ EPC classes for queries, and the effects an error declaration would undo); each 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -46,6 +47,7 @@ from lotline import db
 from lotline.audit import service as audit
 from lotline.catalog import service as catalog
 from lotline.db import errors as db_errors
+from lotline.db import sql
 from lotline.epcis import bulk as bulk_poster
 from lotline.epcis import document, validate
 from lotline.epcis.identifiers import parse_class
@@ -130,15 +132,15 @@ def _insert_results(s: Session, job_id: uuid.UUID, results: list[Result]) -> Non
                 " SELECT :job, * FROM unnest(CAST(:seq AS int[]), CAST(:key AS text[]), CAST(:type AS text[]),"
                 " CAST(:outcome AS text[]), CAST(:mapping AS text[]), CAST(:code AS text[]), CAST(:message AS text[]))"
             ),
-            {
+            {  # each array bound as one literal (sql.array_literal): no element-by-element dumping
                 "job": job_id,
-                "seq": [r.seq for r in results],
-                "key": [r.event_key for r in results],
-                "type": [r.event_type for r in results],
-                "outcome": [r.outcome for r in results],
-                "mapping": [r.mapping for r in results],
-                "code": [r.code for r in results],
-                "message": [(r.message or "")[:10_000] or None for r in results],
+                "seq": sql.array_literal([r.seq for r in results]),
+                "key": sql.array_literal([r.event_key for r in results]),
+                "type": sql.array_literal([r.event_type for r in results]),
+                "outcome": sql.array_literal([r.outcome for r in results]),
+                "mapping": sql.array_literal([r.mapping for r in results]),
+                "code": sql.array_literal([r.code for r in results]),
+                "message": sql.array_literal([(r.message or "")[:10_000] or None for r in results]),
             },
         )
 
@@ -159,7 +161,9 @@ def _insert_events(s: Session, job_id: uuid.UUID, rows: list[tuple]) -> None:
             ),
             {
                 "job": job_id,
-                **{name: [r[i] for r in rows] for i, name in enumerate(
+                # each array bound as one literal (sql.array_literal): the bodies' quotes are escaped in C
+                # (str.replace), not by psycopg's per-element dumping
+                **{name: sql.array_literal([r[i] for r in rows]) for i, name in enumerate(
                     ("id", "key", "type", "t", "action", "step", "disp", "outcome", "mapping", "classes", "lots", "effects", "body")
                 )},
             },
@@ -187,7 +191,7 @@ def class_key(ref) -> str:
 
 def _event_row(event: dict, key: str, out: Outcome) -> tuple:
     return (
-        uuid.uuid4(), key, event["type"], parse_time(event["eventTime"]), event.get("action"),
+        bulk_poster.new_id(), key, event["type"], parse_time(event["eventTime"]), event.get("action"),
         cbv(event.get("bizStep")), cbv(event.get("disposition")), out.outcome, out.mapping,
         "{" + ",".join(json.dumps(k) for k in class_keys(event)) + "}",
         "{" + ",".join(str(x) for x in dict.fromkeys(out.lot_ids)) + "}",
@@ -276,20 +280,20 @@ def _run(session, job, events, mapper, seen, progress, *, chunked: bool, bulk: b
     all_results: list[Result] = []
     seq = 0
     total = job.events_total
+    ahead = _Ahead(events, mapper)
     while True:
-        chunk = []
-        for event in events:
-            chunk.append(event)
-            if len(chunk) >= CHUNK:
-                break
+        chunk, planned = ahead.take()
         if not chunk:
             break
         last = len(chunk) < CHUNK
         if chunked:
             with db.transaction() as s:
                 mapper.registry.session = s
-                results = (_apply_chunk_in_bulk(s, job, chunk, seq, mapper, seen) if bulk else None)
+                read_next = None if last else functools.partial(ahead.read, seq + len(chunk))
+                results = (_apply_chunk_in_bulk(s, job, chunk, seq, mapper, seen, planned=planned, meanwhile=read_next)
+                           if bulk else None)
                 if results is None:
+                    ahead.drop_plan()  # made beside writes given up: records it used may be forgotten
                     results = _apply_chunk_at_once(s, job, chunk, seq, mapper, seen)
                 _insert_results(s, job.id, results)
                 if last:
@@ -306,6 +310,58 @@ def _run(session, job, events, mapper, seen, progress, *, chunked: bool, bulk: b
         with db.transaction() as s:
             _finish(job, [], session=s, results_written=True)
     return all_results
+
+
+class _Ahead:
+    """The document's chunks, in order; the next one may be read, and planned for the bulk path
+    (``bulk.plan_ahead``), while the server runs the current chunk's writes: two cores instead of
+    one taking turns.
+
+    A chunk read ahead is the same chunk as read in turn; an error reading it is raised where it
+    would have been (at ``take``). Its plan is used only if the chunk before it was written by the
+    bulk path (``_apply_chunk_in_bulk`` drops it otherwise) and was made before any replay check:
+    ``_apply_chunk_in_bulk`` checks the chunk as ever, then ``post_chunk`` uses the plan.
+    """
+
+    def __init__(self, events, mapper: Mapper):
+        self.events, self.mapper = events, mapper
+        self.chunk: list[dict] | None = None
+        self.planned: list | None = None
+        self.error: BaseException | None = None
+
+    def _next_chunk(self) -> list[dict]:
+        chunk: list[dict] = []
+        for event in self.events:
+            chunk.append(event)
+            if len(chunk) >= CHUNK:
+                break
+        return chunk
+
+    def take(self) -> tuple[list[dict], list | None]:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        chunk, planned = self.chunk, self.planned
+        self.chunk = self.planned = None
+        return (chunk, planned) if chunk is not None else (self._next_chunk(), None)
+
+    def read(self, first: int) -> None:
+        """Read the next chunk (and plan it) now; ``first`` is its first event's number."""
+        try:
+            self.chunk = self._next_chunk()
+        except Exception as exc:  # raised at take(), where reading in turn would have raised it
+            self.error = exc
+            return
+        try:
+            keys = [document.event_key(event) for event in self.chunk]
+            if self.chunk and len(set(keys)) == len(keys):
+                labels = [_label(first + n, event.get("eventID")) for n, event in enumerate(self.chunk)]
+                self.planned = bulk_poster.plan_ahead(self.chunk, keys, first, self.mapper, labels)
+        except Exception:  # a plan is optional: planned in turn, the chunk meets the same error where it always did
+            self.planned = None
+
+    def drop_plan(self) -> None:
+        self.planned = None
 
 
 def _taking_pairs(registry: Registry, chunk: list[dict]) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -343,11 +399,13 @@ class _Redo(Exception):
 
 
 def _apply_chunk_in_bulk(
-    s: Session, job: Job, chunk: list[dict], first: int, mapper: Mapper, seen: set[str]
+    s: Session, job: Job, chunk: list[dict], first: int, mapper: Mapper, seen: set[str], *,
+    planned: list | None = None, meanwhile: Callable[[], object] | None = None,
 ) -> list[Result] | None:
     """A chunk through the set-based poster (``bulk``), or None having written nothing (then: per event).
 
     Only a chunk without a replayed event (captured before, or twice in the chunk) goes this way.
+    ``planned``: its plan made ahead (``_Ahead``); ``meanwhile``: run while its writes run.
     """
     keys = [document.event_key(event) for event in chunk]
     if len(set(keys)) != len(keys) or seen.intersection(keys) or any("errorDeclaration" in e for e in chunk):
@@ -355,7 +413,7 @@ def _apply_chunk_in_bulk(
     if s.execute(sa.text("SELECT 1 FROM epcis_events WHERE event_key = ANY(:k) LIMIT 1"), {"k": keys}).first():
         return None
     labels = [_label(first + n, event.get("eventID")) for n, event in enumerate(chunk)]
-    done = bulk_poster.post_chunk(s, chunk, keys, first, mapper, labels)
+    done = bulk_poster.post_chunk(s, chunk, keys, first, mapper, labels, planned=planned, meanwhile=meanwhile)
     if done is None:
         return None
     results, rows = [], []
