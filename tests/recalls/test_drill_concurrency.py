@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lotline import db
-from lotline.recalls import cases
+from lotline.recalls import actions, cases
 from lotline.recalls.flows import drill
 from lotline.reports import fsma204_export, recall_data, recall_report
 from tests.worlds import build_world
@@ -77,3 +77,66 @@ def test_a_failing_export_beside_the_report_still_cancels_the_drill(committed_en
     with db.read_snapshot() as s:
         listed = [(c.status, (c.notes or "").splitlines()[-1]) for c in cases.list_cases(s)]
     assert listed == [("canceled", "mock recall drill failed")]
+
+
+def test_the_export_starts_with_the_plan_and_the_report_shows_the_planned_actions(committed_engine, tmp_path, monkeypatch):
+    with db.transaction() as s:
+        build_world(s)
+    beside = threading.Barrier(2, timeout=30)  # breaks (the test fails) unless the export runs beside the plan
+    real_export, real_plan = fsma204_export.export, actions.plan_all
+
+    def export(*args, **kwargs):
+        beside.wait()
+        return real_export(*args, **kwargs)
+
+    def plan_all(*args, **kwargs):
+        beside.wait()
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(fsma204_export, "export", export)
+    monkeypatch.setattr(actions, "plan_all", plan_all)
+    result = drill.run_drill(["F-1"], out_dir=tmp_path)
+
+    files = {p.rsplit("-", 1)[-1]: Path(p).read_bytes() for p in result.files}
+    written = json.loads(files["report.json"])
+    # the report was built after the plan was committed: it lists every planned action
+    planned = next(s for s in result.steps if s.name == "plan actions").detail
+    assert len(written["actions"]) == int(planned.split()[0]) > 0
+    assert {a["status"] for a in written["actions"]} == {"planned"}
+
+
+def test_when_the_export_and_the_report_both_fail_both_are_reported(committed_engine, monkeypatch):
+    with db.transaction() as s:
+        build_world(s)
+
+    def disk_full(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    def broken_template(*args, **kwargs):
+        raise ValueError("template broken")
+
+    monkeypatch.setattr(fsma204_export, "write_xlsx", disk_full)
+    monkeypatch.setattr(recall_report, "to_html", broken_template)
+    with pytest.raises(RuntimeError, match="disk full") as raised:
+        drill.run_drill(["F-1"])
+    # the export comes first in the drill's order; the report's failure is attached, not lost
+    assert raised.value.__notes__ == ["the recall report step failed too: ValueError: template broken"]
+    assert isinstance(raised.value.__context__, ValueError)
+    with db.read_snapshot() as s:
+        listed = [(c.status, (c.notes or "").splitlines()[-1]) for c in cases.list_cases(s)]
+    assert listed == [("canceled", "mock recall drill failed")]
+
+
+def test_a_failing_plan_beside_the_export_is_raised_and_the_drill_canceled(committed_engine, monkeypatch):
+    with db.transaction() as s:
+        build_world(s)
+
+    def no_plan(*args, **kwargs):
+        raise LookupError("no strategy")
+
+    monkeypatch.setattr(actions, "plan_all", no_plan)
+    with pytest.raises(LookupError, match="no strategy") as raised:
+        drill.run_drill(["F-1"])
+    assert not getattr(raised.value, "__notes__", None)  # the export beside it succeeded
+    with db.read_snapshot() as s:
+        assert [c.status for c in cases.list_cases(s)] == ["canceled"]

@@ -9,14 +9,20 @@ planned action, so no stock moves and no customer is contacted.
 An entry-point-level use case: each step is its own transaction (``db.transaction()`` /
 ``db.read_snapshot()``), so the elapsed time per step is what a user of the CLI would see.
 
-The export and the report only read what the trace run persisted (its impacted lots and
-shipments) and were always two snapshots of their own; nothing the drill does lies between them.
-So they run side by side, the export on a second pooled connection in a worker thread: its time is
-mostly the server rendering the spreadsheet (the thread waits on the socket, without the GIL) while
-the report's is mostly Python building and rendering its data. Their files are the same as one
-after the other; each step keeps its own elapsed time, and the drill's total is the wall time.
-When sessions share one connection (``db.configure_sessions`` bound to an outer transaction: tests,
-``bench_recall.py --rollback``) a second thread cannot use it, and the two run one after the other.
+The export reads only what the trace run persisted (its impacted lots and shipments, never the
+actions) and was always a snapshot of its own. So it starts as soon as the trace run is committed,
+on a second pooled connection in a worker thread, while this thread plans the actions and builds
+the report (which shows the planned actions, so it comes after the plan): the export's time is
+mostly the server rendering the spreadsheet (the thread waits on the socket, without the GIL)
+while the report's is mostly Python building and rendering its data. Their files are the same as
+one after the other; each step keeps its own elapsed time, the steps are recorded in the drill's
+order, and the drill's total is the wall time. When sessions share one connection
+(``db.configure_sessions`` bound to an outer transaction: tests, ``bench_recall.py --rollback``) a
+second thread cannot use it, and the steps run one after the other.
+
+A failing step stops the drill and cancels the case (the reason names every step that failed);
+when the export and the plan or report beside it both fail, the first in the drill's order is
+raised and the other is attached to it (a note, and its ``__context__``), so neither is lost.
 """
 
 from __future__ import annotations
@@ -75,6 +81,8 @@ class _Drill:
     out_dir: Path | None
     # the files each step wrote, handed to the result in step order (the two may run side by side)
     kept: dict[str, list[str]] = field(default_factory=lambda: {"fsma204": [], "report": []})
+    # whether each session gets its own connection, so the export can read beside the other steps
+    separate: bool = False
 
     @property
     def case_id(self) -> str:
@@ -90,6 +98,9 @@ class _Drill:
 
     def trace_run(self) -> str:
         with transaction() as s:
+            # a session of the pool (bound to the engine) gets a connection of its own; one bound to an
+            # outer connection (tests, --rollback) shares it: decided here, without a transaction of its own
+            self.separate = isinstance(s.get_bind(), sa.Engine)
             run = runs.compute_run(s, self.case_id)
             listed = runs.list_runs(s, cases.find_case(s, self.case_id))
         r = next(x for x in listed if x["id"] == run.id)
@@ -117,15 +128,22 @@ class _Drill:
         self._keep("report", "json", doc.encode("utf-8"))
         return f"HTML {len(html):,} B, JSON {len(doc):,} B"
 
-    def separate_connections(self) -> bool:
-        """Whether each session gets its own connection (so a second thread can read beside this one)."""
-        with read_snapshot() as s:
-            return isinstance(s.get_bind(), sa.Engine)
-
     def cancel(self, reason: str = "mock recall drill finished") -> str:
         with transaction() as s:
             cases.cancel(s, self.case_id, TransitionIn(reason=reason))
         return "case canceled, planned actions canceled, no stock moved"
+
+
+def _first_of(failed: list[tuple[int, str, BaseException]]) -> BaseException:
+    """The failure first in the drill's order, each other one attached to it (a note naming the step
+    and the error, and as its ``__context__`` when it has none): both are reported, neither masks."""
+    failed.sort(key=lambda f: f[0])
+    first = failed[0][2]
+    for _, step, other in failed[1:]:
+        first.add_note(f"the {step} step failed too: {type(other).__name__}: {other}")
+        if first.__context__ is None:
+            first.__context__ = other
+    return first
 
 
 def _open_case(lots: Sequence[str], item: str | None) -> tuple[str, str]:
@@ -172,29 +190,41 @@ def run_drill(
     def timed(name: str, fn: Callable[[], str]) -> None:
         record(name, *clocked(fn))
 
-    def export_and_report() -> None:
-        if not drill.separate_connections():
+    def after_the_run() -> None:
+        """Plan, export and report: the export beside the other two when it has its own connection."""
+        if not drill.separate:
+            timed("plan actions", drill.plan)
             timed("FSMA 204 export (CSV + XLSX)", drill.export)
             timed("recall report (HTML + JSON)", drill.report)
             return
+        failed: list[tuple[int, str, BaseException]] = []  # (place in the drill's order, step, error)
+        done: dict[str, tuple[float, str]] = {}
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drill-export") as pool:
             # the caller's context (the acting user, timeouts) goes with the export
             exported = pool.submit(contextvars.copy_context().run, clocked, drill.export)
+            place, step = 0, "plan"
             try:
-                reported = clocked(drill.report)
-            finally:
-                exported_result = exported.result()  # waits; re-raises the export's failure
+                timed("plan actions", drill.plan)
+                place, step = 2, "recall report"
+                done["report"] = clocked(drill.report)
+            except BaseException as exc:
+                failed.append((place, step, exc))  # raised below, once the export is over too
+            try:
+                done["export"] = exported.result()  # waits
+            except BaseException as exc:
+                failed.append((1, "FSMA 204 export", exc))
+        if failed:
+            raise _first_of(failed)
         # recorded in the drill's order, whichever finished first
-        record("FSMA 204 export (CSV + XLSX)", *exported_result)
-        record("recall report (HTML + JSON)", *reported)
+        record("FSMA 204 export (CSV + XLSX)", *done["export"])
+        record("recall report (HTML + JSON)", *done["report"])
 
     record(
         "open case, targets, initiate", time.perf_counter() - start, f"{number}, {len(lots)} target lot(s)"
     )
     try:
         timed("trace run (persisted)", drill.trace_run)
-        timed("plan actions", drill.plan)
-        export_and_report()
+        after_the_run()
     except BaseException:
         # A drill must not leave an active recall behind: cancel it, then report the failure.
         drill.cancel("mock recall drill failed")
