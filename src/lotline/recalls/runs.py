@@ -29,9 +29,7 @@ from lotline.db import local_settings, pages
 from lotline.errors import InvalidInput, NotFound
 from lotline.models import (
     Customer,
-    InventoryBalance,
     Item,
-    Lot,
     RecallCase,
     RecallCaseTarget,
     RecallImpactedLot,
@@ -203,30 +201,8 @@ def runs_page(session: Session, case: RecallCase, *, after: Sequence[str] | None
 
 
 def run_lots(session: Session, run_id: uuid.UUID) -> list[dict]:
-    """Impacted lots of a run with item, status, role and current on-hand."""
-    on_hand = (
-        sa.select(sa.func.coalesce(sa.func.sum(InventoryBalance.quantity), 0))
-        .where(InventoryBalance.lot_id == RecallImpactedLot.lot_id)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        sa.select(
-            RecallImpactedLot.lot_id,
-            Lot.lot_code,
-            Item.sku,
-            Item.name.label("item_name"),
-            Item.uom,
-            RecallImpactedLot.role,
-            Lot.status,
-            Lot.expires_at,
-            on_hand.label("on_hand"),
-        )
-        .join(Lot, Lot.id == RecallImpactedLot.lot_id)
-        .join(Item, Item.id == Lot.item_id)
-        .where(RecallImpactedLot.recall_trace_run_id == run_id)
-        .order_by(RecallImpactedLot.role.desc(), Item.sku, Lot.lot_code)
-    )
-    return [dict(r._mapping) for r in rows]
+    """Impacted lots of a run with item, status, role and current on-hand (one statement)."""
+    return sql_dicts(session, "run_lots", {"run_id": run_id})
 
 
 def run_shipments(session: Session, run_id: uuid.UUID) -> list[dict]:
