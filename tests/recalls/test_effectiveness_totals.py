@@ -97,3 +97,19 @@ def test_a_run_as_of_a_past_time_reads_the_later_lots_from_their_rows(session, w
          "as_of": at(2.5)},
     )
     assert later > 0  # the rows path ran
+
+
+def test_the_report_gathers_in_one_pipeline_what_each_function_gives_alone(session, world):
+    from lotline.reports import recall_data
+
+    case = _open_recall(session, TargetIn(lot="F-1"), TargetIn(item="SALT"))  # SALT: not lot-tracked
+    recalls.compute_run(session, case.id)
+    _recover_some(session, case)
+    run = recalls.latest_run(session, recalls.find_case(session, case.id))
+    data = recall_data.report_data(session, case.id)
+    assert data["impacted_lots"] == recalls.run_lots(session, run.id) and data["impacted_lots"]
+    alone = recalls.effectiveness(session, case.id)
+    assert data["effectiveness"] == alone and alone["quantities"] and alone["customers_impacted"] > 0
+    assert [c["customer_code"] for c in data["impacted_customers"]] == sorted(
+        {s["customer_code"] for s in recalls.run_shipments(session, run.id)}
+    )
