@@ -20,7 +20,7 @@ order, and the drill's total is the wall time. When sessions share one connectio
 (``db.configure_sessions`` bound to an outer transaction: tests, ``bench_recall.py --rollback``) a
 second thread cannot use it, and the steps run one after the other.
 
-A failing step stops the drill and cancels the case (the reason names every step that failed);
+A failing step stops the drill and cancels the case ("mock recall drill failed");
 when the export and the plan or report beside it both fail, the first in the drill's order is
 raised and the other is attached to it (a note, and its ``__context__``), so neither is lost.
 """
