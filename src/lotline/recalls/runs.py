@@ -17,7 +17,7 @@ Raises: NotFound, InvalidInput, InvalidStateTransition.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
@@ -49,8 +49,18 @@ from lotline.types import utcnow
 
 @no_gc_pauses()
 @tuned
-def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = None) -> RecallTraceRun:
-    """Trace the case's targets as of a time and persist the run (see module doc: invariants 5, 7)."""
+def compute_run(
+    session: Session,
+    ref: str | uuid.UUID,
+    data: RunIn | None = None,
+    *,
+    after_insert: Callable[[RecallTraceRun], None] | None = None,
+) -> RecallTraceRun:
+    """Trace the case's targets as of a time and persist the run (see module doc: invariants 5, 7).
+
+    ``after_insert(run)`` is called in the transaction once the run's impacted lots and shipments
+    are inserted, before the consignees are synced and the transaction ends (the mock drill starts
+    its export from the run's id sets there)."""
     data = data or RunIn()
     # FOR UPDATE first: a concurrent computation for this case waits here, then supersedes ours.
     case = find_case(session, ref, lock="update")
@@ -90,6 +100,8 @@ def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = Non
         _insert_impacted(session, run.id, start, data.direction, as_of, max_depth)
     if _has_untracked_targets(session, case.id):
         run_sql(session, "insert_untracked_shipments", {"run_id": run.id, "case_id": case.id, "as_of": as_of})
+    if after_insert is not None:
+        after_insert(run)
     session.refresh(run)
     # the run's impacted customers become the case's consignees (added, retired, revived)
     consignees.sync_from_run(session, case, run)
