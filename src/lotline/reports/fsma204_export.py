@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from lotline.db import local_settings, sql
+from lotline.db import sql
 from lotline.recalls.cases import find_case
 from lotline.recalls.common import tuned
 from lotline.recalls.runs import find_run, latest_run
@@ -126,11 +126,7 @@ def _rendered(session: Session, sources: Sources, *, want_csv: bool, want_xlsx: 
         "csv": want_csv,
         "xlsx": want_xlsx,
     }
-    # The statement ends in one in-memory sort of every row with all its rendered pieces: 45 MB for
-    # the most-used lot at scale 100, near the recall statements' 64 MB, and a sort that spills
-    # writes and reads all of it back through temporary files. Room for it, for this statement only.
-    with local_settings(session, work_mem="192MB"):
-        return sql.rows(session, sql.load_sql("lotline.reports", "fsma204_export"), params, kind="tuple")
+    return sql.rows(session, sql.load_sql("lotline.reports", "fsma204_export"), params, kind="tuple")
 
 
 def write_csv(out: BinaryIO, rendered: list[tuple]) -> None:
