@@ -96,3 +96,30 @@ def test_json_is_plain_and_complete():
     doc = json.loads(recall_report.to_json(_data(5)))
     assert len(doc["impacted_lots"]) == 5 and doc["impacted_lots"][0]["on_hand"] == "5.5"
     assert doc["case"]["initiated_at"] == "2026-03-01T09:30:00+00:00"
+
+
+def test_json_is_the_text_the_json_module_wrote():
+    from datetime import date, timedelta, timezone
+
+    from lotline.vocab import ActionStatus
+
+    data = _data(5)
+    data["effectiveness"]["actions"] = {ActionStatus.PLANNED: 3, ActionStatus.CANCELED: 0}
+    data["effectiveness"]["seconds_to_first_trace_run"] = 12.345678
+    data["extra"] = {
+        "naive": datetime(2026, 3, 1, 9, 30, 0, 123456),
+        "offset": datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5))),
+        "day": date(2026, 3, 1),
+        "decimals": [Decimal("480.000000"), Decimal("-0.000"), Decimal("1E+3"), Decimal("0.000100")],
+        "text": 'é "quoted" \\ back\nline\ttab\x01\x7f\u2028 😀',
+        "flags": [True, False, None],
+        "numbers": [0, -7, 2**63 - 1, 0.1, 1e16, 86400.5],
+    }
+    assert recall_report.to_json(data) == recall_report._json_dumps(data)
+
+
+def test_json_falls_back_to_the_json_module_for_what_orjson_refuses():
+    data = _data(1)
+    data["big"] = 2**70  # beyond 64 bits
+    assert recall_report.to_json(data) == recall_report._json_dumps(data)
+    assert json.loads(recall_report.to_json(data))["big"] == 2**70

@@ -17,7 +17,7 @@ Raises: NotFound, InvalidInput, InvalidStateTransition.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
@@ -29,9 +29,7 @@ from lotline.db import local_settings, pages
 from lotline.errors import InvalidInput, NotFound
 from lotline.models import (
     Customer,
-    InventoryBalance,
     Item,
-    Lot,
     RecallCase,
     RecallCaseTarget,
     RecallImpactedLot,
@@ -51,8 +49,18 @@ from lotline.types import utcnow
 
 @no_gc_pauses()
 @tuned
-def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = None) -> RecallTraceRun:
-    """Trace the case's targets as of a time and persist the run (see module doc: invariants 5, 7)."""
+def compute_run(
+    session: Session,
+    ref: str | uuid.UUID,
+    data: RunIn | None = None,
+    *,
+    after_insert: Callable[[RecallTraceRun], None] | None = None,
+) -> RecallTraceRun:
+    """Trace the case's targets as of a time and persist the run (see module doc: invariants 5, 7).
+
+    ``after_insert(run)`` is called in the transaction once the run's impacted lots and shipments
+    are inserted, before the consignees are synced and the transaction ends (the mock drill starts
+    its export from the run's id sets there)."""
     data = data or RunIn()
     # FOR UPDATE first: a concurrent computation for this case waits here, then supersedes ours.
     case = find_case(session, ref, lock="update")
@@ -92,6 +100,8 @@ def compute_run(session: Session, ref: str | uuid.UUID, data: RunIn | None = Non
         _insert_impacted(session, run.id, start, data.direction, as_of, max_depth)
     if _has_untracked_targets(session, case.id):
         run_sql(session, "insert_untracked_shipments", {"run_id": run.id, "case_id": case.id, "as_of": as_of})
+    if after_insert is not None:
+        after_insert(run)
     session.refresh(run)
     # the run's impacted customers become the case's consignees (added, retired, revived)
     consignees.sync_from_run(session, case, run)
@@ -203,30 +213,8 @@ def runs_page(session: Session, case: RecallCase, *, after: Sequence[str] | None
 
 
 def run_lots(session: Session, run_id: uuid.UUID) -> list[dict]:
-    """Impacted lots of a run with item, status, role and current on-hand."""
-    on_hand = (
-        sa.select(sa.func.coalesce(sa.func.sum(InventoryBalance.quantity), 0))
-        .where(InventoryBalance.lot_id == RecallImpactedLot.lot_id)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        sa.select(
-            RecallImpactedLot.lot_id,
-            Lot.lot_code,
-            Item.sku,
-            Item.name.label("item_name"),
-            Item.uom,
-            RecallImpactedLot.role,
-            Lot.status,
-            Lot.expires_at,
-            on_hand.label("on_hand"),
-        )
-        .join(Lot, Lot.id == RecallImpactedLot.lot_id)
-        .join(Item, Item.id == Lot.item_id)
-        .where(RecallImpactedLot.recall_trace_run_id == run_id)
-        .order_by(RecallImpactedLot.role.desc(), Item.sku, Lot.lot_code)
-    )
-    return [dict(r._mapping) for r in rows]
+    """Impacted lots of a run with item, status, role and current on-hand (one statement)."""
+    return sql_dicts(session, "run_lots", {"run_id": run_id})
 
 
 def run_shipments(session: Session, run_id: uuid.UUID) -> list[dict]:

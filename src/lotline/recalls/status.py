@@ -11,6 +11,7 @@ Raises: NotFound.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,9 +19,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lotline.models import RecallAction, RecallCommunication, RecallImpactedShipment, RecallTraceRun
+from lotline.db import sql
+from lotline.models import (
+    RecallAction,
+    RecallCase,
+    RecallCommunication,
+    RecallImpactedShipment,
+    RecallTraceRun,
+)
 from lotline.recalls.cases import find_case
-from lotline.recalls.common import ACTION_TRANSITIONS, sql_dicts, tuned
+from lotline.recalls.common import ACTION_TRANSITIONS, tuned
 from lotline.recalls.runs import latest_run, run_sets
 from lotline.vocab import NoticeStatus
 
@@ -30,7 +38,8 @@ def effectiveness(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
     """21 CFR 7.53 status report figures: customers notified, quantities recovered, timings."""
     case = find_case(session, ref)
     run = latest_run(session, case, required=False)
-    impacted = set()
+    impacted: set[uuid.UUID] = set()
+    quantities: list[dict[str, Any]] = []
     if run is not None:
         impacted = set(
             session.scalars(
@@ -39,6 +48,48 @@ def effectiveness(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
                 )
             )
         )
+        sets = run_sets(session, run)
+        statement, params = quantities_statement(case, run, sets.recalled_lots, sets.shipments)
+        quantities = finish_quantities(sql.rows(session, statement, params, kind="dict"))
+    return summary(session, case, run, impacted, quantities)
+
+
+def quantities_statement(
+    case: RecallCase,
+    run: RecallTraceRun,
+    recalled_lots: Sequence[uuid.UUID] | str,
+    shipments: Sequence[uuid.UUID] | str,
+) -> tuple[str, dict[str, Any]]:
+    """The quantities statement of the case's computed run and its parameters (the run's target and
+    downstream lots and impacted shipments, as uuid lists or array literals): the report sends it
+    in a pipeline beside its other statements."""
+    params = {
+        "case_id": case.id,
+        "lot_ids": recalled_lots,
+        "shipment_ids": shipments,
+        "as_of": run.as_of,
+        "since": case.initiated_at or run.as_of,
+    }
+    return sql.load_sql("lotline.recalls", "effectiveness_quantities"), params
+
+
+def finish_quantities(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The quantities statement's rows with their recovered share (percent, one decimal)."""
+    for q in rows:
+        q["recovered_pct"] = (
+            (q["recovered"] * 100 / q["impacted"]).quantize(Decimal("0.1")) if q["impacted"] else None
+        )
+    return rows
+
+
+def summary(
+    session: Session,
+    case: RecallCase,
+    run: RecallTraceRun | None,
+    impacted: set[uuid.UUID],
+    quantities: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The status report figures of ``case`` from its run's impacted customers and quantities."""
     comm_rows = session.execute(
         sa.select(RecallCommunication.customer_id, RecallCommunication.status).where(
             RecallCommunication.recall_case_id == case.id
@@ -46,24 +97,6 @@ def effectiveness(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
     ).all()
     sent = {c for c, s in comm_rows if s == NoticeStatus.SENT}
     failed = {c for c, s in comm_rows if s == NoticeStatus.FAILED} - sent
-    quantities = []
-    if run is not None:
-        sets = run_sets(session, run)
-        quantities = sql_dicts(
-            session,
-            "effectiveness_quantities",
-            {
-                "case_id": case.id,
-                "lot_ids": sets.recalled_lots,
-                "shipment_ids": sets.shipments,
-                "as_of": run.as_of,
-                "since": case.initiated_at or run.as_of,
-            },
-        )
-        for q in quantities:
-            q["recovered_pct"] = (
-                (q["recovered"] * 100 / q["impacted"]).quantize(Decimal("0.1")) if q["impacted"] else None
-            )
     first_run = session.scalar(
         sa.select(sa.func.min(RecallTraceRun.computed_at)).where(RecallTraceRun.recall_case_id == case.id)
     )

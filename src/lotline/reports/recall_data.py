@@ -21,40 +21,33 @@ from lotline.auth import signatures
 from lotline.db import sql
 from lotline.models import Customer, RecallCase, RecallImpactedShipment, RecallTraceRun
 from lotline.perf import no_gc_pauses
+from lotline.recalls import status as recall_status
 from lotline.recalls.actions import list_actions
 from lotline.recalls.cases import case_dict, find_case, list_targets
 from lotline.recalls.common import tuned
 from lotline.recalls.communications import list_communications
-from lotline.recalls.runs import latest_run, list_runs, run_lots
-from lotline.recalls.status import effectiveness
+from lotline.recalls.runs import latest_run, list_runs
 from lotline.types import utcnow
 from lotline.vocab import ActionStatus, NoticeStatus
 
+# the output columns of recalls/sql/run_lots.sql (runs.run_lots), in order: its rows come back as
+# tuples from the pipeline below and are made the dicts run_lots returns
+_LOT_COLUMNS = ("lot_id", "lot_code", "sku", "item_name", "uom", "role", "status", "expires_at", "on_hand")
+_QUANTITY_COLUMNS = ("uom", "impacted", "quarantined", "scrapped", "returned", "recovered")
 
-def _impacted_customers(session: Session, run: RecallTraceRun | None) -> list[dict]:
-    """Impacted customers by code, each with what it received per product and lot."""
+
+def _impacted_customers(
+    rows: list[tuple], shipments_per_customer: dict[uuid.UUID, int]
+) -> tuple[list[dict], list]:
+    """Impacted customers by code, each with what it received per product and lot; and the ids of
+    those impacted through a shipment with no listed line (looked up by the caller)."""
     # Impacted customers and what each received, per product and lot, summed in the server
     # (shipment-level detail is in the FSMA export); shipment counts per customer come from the run.
-    if run is None:
-        return []
     customers: dict[uuid.UUID, dict] = {}
-    shipments_per_customer: dict[uuid.UUID, int] = {
-        customer_id: n
-        for customer_id, n in session.execute(
-            sa.select(RecallImpactedShipment.customer_id, sa.func.count())
-            .where(RecallImpactedShipment.recall_trace_run_id == run.id)
-            .group_by(RecallImpactedShipment.customer_id)
-        )
-    }
-    _, recalled, shipments = sql.one(
-        session, sql.load_sql("lotline.reports", "fsma204_run_sets"), {"run_id": run.id}, kind="tuple"
-    )
-    params = {"shipment_ids": shipments, "shipped_lot_ids": recalled, "case_id": run.recall_case_id}
     # bare tuples, unpacked once per row: ~10^4 product rows for a much-used lot, where a dict per
     # row (psycopg's dict_row) cost about as much as the statement itself
-    statement = sql.load_sql("lotline.reports", "impacted_customer_products")
     for (customer_id, code, name, email, sku, item_name, lot_code, uom, quantity, n_shipments, first,
-         last) in sql.rows(session, statement, params, kind="tuple"):  # fmt: skip
+         last) in rows:  # fmt: skip
         c = customers.get(customer_id)
         if c is None:
             c = customers[customer_id] = {
@@ -81,21 +74,71 @@ def _impacted_customers(session: Session, run: RecallTraceRun | None) -> list[di
                 "shipments": n_shipments,
             }
         )
-    missing = [cid for cid in shipments_per_customer if cid not in customers]
-    if missing:  # impacted through a shipment with no listed line: still an impacted customer
-        for cust in session.scalars(sa.select(Customer).where(Customer.id.in_(missing))):
-            customers[cust.id] = {
-                "customer_code": cust.code,
-                "customer_name": cust.name,
-                "contact_email": cust.contact_email,
-                "shipments": shipments_per_customer[cust.id],
-                "first_shipped_at": None,
-                "last_shipped_at": None,
-                "products": [],
-            }
     for c in customers.values():
         c["products"].sort(key=lambda p: (p["sku"], p["lot_code"] or ""))
-    return sorted(customers.values(), key=lambda c: c["customer_code"])
+    return list(customers.values()), [cid for cid in shipments_per_customer if cid not in customers]
+
+
+def _without_lines(
+    session: Session, missing: list, shipments_per_customer: dict[uuid.UUID, int]
+) -> list[dict]:
+    """Customers impacted through a shipment with no listed line: still impacted customers."""
+    return [
+        {
+            "customer_code": cust.code,
+            "customer_name": cust.name,
+            "contact_email": cust.contact_email,
+            "shipments": shipments_per_customer[cust.id],
+            "first_shipped_at": None,
+            "last_shipped_at": None,
+            "products": [],
+        }
+        for cust in session.scalars(sa.select(Customer).where(Customer.id.in_(missing)))
+    ]
+
+
+def _run_parts(
+    session: Session, case: RecallCase, run: RecallTraceRun
+) -> tuple[list[dict], list[dict], set, list[dict]]:
+    """The run's impacted lots, impacted customers, impacted customer ids and status quantities.
+
+    Its three large statements (lots, customers' products, quantities) are sent at once in one
+    pipeline: the server runs each while this process turns the previous one's rows into the
+    report's dicts, instead of the two taking turns. Same statements, same snapshot, same rows as
+    ``runs.run_lots``, the customer table and ``status.effectiveness``."""
+    shipments_per_customer: dict[uuid.UUID, int] = {
+        customer_id: n
+        for customer_id, n in session.execute(
+            sa.select(RecallImpactedShipment.customer_id, sa.func.count())
+            .where(RecallImpactedShipment.recall_trace_run_id == run.id)
+            .group_by(RecallImpactedShipment.customer_id)
+        )
+    }
+    # the run's id sets as three array literals, not 10^4 uuid objects
+    _, recalled, shipments = sql.one(
+        session, sql.load_sql("lotline.reports", "fsma204_run_sets"), {"run_id": run.id}, kind="tuple"
+    )
+    products = (
+        sql.load_sql("lotline.reports", "impacted_customer_products"),
+        {"shipment_ids": shipments, "shipped_lot_ids": recalled, "case_id": run.recall_case_id},
+    )
+    statements = [
+        (sql.load_sql("lotline.recalls", "run_lots"), {"run_id": run.id}),
+        products,
+        recall_status.quantities_statement(case, run, recalled, shipments),
+    ]
+    with sql.pipelined_many(session, statements, kind="tuple") as (
+        fetch_lots,
+        fetch_products,
+        fetch_quantities,
+    ):
+        lots = [dict(zip(_LOT_COLUMNS, r, strict=True)) for r in fetch_lots()]
+        customers, missing = _impacted_customers(fetch_products(), shipments_per_customer)
+        quantities = [dict(zip(_QUANTITY_COLUMNS, r, strict=True)) for r in fetch_quantities()]
+    if missing:
+        customers += _without_lines(session, missing, shipments_per_customer)
+    customers.sort(key=lambda c: c["customer_code"])
+    return lots, customers, set(shipments_per_customer), recall_status.finish_quantities(quantities)
 
 
 def _timeline(case: RecallCase, runs: list[dict], actions: list[dict], comms: list[dict]) -> list[dict]:
@@ -144,8 +187,12 @@ def report_data(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
     runs = list_runs(session, case)
     actions = list_actions(session, case)
     comms = list_communications(session, case)
-    lots = run_lots(session, run.id) if run else []
-    customers = _impacted_customers(session, run)
+    lots: list[dict] = []
+    customers: list[dict] = []
+    impacted: set = set()
+    quantities: list[dict] = []
+    if run is not None:
+        lots, customers, impacted, quantities = _run_parts(session, case, run)
     timeline = _timeline(case, runs, actions, comms)
     return {
         "case": case_dict(case),
@@ -162,5 +209,5 @@ def report_data(session: Session, ref: str | uuid.UUID) -> dict[str, Any]:
         "impacted_customers": customers,
         "actions": actions,
         "communications": comms,
-        "effectiveness": effectiveness(session, case.id),
+        "effectiveness": recall_status.summary(session, case, run, impacted, quantities),
     }

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 import jinja2
+import orjson
 
 from lotline.perf import no_gc_pauses
 from lotline.serialize import decimal_text
@@ -32,8 +33,30 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _orjson_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 @no_gc_pauses()
 def to_json(data: dict[str, Any]) -> str:
+    """The report as compact JSON (UTF-8 text, one line).
+
+    Encoded by orjson, which writes UUIDs, datetimes, dates and str-enum keys itself in the forms
+    ``str`` and ``isoformat`` give, so only decimals go through Python (``decimal_text``): the same
+    text as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"), default=_default)``, about
+    twice as fast on a much-used lot's report. One difference in form, not value: a float below
+    1e-4 (a duration of under 0.1 ms) prints as ``0.00005`` where json printed ``5e-05``. Anything
+    orjson refuses (an integer beyond 64 bits, a lone surrogate) is encoded by json, as before.
+    """
+    try:
+        return orjson.dumps(data, default=_orjson_default, option=orjson.OPT_NON_STR_KEYS).decode() + "\n"
+    except orjson.JSONEncodeError:
+        return _json_dumps(data)
+
+
+def _json_dumps(data: dict[str, Any]) -> str:
     # default= converts only the leaves json cannot write (no copy of the large structure first);
     # no indent, so the C encoder runs (an indented dump of a big recall takes seconds).
     return json.dumps(data, ensure_ascii=False, default=_default, separators=(",", ":")) + "\n"

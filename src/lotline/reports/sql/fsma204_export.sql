@@ -252,30 +252,36 @@ WITH lots_in AS MATERIALIZED (
 ), events AS (
     SELECT * FROM receiving UNION ALL SELECT * FROM transformation UNION ALL SELECT * FROM shipping
 ), cells AS (
-    SELECT e.*, e.t AT TIME ZONE 'UTC' AS utc FROM events e
+    -- what both renderings print of a row, computed once per row (OFFSET 0: not inlined into
+    -- each rendering, where every use would compute it again)
+    SELECT e.*, to_char(e.t AT TIME ZONE 'UTC', 'YYYY-MM-DD,HH24:MI:SS') AS when_text,
+           ((e.t AT TIME ZONE 'UTC')::date - DATE '1899-12-30') AS serial_day,
+           trim_scale(e.quantity)::text AS q_text, trim_scale(e.input_quantity)::text AS iq_text
+      FROM events e
+    OFFSET 0
 )
 -- one sort: the window's order is the output's (the same keys), so rows are numbered as they come
 SELECT CASE WHEN %(csv)s::boolean THEN
-           c_event || ',' || to_char(utc, 'YYYY-MM-DD,HH24:MI:SS') || ',' || c_lot || ',' || c_src || ','
-           || c_name || ',' || c_sku || ',' || coalesce(trim_scale(quantity)::text, '') || ',' || c_uom || ','
+           c_event || ',' || when_text || ',' || c_lot || ',' || c_src || ','
+           || c_name || ',' || c_sku || ',' || coalesce(q_text, '') || ',' || c_uom || ','
            || c_loc || ',' || c_party || ',' || c_input || ',' || c_input_name || ','
-           || coalesce(trim_scale(input_quantity)::text, '') || ',' || c_input_uom || ',' || c_doc_type || ','
+           || coalesce(iq_text, '') || ',' || c_input_uom || ',' || c_doc_type || ','
            || c_doc || E'\r\n'
        END AS csv,
        CASE WHEN %(xlsx)s::boolean THEN
            '<row r="' || (row_number() OVER w + 1) || '">' || x_event || '<c s="1"><v>'
-           || (utc::date - DATE '1899-12-30') || '</v></c><c t="inlineStr"><is><t xml:space="preserve">'
-           || to_char(utc, 'HH24:MI:SS') || '</t></is></c>' || x_lot || x_src || x_name || x_sku
+           || serial_day || '</v></c><c t="inlineStr"><is><t xml:space="preserve">'
+           || right(when_text, 8) || '</t></is></c>' || x_lot || x_src || x_name || x_sku
            -- a decimal: a number cell (a non-finite one as text, as the old writer did)
            || CASE WHEN quantity IS NULL THEN '<c/>'
                    WHEN quantity IN ('NaN', 'Infinity', '-Infinity')
                    THEN '<c t="inlineStr"><is><t xml:space="preserve">' || quantity::text || '</t></is></c>'
-                   ELSE '<c><v>' || trim_scale(quantity)::text || '</v></c>' END
+                   ELSE '<c><v>' || q_text || '</v></c>' END
            || x_uom || x_loc || x_party || x_input || x_input_name
            || CASE WHEN input_quantity IS NULL THEN '<c/>'
                    WHEN input_quantity IN ('NaN', 'Infinity', '-Infinity')
                    THEN '<c t="inlineStr"><is><t xml:space="preserve">' || input_quantity::text || '</t></is></c>'
-                   ELSE '<c><v>' || trim_scale(input_quantity)::text || '</v></c>' END
+                   ELSE '<c><v>' || iq_text || '</v></c>' END
            || x_input_uom || x_doc_type || x_doc || '</row>'
        END AS xlsx
   FROM cells e
