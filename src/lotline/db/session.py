@@ -7,9 +7,10 @@ reads in one REPEATABLE READ, READ ONLY snapshot (trace, KPI, reports).
 Who acts is part of the transaction: the first statement of the boundary's transaction sets the transaction-local
 ``lotline.actor`` (``kind:name``, e.g. ``user:alice``, ``os:bob``; empty = the audit trigger falls
 back to the database role) and clears ``lotline.reason``. For a write transaction at the default isolation
-that statement rides on the pool's check of the connection it checks out (db/engine.py,
-``Opening``): BEGIN and the settings in one round trip; otherwise (a snapshot, another isolation,
-sessions bound by a test) the boundary sends it when the session begins. The actor is passed explicitly
+and for a read snapshot, that statement rides on the pool's check of the connection it checks out
+(db/engine.py, ``Opening``): BEGIN (a snapshot's: REPEATABLE READ, READ ONLY) and the settings in
+one round trip; otherwise (another isolation, sessions bound by a test) the boundary sends it when
+the session begins. The actor is passed explicitly
 (``transaction(actor=...)``) or taken from ``current_actor`` — a context variable an entrypoint sets
 once so that flows opening their own transactions (sending notices) act as the same person.
 
@@ -182,7 +183,7 @@ def _begin_snapshot(session: Session, opening: db_engine.Opening, registry: Open
 
     Its BEGIN and settings go in one simple-query message (``db.engine.open_transaction``), sent by
     the pool's checkout of the connection in place of the liveness ping — as a write transaction's
-    are — or here, when the session already held its connection. (Before: a ping, psycopg's BEGIN
+    are — or here, when the checkout did not (an engine made without lotline's checkout listener). (Before: a ping, psycopg's BEGIN
     and a settings statement, three round trips on every read request.) The snapshot is one
     transaction: its block must not commit or roll back the session itself.
     """
@@ -209,13 +210,11 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
     # by the checkout of its connection when it may (a write at the default isolation, a session of
     # the pool), else by the session's begin; a read snapshot begins at once, below (its checkout
     # opens it: REPEATABLE READ, READ ONLY, and its own settings).
-    opening = (
-        db_engine.Opening(_settings(actor, current_timeouts.get()))
-        if not readonly and isolation is None and _factory is None
-        else db_engine.Opening(_settings(actor, current_timeouts.get()) + _SNAPSHOT_SETTINGS, _SNAPSHOT_BEGIN)
-        if snapshot
-        else None
-    )
+    opening: db_engine.Opening | None = None
+    if snapshot:
+        opening = db_engine.Opening(_settings(actor, current_timeouts.get()) + _SNAPSHOT_SETTINGS, _SNAPSHOT_BEGIN)
+    elif not readonly and isolation is None and _factory is None:
+        opening = db_engine.Opening(_settings(actor, current_timeouts.get()))
     if snapshot:
         opened: list[Any] = []
     else:
@@ -237,12 +236,9 @@ def _boundary(readonly: bool, isolation: str | None = None, actor: str | None = 
                 options["postgresql_readonly"] = True
             session.connection(execution_options=options)
         yield session
-        if readonly:
-            # COMMIT (READ ONLY: nothing to commit), not ROLLBACK: at a ROLLBACK psycopg forgets every
-            # statement it prepared on the connection (psycopg/_preparing.py); see _SNAPSHOT_BEGIN
-            session.commit()
-        else:
-            session.commit()
+        # a read too ends with COMMIT (READ ONLY: nothing to commit), not ROLLBACK: at a ROLLBACK
+        # psycopg forgets every statement it prepared on the connection (see _SNAPSHOT_SETTINGS)
+        session.commit()
     except sa.exc.DBAPIError as exc:
         if db_errors.connection_lost(exc):
             session.invalidate()  # the server closed it: a ROLLBACK could only fail again
@@ -318,6 +314,19 @@ class LocalSettings:
     def restore_statement(self, set_rows: list[Any]) -> tuple[str, dict[str, Any]]:
         return self._RESTORE, {"names": self.names, "values": [row[0] for row in set_rows]}
 
+    @staticmethod
+    @contextmanager
+    def restored_on_error(session: Session, restore: tuple[str, dict[str, Any]]) -> Iterator[None]:
+        """Put the settings back if the block raises — unless the error came from the database: the
+        transaction is then aborted and its end discards them anyway."""
+        try:
+            yield
+        except sa.exc.DBAPIError:
+            raise
+        except BaseException:
+            sql.execute(session, *restore)
+            raise
+
 
 @contextmanager
 def local_settings(session: Session, **settings: str) -> Iterator[None]:
@@ -330,11 +339,6 @@ def local_settings(session: Session, **settings: str) -> Iterator[None]:
     """
     statements = LocalSettings(settings)
     restore = statements.restore_statement(sql.rows(session, *statements.set_statement(), kind="tuple"))
-    try:
+    with LocalSettings.restored_on_error(session, restore):
         yield
-    except sa.exc.DBAPIError:
-        raise
-    except BaseException:
-        sql.execute(session, *restore)
-        raise
     sql.execute(session, *restore)

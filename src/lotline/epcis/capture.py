@@ -132,16 +132,17 @@ def _insert_results(s: Session, job_id: uuid.UUID, results: list[Result]) -> Non
                 " SELECT :job, * FROM unnest(CAST(:seq AS int[]), CAST(:key AS text[]), CAST(:type AS text[]),"
                 " CAST(:outcome AS text[]), CAST(:mapping AS text[]), CAST(:code AS text[]), CAST(:message AS text[]))"
             ),
-            {  # each array bound as one literal (sql.array_literal): no element-by-element dumping
+            # each array bound as one literal (sql.array_literal): no element-by-element dumping
+            sql.with_array_literals({
                 "job": job_id,
-                "seq": sql.array_literal([r.seq for r in results]),
-                "key": sql.array_literal([r.event_key for r in results]),
-                "type": sql.array_literal([r.event_type for r in results]),
-                "outcome": sql.array_literal([r.outcome for r in results]),
-                "mapping": sql.array_literal([r.mapping for r in results]),
-                "code": sql.array_literal([r.code for r in results]),
-                "message": sql.array_literal([(r.message or "")[:10_000] or None for r in results]),
-            },
+                "seq": [r.seq for r in results],
+                "key": [r.event_key for r in results],
+                "type": [r.event_type for r in results],
+                "outcome": [r.outcome for r in results],
+                "mapping": [r.mapping for r in results],
+                "code": [r.code for r in results],
+                "message": [(r.message or "")[:10_000] or None for r in results],
+            }),
         )
 
 
@@ -159,14 +160,14 @@ def _insert_events(s: Session, job_id: uuid.UUID, rows: list[tuple]) -> None:
                 "               CAST(:body AS text[]))"
                 "     AS r(id, key, type, t, action, step, disp, outcome, mapping, classes, lots, effects, body)"
             ),
-            {
+            # each array bound as one literal (sql.array_literal): the bodies' quotes are escaped in C
+            # (str.replace), not by psycopg's per-element dumping
+            sql.with_array_literals({
                 "job": job_id,
-                # each array bound as one literal (sql.array_literal): the bodies' quotes are escaped in C
-                # (str.replace), not by psycopg's per-element dumping
-                **{name: sql.array_literal([r[i] for r in rows]) for i, name in enumerate(
+                **{name: [r[i] for r in rows] for i, name in enumerate(
                     ("id", "key", "type", "t", "action", "step", "disp", "outcome", "mapping", "classes", "lots", "effects", "body")
                 )},
-            },
+            }),
         )
 
 

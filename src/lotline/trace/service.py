@@ -63,7 +63,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lotline.db import LocalSettings, sql
@@ -210,7 +209,7 @@ def trace(
             found = {row[0] for row in lot_rows()}
             restore = settings.restore_statement(set_rows())
             rows = closure_rows()
-        try:
+        with LocalSettings.restored_on_error(session, restore):
             missing = [x for x in start if x not in found]
             if missing:
                 raise NotFound(
@@ -218,11 +217,6 @@ def trace(
                 )
             result = _walk(session, _Closure(rows, start), start, direction, as_of, when, max_depth, with_stock,
                            restore)  # fmt: skip
-        except sa.exc.DBAPIError:
-            raise  # the transaction is aborted: its end discards the settings
-        except BaseException:
-            sql.execute(session, *restore)
-            raise
     # + the start lots, and the settings' set and restore statements
     return dataclasses.replace(result, statements=result.statements + 3)
 
